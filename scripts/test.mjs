@@ -1,0 +1,23 @@
+// Runs every *.test.ts under packages/*/test and apps/*/test with node's test runner.
+// Node 20 has no glob support in --test, so the file list is built here.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const roots = ['packages', 'apps', 'test'];
+const files = [];
+const walk = (dir) => {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name === 'dist') continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p);
+    else if (name.endsWith('.test.ts') && p.split('/').includes('test')) files.push(p);
+  }
+};
+for (const r of roots) { try { walk(r); } catch { /* root absent */ } }
+const filter = process.argv.slice(2);
+const selected = filter.length ? files.filter((f) => filter.some((s) => f.includes(s))) : files;
+if (selected.length === 0) { console.error('no test files matched'); process.exit(1); }
+selected.sort();
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...selected], { stdio: 'inherit' });
+process.exit(r.status ?? 1);
