@@ -1,0 +1,137 @@
+import { encodeAbiParameters, keccak256, type Address, type Hex } from 'viem';
+import { DOMAIN } from './constants.ts';
+
+/**
+ * Geode's protocol hashes. Every function is pure; each mirrors a Solidity expression in
+ * packages/contracts/src/GeodeCore.sol (`keccak256(abi.encode(...))`, Solidity ABI spec), and the
+ * contract tests check that both sides agree byte for byte.
+ */
+
+/** The deployment configuration the contract is instantiated with and the enclave attests to. */
+export interface GeodeConfig {
+  /** EIP-155 chain id. */
+  chainId: bigint;
+  /** The GeodeCore (application) contract address. */
+  contract: Address;
+  /** Accepted enclave measurements (mr_enclave, 32 bytes each, 0x hex). Order matters for the hash. */
+  measurements: readonly Hex[];
+  /** On-chain attestation verifier contract address. */
+  attestationVerifier: Address;
+  /** Light-client trust anchor: the devnet block-signer address (secp256k1). */
+  lcSigner: Address;
+  /** Light-client trust anchor: the genesis block hash. */
+  lcGenesisHash: Hex;
+  /** keccak256 of the canonical JSON of the off-chain attestation policy (opaque to the contract). */
+  policyHash: Hex;
+}
+
+/**
+ * configHash = keccak256(abi.encode(DOMAIN.config, chainId, contract, keccak256(abi.encodePacked(measurements)),
+ * verifier, lcSigner, lcGenesisHash, policyHash)). Returns 0x bytes32.
+ */
+export function configHash(c: GeodeConfig): Hex {
+  const measurementsHash = keccak256(c.measurements.length ? (`0x${c.measurements.map((m) => m.slice(2)).join('')}` as Hex) : '0x');
+  return keccak256(
+    encodeAbiParameters(
+      [
+        { type: 'bytes32' }, { type: 'uint256' }, { type: 'address' }, { type: 'bytes32' },
+        { type: 'address' }, { type: 'address' }, { type: 'bytes32' }, { type: 'bytes32' },
+      ],
+      [DOMAIN.config, c.chainId, c.contract, measurementsHash, c.attestationVerifier, c.lcSigner, c.lcGenesisHash, c.policyHash],
+    ),
+  );
+}
+
+/**
+ * report_data[0..32] of the SessionCreate quote:
+ * keccak256(abi.encode(DOMAIN.sessionCreate, chainId, contract, configHash, nonce)). report_data[32..64] is zero.
+ */
+export function sessionCreateReportData(chainId: bigint, contract: Address, cfgHash: Hex, nonce: Hex): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: 'bytes32' }, { type: 'uint256' }, { type: 'address' }, { type: 'bytes32' }, { type: 'bytes32' }],
+      [DOMAIN.sessionCreate, chainId, contract, cfgHash, nonce],
+    ),
+  );
+}
+
+/**
+ * report_data[0..32] of the SessionSetPubKey quote:
+ * keccak256(abi.encode(DOMAIN.sessionKeys, chainId, contract, nonce, encPubKey, signer)).
+ * `encPubKey` is the 32-byte X25519 HPKE public key (RFC 7748 encoding) as bytes32.
+ */
+export function sessionKeysReportData(chainId: bigint, contract: Address, nonce: Hex, encPubKey: Hex, signer: Address): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: 'bytes32' }, { type: 'uint256' }, { type: 'address' }, { type: 'bytes32' }, { type: 'bytes32' }, { type: 'address' }],
+      [DOMAIN.sessionKeys, chainId, contract, nonce, encPubKey, signer],
+    ),
+  );
+}
+
+/** acc(n) = keccak256(abi.encode(acc(n-1), n, sender, keccak256(payload))); acc(0) = bytes32(0). */
+export function accumulatorStep(prev: Hex, seq: bigint, sender: Address, payloadHash: Hex): Hex {
+  return keccak256(
+    encodeAbiParameters([{ type: 'bytes32' }, { type: 'uint256' }, { type: 'address' }, { type: 'bytes32' }], [prev, seq, sender, payloadHash]),
+  );
+}
+
+/** The initial accumulator value acc(0). */
+export const ACC_ZERO: Hex = `0x${'00'.repeat(32)}`;
+/** The state root of the empty application state: the contract starts with it. */
+export const ROOT_ZERO: Hex = `0x${'00'.repeat(32)}`;
+
+/** What an enclave signs for a processed batch [from, to]. All 0x hex; seqs as bigint. */
+export interface Commitment {
+  chainId: bigint;
+  contract: Address;
+  sessionId: bigint;
+  from: bigint;
+  to: bigint;
+  accTo: Hex;
+  prevRoot: Hex;
+  newRoot: Hex;
+  outputsHash: Hex;
+}
+
+/**
+ * Commitment digest signed (raw, no EIP-191 prefix) by the session's secp256k1 key:
+ * keccak256(abi.encode(DOMAIN.commitment, chainId, contract, sessionId, from, to, accTo, prevRoot, newRoot, outputsHash)).
+ */
+export function commitmentDigest(c: Commitment): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [
+        { type: 'bytes32' }, { type: 'uint256' }, { type: 'address' }, { type: 'uint256' }, { type: 'uint256' },
+        { type: 'uint256' }, { type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' },
+      ],
+      [DOMAIN.commitment, c.chainId, c.contract, c.sessionId, c.from, c.to, c.accTo, c.prevRoot, c.newRoot, c.outputsHash],
+    ),
+  );
+}
+
+/** HPKE additional data of a request: abi.encode(DOMAIN.requestAad, chainId, contract, sessionId, sender). */
+export function requestAad(chainId: bigint, contract: Address, sessionId: bigint, sender: Address): Hex {
+  return encodeAbiParameters(
+    [{ type: 'bytes32' }, { type: 'uint256' }, { type: 'address' }, { type: 'uint256' }, { type: 'address' }],
+    [DOMAIN.requestAad, chainId, contract, sessionId, sender],
+  );
+}
+
+/** HPKE additional data of an output: abi.encode(DOMAIN.outputAad, chainId, contract, sessionId, recipient, seq). */
+export function outputAad(chainId: bigint, contract: Address, sessionId: bigint, recipient: Address, seq: bigint): Hex {
+  return encodeAbiParameters(
+    [{ type: 'bytes32' }, { type: 'uint256' }, { type: 'address' }, { type: 'uint256' }, { type: 'address' }, { type: 'uint256' }],
+    [DOMAIN.outputAad, chainId, contract, sessionId, recipient, seq],
+  );
+}
+
+/**
+ * Digest the devnet block signer signs for every block (raw secp256k1, no prefix):
+ * keccak256(abi.encode(DOMAIN.blockSignature, chainId, number, blockHash)).
+ */
+export function blockSigningDigest(chainId: bigint, number: bigint, blockHash: Hex): Hex {
+  return keccak256(
+    encodeAbiParameters([{ type: 'bytes32' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'bytes32' }], [DOMAIN.blockSignature, chainId, number, blockHash]),
+  );
+}

@@ -1,0 +1,90 @@
+import { fromRlp, hexToBigInt, keccak256, toRlp, type Hex } from 'viem';
+import { GeodeError } from './errors.ts';
+
+/**
+ * Execution-layer block headers as RLP (Ethereum Yellow Paper §4.3, with the fields added by
+ * EIP-1559 baseFee, EIP-4895 withdrawalsRoot, EIP-4844 blobGasUsed/excessBlobGas, EIP-4788
+ * parentBeaconBlockRoot, EIP-7685 requestsHash). blockHash = keccak256(rlp(header)).
+ */
+
+/** The header fields the light client uses. All hashes 0x hex bytes32. */
+export interface HeaderFields {
+  hash: Hex;
+  parentHash: Hex;
+  stateRoot: Hex;
+  number: bigint;
+  /** Unix seconds. */
+  timestamp: bigint;
+}
+
+/** JSON-RPC block object (eth_getBlockByNumber), the subset needed to rebuild the header. */
+export interface RpcBlockHeader {
+  parentHash: Hex; sha3Uncles: Hex; miner: Hex; stateRoot: Hex; transactionsRoot: Hex; receiptsRoot: Hex;
+  logsBloom: Hex; difficulty: Hex; number: Hex; gasLimit: Hex; gasUsed: Hex; timestamp: Hex; extraData: Hex;
+  mixHash: Hex; nonce: Hex; baseFeePerGas?: Hex; withdrawalsRoot?: Hex; blobGasUsed?: Hex; excessBlobGas?: Hex;
+  parentBeaconBlockRoot?: Hex; requestsHash?: Hex; hash?: Hex;
+}
+
+/** Thrown when header bytes are not a well-formed RLP list of header fields. */
+export class HeaderDecodeError extends GeodeError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('LC_HEADER_DECODE', `Block header could not be decoded: ${message}. Pass the RLP of an execution-layer header.`, { details, docsPath: 'protocol.md#headers' });
+  }
+}
+
+const q = (x: Hex): Hex => {
+  // RLP scalars are minimal big-endian: 0 is the empty string, no leading zero bytes.
+  const v = hexToBigInt(x);
+  if (v === 0n) return '0x';
+  const s = v.toString(16);
+  return `0x${s.length % 2 ? '0' : ''}${s}`;
+};
+
+/**
+ * RLP-encode a JSON-RPC block header (post-Prague layout; optional tail fields are included when present,
+ * in order, as clients do). Returns 0x hex. Throws HeaderDecodeError if a required field is missing.
+ */
+export function encodeHeaderRlp(b: RpcBlockHeader): Hex {
+  const req = ['parentHash', 'sha3Uncles', 'miner', 'stateRoot', 'transactionsRoot', 'receiptsRoot', 'logsBloom', 'difficulty', 'number', 'gasLimit', 'gasUsed', 'timestamp', 'extraData', 'mixHash', 'nonce'] as const;
+  for (const k of req) if (typeof b[k] !== 'string') throw new HeaderDecodeError(`missing field ${k}`);
+  const fields: Hex[] = [
+    b.parentHash, b.sha3Uncles, b.miner, b.stateRoot, b.transactionsRoot, b.receiptsRoot, b.logsBloom,
+    q(b.difficulty), q(b.number), q(b.gasLimit), q(b.gasUsed), q(b.timestamp), b.extraData, b.mixHash, b.nonce,
+  ];
+  const tail: [keyof RpcBlockHeader, boolean][] = [
+    ['baseFeePerGas', true], ['withdrawalsRoot', false], ['blobGasUsed', true], ['excessBlobGas', true],
+    ['parentBeaconBlockRoot', false], ['requestsHash', false],
+  ];
+  for (const [k, scalar] of tail) {
+    const v = b[k];
+    if (v === undefined || v === null) break;
+    fields.push(scalar ? q(v) : v);
+  }
+  return toRlp(fields);
+}
+
+/**
+ * Decode header RLP (0x hex) and compute its hash. Throws HeaderDecodeError on malformed input.
+ */
+export function decodeHeader(rlp: Hex): HeaderFields {
+  let list: unknown;
+  try {
+    list = fromRlp(rlp, 'hex');
+  } catch (e) {
+    throw new HeaderDecodeError('not valid RLP', { cause: String(e) });
+  }
+  if (!Array.isArray(list) || list.length < 15 || list.some((x) => typeof x !== 'string')) throw new HeaderDecodeError('expected an RLP list of at least 15 byte strings');
+  const f = list as Hex[];
+  const b32 = (x: Hex, name: string): Hex => {
+    if (x.length !== 66) throw new HeaderDecodeError(`${name} must be 32 bytes`);
+    return x;
+  };
+  const num = (x: Hex): bigint => (x === '0x' ? 0n : hexToBigInt(x));
+  return {
+    hash: keccak256(rlp),
+    parentHash: b32(f[0]!, 'parentHash'),
+    stateRoot: b32(f[3]!, 'stateRoot'),
+    number: num(f[8]!),
+    timestamp: num(f[11]!),
+  };
+}

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+
+/**
+ * Host <-> enclave transport messages (docs/protocol.md#transport).
+ *
+ * Framing: each message is a 4-byte big-endian length followed by that many bytes of UTF-8 JSON
+ * (see frame.ts). Requests carry an `id` the response echoes. Every message is validated with these
+ * schemas on receipt, on both sides; an invalid one is answered with ENCLAVE_BAD_MESSAGE and changes nothing.
+ *
+ * Encodings: bytes are 0x-prefixed lowercase hex; integers that can exceed 2^53 (seq, chain id, block
+ * numbers, session ids) are decimal strings.
+ */
+
+export const hex = z.string().regex(/^0x([0-9a-fA-F]{2})*$/, 'expected 0x-prefixed hex bytes');
+export const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'expected 0x-prefixed 32-byte hex');
+export const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x-prefixed 20-byte address');
+export const uint = z.string().regex(/^(0|[1-9][0-9]{0,77})$/, 'expected a decimal unsigned integer string');
+
+/** GeodeConfig in JSON (bigints as decimal strings). */
+export const configJson = z.object({
+  chainId: uint,
+  contract: address,
+  measurements: z.array(bytes32).min(1).max(64),
+  attestationVerifier: address,
+  lcSigner: address,
+  lcGenesisHash: bytes32,
+  policyHash: bytes32,
+});
+export type ConfigJson = z.infer<typeof configJson>;
+
+/** A header as RLP plus the block signer's 65-byte signature (r || s || v, v in {27, 28}) over blockSigningDigest. */
+export const signedHeader = z.object({ rlp: hex.max(2 + 2 * 4096), signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/) });
+export type SignedHeaderJson = z.infer<typeof signedHeader>;
+
+/** The subset of an eth_getProof (EIP-1186) response the enclave needs. */
+export const storageProof = z.object({
+  address,
+  balance: hex.or(z.string()),
+  nonce: hex.or(z.string()),
+  codeHash: bytes32,
+  storageHash: bytes32,
+  accountProof: z.array(hex).max(64),
+  storageProof: z.array(z.object({ key: bytes32, value: hex.or(z.string()), proof: z.array(hex).max(64) })).max(16),
+});
+export type StorageProofJson = z.infer<typeof storageProof>;
+
+/** One request from the on-chain log. */
+export const logRequest = z.object({ seq: uint, sender: address, payload: hex });
+export type LogRequestJson = z.infer<typeof logRequest>;
+
+export const methods = {
+  /** Set the deployment config. Allowed once per enclave process; a different config later is refused. */
+  init: { params: z.object({ config: configJson }), result: z.object({ configHash: bytes32, measurement: bytes32, teeType: z.string(), simulated: z.boolean() }) },
+  /** Report what the enclave holds. */
+  status: {
+    params: z.object({}).optional(),
+    result: z.object({
+      measurement: bytes32, teeType: z.string(), simulated: z.boolean(), configured: z.boolean(),
+      sessionId: uint.nullable(), encPubKey: bytes32.nullable(), signer: address.nullable(),
+      lastSeq: uint, stateRoot: bytes32, trustedBlock: uint,
+    }),
+  },
+  /** Draw a nonce and attest to it (SessionCreate). */
+  sessionCreate: { params: z.object({}).optional(), result: z.object({ nonce: bytes32, quote: hex }) },
+  /** Check the proof that the pending session holds our nonce; create or unseal keys; attest to them. */
+  sessionSetPubKey: {
+    params: z.object({ sessionId: uint, header: signedHeader, proof: storageProof }),
+    result: z.object({ encPubKey: bytes32, signer: address, quote: hex }),
+  },
+  /** Verify and process requests [from, to]; return the signed commitment. */
+  processBatch: {
+    params: z.object({ header: signedHeader, proof: storageProof, requests: z.array(logRequest).min(1).max(256) }),
+    result: z.object({
+      sessionId: uint, from: uint, to: uint, accTo: bytes32, prevRoot: bytes32, newRoot: bytes32,
+      outputs: hex, outputsHash: bytes32, signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/),
+    }),
+  },
+} as const;
+
+export type Method = keyof typeof methods;
+export type Params<M extends Method> = z.input<(typeof methods)[M]['params']>;
+export type Result<M extends Method> = z.infer<(typeof methods)[M]['result']>;
+
+/** A request frame from the host. */
+export const requestFrame = z.object({ id: z.number().int().nonnegative(), method: z.string().max(64), params: z.unknown().optional() });
+/** A response frame from the enclave. */
+export const responseFrame = z.union([
+  z.object({ id: z.number().int().nonnegative(), result: z.unknown() }),
+  z.object({ id: z.number().int().nonnegative(), error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }) }),
+]);
