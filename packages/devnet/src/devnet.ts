@@ -1,0 +1,207 @@
+import { createRequire } from 'node:module';
+import { EventEmitter } from 'node:events';
+import { hexToBytes, numberToHex, type Address, type Hex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { blockSigningDigest, encodeHeaderRlp, type RpcBlockHeader } from '@geode/protocol';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { DEFAULT_BLOCK_SIGNER_KEY } from './accounts.ts';
+import { DevnetClosedError, DevnetStartError, UnknownBlockError } from './errors.ts';
+
+/** Options of startDevnet. All optional; defaults give a reproducible chain. */
+export interface DevnetOptions {
+  /** EIP-155 chain id. Default 31337. */
+  chainId?: bigint;
+  /** Genesis block timestamp, unix seconds. Pinned (default 1_700_000_000) so the genesis hash is reproducible. */
+  genesisTime?: bigint;
+  /** secp256k1 private key (0x hex) of the block signer. Default: the public dev key DEFAULT_BLOCK_SIGNER_KEY. */
+  blockSignerKey?: Hex;
+  /** Accounts funded at genesis (address, wei). */
+  fund?: { address: Address; balance: bigint }[];
+  /** Mine a block per transaction (default true). */
+  autoMine?: boolean;
+}
+
+/** A header the devnet signed: RLP, hash, number and the 65-byte r||s||v signature over blockSigningDigest. */
+export interface SignedHeader {
+  number: bigint;
+  hash: Hex;
+  rlp: Hex;
+  signature: Hex;
+}
+
+/** EIP-1193 style request function (what viem's `custom()` transport takes). */
+export type RequestFn = (args: { method: string; params?: unknown[] | object }) => Promise<unknown>;
+
+/** JSON-RPC error raised by the in-process provider; `code` is the JSON-RPC error code (EIP-1474). */
+export class RpcError extends Error {
+  constructor(readonly code: number, message: string, readonly data?: unknown) {
+    super(message);
+    this.name = 'RpcError';
+  }
+}
+
+/** A running embedded devnet. */
+export interface Devnet {
+  readonly chainId: bigint;
+  readonly genesisHash: Hex;
+  /** Address of the block-signer key: with genesisHash, the dev light client's trust anchor. */
+  readonly blockSigner: Address;
+  /** EIP-1193 request. Also answers `geode_getSignedHeader` [number hex | "latest"] and `geode_devnetInfo`. */
+  readonly request: RequestFn;
+  /** Subscribe to new heads (push, called once per mined block, in order). Returns the unsubscribe function. */
+  onNewHead(cb: (head: { number: bigint; hash: Hex }) => void): () => void;
+  /** The signed header of block `number` (or the latest). Throws UnknownBlockError for unmined blocks. */
+  getSignedHeader(number: bigint | 'latest'): Promise<SignedHeader>;
+  /** Stop accepting requests. The EDR instance is released with the process. */
+  close(): Promise<void>;
+}
+
+const require = createRequire(import.meta.url);
+let edrContext: { ctx: unknown; ready: Promise<void> } | undefined;
+
+type EdrModule = typeof import('@nomicfoundation/edr');
+
+function loadEdr(): EdrModule {
+  try {
+    return require('@nomicfoundation/edr') as EdrModule;
+  } catch (e) {
+    throw new DevnetStartError('could not load @nomicfoundation/edr', e);
+  }
+}
+
+/**
+ * Start an in-process EVM devnet on Hardhat's EDR (hardfork osaka: P-256 precompile EIP-7951 at 0x100).
+ * Every mined block's hash is signed by the block-signer key, eagerly, as the block arrives.
+ * Throws DevnetStartError if EDR cannot load.
+ */
+export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
+  const edr = loadEdr();
+  const chainId = opts.chainId ?? 31337n;
+  const signerKey = opts.blockSignerKey ?? DEFAULT_BLOCK_SIGNER_KEY;
+  const signer = privateKeyToAccount(signerKey);
+  const signerSecret = hexToBytes(signerKey);
+  if (!edrContext) {
+    // EDR allows one context per process.
+    const ctx = new edr.EdrContext();
+    edrContext = { ctx, ready: ctx.registerProviderFactory('L1', edr.l1ProviderFactory()) };
+  }
+  await edrContext.ready;
+  const ctx = edrContext.ctx as InstanceType<EdrModule['EdrContext']>;
+
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  const signatures = new Map<bigint, { hash: Hex; signature: Hex }>();
+  const headers = new Map<bigint, RpcBlockHeader>();
+  let headsFilter: bigint | undefined;
+  const wsRoutes = new Map<bigint, (result: unknown) => void>();
+
+  const sign = (h: RpcBlockHeader & { hash: Hex }) => {
+    const number = BigInt(h.number);
+    const digest = blockSigningDigest(chainId, number, h.hash);
+    const sig = secp256k1.sign(hexToBytes(digest), signerSecret, { prehash: false, format: 'recovered' });
+    // noble 'recovered' format is recovery(1) || r(32) || s(32); Ethereum wants r || s || v (27/28).
+    const out = new Uint8Array(65);
+    out.set(sig.subarray(1, 65), 0);
+    out[64] = 27 + sig[0]!;
+    signatures.set(number, { hash: h.hash, signature: `0x${Buffer.from(out).toString('hex')}` as Hex });
+    headers.set(number, h);
+    emitter.emit('head', { number, hash: h.hash });
+  };
+
+  let provider: Awaited<ReturnType<typeof ctx.createProvider>>;
+  try {
+    const fund = (opts.fund ?? []).map((f) => ({ address: hexToBytes(f.address), balance: f.balance }));
+    provider = await ctx.createProvider(
+      'L1',
+      {
+        allowBlocksWithSameTimestamp: true,
+        allowUnlimitedContractSize: false,
+        bailOnCallFailure: false,
+        bailOnTransactionFailure: false,
+        chainId,
+        coinbase: new Uint8Array(20),
+        defaultTransactionGasLimit: 16_000_000n,
+        genesisState: [...edr.l1GenesisState(edr.l1HardforkFromString('osaka')), ...fund],
+        hardfork: 'osaka',
+        initialBaseFeePerGas: 1_000_000_000n,
+        minGasPrice: 0n,
+        mining: { autoMine: opts.autoMine ?? true, memPool: { order: edr.MineOrdering.Fifo } },
+        network: { genesisBlockGasLimit: 60_000_000n, genesisBlockTime: opts.genesisTime ?? 1_700_000_000n },
+        networkId: chainId,
+        observability: {},
+        ownedAccounts: [],
+        precompileOverrides: [edr.precompileP256Verify()],
+      },
+      { enable: false, decodeConsoleLogInputsCallback: () => [], printLineCallback: () => {} },
+      {
+        subscriptionCallback: (ev) => {
+          if (ev.filterId === headsFilter) sign(ev.result as RpcBlockHeader & { hash: Hex });
+          else wsRoutes.get(ev.filterId)?.(ev.result);
+        },
+      },
+      new edr.ContractDecoder(),
+    );
+  } catch (e) {
+    throw new DevnetStartError(e instanceof Error ? e.message : String(e), e);
+  }
+
+  let closed = false;
+  const raw = async (method: string, params: unknown = []): Promise<unknown> => {
+    const res = await provider.handleRequest(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }));
+    const data = (typeof res.data === 'string' ? JSON.parse(res.data) : res.data) as { result?: unknown; error?: { code: number; message: string; data?: unknown } };
+    if (data.error) throw new RpcError(data.error.code, data.error.message, data.error.data);
+    return data.result;
+  };
+
+  headsFilter = BigInt((await raw('eth_subscribe', ['newHeads'])) as Hex);
+  const genesis = (await raw('eth_getBlockByNumber', ['0x0', false])) as RpcBlockHeader & { hash: Hex };
+  sign(genesis);
+
+  const getSignedHeader = async (n: bigint | 'latest'): Promise<SignedHeader> => {
+    const number = n === 'latest' ? BigInt((await raw('eth_blockNumber')) as Hex) : n;
+    const s = signatures.get(number);
+    const h = headers.get(number);
+    if (!s || !h) throw new UnknownBlockError(n === 'latest' ? 'latest' : number.toString());
+    return { number, hash: s.hash, rlp: encodeHeaderRlp(h), signature: s.signature };
+  };
+
+  const request: RequestFn = async ({ method, params }) => {
+    if (closed) throw new DevnetClosedError();
+    if (method === 'geode_getSignedHeader') {
+      const p = (Array.isArray(params) ? params[0] : undefined) as string | undefined;
+      const h = await getSignedHeader(p === undefined || p === 'latest' ? 'latest' : BigInt(p));
+      return { number: numberToHex(h.number), hash: h.hash, rlp: h.rlp, signature: h.signature };
+    }
+    if (method === 'geode_devnetInfo') {
+      return { chainId: numberToHex(chainId), genesisHash: genesis.hash, blockSigner: signer.address };
+    }
+    return raw(method, params ?? []);
+  };
+
+  const devnet: Devnet & { _subscribe(params: unknown[], route: (r: unknown) => void): Promise<Hex>; _unsubscribe(id: Hex): Promise<void> } = {
+    chainId,
+    genesisHash: genesis.hash,
+    blockSigner: signer.address,
+    request,
+    onNewHead(cb) {
+      emitter.on('head', cb);
+      return () => emitter.off('head', cb);
+    },
+    getSignedHeader,
+    async close() {
+      closed = true;
+      emitter.removeAllListeners();
+    },
+    // Used by the WebSocket server to route eth_subscribe notifications to their socket.
+    async _subscribe(params, route) {
+      const id = (await raw('eth_subscribe', params)) as Hex;
+      wsRoutes.set(BigInt(id), route);
+      return id;
+    },
+    async _unsubscribe(id) {
+      wsRoutes.delete(BigInt(id));
+      await raw('eth_unsubscribe', [id]).catch(() => undefined);
+    },
+  };
+  return devnet;
+}
