@@ -8,3 +8,5 @@ export * from './canonical.ts';
 export * from './envelope.ts';
 export * from './frame.ts';
 export * from './messages.ts';
+export * from './payloads.ts';
+export * from './hpke.ts';
