@@ -60,9 +60,9 @@ export class ChainInvalidError extends fixed('ATTEST_CHAIN_INVALID') {}
 export class CertExpiredError extends fixed('ATTEST_CERT_EXPIRED') {}
 /** A certificate of a chain is listed in the CRL of its issuer. */
 export class CertRevokedError extends fixed('ATTEST_CERT_REVOKED') {}
-/** A CRL is malformed, not signed by the expected CA, or not valid at `now`. */
+/** A CRL is malformed, not signed by the expected CA (e.g. Platform CA CRL for a Processor CA PCK), or has no nextUpdate. */
 export class CrlInvalidError extends fixed('ATTEST_CRL_INVALID') {}
-/** TCB Info or QE Identity is not valid at `now` (before issueDate or after nextUpdate). */
+/** TCB Info, QE Identity or a CRL is not valid at `now` (before issueDate/thisUpdate or after nextUpdate). */
 export class CollateralExpiredError extends fixed('ATTEST_COLLATERAL_EXPIRED') {}
 /** TCB Info / QE Identity signature does not verify, or the collateral JSON is malformed. */
 export class CollateralSignatureError extends fixed('ATTEST_COLLATERAL_SIGNATURE') {}
@@ -82,6 +82,8 @@ export class QuoteSignatureError extends fixed('ATTEST_QUOTE_SIGNATURE') {}
 export class TcbLevelNotFoundError extends fixed('ATTEST_TCB_LEVEL_NOT_FOUND') {}
 /** The selected TCB level (platform, QE or TDX module) has status Revoked. */
 export class TcbRevokedError extends fixed('ATTEST_TCB_REVOKED') {}
+/** TDX module (MRSIGNERSEAM, SEAMATTRIBUTES, module identity TDX_nn) does not match the TCB Info. */
+export class TdxModuleMismatchError extends fixed('ATTEST_TDX_MODULE_MISMATCH') {}
 /** Evidence type is not recognised or no verifier is available for it. */
 export class UnsupportedEvidenceError extends fixed('ATTEST_UNSUPPORTED_EVIDENCE') {}
 /** Verification needs collateral (TCB Info, QE Identity, CRLs, or the SNP VCEK) that was not given. */
@@ -122,16 +124,18 @@ export class PolicyMeasurementError extends policy('POLICY_MEASUREMENT') {}
 export class PolicyReportDataError extends policy('POLICY_REPORT_DATA') {}
 /** The evidence's TEE type is not among the policy's accepted TEE types. */
 export class PolicyTeeTypeError extends policy('POLICY_TEE_TYPE') {}
+/** TDX TDATTRIBUTES violate the policy (e.g. SEPT_VE_DISABLE required but not set). */
+export class PolicyTdAttributesError extends policy('POLICY_TD_ATTRIBUTES') {}
 
 /** Every stable code defined in this file. */
 export const ATTEST_ERROR_CODES = [
   'ATTEST_DECODE', 'ATTEST_UNSUPPORTED_VERSION', 'ATTEST_CHAIN_INVALID', 'ATTEST_CERT_EXPIRED',
   'ATTEST_CERT_REVOKED', 'ATTEST_CRL_INVALID', 'ATTEST_COLLATERAL_EXPIRED', 'ATTEST_COLLATERAL_SIGNATURE',
   'ATTEST_FMSPC_MISMATCH', 'ATTEST_PCEID_MISMATCH', 'ATTEST_QE_REPORT_SIGNATURE', 'ATTEST_QE_REPORT_DATA',
-  'ATTEST_QE_IDENTITY_MISMATCH', 'ATTEST_QUOTE_SIGNATURE', 'ATTEST_TCB_LEVEL_NOT_FOUND', 'ATTEST_TCB_REVOKED',
+  'ATTEST_QE_IDENTITY_MISMATCH', 'ATTEST_QUOTE_SIGNATURE', 'ATTEST_TCB_LEVEL_NOT_FOUND', 'ATTEST_TCB_REVOKED', 'ATTEST_TDX_MODULE_MISMATCH',
   'ATTEST_UNSUPPORTED_EVIDENCE', 'ATTEST_COLLATERAL_MISSING', 'ATTEST_COLLATERAL_FETCH',
   'POLICY_INVALID', 'POLICY_DEBUG', 'POLICY_MR_SERVICETD', 'POLICY_TCB_STATUS', 'POLICY_ADVISORY',
-  'POLICY_COLLATERAL_AGE', 'POLICY_SIMULATION', 'POLICY_MEASUREMENT', 'POLICY_REPORT_DATA', 'POLICY_TEE_TYPE',
+  'POLICY_COLLATERAL_AGE', 'POLICY_SIMULATION', 'POLICY_MEASUREMENT', 'POLICY_REPORT_DATA', 'POLICY_TEE_TYPE', 'POLICY_TD_ATTRIBUTES',
 ] as const;
 
 /** True when `e` is an attestation/policy error (also across module copies, by code prefix). */

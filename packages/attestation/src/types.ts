@@ -24,7 +24,8 @@ export type TcbStatus =
 /**
  * Measurements, all as lowercase hex without 0x. Only the fields the TEE type has are set.
  * SGX: mrEnclave, mrSigner, isvProdId, isvSvn, attributes, reportData (64 bytes).
- * TDX: mrTd, mrConfigId, mrOwner, mrOwnerConfig, rtmr0..3 (as rtmrs), mrServiceTd (v5 TD 1.5 only), tdAttributes, xfam, teeTcbSvn, reportData.
+ * TDX: mrTd, mrConfigId, mrOwner, mrOwnerConfig, rtmr0..3 (as rtmrs), mrServiceTd (v5 TD 1.5 only), tdAttributes, xfam, teeTcbSvn, reportData,
+ *      plus the TDX module's mrSeam, mrSignerSeam, seamAttributes and (TD 1.5) teeTcbSvn2.
  * SEV-SNP: measurement (48 bytes), hostData, reportData (64 bytes), policy (hex of u64 LE->BE number), chipId, reportedTcb, vmpl.
  * Nitro: pcrs (index -> hex), moduleId, userData, nonce, publicKey.
  */
@@ -43,6 +44,10 @@ export interface Measurements {
   tdAttributes?: string;
   xfam?: string;
   teeTcbSvn?: string;
+  teeTcbSvn2?: string;
+  mrSeam?: string;
+  mrSignerSeam?: string;
+  seamAttributes?: string;
   measurement?: string;
   hostData?: string;
   policy?: string;
