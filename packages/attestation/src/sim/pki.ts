@@ -29,6 +29,7 @@ import * as asn1js from 'asn1js';
 import { p256 } from '@noble/curves/nist.js';
 import { SimInputError } from './errors.ts';
 
+
 /** 0x-prefixed lowercase hex string. */
 export type Hex = `0x${string}`;
 
@@ -162,11 +163,11 @@ interface KeyMaterial {
   d: Uint8Array;
   /** 64 bytes x||y. */
   xy: Uint8Array;
-  pair: CryptoKeyPair;
+  pair: webcrypto.CryptoKeyPair;
   pkcs8: Uint8Array;
 }
 
-async function deriveKey(seed: Uint8Array, label: string, scalars: Map<CryptoKey, Uint8Array>): Promise<KeyMaterial> {
+async function deriveKey(seed: Uint8Array, label: string, scalars: Map<webcrypto.CryptoKey, Uint8Array>): Promise<KeyMaterial> {
   const d = p256.utils.randomSecretKey(derive(seed, `key:${label}`, 48));
   const pub = p256.getPublicKey(d, false); // 0x04 || x || y
   const xy = pub.subarray(1);
@@ -174,18 +175,18 @@ async function deriveKey(seed: Uint8Array, label: string, scalars: Map<CryptoKey
   const privateKey = await webcrypto.subtle.importKey('jwk', { ...jwk, ext: true }, ECDSA_P256, true, ['sign']);
   const { d: _d, ...pubJwk } = jwk;
   const publicKey = await webcrypto.subtle.importKey('jwk', { ...pubJwk, ext: true }, ECDSA_P256, true, ['verify']);
-  scalars.set(privateKey as CryptoKey, d);
+  scalars.set(privateKey as webcrypto.CryptoKey, d);
   const pkcs8 = new Uint8Array(createPrivateKey({ key: jwk, format: 'jwk' }).export({ type: 'pkcs8', format: 'der' }));
-  return { d, xy: new Uint8Array(xy), pair: { privateKey, publicKey } as CryptoKeyPair, pkcs8 };
+  return { d, xy: new Uint8Array(xy), pair: { privateKey, publicKey } as webcrypto.CryptoKeyPair, pkcs8 };
 }
 
 /**
  * A WebCrypto provider that delegates to node's webcrypto but signs ECDSA with the deterministic RFC 6979
  * signer of @noble/curves when it knows the key's scalar, so certificate/CRL signatures are reproducible.
  */
-function deterministicCrypto(scalars: Map<CryptoKey, Uint8Array>): Crypto {
+function deterministicCrypto(scalars: Map<webcrypto.CryptoKey, Uint8Array>): webcrypto.Crypto {
   const subtle = webcrypto.subtle;
-  const sign = async (alg: AlgorithmIdentifier | EcdsaParams, key: CryptoKey, data: BufferSource): Promise<ArrayBuffer> => {
+  const sign = async (alg: webcrypto.AlgorithmIdentifier | webcrypto.EcdsaParams, key: webcrypto.CryptoKey, data: webcrypto.BufferSource): Promise<ArrayBuffer> => {
     const d = scalars.get(key);
     const name = typeof alg === 'string' ? alg : alg.name;
     if (d && name.toUpperCase() === 'ECDSA') {
@@ -195,7 +196,7 @@ function deterministicCrypto(scalars: Map<CryptoKey, Uint8Array>): Crypto {
       const sig = p256.sign(sha256(bytes), d, { prehash: false }); // 64 bytes r||s (IEEE P1363), as WebCrypto returns
       return sig.slice().buffer as ArrayBuffer;
     }
-    return subtle.sign(alg as AlgorithmIdentifier, key, data);
+    return subtle.sign(alg as webcrypto.AlgorithmIdentifier, key, data);
   };
   const proxy = new Proxy(subtle, {
     get(target, prop) {
@@ -208,7 +209,7 @@ function deterministicCrypto(scalars: Map<CryptoKey, Uint8Array>): Crypto {
     subtle: proxy,
     getRandomValues: <T extends ArrayBufferView | null>(a: T) => webcrypto.getRandomValues(a as never) as T,
     randomUUID: () => webcrypto.randomUUID(),
-  } as unknown as Crypto;
+  } as unknown as webcrypto.Crypto;
 }
 
 /** Serial number: 16 derived bytes, positive, no leading zero. */
@@ -289,7 +290,7 @@ export async function createSimulationPki(opts: CreateSimulationPkiOptions): Pro
   const notBefore = new Date(notBeforeUnix * 1000);
   const notAfter = new Date(notAfterUnix * 1000);
 
-  const scalars = new Map<CryptoKey, Uint8Array>();
+  const scalars = new Map<webcrypto.CryptoKey, Uint8Array>();
   const crypto = deterministicCrypto(scalars);
   const [root, pckCa, leaf, tcbSigning, attestation] = await Promise.all(
     ['root-ca', 'pck-ca', 'pck-leaf', 'tcb-signing', 'attestation'].map((l) => deriveKey(seed, l, scalars)),
