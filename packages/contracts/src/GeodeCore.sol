@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.30;
+
+import {IAttestationVerifier} from "./IAttestationVerifier.sol";
+
+/// @title GeodeCore
+/// @notice The on-chain half of a Geode confidential application: deployment config, the enclave session
+///         handshake (SessionCreate / SessionSetPubKey), the ordered request log with its hash accumulator, and
+///         the commitments of processed batches signed by the active session's attested key.
+/// @dev Applications inherit this contract. The first nine state variables are read by the enclave through
+///      storage proofs: their order and slots are fixed by `SLOT` / `SESSION_FIELD` in the protocol package
+///      (packages/protocol/src/constants.ts) and a test compares them with solc's storage layout. Do not add,
+///      remove, reorder or pack variables above the `---- end of proven layout ----` marker. Every hash below
+///      mirrors a function of packages/protocol/src/hash.ts byte for byte.
+contract GeodeCore {
+    /// @notice An enclave session: one attested instance's keys.
+    /// @dev Five consecutive slots from keccak256(abi.encode(id, 8)); field order fixed by SESSION_FIELD.
+    struct Session {
+        /// Nonce the enclave drew for SessionCreate.
+        bytes32 nonce;
+        /// X25519 HPKE public key requests are encrypted to (RFC 7748 encoding), zero until activated.
+        bytes32 encPubKey;
+        /// Address of the secp256k1 key that signs batch commitments, zero until activated.
+        address signer;
+        /// STATUS_NONE, STATUS_PENDING, STATUS_ACTIVE or STATUS_SUPERSEDED.
+        uint256 status;
+        /// MRENCLAVE the session was created with.
+        bytes32 mrEnclave;
+    }
+
+    // ---- proven layout (slots 0..8; see SLOT in packages/protocol/src/constants.ts) ----
+
+    /// @notice Hash of the deployment configuration; the enclave attests to it at SessionCreate.
+    bytes32 public configHash; // slot 0
+    /// @notice Number of requests appended so far (the last sequence number; sequence numbers start at 1).
+    uint256 public requestCount; // slot 1
+    /// @notice acc(requestCount); acc(0) = 0, acc(n) = keccak256(abi.encode(acc(n-1), n, sender, keccak256(payload))).
+    bytes32 public accumulator; // slot 2
+    /// @notice acc(seq) for every seq in 1..requestCount.
+    mapping(uint256 seq => bytes32 acc) public accAt; // slot 3
+    /// @notice Last sequence number covered by a committed batch (0 before the first commitment).
+    uint256 public committedSeq; // slot 4
+    /// @notice Root of the application state after `committedSeq` (0 = empty state).
+    bytes32 public stateRoot; // slot 5
+    /// @notice Id of the active session (0 = none yet).
+    uint256 public activeSessionId; // slot 6
+    /// @notice Number of sessions created (the last session id; ids start at 1).
+    uint256 public sessionCount; // slot 7
+    /// @dev Sessions by id; read with `session(id)`.
+    mapping(uint256 id => Session) internal sessions; // slot 8
+
+    // ---- end of proven layout ----
+
+    /// @dev Accepted measurements in deployment order (their packed concatenation is hashed into configHash).
+    bytes32[] internal acceptedMeasurements;
+    /// @dev Membership of acceptedMeasurements.
+    mapping(bytes32 mrEnclave => bool) internal accepted;
+    /// @notice Whether a SessionCreate nonce has been used (each nonce opens at most one session).
+    mapping(bytes32 nonce => bool) public usedNonce;
+
+    /// @notice Attestation verifier the handshake quotes are checked with.
+    IAttestationVerifier public immutable verifier;
+    /// @notice Light-client trust anchor: the devnet block-signer address (zero where not applicable).
+    address public immutable lcSigner;
+    /// @notice Light-client trust anchor: the genesis block hash.
+    bytes32 public immutable lcGenesisHash;
+    /// @notice keccak256 of the canonical JSON of the off-chain attestation policy (opaque here).
+    bytes32 public immutable policyHash;
+    /// @notice Chain id at deployment (hashed into configHash).
+    uint256 public immutable deployChainId;
+
+    /// @notice Domain tag of configHash: keccak256("geode.config.v1").
+    bytes32 public constant DOMAIN_CONFIG = keccak256("geode.config.v1");
+    /// @notice Domain tag of the SessionCreate report data: keccak256("geode.session-create.v1").
+    bytes32 public constant DOMAIN_SESSION_CREATE = keccak256("geode.session-create.v1");
+    /// @notice Domain tag of the SessionSetPubKey report data: keccak256("geode.session-keys.v1").
+    bytes32 public constant DOMAIN_SESSION_KEYS = keccak256("geode.session-keys.v1");
+    /// @notice Domain tag of the batch commitment digest: keccak256("geode.commitment.v1").
+    bytes32 public constant DOMAIN_COMMITMENT = keccak256("geode.commitment.v1");
+
+    /// @notice Session status: no such session.
+    uint256 public constant STATUS_NONE = 0;
+    /// @notice Session status: created, waiting for SessionSetPubKey.
+    uint256 public constant STATUS_PENDING = 1;
+    /// @notice Session status: the active session.
+    uint256 public constant STATUS_ACTIVE = 2;
+    /// @notice Session status: was active, replaced by a later session.
+    uint256 public constant STATUS_SUPERSEDED = 3;
+
+    /// @notice First payload byte of an HPKE-sealed request: 0x01 || enc(32) || ciphertext.
+    bytes1 public constant PAYLOAD_PRIVATE = 0x01;
+    /// @notice First payload byte of a public request: 0x02 || abi.encode(string kind, bytes body).
+    bytes1 public constant PAYLOAD_PUBLIC = 0x02;
+    /// @notice Largest request payload, in bytes.
+    uint256 public constant MAX_PAYLOAD_BYTES = 16384;
+    /// @notice Smallest private payload: kind byte, 32-byte HPKE enc and a 16-byte AEAD tag.
+    uint256 public constant MIN_PRIVATE_PAYLOAD_BYTES = 49;
+    /// @notice secp256k1 n / 2: commitment signatures with s above it are rejected (EIP-2).
+    uint256 internal constant SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
+
+    /// @notice A session was opened by an attested enclave.
+    /// @param sessionId The new session id.
+    /// @param nonce The enclave's nonce.
+    /// @param mrEnclave The attested measurement.
+    /// @param quote The SessionCreate quote.
+    event SessionCreated(uint256 indexed sessionId, bytes32 indexed nonce, bytes32 indexed mrEnclave, bytes quote);
+    /// @notice A pending session received its keys and became the active session.
+    /// @param sessionId The activated session id.
+    /// @param encPubKey X25519 HPKE public key for requests.
+    /// @param signer Address of the commitment signing key.
+    /// @param quote The SessionSetPubKey quote.
+    event SessionActivated(uint256 indexed sessionId, bytes32 encPubKey, address indexed signer, bytes quote);
+    /// @notice The previously active session was replaced.
+    /// @param sessionId The superseded session.
+    /// @param bySessionId The session that replaced it.
+    event SessionSuperseded(uint256 indexed sessionId, uint256 indexed bySessionId);
+    /// @notice A request was appended to the log.
+    /// @param seq Its sequence number.
+    /// @param sender The account it is attributed to (hashed into the accumulator).
+    /// @param sessionId The active session when it was submitted (0 if none).
+    /// @param payload 0x01 || enc || ciphertext (private) or 0x02 || abi.encode(kind, body) (public).
+    event RequestSubmitted(uint256 indexed seq, address indexed sender, uint256 indexed sessionId, bytes payload);
+    /// @notice A batch of requests [from, to] was committed.
+    /// @param sessionId The session whose key signed the commitment.
+    /// @param from First sequence number of the batch.
+    /// @param to Last sequence number of the batch.
+    /// @param accTo acc(to).
+    /// @param prevRoot State root before the batch.
+    /// @param newRoot State root after the batch.
+    /// @param outputsHash keccak256(outputs).
+    /// @param outputs abi.encode((address recipient, uint256 seq, bytes ciphertext)[]).
+    event BatchCommitted(
+        uint256 indexed sessionId,
+        uint256 indexed from,
+        uint256 indexed to,
+        bytes32 accTo,
+        bytes32 prevRoot,
+        bytes32 newRoot,
+        bytes32 outputsHash,
+        bytes outputs
+    );
+
+    /// @notice The constructor got no measurements.
+    error NoMeasurements();
+    /// @notice A measurement appears twice in the constructor list.
+    error DuplicateMeasurement(bytes32 mrEnclave);
+    /// @notice The verifier address has no code.
+    error VerifierNotContract(address verifier);
+    /// @notice The quote's measurement is not in the accepted list.
+    error MeasurementNotAccepted(bytes32 mrEnclave);
+    /// @notice The quote's report data does not bind what it must (chain, contract, config/nonce/keys).
+    error ReportDataMismatch(bytes32 expectedLo, bytes32 reportDataLo, bytes32 reportDataHi);
+    /// @notice The SessionCreate nonce was already used.
+    error NonceAlreadyUsed(bytes32 nonce);
+    /// @notice The session is not pending (status given).
+    error SessionNotPending(uint256 sessionId, uint256 status);
+    /// @notice The session is older than the active one and can no longer be activated.
+    error StaleSession(uint256 sessionId, uint256 activeSessionId);
+    /// @notice SessionSetPubKey's quote comes from a different measurement than SessionCreate's.
+    error MeasurementMismatch(bytes32 expected, bytes32 actual);
+    /// @notice The commitment signer address is zero.
+    error ZeroSigner();
+    /// @notice There is no active session.
+    error NoActiveSession();
+    /// @notice The payload length is outside [min, max].
+    error InvalidPayloadLength(uint256 length, uint256 min, uint256 max);
+    /// @notice The payload's first byte is not the kind this entry point accepts.
+    error InvalidPayloadKind(bytes1 kind);
+    /// @notice The HPKE output key is zero.
+    error ZeroOutputKey();
+    /// @notice `from` is not committedSeq + 1.
+    error UnexpectedBatchStart(uint256 expected, uint256 from);
+    /// @notice `to` is before `from` or after requestCount.
+    error BatchOutOfRange(uint256 from, uint256 to, uint256 requestCount);
+    /// @notice accTo is not acc(to).
+    error AccumulatorMismatch(bytes32 expected, bytes32 accTo);
+    /// @notice prevRoot is not the committed state root.
+    error StaleStateRoot(bytes32 expected, bytes32 prevRoot);
+    /// @notice The commitment signature is not 65 bytes r || s || v.
+    error InvalidSignatureLength(uint256 length);
+    /// @notice The commitment signature has s > n/2 (malleable) or v not in {0, 1, 27, 28}.
+    error MalformedSignature();
+    /// @notice The commitment was not signed by the active session's signer.
+    error WrongSigner(address recovered, address expected);
+
+    /// @notice Deploys the core with its configuration and computes configHash.
+    /// @param measurements_ Accepted MRENCLAVE values (non-empty, distinct; order is part of configHash).
+    /// @param verifier_ Attestation verifier contract.
+    /// @param lcSigner_ Light-client block-signer address.
+    /// @param lcGenesisHash_ Light-client genesis block hash.
+    /// @param policyHash_ keccak256 of the canonical attestation policy JSON.
+    constructor(
+        bytes32[] memory measurements_,
+        address verifier_,
+        address lcSigner_,
+        bytes32 lcGenesisHash_,
+        bytes32 policyHash_
+    ) {
+        if (measurements_.length == 0) revert NoMeasurements();
+        if (verifier_.code.length == 0) revert VerifierNotContract(verifier_);
+        for (uint256 i = 0; i < measurements_.length; ++i) {
+            bytes32 m = measurements_[i];
+            if (accepted[m]) revert DuplicateMeasurement(m);
+            accepted[m] = true;
+            acceptedMeasurements.push(m);
+        }
+        verifier = IAttestationVerifier(verifier_);
+        lcSigner = lcSigner_;
+        lcGenesisHash = lcGenesisHash_;
+        policyHash = policyHash_;
+        deployChainId = block.chainid;
+        configHash = keccak256(
+            abi.encode(
+                DOMAIN_CONFIG,
+                block.chainid,
+                address(this),
+                keccak256(abi.encodePacked(measurements_)),
+                verifier_,
+                lcSigner_,
+                lcGenesisHash_,
+                policyHash_
+            )
+        );
+    }
+
+    // ------------------------------------------------------------------ handshake
+
+    /// @notice SessionCreate: opens a pending session for an attested enclave.
+    /// @dev The quote's REPORTDATA must be sessionCreateReportData(nonce) || 32 zero bytes.
+    /// @param quote Attestation checked by `verifier`.
+    /// @param nonce The enclave's fresh nonce (each nonce once).
+    /// @return id The new session id.
+    function sessionCreate(bytes calldata quote, bytes32 nonce) external returns (uint256 id) {
+        if (usedNonce[nonce]) revert NonceAlreadyUsed(nonce);
+        (bytes32 mrEnclave, bytes32 lo, bytes32 hi) = verifier.verifyQuote(quote);
+        if (!accepted[mrEnclave]) revert MeasurementNotAccepted(mrEnclave);
+        bytes32 expected = sessionCreateReportData(nonce);
+        if (lo != expected || hi != bytes32(0)) revert ReportDataMismatch(expected, lo, hi);
+        usedNonce[nonce] = true;
+        id = ++sessionCount;
+        sessions[id] =
+            Session({nonce: nonce, encPubKey: bytes32(0), signer: address(0), status: STATUS_PENDING, mrEnclave: mrEnclave});
+        emit SessionCreated(id, nonce, mrEnclave, quote);
+    }
+
+    /// @notice SessionSetPubKey: activates a pending session with its keys; the previous active session is superseded.
+    /// @dev The quote's REPORTDATA must be sessionKeysReportData(nonce, encPubKey, signer) || 32 zero bytes and its
+    ///      measurement that of SessionCreate. Sessions older than the active one cannot be activated.
+    /// @param id A pending session id.
+    /// @param quote Attestation checked by `verifier`.
+    /// @param encPubKey X25519 HPKE public key for requests.
+    /// @param signer Address of the secp256k1 key that will sign commitments (non-zero).
+    function sessionSetPubKey(uint256 id, bytes calldata quote, bytes32 encPubKey, address signer) external {
+        Session storage s = sessions[id];
+        if (s.status != STATUS_PENDING) revert SessionNotPending(id, s.status);
+        uint256 prev = activeSessionId;
+        if (id < prev) revert StaleSession(id, prev);
+        if (signer == address(0)) revert ZeroSigner();
+        (bytes32 mrEnclave, bytes32 lo, bytes32 hi) = verifier.verifyQuote(quote);
+        if (mrEnclave != s.mrEnclave) revert MeasurementMismatch(s.mrEnclave, mrEnclave);
+        bytes32 expected = sessionKeysReportData(s.nonce, encPubKey, signer);
+        if (lo != expected || hi != bytes32(0)) revert ReportDataMismatch(expected, lo, hi);
+        if (prev != 0) {
+            sessions[prev].status = STATUS_SUPERSEDED;
+            emit SessionSuperseded(prev, id);
+        }
+        s.encPubKey = encPubKey;
+        s.signer = signer;
+        s.status = STATUS_ACTIVE;
+        activeSessionId = id;
+        emit SessionActivated(id, encPubKey, signer, quote);
+    }
+
+    // ------------------------------------------------------------------ requests
+
+    /// @notice Submits a private (HPKE-sealed) request; the sender is msg.sender.
+    /// @param payload 0x01 || enc (32 bytes) || ciphertext; 49..MAX_PAYLOAD_BYTES bytes.
+    /// @return seq The request's sequence number.
+    function submitRequest(bytes calldata payload) external returns (uint256 seq) {
+        if (activeSessionId == 0) revert NoActiveSession();
+        if (payload.length == 0) revert InvalidPayloadLength(0, MIN_PRIVATE_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES);
+        if (payload[0] != PAYLOAD_PRIVATE) revert InvalidPayloadKind(payload[0]);
+        if (payload.length < MIN_PRIVATE_PAYLOAD_BYTES || payload.length > MAX_PAYLOAD_BYTES) {
+            revert InvalidPayloadLength(payload.length, MIN_PRIVATE_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES);
+        }
+        return _appendRequest(msg.sender, payload);
+    }
+
+    /// @notice Registers the caller's X25519 HPKE public key, to which the enclave encrypts the caller's outputs.
+    /// @dev Appends the public request 0x02 || abi.encode("geode.register-key", abi.encode(hpkePubKey)).
+    /// @param hpkePubKey X25519 public key (RFC 7748 encoding), non-zero.
+    /// @return seq The request's sequence number.
+    function registerOutputKey(bytes32 hpkePubKey) external returns (uint256 seq) {
+        if (hpkePubKey == bytes32(0)) revert ZeroOutputKey();
+        return _appendPublicRequest(msg.sender, "geode.register-key", abi.encode(hpkePubKey));
+    }
+
+    /// @notice Appends 0x02 || abi.encode(kind, body) as a request from `sender`.
+    /// @param sender Account the request is attributed to.
+    /// @param kind Public request kind, e.g. "computations.create".
+    /// @param body Kind-specific ABI-encoded body.
+    /// @return seq The request's sequence number.
+    function _appendPublicRequest(address sender, string memory kind, bytes memory body) internal returns (uint256 seq) {
+        return _appendRequest(sender, bytes.concat(PAYLOAD_PUBLIC, abi.encode(kind, body)));
+    }
+
+    /// @notice Appends a request to the log and extends the accumulator.
+    /// @param sender Account the request is attributed to.
+    /// @param payload The request payload (its keccak256 enters the accumulator).
+    /// @return seq The request's sequence number.
+    function _appendRequest(address sender, bytes memory payload) internal returns (uint256 seq) {
+        seq = ++requestCount;
+        bytes32 acc = keccak256(abi.encode(accumulator, seq, sender, keccak256(payload)));
+        accumulator = acc;
+        accAt[seq] = acc;
+        emit RequestSubmitted(seq, sender, activeSessionId, payload);
+    }
+
+    // ------------------------------------------------------------------ commitments
+
+    /// @notice Commits the result of processing requests [from, to], signed by the active session's key.
+    /// @param from committedSeq + 1.
+    /// @param to Last request of the batch, at most requestCount.
+    /// @param accTo acc(to).
+    /// @param prevRoot The committed state root the batch was processed from.
+    /// @param newRoot The state root after the batch.
+    /// @param outputs abi.encode((address recipient, uint256 seq, bytes ciphertext)[]); only hashed and emitted.
+    /// @param signature 65 bytes r || s || v (v 27/28 or 0/1, low s) over commitmentDigest, no EIP-191 prefix.
+    function commitBatch(
+        uint256 from,
+        uint256 to,
+        bytes32 accTo,
+        bytes32 prevRoot,
+        bytes32 newRoot,
+        bytes calldata outputs,
+        bytes calldata signature
+    ) external {
+        uint256 sid = activeSessionId;
+        if (sid == 0) revert NoActiveSession();
+        if (from != committedSeq + 1) revert UnexpectedBatchStart(committedSeq + 1, from);
+        if (to < from || to > requestCount) revert BatchOutOfRange(from, to, requestCount);
+        if (accAt[to] != accTo) revert AccumulatorMismatch(accAt[to], accTo);
+        if (prevRoot != stateRoot) revert StaleStateRoot(stateRoot, prevRoot);
+        bytes32 oh = keccak256(outputs);
+        _checkSigner(sid, commitmentDigest(sid, from, to, accTo, prevRoot, newRoot, oh), signature);
+        committedSeq = to;
+        stateRoot = newRoot;
+        _emitBatchCommitted(sid, from, to, accTo, prevRoot, newRoot, oh, outputs);
+    }
+
+    /// @dev Emits BatchCommitted (a separate frame keeps commitBatch within the legacy codegen's stack limit).
+    function _emitBatchCommitted(
+        uint256 sid,
+        uint256 from,
+        uint256 to,
+        bytes32 accTo,
+        bytes32 prevRoot,
+        bytes32 newRoot,
+        bytes32 oh,
+        bytes calldata outputs
+    ) private {
+        emit BatchCommitted(sid, from, to, accTo, prevRoot, newRoot, oh, outputs);
+    }
+
+    /// @dev Reverts WrongSigner unless `signature` over `digest` recovers to session `sid`'s signer.
+    function _checkSigner(uint256 sid, bytes32 digest, bytes calldata signature) private view {
+        address expected = sessions[sid].signer;
+        address recovered = _recover(digest, signature);
+        if (recovered != expected) revert WrongSigner(recovered, expected);
+    }
+
+    /// @dev ecrecover of a raw digest with a 65-byte r || s || v signature; rejects high s (EIP-2) and bad v.
+    ///      Returns address(0) when ecrecover fails (never equal to a session signer, which is non-zero).
+    function _recover(bytes32 digest, bytes calldata signature) internal pure returns (address) {
+        if (signature.length != 65) revert InvalidSignatureLength(signature.length);
+        bytes32 r = bytes32(signature[0:32]);
+        bytes32 s = bytes32(signature[32:64]);
+        uint8 v = uint8(signature[64]);
+        if (v < 27) v += 27;
+        if (uint256(s) > SECP256K1_HALF_N || (v != 27 && v != 28)) revert MalformedSignature();
+        return ecrecover(digest, v, r, s);
+    }
+
+    // ------------------------------------------------------------------ protocol hashes (mirror packages/protocol/src/hash.ts)
+
+    /// @notice REPORTDATA[0..32) of the SessionCreate quote for `nonce` on this chain and contract:
+    ///         keccak256(abi.encode(DOMAIN_SESSION_CREATE, chainid, this, configHash, nonce)).
+    function sessionCreateReportData(bytes32 nonce) public view returns (bytes32) {
+        return keccak256(abi.encode(DOMAIN_SESSION_CREATE, block.chainid, address(this), configHash, nonce));
+    }
+
+    /// @notice REPORTDATA[0..32) of the SessionSetPubKey quote:
+    ///         keccak256(abi.encode(DOMAIN_SESSION_KEYS, chainid, this, nonce, encPubKey, signer)).
+    function sessionKeysReportData(bytes32 nonce, bytes32 encPubKey, address signer) public view returns (bytes32) {
+        return keccak256(abi.encode(DOMAIN_SESSION_KEYS, block.chainid, address(this), nonce, encPubKey, signer));
+    }
+
+    /// @notice The digest a session signs for a batch: keccak256(abi.encode(DOMAIN_COMMITMENT, chainid, this,
+    ///         sessionId, from, to, accTo, prevRoot, newRoot, outputsHash)).
+    function commitmentDigest(
+        uint256 sessionId,
+        uint256 from,
+        uint256 to,
+        bytes32 accTo,
+        bytes32 prevRoot,
+        bytes32 newRoot,
+        bytes32 outputsHash
+    ) public view returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                DOMAIN_COMMITMENT, block.chainid, address(this), sessionId, from, to, accTo, prevRoot, newRoot, outputsHash
+            )
+        );
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice The accepted measurements, in deployment order.
+    function measurements() external view returns (bytes32[] memory) {
+        return acceptedMeasurements;
+    }
+
+    /// @notice Whether `mrEnclave` is an accepted measurement.
+    function isAcceptedMeasurement(bytes32 mrEnclave) external view returns (bool) {
+        return accepted[mrEnclave];
+    }
+
+    /// @notice Session `id` (all-zero with status STATUS_NONE if it does not exist).
+    function session(uint256 id) external view returns (Session memory) {
+        return sessions[id];
+    }
+
+    /// @notice The active session and its id (id 0 and an empty session if none).
+    function activeSession() external view returns (uint256 id, Session memory s) {
+        id = activeSessionId;
+        s = sessions[id];
+    }
+}
