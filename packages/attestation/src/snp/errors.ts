@@ -1,0 +1,23 @@
+/**
+ * AMD SEV-SNP specific errors (codes `ATTEST_SNP_*`). Generic failures (decode, chain, expiry, missing VCEK) use
+ * the classes of ../errors.ts: `ATTEST_DECODE`, `ATTEST_CHAIN_INVALID`, `ATTEST_CERT_EXPIRED`,
+ * `ATTEST_COLLATERAL_MISSING`.
+ */
+import { AttestationError, type AttestationErrorOptions } from '../errors.ts';
+
+function fixed<C extends string>(code: C) {
+  return class extends AttestationError {
+    static readonly code: C = code;
+    declare readonly code: C;
+    constructor(message: string, opts: AttestationErrorOptions = {}) {
+      super(code, message, opts);
+    }
+  };
+}
+
+/** The report's ECDSA P-384 signature (0x2A0) does not verify with the VCEK/VLEK public key over bytes 0x000-0x29F. */
+export class SnpSignatureError extends fixed('ATTEST_SNP_SIGNATURE') {}
+/** The VCEK/VLEK TCB extensions (blSPL, teeSPL, snpSPL, ucodeSPL, fmcSPL) differ from the report's REPORTED_TCB. */
+export class SnpTcbMismatchError extends fixed('ATTEST_SNP_TCB_MISMATCH') {}
+/** The VCEK hwID extension differs from the report's CHIP_ID. */
+export class SnpChipIdMismatchError extends fixed('ATTEST_SNP_CHIP_ID_MISMATCH') {}
