@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// Runs the TypeScript CLI through tsx so `npx geode` works from a clone without a compile step.
+import { register } from 'tsx/esm/api';
+register();
+await import('../src/main.ts');

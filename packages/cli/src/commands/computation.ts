@@ -1,0 +1,153 @@
+import type { Command } from 'commander';
+import type { Address } from 'viem';
+import { COMPUTATION_TYPES, ctypeToName, type Request } from '@geode/app-computations';
+import { ComputationsAbi } from '@geode/contracts/generated/artifacts';
+import { homeDir, identityStore } from '../home.ts';
+import { connect } from '../connect.ts';
+import { createComputation, decodeAppOutput, sendRequest } from '../app.ts';
+import { CliArgumentError } from '../errors.ts';
+import { fail, reporter, type Reporter } from '../output.ts';
+
+interface Common { home?: string; rpc?: string; json?: boolean; as?: string; timeout?: string }
+
+const common = (c: Command) =>
+  c.option('--home <dir>', 'CLI home (default ./.geode)').option('--rpc <url>', 'JSON-RPC URL (default: the running geode dev)').option('--json', 'one JSON line');
+
+function timeoutOf(o: Common): number {
+  const t = Number(o.timeout ?? '30');
+  if (!Number.isFinite(t) || t <= 0) throw new CliArgumentError(`--timeout must be a positive number of seconds, got "${o.timeout}"`);
+  return t;
+}
+
+/** Send one request as `as`, wait until the enclave's commitment lands, and print the sender's output for it. */
+async function requestAndWait(rep: Reporter, o: Common, req: Request): Promise<void> {
+  if (!o.as) throw new CliArgumentError('--as <identity> is required');
+  const home = homeDir(o.home);
+  const store = identityStore(home);
+  const identity = store.get(o.as);
+  const timeout = timeoutOf(o);
+  const conn = await connect(home, { rpc: o.rpc });
+  try {
+    const client = conn.client(identity);
+    rep.progress(`encrypting to session ${conn.session.sessionId} (mr_enclave ${conn.session.measurement.slice(2, 18)}…, ${conn.session.simulated ? 'SIMULATED TEE' : 'hardware TEE'})`);
+    const { seq } = await sendRequest(client, req);
+    rep.progress(`request ${seq} on-chain; waiting for the enclave`);
+    await conn.waitCommitted(seq, timeout);
+    const outs = (await client.readOutputs(BigInt(conn.info.fromBlock))).filter((x) => x.seq === seq).map(decodeAppOutput);
+    const out = outs[0];
+    if (!out) {
+      rep.say(`request ${seq} processed; no output for ${identity.name}`);
+      rep.result({ ok: true, seq: seq.toString(), output: null });
+      return;
+    }
+    if (!out.ok) {
+      process.exitCode = 1;
+      rep.say(`refused by the enclave: ${out.error.code}: ${out.error.message}`);
+      rep.result({ ok: false, seq: seq.toString(), error: out.error });
+      return;
+    }
+    const r = out.result;
+    const show = r.type === 'max' || r.type === 'min' ? { ...r, participant: store.nameOf(r.participant) } : r;
+    rep.say(`${req.op} ${req.computation}: ${JSON.stringify(show)}`);
+    rep.result({ ok: true, seq: seq.toString(), output: show });
+  } finally {
+    await conn.close();
+  }
+}
+
+export function registerComputationCommands(program: Command): void {
+  const c = program.command('computation').description('Create computations, submit private values, and get results');
+  common(
+    c.command('create')
+      .argument('<name>', 'unique name, 1-64 bytes')
+      .description('Create a computation on-chain (public: name, type, participants, quorum)')
+      .requiredOption('--type <type>', `one of ${COMPUTATION_TYPES.join(', ')}`)
+      .requiredOption('--participants <names>', 'comma-separated identity names or addresses')
+      .requiredOption('--quorum <n>', 'how many participants must submit before a result')
+      .requiredOption('--as <identity>', 'creator identity (need not be a participant)'),
+  ).action(async (name: string, o: Common & { type: string; participants: string; quorum: string }) => {
+    const rep = reporter(o);
+    try {
+      if (!(COMPUTATION_TYPES as readonly string[]).includes(o.type)) throw new CliArgumentError(`--type must be one of ${COMPUTATION_TYPES.join(', ')}, got "${o.type}"`);
+      const quorum = Number(o.quorum);
+      if (!Number.isInteger(quorum) || quorum < 1) throw new CliArgumentError(`--quorum must be a positive integer, got "${o.quorum}"`);
+      const home = homeDir(o.home);
+      const store = identityStore(home);
+      const participants = o.participants.split(',').map((p) => p.trim()).filter(Boolean).map((p) => (/^0x[0-9a-fA-F]{40}$/.test(p) ? p : store.get(p).address) as Address);
+      const creator = store.get(o.as!);
+      const conn = await connect(home, { rpc: o.rpc });
+      try {
+        const { seq } = await createComputation(conn.client(creator), { name, type: o.type, participants, quorum });
+        rep.say(`created ${o.type} "${name}" (request ${seq})`);
+        rep.result({ ok: true, name, type: o.type, participants, quorum, seq: seq.toString() });
+      } finally {
+        await conn.close();
+      }
+    } catch (e) {
+      fail(rep, e);
+    }
+  });
+  common(
+    c.command('submit')
+      .argument('<name>', 'computation name')
+      .argument('[value]', 'number (average, max, min)')
+      .description('Submit an encrypted value (or, for a key matcher, --key and --message)')
+      .requiredOption('--as <identity>', 'submitting participant')
+      .option('--key <key>', 'key matcher: the key (e.g. a VIN)')
+      .option('--message <text>', 'key matcher: the message others with the same key receive')
+      .option('--timeout <seconds>', 'how long to wait for the enclave', '30'),
+  ).action(async (name: string, value: string | undefined, o: Common & { key?: string; message?: string }) => {
+    const rep = reporter(o);
+    try {
+      let req: Request;
+      if (o.key !== undefined) req = { op: 'submitKey', computation: name, key: o.key, message: o.message ?? '' };
+      else {
+        const v = Number(value);
+        if (value === undefined || value.trim() === '' || !Number.isFinite(v)) throw new CliArgumentError(`value must be a finite number, got "${value ?? ''}"`);
+        req = { op: 'submit', computation: name, value: v };
+      }
+      await requestAndWait(rep, o, req);
+    } catch (e) {
+      fail(rep, e);
+    }
+  });
+  common(
+    c.command('result')
+      .argument('<name>', 'computation name')
+      .description('Ask the enclave for the result (the first request after quorum locks the computation)')
+      .requiredOption('--as <identity>', 'participant asking')
+      .option('--timeout <seconds>', 'how long to wait for the enclave', '30'),
+  ).action(async (name: string, o: Common) => {
+    const rep = reporter(o);
+    try {
+      await requestAndWait(rep, o, { op: 'result', computation: name });
+    } catch (e) {
+      fail(rep, e);
+    }
+  });
+  common(c.command('list').description('List computations (public, on-chain)')).action(async (o: Common) => {
+    const rep = reporter(o);
+    try {
+      const home = homeDir(o.home);
+      const store = identityStore(home);
+      const conn = await connect(home, { rpc: o.rpc });
+      try {
+        const pub = conn.chain.publicClient;
+        const n = (await pub.readContract({ address: conn.contract, abi: ComputationsAbi, functionName: 'computationCount' })) as bigint;
+        const names = (await pub.readContract({ address: conn.contract, abi: ComputationsAbi, functionName: 'computationNames', args: [0n, n] })) as string[];
+        const list = [];
+        for (const name of names) {
+          const x = (await pub.readContract({ address: conn.contract, abi: ComputationsAbi, functionName: 'computation', args: [name] })) as { ctype: number; participants: Address[]; quorum: bigint; creator: Address };
+          list.push({ name, type: ctypeToName(Number(x.ctype)), participants: x.participants.map((p) => store.nameOf(p)), quorum: Number(x.quorum), creator: store.nameOf(x.creator) });
+        }
+        for (const l of list) rep.say(`${l.name.padEnd(20)} ${l.type.padEnd(10)} quorum ${l.quorum} of ${l.participants.join(', ')} (by ${l.creator})`);
+        if (list.length === 0) rep.say('No computations yet.');
+        rep.result({ ok: true, computations: list });
+      } finally {
+        await conn.close();
+      }
+    } catch (e) {
+      fail(rep, e);
+    }
+  });
+}

@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import type { Hex } from 'viem';
+import { createIdentity, checkIdentityName } from '@geode/client';
+import { homeDir, identityStore, readDevInfo } from '../home.ts';
+import { connect, fundFromFaucet } from '../connect.ts';
+import { fail, reporter } from '../output.ts';
+
+export function registerIdentityCommands(program: Command): void {
+  const id = program.command('identity').description('Create and list local identities (an account key and an output key under an easy name)');
+  id.command('create')
+    .argument('<name>', 'easy name, 1-32 of A-Z a-z 0-9 _ . -')
+    .description('Create an identity; with a running `geode dev`, fund it from the dev faucet and register its output key with the enclave')
+    .option('--home <dir>', 'CLI home (default ./.geode)')
+    .option('--offline', 'only create the keys; do not fund or register')
+    .option('--json', 'one JSON line')
+    .action(async (name: string, opts: { home?: string; offline?: boolean; json?: boolean }) => {
+      const rep = reporter(opts);
+      try {
+        checkIdentityName(name);
+        const home = homeDir(opts.home);
+        const store = identityStore(home);
+        const identity = await createIdentity(name);
+        let registered = false;
+        if (!opts.offline) {
+          const info = readDevInfo(home);
+          rep.progress('connecting to the devnet and verifying the enclave');
+          const conn = await connect(home);
+          try {
+            rep.progress(`funding ${identity.address} from the dev faucet`);
+            await fundFromFaucet(conn.chain, info.faucetKey as Hex, identity.address);
+            rep.progress('registering the output key');
+            await conn.client(identity).registerOutputKey();
+            registered = true;
+          } finally {
+            await conn.close();
+          }
+        }
+        store.save(identity);
+        rep.say(`${name} = ${identity.address}${registered ? ' (funded, output key registered)' : ''}`);
+        rep.result({ ok: true, name, address: identity.address, outputKey: identity.outputKey.publicKey, registered });
+      } catch (e) {
+        fail(rep, e);
+      }
+    });
+  id.command('list')
+    .description('List local identities')
+    .option('--home <dir>', 'CLI home (default ./.geode)')
+    .option('--json', 'one JSON line')
+    .action((opts: { home?: string; json?: boolean }) => {
+      const rep = reporter(opts);
+      try {
+        const { identities, errors } = identityStore(homeDir(opts.home)).list();
+        for (const i of identities) rep.say(`${i.name.padEnd(12)} ${i.address}`);
+        if (identities.length === 0) rep.say('No identities yet: `geode identity create alice`.');
+        for (const f of errors) process.stderr.write(`warning: ${f} is not a valid identity file; skipped\n`);
+        rep.result({ ok: true, identities: identities.map((i) => ({ name: i.name, address: i.address })), unreadable: errors });
+      } catch (e) {
+        fail(rep, e);
+      }
+    });
+}

@@ -1,0 +1,15 @@
+import { GeodeError } from '@geode/protocol';
+
+/** A command-line argument is missing or malformed. Nothing was sent or written. */
+export class CliArgumentError extends GeodeError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('CLI_BAD_ARGUMENT', `${message} (see --help)`, { details });
+  }
+}
+
+/** Waiting for the enclave's answer took longer than --timeout. */
+export class CliTimeoutError extends GeodeError {
+  constructor(what: string, seconds: number) {
+    super('CLI_TIMEOUT', `${what} did not complete within ${seconds} s. Is \`geode dev\` (the host and enclave) still running? Retry with a larger --timeout.`, { details: { seconds } });
+  }
+}

@@ -1,0 +1,47 @@
+import pino, { type Logger } from 'pino';
+import { isGeodeError } from '@geode/protocol';
+
+/** How a command reports: human text on stdout/stderr, or one JSON line for scripts (--json). */
+export interface Reporter {
+  json: boolean;
+  /** Progress of a long step (stderr, suppressed in --json mode). */
+  progress(msg: string): void;
+  /** Human output line (stdout; suppressed in --json mode). */
+  say(msg: string): void;
+  /** The final JSON object (stdout, --json mode only). */
+  result(obj: unknown): void;
+  logger: Logger;
+}
+
+export function reporter(opts: { json?: boolean; verbose?: boolean }): Reporter {
+  const json = !!opts.json;
+  const t0 = performance.now();
+  return {
+    json,
+    progress: (msg) => {
+      if (!json) process.stderr.write(`… ${msg} (${((performance.now() - t0) / 1000).toFixed(1)}s)\n`);
+    },
+    say: (msg) => {
+      if (!json) process.stdout.write(`${msg}\n`);
+    },
+    result: (obj) => {
+      if (json) process.stdout.write(`${JSON.stringify(obj, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
+    },
+    logger: pino({ level: opts.verbose ? 'debug' : 'warn' }, pino.destination(2)),
+  };
+}
+
+/**
+ * Report a failure and set a non-zero exit code. GeodeErrors print their code and message (the message says
+ * what to do); anything else is a bug and prints its stack.
+ */
+export function fail(r: Pick<Reporter, 'json'>, e: unknown, exitCode = 1): void {
+  process.exitCode = exitCode;
+  const g = isGeodeError(e) ? (e as unknown as { code: string; message: string; details?: unknown }) : undefined;
+  if (r.json) {
+    process.stdout.write(`${JSON.stringify({ ok: false, error: g ? { code: g.code, message: g.message, details: g.details } : { code: 'INTERNAL', message: String(e) } }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
+    return;
+  }
+  if (g) process.stderr.write(`error ${g.code}: ${g.message}\n`);
+  else process.stderr.write(`internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
+}

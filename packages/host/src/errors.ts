@@ -1,0 +1,29 @@
+import { GeodeError } from '@geode/protocol';
+
+/** The enclave answered a request with a typed refusal. `code` is the enclave's code (ENCLAVE_*, LC_*, APP_*). */
+export class EnclaveRefusedError extends GeodeError {
+  constructor(method: string, code: string, message: string, details?: Record<string, unknown>) {
+    super(code, `Enclave refused ${method}: ${message}`, { details: { ...details, method }, docsPath: 'protocol.md#errors' });
+  }
+}
+
+/** The enclave process died or could not be started. The supervisor restarts it; this error reports a request lost with it. */
+export class EnclaveUnavailableError extends GeodeError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('HOST_ENCLAVE_UNAVAILABLE', `Enclave process unavailable: ${message}. It is restarted automatically; check its log (stderr) if this repeats.`, { details });
+  }
+}
+
+/** The enclave sent a response that does not match the transport schema. */
+export class EnclaveProtocolError extends GeodeError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('HOST_ENCLAVE_PROTOCOL', `Enclave sent an invalid response: ${message}. The enclave build and the host are out of step: run \`npm run build\`.`, { details });
+  }
+}
+
+/** A chain read or transaction failed in a way the host cannot retry past. */
+export class ChainError extends GeodeError {
+  constructor(message: string, opts: { details?: Record<string, unknown>; cause?: unknown } = {}) {
+    super('HOST_CHAIN', `${message}. Check that the RPC endpoint is reachable and the contract address is right.`, opts);
+  }
+}

@@ -1,0 +1,5 @@
+export * from './errors.ts';
+export * from './enclave.ts';
+export * from './chain.ts';
+export * from './relayer.ts';
+export * from './deploy.ts';

@@ -1,0 +1,227 @@
+import { EventEmitter } from 'node:events';
+import { getAbiItem, parseEventLogs, type Account, type Address, type Hex, type Log } from 'viem';
+import pino, { type Logger } from 'pino';
+import { batchProofKeys, MAX_BATCH_REQUESTS, sessionProofKeys, slotKey, SLOT, type ConfigJson, type StorageProofJson } from '@geode/protocol';
+import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
+import type { ChainAccess } from './chain.ts';
+import type { EnclaveProcess } from './enclave.ts';
+import { ChainError } from './errors.ts';
+
+/** Options of the Host (the untrusted relayer between chain and enclave). */
+export interface HostOptions {
+  chain: ChainAccess;
+  /** Account that pays for sessionCreate / sessionSetPubKey / commitBatch transactions. */
+  operator: Account;
+  /** The GeodeCore (or application) contract. */
+  contract: Address;
+  /** The deployment config the contract was instantiated with (the enclave attests to its hash). */
+  config: ConfigJson;
+  enclave: EnclaveProcess;
+  /** Block where the contract was deployed: the log scan starts there. Default 0. */
+  fromBlock?: bigint;
+  /** Largest batch (<= 256). */
+  maxBatch?: number;
+  logger?: Logger;
+}
+
+/** Emitted after each commitment lands. */
+export interface BatchEvent { from: bigint; to: bigint; newRoot: Hex; block: bigint; ms: number }
+
+const REQUEST_EVENT = getAbiItem({ abi: GeodeCoreAbi, name: 'RequestSubmitted' });
+
+/**
+ * The host: watches the contract, collects requests, fetches signed headers and storage proofs, drives the
+ * enclave, and submits its signed commitments. It is untrusted: the enclave and the contract check
+ * everything it brings. Events: 'batch' (BatchEvent), 'error' is never emitted (failures are logged and retried).
+ */
+export class Host extends EventEmitter {
+  readonly log: Logger;
+  private requests = new Map<bigint, { sender: Address; payload: Hex }>();
+  private scannedTo: bigint;
+  private running = false;
+  private wake: (() => void) | undefined;
+  private unwatch: (() => void) | undefined;
+  private loopDone: Promise<void> | undefined;
+  private committed = 0n;
+  private waiters: { seq: bigint; resolve: () => void }[] = [];
+  /** Set when the enclave needs a new handshake (first start, keys lost). */
+  private sessionReady = false;
+  /** A head arrived while a step ran: run another step instead of sleeping. */
+  private dirty = false;
+
+  constructor(private readonly o: HostOptions) {
+    super();
+    this.log = o.logger ?? pino({ level: 'warn' });
+    this.scannedTo = (o.fromBlock ?? 0n) - 1n;
+    o.enclave.on('exit', () => {
+      this.sessionReady = false;
+      this.kick();
+    });
+  }
+
+  private get pub() {
+    return this.o.chain.publicClient;
+  }
+
+  /** Start relaying: init the enclave, run the handshake if needed, then process batches as blocks arrive. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.unwatch = this.o.chain.onNewHead(() => this.kick());
+    this.loopDone = this.loop();
+  }
+
+  /** Stop relaying (the enclave process is left to its owner). */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.unwatch?.();
+    this.kick();
+    await this.loopDone;
+  }
+
+  /** Resolve once the contract's committedSeq >= seq. */
+  waitCommitted(seq: bigint): Promise<void> {
+    if (this.committed >= seq) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ seq, resolve }));
+  }
+
+  /** Last committed sequence number seen on-chain. */
+  get committedSeq(): bigint {
+    return this.committed;
+  }
+
+  private kick(): void {
+    this.dirty = true;
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.dirty) {
+      this.dirty = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { this.wake = undefined; resolve(); }, ms);
+      this.wake = () => { clearTimeout(t); resolve(); };
+    });
+  }
+
+  private async loop(): Promise<void> {
+    let backoff = 50;
+    while (this.running) {
+      try {
+        this.dirty = false;
+        if (!this.sessionReady) await this.ensureSession();
+        const did = await this.step();
+        backoff = 50;
+        if (!did) await this.sleep(1000);
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        this.log.warn({ code, err: e instanceof Error ? e.message : String(e) }, 'host step failed; retrying');
+        if (code === 'HOST_ENCLAVE_UNAVAILABLE') this.sessionReady = false;
+        await this.sleep(backoff);
+        backoff = Math.min(backoff * 2, 2000);
+      }
+    }
+  }
+
+  private async readSlot(slot: bigint, blockNumber: bigint): Promise<bigint> {
+    const v = await this.pub.getStorageAt({ address: this.o.contract, slot: slotKey(slot), blockNumber });
+    return BigInt(v ?? '0x0');
+  }
+
+  private async proof(keys: Hex[], blockNumber: bigint): Promise<StorageProofJson> {
+    const p = await this.pub.getProof({ address: this.o.contract, storageKeys: keys, blockNumber });
+    return {
+      address: p.address,
+      balance: `0x${p.balance.toString(16)}`,
+      nonce: `0x${p.nonce.toString(16)}`,
+      codeHash: p.codeHash,
+      storageHash: p.storageHash,
+      accountProof: p.accountProof,
+      storageProof: p.storageProof.map((s) => ({ key: s.key, value: `0x${s.value.toString(16)}`, proof: s.proof })),
+    };
+  }
+
+  private async send(functionName: 'sessionCreate' | 'sessionSetPubKey' | 'commitBatch', args: readonly unknown[]): Promise<{ block: bigint; logs: Log[] }> {
+    const wallet = this.o.chain.wallet(this.o.operator);
+    const hash = await wallet.writeContract({ address: this.o.contract, abi: GeodeCoreAbi, functionName, args: args as never, gas: 15_000_000n } as never);
+    const r = await this.pub.waitForTransactionReceipt({ hash, pollingInterval: 20 });
+    if (r.status !== 'success') throw new ChainError(`${functionName} transaction reverted`, { details: { hash } });
+    return { block: r.blockNumber, logs: r.logs };
+  }
+
+  /** Init the enclave and make sure it holds the active session's keys; run the handshake otherwise. */
+  async ensureSession(): Promise<void> {
+    const e = this.o.enclave;
+    const st0 = await e.call('status');
+    if (!st0.configured) await e.call('init', { config: this.o.config });
+    const st = await e.call('status');
+    const [activeId, active] = (await this.pub.readContract({ address: this.o.contract, abi: GeodeCoreAbi, functionName: 'activeSession' })) as unknown as [bigint, { signer: Address }];
+    if (activeId > 0n && st.signer && st.sessionId === activeId.toString() && active.signer.toLowerCase() === st.signer.toLowerCase()) {
+      this.sessionReady = true;
+      return;
+    }
+    this.log.info({ activeId: activeId.toString() }, 'running the handshake');
+    const created = await e.call('sessionCreate');
+    const c = await this.send('sessionCreate', [created.quote, created.nonce]);
+    const ev = parseEventLogs({ abi: GeodeCoreAbi, logs: c.logs, eventName: 'SessionCreated' })[0];
+    if (!ev) throw new ChainError('sessionCreate emitted no SessionCreated event');
+    const id = (ev.args as { sessionId: bigint }).sessionId;
+    const header = await this.o.chain.getSignedHeader(c.block);
+    const proof = await this.proof(sessionProofKeys(id), c.block);
+    const keys = await e.call('sessionSetPubKey', { sessionId: id.toString(), header: { rlp: header.rlp, signature: header.signature }, proof });
+    await this.send('sessionSetPubKey', [id, keys.quote, keys.encPubKey, keys.signer]);
+    this.sessionReady = true;
+    this.log.info({ sessionId: id.toString(), signer: keys.signer }, 'session active');
+  }
+
+  private async scanLogs(toBlock: bigint): Promise<void> {
+    if (toBlock <= this.scannedTo) return;
+    const logs = await this.pub.getLogs({ address: this.o.contract, event: REQUEST_EVENT, fromBlock: this.scannedTo + 1n, toBlock });
+    for (const l of logs) {
+      const a = l.args as { seq: bigint; sender: Address; payload: Hex };
+      this.requests.set(a.seq, { sender: a.sender, payload: a.payload });
+    }
+    this.scannedTo = toBlock;
+  }
+
+  /** One batch if any request is pending. Returns true if it committed one. */
+  private async step(): Promise<boolean> {
+    const head = await this.o.chain.getSignedHeader('latest');
+    const B = head.number;
+    const [count, committed] = await Promise.all([this.readSlot(SLOT.requestCount, B), this.readSlot(SLOT.committedSeq, B)]);
+    this.noteCommitted(committed);
+    if (count <= committed) return false;
+    const from = committed + 1n;
+    const max = BigInt(Math.min(this.o.maxBatch ?? MAX_BATCH_REQUESTS, MAX_BATCH_REQUESTS));
+    const to = count - committed > max ? committed + max : count;
+    await this.scanLogs(B);
+    const requests = [];
+    for (let s = from; s <= to; s++) {
+      const r = this.requests.get(s);
+      if (!r) throw new ChainError(`request ${s} missing from the logs up to block ${B}`);
+      requests.push({ seq: s.toString(), sender: r.sender, payload: r.payload });
+    }
+    const t0 = performance.now();
+    const proof = await this.proof(batchProofKeys(to), B);
+    const res = await this.o.enclave.call('processBatch', { header: { rlp: head.rlp, signature: head.signature }, proof, requests });
+    const sent = await this.send('commitBatch', [BigInt(res.from), BigInt(res.to), res.accTo, res.prevRoot, res.newRoot, res.outputs, res.signature]);
+    for (let s = from; s <= to; s++) this.requests.delete(s);
+    this.noteCommitted(to);
+    const ev: BatchEvent = { from, to, newRoot: res.newRoot, block: sent.block, ms: performance.now() - t0 };
+    this.log.info({ from: from.toString(), to: to.toString(), ms: Math.round(ev.ms) }, 'batch committed');
+    this.emit('batch', ev);
+    return true;
+  }
+
+  private noteCommitted(seq: bigint): void {
+    if (seq <= this.committed) return;
+    this.committed = seq;
+    const ready = this.waiters.filter((w) => w.seq <= seq);
+    this.waiters = this.waiters.filter((w) => w.seq > seq);
+    for (const w of ready) w.resolve();
+  }
+}
