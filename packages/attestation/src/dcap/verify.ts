@@ -85,7 +85,13 @@ function rootFor(der: Uint8Array): ParsedCert {
   let r = rootCache.get(k);
   if (!r) {
     r = parseCert(der, 'trust root');
-    if (r.x509.issuer !== r.x509.subject || !r.x509.verify(r.publicKey)) {
+    let selfSigned = false;
+    try {
+      selfSigned = r.x509.issuer === r.x509.subject && r.x509.verify(r.publicKey);
+    } catch {
+      selfSigned = false;
+    }
+    if (!selfSigned) {
       throw new ChainInvalidError('The trust root must be a self-signed CA certificate', { details: { subject: r.x509.subject } });
     }
     if (rootCache.size > 16) rootCache.clear();

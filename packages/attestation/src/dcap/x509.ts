@@ -53,22 +53,23 @@ export function normSerial(hex: string): string {
  * @throws ChainInvalidError if it cannot be parsed.
  */
 export function parseCert(der: Uint8Array, what: string): ParsedCert {
-  let x509: X509Certificate;
   try {
-    x509 = new X509Certificate(der);
+    const x509 = new X509Certificate(der);
+    const c: ParsedCert = {
+      der,
+      x509,
+      publicKey: x509.publicKey,
+      subjectCN: CN_RE.exec(x509.subject)?.[1] ?? '',
+      issuerCN: CN_RE.exec(x509.issuer)?.[1] ?? '',
+      serial: normSerial(x509.serialNumber),
+      notBefore: Date.parse(x509.validFrom) / 1000,
+      notAfter: Date.parse(x509.validTo) / 1000,
+    };
+    if (!Number.isFinite(c.notBefore) || !Number.isFinite(c.notAfter)) throw new Error('unreadable validity dates');
+    return c;
   } catch (e) {
     throw new ChainInvalidError(`${what}: certificate cannot be parsed`, { cause: e, details: { what } });
   }
-  return {
-    der,
-    x509,
-    publicKey: x509.publicKey,
-    subjectCN: CN_RE.exec(x509.subject)?.[1] ?? '',
-    issuerCN: CN_RE.exec(x509.issuer)?.[1] ?? '',
-    serial: normSerial(x509.serialNumber),
-    notBefore: Date.parse(x509.validFrom) / 1000,
-    notAfter: Date.parse(x509.validTo) / 1000,
-  };
 }
 
 /**
@@ -83,6 +84,15 @@ export function pemToDers(pem: string, what: string): Uint8Array[] {
   while ((m = re.exec(pem)) !== null) out.push(new Uint8Array(Buffer.from(m[1].replace(/\s+/g, ''), 'base64')));
   if (out.length === 0) throw new ChainInvalidError(`${what}: no PEM certificate found`, { details: { what } });
   return out;
+}
+
+/** Runs a node:crypto predicate; an OpenSSL exception counts as false. */
+function safe(f: () => boolean): boolean {
+  try {
+    return f();
+  } catch {
+    return false;
+  }
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -124,12 +134,12 @@ export function verifyChainToRoot(ders: Uint8Array[], root: ParsedCert, what: st
         details: { what, subject: c.x509.subject },
       });
     }
-    if (!c.x509.checkIssued(issuer.x509)) {
+    if (!safe(() => c.x509.checkIssued(issuer.x509))) {
       throw new ChainInvalidError(`${what}: "${c.subjectCN}" is not issued by "${issuer.subjectCN}"`, { details: { what, index: i } });
     }
-    if (!issuer.x509.ca) throw new ChainInvalidError(`${what}: issuer "${issuer.subjectCN}" is not a CA certificate`, { details: { what, index: i + 1 } });
+    if (!safe(() => issuer.x509.ca)) throw new ChainInvalidError(`${what}: issuer "${issuer.subjectCN}" is not a CA certificate`, { details: { what, index: i + 1 } });
     sigChecks++;
-    if (!c.x509.verify(issuer.publicKey)) {
+    if (!safe(() => c.x509.verify(issuer.publicKey))) {
       throw new ChainInvalidError(`${what}: signature of "${c.subjectCN}" does not verify with "${issuer.subjectCN}"`, { details: { what, index: i } });
     }
   }
