@@ -17,10 +17,14 @@ export async function sendRequest(client: GeodeClient, req: Request): Promise<{ 
   return client.submit(encodeRequest(req));
 }
 
-/** Decode a received output: the framework envelope {seq, ok, message|error} around the app's output. */
-export function decodeAppOutput(o: ReceivedOutput): AppOutput {
+/**
+ * Decode a received output: the framework envelope {seq, ok, message|error} around the app's output.
+ * Returns null for framework acknowledgements that are not app outputs (`{ registered: key }` after geode.register-key).
+ */
+export function decodeAppOutput(o: ReceivedOutput): AppOutput | null {
   const m = decodeOutputMessage(o.plaintext);
   if (!m.ok) return { seq: m.seq, ok: false, error: m.error };
+  if (m.message && typeof m.message === 'object' && 'registered' in m.message) return null;
   const r = outputSchema.safeParse(m.message);
   if (!r.success) return { seq: m.seq, ok: false, error: { code: 'APP_BAD_OUTPUT', message: 'the enclave sent an output this client does not understand' } };
   return r.data as AppOutput;

@@ -116,7 +116,8 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
       {
         allowBlocksWithSameTimestamp: true,
         allowUnlimitedContractSize: false,
-        bailOnCallFailure: false,
+        // eth_call must report reverts as JSON-RPC errors (as real nodes do) so clients can decode custom errors.
+        bailOnCallFailure: true,
         bailOnTransactionFailure: false,
         chainId,
         coinbase: new Uint8Array(20),
@@ -149,7 +150,13 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
   const raw = async (method: string, params: unknown = []): Promise<unknown> => {
     const res = await provider.handleRequest(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }));
     const data = (typeof res.data === 'string' ? JSON.parse(res.data) : res.data) as { result?: unknown; error?: { code: number; message: string; data?: unknown } };
-    if (data.error) throw new RpcError(data.error.code, data.error.message, data.error.data);
+    if (data.error) {
+      // EDR reports reverts as {data: {reason, data: 0x...}}; nodes (geth, EIP-1474 practice) use code 3 and
+      // the revert bytes as `data`, which is what viem decodes custom errors from.
+      const inner = (data.error.data as { data?: unknown } | undefined)?.data;
+      if (typeof inner === 'string' && inner.startsWith('0x')) throw new RpcError(3, 'execution reverted', inner);
+      throw new RpcError(data.error.code, data.error.message, data.error.data);
+    }
     return data.result;
   };
 

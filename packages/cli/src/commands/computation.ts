@@ -4,7 +4,7 @@ import { COMPUTATION_TYPES, ctypeToName, type Request } from '@geode/app-computa
 import { ComputationsAbi } from '@geode/contracts/generated/artifacts';
 import { homeDir, identityStore } from '../home.ts';
 import { connect } from '../connect.ts';
-import { createComputation, decodeAppOutput, sendRequest } from '../app.ts';
+import { createComputation, decodeAppOutput, sendRequest, type AppOutput } from '../app.ts';
 import { CliArgumentError } from '../errors.ts';
 import { fail, reporter, type Reporter } from '../output.ts';
 
@@ -33,7 +33,7 @@ async function requestAndWait(rep: Reporter, o: Common, req: Request): Promise<v
     const { seq } = await sendRequest(client, req);
     rep.progress(`request ${seq} on-chain; waiting for the enclave`);
     await conn.waitCommitted(seq, timeout);
-    const outs = (await client.readOutputs(BigInt(conn.info.fromBlock))).filter((x) => x.seq === seq).map(decodeAppOutput);
+    const outs = (await client.readOutputs(BigInt(conn.info.fromBlock))).filter((x) => x.seq === seq).map(decodeAppOutput).filter((x): x is AppOutput => x !== null);
     const out = outs[0];
     if (!out) {
       rep.say(`request ${seq} processed; no output for ${identity.name}`);

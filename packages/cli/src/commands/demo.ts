@@ -134,7 +134,7 @@ export async function runDemo(rep: Reporter): Promise<DemoResult> {
 
     const computations: DemoResult['computations'] = [];
     const byName = new Map<Name, AppOutput[]>();
-    for (const n of NAMES) byName.set(n, (await clients[n].readOutputs(stack.deployment.fromBlock)).map(decodeAppOutput));
+    for (const n of NAMES) byName.set(n, (await clients[n].readOutputs(stack.deployment.fromBlock)).map(decodeAppOutput).filter((x): x is AppOutput => x !== null));
     for (const n of NAMES) {
       for (const o of byName.get(n)!) {
         if (o.ok) continue;
