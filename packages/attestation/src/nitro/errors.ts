@@ -1,0 +1,23 @@
+/**
+ * AWS Nitro specific errors (codes `ATTEST_NITRO_*`). Generic failures use ../errors.ts (`ATTEST_DECODE` for
+ * bytes that are not CBOR, `ATTEST_CHAIN_INVALID`, `ATTEST_CERT_EXPIRED`).
+ */
+import { AttestationError, type AttestationErrorOptions } from '../errors.ts';
+
+function fixed<C extends string>(code: C) {
+  return class extends AttestationError {
+    static readonly code: C = code;
+    declare readonly code: C;
+    constructor(message: string, opts: AttestationErrorOptions = {}) {
+      super(code, message, opts);
+    }
+  };
+}
+
+/** The COSE_Sign1 ES384 signature does not verify with the attestation document's leaf certificate key. */
+export class NitroSignatureError extends fixed('ATTEST_NITRO_SIGNATURE') {}
+/**
+ * Well-formed CBOR that is not a valid Nitro attestation document: not a COSE_Sign1 array, algorithm other than
+ * ES384 (-35), a missing or mistyped payload field, or a field out of the ranges of the AWS specification.
+ */
+export class NitroFormatError extends fixed('ATTEST_NITRO_FORMAT') {}
