@@ -1,0 +1,37 @@
+import type { Address } from 'viem';
+
+/**
+ * The application interface of a Geode enclave (docs/enclave.md#apps).
+ *
+ * Handlers run inside the trusted enclave, one request at a time, in chain order. They must be deterministic:
+ * no clock, no Math.random, no I/O — use `ctx.random` for randomness. The framework gives each handler a private
+ * copy (structuredClone) of the app state; if the handler throws, that copy and every `emit` it made are
+ * discarded, so a refusal never leaves a partial mutation behind.
+ */
+export interface HandlerContext {
+  /** Sequence number of the request being handled. */
+  readonly seq: bigint;
+  /** Lowercase 0x address of the on-chain sender. */
+  readonly sender: Address;
+  /**
+   * Queue an output for `recipient` (JSON-serialisable message). The framework encrypts it to the recipient's
+   * registered output key (HPKE), or records it as undeliverable if none is registered.
+   */
+  emit(recipient: Address, message: unknown): void;
+  /** Deterministic randomness: HKDF(sealed app secret, seq, label) — same inputs, same bytes. */
+  random(label: string, length: number): Uint8Array;
+}
+
+/** A Geode application: pure state-machine handlers over a JSON state `S`. */
+export interface EnclaveApp<S> {
+  readonly name: string;
+  /** The empty state (state root 0 on-chain means "this state"). Plain JSON-serialisable data only. */
+  initialState(): S;
+  /**
+   * Public (plaintext, on-chain) request of app-defined `kind` with ABI-encoded `body`. Mutates `state` in place.
+   * Throws GeodeError for refusals (the framework turns it into an error output to the sender).
+   */
+  onPublic(state: S, kind: string, body: Uint8Array, ctx: HandlerContext): void;
+  /** Decrypted private request bytes. Same rules. */
+  onPrivate(state: S, request: Uint8Array, ctx: HandlerContext): void;
+}

@@ -1,0 +1,55 @@
+import { GeodeError } from '@geode/protocol';
+
+/**
+ * Typed errors of the trusted enclave runtime (codes `ENCLAVE_*`) and of its light client (codes `LC_*`).
+ * Every refusal leaves the enclave's state, keys and sealed files exactly as they were.
+ * Documentation of each code: docs/enclave.md#errors.
+ */
+export const ENCLAVE_ERROR_CODES = [
+  'ENCLAVE_BAD_MESSAGE',
+  'ENCLAVE_NOT_CONFIGURED',
+  'ENCLAVE_CONFIG_MISMATCH',
+  'ENCLAVE_NO_PENDING_SESSION',
+  'ENCLAVE_NO_SESSION',
+  'ENCLAVE_SESSION_MISMATCH',
+  'ENCLAVE_STALE_STATE',
+  'ENCLAVE_SEQ_MISMATCH',
+  'ENCLAVE_ACCUMULATOR_MISMATCH',
+  'ENCLAVE_SEAL_CORRUPT',
+  'ENCLAVE_SEAL_IO',
+  'ENCLAVE_ATTESTOR_UNAVAILABLE',
+  'ENCLAVE_INTERNAL',
+  // Codes carried by error *outputs* (sent to a request's sender; the batch itself succeeds):
+  'ENCLAVE_DECRYPT',
+  'ENCLAVE_BAD_REQUEST',
+  'ENCLAVE_HANDLER_FAILED',
+] as const;
+export type EnclaveErrorCode = (typeof ENCLAVE_ERROR_CODES)[number];
+
+/** An enclave refusal or failure. `code` is one of {@link ENCLAVE_ERROR_CODES}. */
+export class EnclaveError extends GeodeError {
+  declare readonly code: EnclaveErrorCode;
+  constructor(code: EnclaveErrorCode, message: string, opts: { details?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(code, message, { ...opts, docsPath: 'enclave.md#errors' });
+  }
+}
+
+/** Light-client error codes (`LC_HEADER_DECODE` is thrown by @geode/protocol's decodeHeader). */
+export const LC_ERROR_CODES = [
+  'LC_HEADER_SIGNATURE',
+  'LC_STALE_HEADER',
+  'LC_HEADER_LINK',
+  'LC_HEADER_DECODE',
+  'LC_ACCOUNT_PROOF',
+  'LC_STORAGE_PROOF',
+  'LC_PROOF_MISSING_KEY',
+] as const;
+export type LightClientErrorCode = (typeof LC_ERROR_CODES)[number];
+
+/** A header or storage proof that does not verify against the light client's trust anchor. */
+export class LightClientError extends GeodeError {
+  declare readonly code: LightClientErrorCode;
+  constructor(code: LightClientErrorCode, message: string, opts: { details?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(code, message, { ...opts, docsPath: 'enclave.md#light-client' });
+  }
+}

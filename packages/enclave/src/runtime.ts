@@ -1,0 +1,320 @@
+import { randomBytes } from 'node:crypto';
+import { bytesToHex, hexToBytes, keccak256, numberToHex, type Address, type Hex } from 'viem';
+import {
+  ROOT_ZERO, SESSION_STATUS, SLOT, accAtKey, accumulatorStep, batchProofKeys, commitmentDigest, configHash, encodeOutputs,
+  methods, outputsHash, sessionCreateReportData, sessionKeysReportData, sessionProofKeys, slotKey,
+  type ConfigJson, type GeodeConfig, type Method, type Result,
+} from '@geode/protocol';
+import type { EnclaveApp } from './app.ts';
+import { executeBatch, type BatchRequest } from './batch.ts';
+import { EnclaveError } from './errors.ts';
+import { SessionKeys, deserializeKeyMaterial, generateKeyMaterial, serializeKeyMaterial, type KeyMaterial } from './keys.ts';
+import { verifySignedHeader, verifyStorageProof, type TrustAnchor, type TrustedBlock } from './lightclient/index.ts';
+import { KEYS_FILE, SealedStore, deriveSimSealingKey, loadOrCreateSimPlatformSecret, stateFileName } from './seal.ts';
+import { deserializeState, emptyState, serializeState, stateRoot, type EnclaveState } from './state.ts';
+import type { Attestor } from './tee/attestor.ts';
+
+/** Options of {@link EnclaveRuntime}. */
+export interface RuntimeOptions {
+  /** Data directory: sealed files and (sim) the platform secret. */
+  dataDir: string;
+  attestor: Attestor;
+  /** Diagnostic log line sink (default: stderr). Never receives secrets. */
+  log?: (line: string) => void;
+}
+
+interface Configured {
+  json: ConfigJson;
+  config: GeodeConfig;
+  hash: Hex;
+  anchor: TrustAnchor;
+  store: SealedStore;
+}
+
+type ParsedParams<M extends Method> = NonNullable<ReturnType<(typeof methods)[M]['params']['parse']>>;
+
+const b32 = (v: bigint): Hex => numberToHex(v, { size: 32 });
+
+/**
+ * The trusted enclave runtime (docs/enclave.md): config, light-client trust anchor, keys and state, and the
+ * transport methods of @geode/protocol `methods` (init, status, sessionCreate, sessionSetPubKey, processBatch).
+ *
+ * Every method either succeeds completely or throws a GeodeError (EnclaveError / LightClientError / protocol
+ * errors) and leaves every field and every sealed file exactly as before. Calls must not overlap (the transport
+ * server serialises them).
+ */
+export class EnclaveRuntime<S> {
+  private cfg: Configured | null = null;
+  private trusted: TrustedBlock | null = null;
+  private keys: SessionKeys | null = null;
+  private keysError: EnclaveError | null = null;
+  private pendingNonce: Hex | null = null;
+  private state: EnclaveState<S>;
+  private root: Hex = ROOT_ZERO;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly app: EnclaveApp<S>, private readonly opts: RuntimeOptions) {
+    this.state = emptyState(app.initialState());
+    this.log = opts.log ?? ((l) => process.stderr.write(`enclave: ${l}\n`));
+  }
+
+  /** Measurement as 0x hex. */
+  get measurement(): Hex {
+    return bytesToHex(this.opts.attestor.measurement);
+  }
+
+  /** Current state root (0x bytes32). */
+  get stateRoot(): Hex {
+    return this.root;
+  }
+
+  /** Current state (read-only view for tests and diagnostics; never mutate). */
+  get currentState(): Readonly<EnclaveState<S>> {
+    return this.state;
+  }
+
+  /**
+   * Validate `params` with the protocol schema of `method` and run it. Unknown method or invalid params:
+   * ENCLAVE_BAD_MESSAGE (nothing changes). Returns the JSON result.
+   */
+  async handle(method: string, params: unknown): Promise<unknown> {
+    if (!Object.prototype.hasOwnProperty.call(methods, method)) {
+      throw new EnclaveError('ENCLAVE_BAD_MESSAGE', `Unknown method ${JSON.stringify(method)}. Known: ${Object.keys(methods).join(', ')}.`);
+    }
+    const m = method as Method;
+    const parsed = methods[m].params.safeParse(params);
+    if (!parsed.success) {
+      throw new EnclaveError('ENCLAVE_BAD_MESSAGE', `Invalid params for ${m}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}.`);
+    }
+    switch (m) {
+      case 'init': return this.init(parsed.data as ParsedParams<'init'>);
+      case 'status': return this.status();
+      case 'sessionCreate': return this.sessionCreate();
+      case 'sessionSetPubKey': return this.sessionSetPubKey(parsed.data as ParsedParams<'sessionSetPubKey'>);
+      case 'processBatch': return this.processBatch(parsed.data as ParsedParams<'processBatch'>);
+    }
+  }
+
+  /**
+   * Set the deployment config (once; the same config again is a no-op, another one is ENCLAVE_CONFIG_MISMATCH).
+   * Derives the sealing key (bound to measurement and config hash), unseals keys.sealed if present (a bad file is
+   * logged and reported at sessionSetPubKey), and loads the sealed state with the highest lastSeq.
+   */
+  init(p: ParsedParams<'init'>): Result<'init'> {
+    const c = p.config;
+    const config: GeodeConfig = {
+      chainId: BigInt(c.chainId),
+      contract: c.contract.toLowerCase() as Address,
+      measurements: c.measurements.map((m) => m.toLowerCase() as Hex),
+      attestationVerifier: c.attestationVerifier.toLowerCase() as Address,
+      lcSigner: c.lcSigner.toLowerCase() as Address,
+      lcGenesisHash: c.lcGenesisHash.toLowerCase() as Hex,
+      policyHash: c.policyHash.toLowerCase() as Hex,
+    };
+    const hash = configHash(config);
+    const result = { configHash: hash, measurement: this.measurement, teeType: this.opts.attestor.teeType, simulated: this.opts.attestor.simulated };
+    if (this.cfg) {
+      if (this.cfg.hash === hash) return result;
+      throw new EnclaveError('ENCLAVE_CONFIG_MISMATCH', 'This enclave process is already configured for another deployment; start a new enclave process (with its own data directory) for it.', { details: { configured: this.cfg.hash, requested: hash } });
+    }
+    if (!config.measurements.includes(this.measurement)) {
+      this.log(`warning: config does not list this enclave's measurement ${this.measurement}; the contract will refuse its quotes`);
+    }
+    const platform = loadOrCreateSimPlatformSecret(this.opts.dataDir);
+    const store = new SealedStore(this.opts.dataDir, deriveSimSealingKey(platform, this.opts.attestor.measurement, hexToBytes(hash)));
+    // Keys.
+    let keysMaterial: KeyMaterial | null = null;
+    try {
+      const raw = store.read(KEYS_FILE);
+      if (raw) keysMaterial = deserializeKeyMaterial(raw);
+    } catch (e) {
+      this.keysError = e instanceof EnclaveError ? e : new EnclaveError('ENCLAVE_SEAL_CORRUPT', `Sealed file ${KEYS_FILE} is malformed: ${(e as Error).message}.`, { cause: e });
+      this.log(`refusing ${KEYS_FILE}: ${this.keysError.message}`);
+    }
+    // State: the readable sealed state with the highest lastSeq (processBatch switches to the proven root).
+    let best: EnclaveState<S> | null = null;
+    let bestRoot: Hex = ROOT_ZERO;
+    for (const r of store.stateRoots()) {
+      try {
+        const s = this.readState(store, r);
+        if (!best || s.framework.lastSeq > best.framework.lastSeq) { best = s; bestRoot = r; }
+      } catch (e) {
+        this.log(`ignoring sealed state ${r}: ${(e as Error).message}`);
+      }
+    }
+    this.cfg = { json: c, config, hash, anchor: { chainId: config.chainId, signer: config.lcSigner, genesisHash: config.lcGenesisHash }, store };
+    this.trusted = { number: 0n, hash: config.lcGenesisHash };
+    if (best) { this.state = best; this.root = bestRoot; }
+    if (keysMaterial) {
+      // SessionKeys derivation is async; init stays sync by deferring it to the first use.
+      this.pendingMaterial = keysMaterial;
+    }
+    return result;
+  }
+
+  private pendingMaterial: KeyMaterial | null = null;
+
+  private async loadedKeys(): Promise<SessionKeys | null> {
+    if (!this.keys && this.pendingMaterial) {
+      this.keys = await SessionKeys.fromMaterial(this.pendingMaterial);
+      this.pendingMaterial = null;
+    }
+    return this.keys;
+  }
+
+  /** Unseal state file `root` and check that its content hashes to `root`. Throws ENCLAVE_SEAL_CORRUPT. */
+  private readState(store: SealedStore, root: Hex): EnclaveState<S> {
+    const name = stateFileName(root);
+    const raw = store.read(name);
+    if (!raw) throw new EnclaveError('ENCLAVE_STALE_STATE', `No sealed state for root ${root}.`, { details: { root } });
+    let s: EnclaveState;
+    try {
+      s = deserializeState(raw);
+    } catch (e) {
+      throw new EnclaveError('ENCLAVE_SEAL_CORRUPT', `Sealed file ${name} is malformed: ${(e as Error).message}.`, { cause: e, details: { file: name } });
+    }
+    const actual = stateRoot(s);
+    if (actual !== root) throw new EnclaveError('ENCLAVE_SEAL_CORRUPT', `Sealed file ${name} holds a state whose root is ${actual}.`, { details: { file: name, actual } });
+    return s as EnclaveState<S>;
+  }
+
+  private need(): Configured {
+    if (!this.cfg) throw new EnclaveError('ENCLAVE_NOT_CONFIGURED', 'The enclave has no config yet; send `init` first.');
+    return this.cfg;
+  }
+
+  /** What the enclave holds. */
+  async status(): Promise<Result<'status'>> {
+    const keys = this.cfg ? await this.loadedKeys() : null;
+    const sid = keys?.material.sessionId ?? null;
+    return {
+      measurement: this.measurement,
+      teeType: this.opts.attestor.teeType,
+      simulated: this.opts.attestor.simulated,
+      configured: this.cfg !== null,
+      sessionId: sid === null ? null : sid.toString(),
+      encPubKey: keys && sid !== null ? keys.encPubKey : null,
+      signer: keys && sid !== null ? keys.signer : null,
+      lastSeq: this.state.framework.lastSeq.toString(),
+      stateRoot: this.root,
+      trustedBlock: (this.trusted?.number ?? 0n).toString(),
+    };
+  }
+
+  /**
+   * SessionCreate: draw a random 32-byte nonce and quote report_data = sessionCreateReportData(chainId, contract,
+   * configHash, nonce) || 32 zero bytes. The nonce replaces any earlier pending one.
+   */
+  sessionCreate(): Result<'sessionCreate'> {
+    const c = this.need();
+    const nonce = bytesToHex(randomBytes(32));
+    const rd = new Uint8Array(64);
+    rd.set(hexToBytes(sessionCreateReportData(c.config.chainId, c.config.contract, c.hash, nonce)), 0);
+    const quote = this.opts.attestor.quote(rd);
+    this.pendingNonce = nonce;
+    return { nonce, quote: bytesToHex(quote) };
+  }
+
+  /**
+   * SessionSetPubKey: verify the header and the proof that sessions[sessionId] holds our pending nonce with status
+   * pending; create keys (or reuse the sealed ones), seal them with the session id, and quote
+   * sessionKeysReportData(chainId, contract, nonce, encPubKey, signer) || 32 zero bytes.
+   */
+  async sessionSetPubKey(p: ParsedParams<'sessionSetPubKey'>): Promise<Result<'sessionSetPubKey'>> {
+    const c = this.need();
+    const nonce = this.pendingNonce;
+    if (!nonce) throw new EnclaveError('ENCLAVE_NO_PENDING_SESSION', 'No pending session nonce in this enclave process; call sessionCreate (and register it on-chain) first.');
+    const sessionId = BigInt(p.sessionId);
+    const h = verifySignedHeader(this.trusted!, p.header, c.anchor);
+    const [nonceKey, statusKey] = sessionProofKeys(sessionId) as [Hex, Hex];
+    const vals = await verifyStorageProof(h.stateRoot, p.proof, c.config.contract, [nonceKey, statusKey]);
+    if (vals.get(nonceKey.toLowerCase() as Hex) !== BigInt(nonce)) {
+      throw new EnclaveError('ENCLAVE_SESSION_MISMATCH', `Session ${sessionId} on-chain does not hold this enclave's pending nonce.`, { details: { sessionId: p.sessionId, block: h.number.toString() } });
+    }
+    if (vals.get(statusKey.toLowerCase() as Hex) !== SESSION_STATUS.pending) {
+      throw new EnclaveError('ENCLAVE_SESSION_MISMATCH', `Session ${sessionId} is not pending on-chain.`, { details: { status: String(vals.get(statusKey.toLowerCase() as Hex)) } });
+    }
+    const existing = await this.loadedKeys();
+    if (!existing && this.keysError) throw this.keysError;
+    const material: KeyMaterial = { ...(existing?.material ?? generateKeyMaterial()), sessionId };
+    const keys = await SessionKeys.fromMaterial(material);
+    const rd = new Uint8Array(64);
+    rd.set(hexToBytes(sessionKeysReportData(c.config.chainId, c.config.contract, nonce, keys.encPubKey, keys.signer)), 0);
+    const quote = this.opts.attestor.quote(rd);
+    c.store.write(KEYS_FILE, serializeKeyMaterial(material));
+    this.keys = keys;
+    this.keysError = null;
+    this.pendingNonce = null;
+    this.trusted = { number: h.number, hash: h.hash };
+    return { encPubKey: keys.encPubKey, signer: keys.signer, quote: bytesToHex(quote) };
+  }
+
+  /**
+   * Verify and process requests [from, to] (docs/enclave.md#batches). Order of checks: session keys present;
+   * consecutive seqs; header (light client); storage proof of batchProofKeys(to); proven activeSessionId == ours
+   * (ENCLAVE_SESSION_MISMATCH); proven stateRoot == our root, else the sealed state for the proven root if we have
+   * it (ENCLAVE_STALE_STATE); proven committedSeq == lastSeq, from == lastSeq + 1, to <= requestCount
+   * (ENCLAVE_SEQ_MISMATCH); accumulator recomputed from lastAcc == proven accAt[to] (ENCLAVE_ACCUMULATOR_MISMATCH).
+   * Then executes, signs the commitment, seals the new state atomically, and only then updates memory and replies.
+   */
+  async processBatch(p: ParsedParams<'processBatch'>): Promise<Result<'processBatch'>> {
+    const c = this.need();
+    const keys = await this.loadedKeys();
+    const sessionId = keys?.material.sessionId ?? null;
+    if (!keys || sessionId === null) throw new EnclaveError('ENCLAVE_NO_SESSION', 'The enclave has no active session keys; run the session handshake first.');
+    const requests: BatchRequest[] = p.requests.map((r) => ({ seq: BigInt(r.seq), sender: r.sender.toLowerCase() as Address, payload: r.payload.toLowerCase() as Hex }));
+    const from = requests[0]!.seq;
+    const to = requests[requests.length - 1]!.seq;
+    requests.forEach((r, i) => {
+      if (r.seq !== from + BigInt(i)) throw new EnclaveError('ENCLAVE_SEQ_MISMATCH', `Batch sequence numbers must be consecutive: position ${i} has ${r.seq}, expected ${from + BigInt(i)}.`, { details: { position: i, seq: r.seq.toString() } });
+    });
+
+    const h = verifySignedHeader(this.trusted!, p.header, c.anchor);
+    const keyList = batchProofKeys(to);
+    const vals = await verifyStorageProof(h.stateRoot, p.proof, c.config.contract, keyList);
+    const get = (k: Hex): bigint => vals.get(k.toLowerCase() as Hex)!;
+    const requestCount = get(slotKey(SLOT.requestCount));
+    const committedSeq = get(slotKey(SLOT.committedSeq));
+    const provenRoot = b32(get(slotKey(SLOT.stateRoot)));
+    const activeSessionId = get(slotKey(SLOT.activeSessionId));
+    const provenAcc = b32(get(accAtKey(to)));
+
+    if (activeSessionId !== sessionId) {
+      throw new EnclaveError('ENCLAVE_SESSION_MISMATCH', `The contract's active session is ${activeSessionId}, this enclave holds session ${sessionId}; run a new session handshake.`, { details: { active: activeSessionId.toString(), ours: sessionId.toString() } });
+    }
+    let base: EnclaveState<S> = this.state;
+    if (provenRoot !== this.root) {
+      if (provenRoot === ROOT_ZERO) base = emptyState(this.app.initialState());
+      else base = this.readState(c.store, provenRoot); // ENCLAVE_STALE_STATE when absent, ENCLAVE_SEAL_CORRUPT when bad
+      this.log(`switching to sealed state ${provenRoot} (seq ${base.framework.lastSeq}) proven on-chain`);
+    }
+    const lastSeq = base.framework.lastSeq;
+    if (committedSeq !== lastSeq) {
+      throw new EnclaveError('ENCLAVE_SEQ_MISMATCH', `The contract's committedSeq ${committedSeq} differs from the state's lastSeq ${lastSeq}.`, { details: { committedSeq: committedSeq.toString(), lastSeq: lastSeq.toString() } });
+    }
+    if (from !== lastSeq + 1n) {
+      throw new EnclaveError('ENCLAVE_SEQ_MISMATCH', `Batch starts at ${from}; the next request to process is ${lastSeq + 1n}.`, { details: { from: from.toString(), expected: (lastSeq + 1n).toString() } });
+    }
+    if (to > requestCount) {
+      throw new EnclaveError('ENCLAVE_SEQ_MISMATCH', `Batch ends at ${to} but the contract holds only ${requestCount} requests at block ${h.number}; use a later block.`, { details: { to: to.toString(), requestCount: requestCount.toString() } });
+    }
+    let acc = base.framework.lastAcc;
+    for (const r of requests) acc = accumulatorStep(acc, r.seq, r.sender, keccak256(r.payload));
+    if (acc !== provenAcc) {
+      throw new EnclaveError('ENCLAVE_ACCUMULATOR_MISMATCH', `Requests ${from}..${to} do not match the on-chain accumulator; fetch them again from the contract's request log.`, { details: { computed: acc, proven: provenAcc } });
+    }
+
+    const exec = await executeBatch(this.app, base, requests, keys, { chainId: c.config.chainId, contract: c.config.contract, sessionId });
+    const newRoot = stateRoot(exec.state);
+    const outputs = encodeOutputs(exec.outputs);
+    const oh = outputsHash(outputs);
+    const digest = commitmentDigest({ chainId: c.config.chainId, contract: c.config.contract, sessionId, from, to, accTo: acc, prevRoot: provenRoot, newRoot, outputsHash: oh });
+    const signature = keys.sign(digest);
+    c.store.write(stateFileName(newRoot), serializeState(exec.state));
+    c.store.prune(newRoot);
+    this.state = exec.state;
+    this.root = newRoot;
+    this.trusted = { number: h.number, hash: h.hash };
+    return { sessionId: sessionId.toString(), from: from.toString(), to: to.toString(), accTo: acc, prevRoot: provenRoot, newRoot, outputs, outputsHash: oh, signature };
+  }
+}

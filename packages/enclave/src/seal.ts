@@ -1,0 +1,154 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Hex } from 'viem';
+import { EnclaveError } from './errors.ts';
+
+/**
+ * Sealed storage (docs/enclave.md#sealing): AES-256-GCM (NIST SP 800-38D, node:crypto) under a sealing key that
+ * only this enclave identity (measurement + deployment config) can derive.
+ *
+ * File format: "GSL1" (4 ASCII bytes) || iv (12) || tag (16) || ciphertext. AAD = UTF-8
+ * "geode.sealed-file.v1:" || file name, so a file renamed to another name (another root) does not open.
+ * Writes are atomic: temp file, fsync, rename, fsync of the directory.
+ */
+
+const MAGIC = Buffer.from('GSL1', 'ascii');
+const IV_LEN = 12;
+const TAG_LEN = 16;
+/** How many state files (distinct roots) are kept; older ones are deleted after each write. */
+export const KEEP_STATE_FILES = 4;
+/** File name of the sealed keys. */
+export const KEYS_FILE = 'keys.sealed';
+/** File name of the simulated platform secret (sim mode only). */
+export const SIM_PLATFORM_KEY_FILE = 'sim-platform.key';
+
+/** File name of the sealed state whose root is `root` (0x bytes32): `state-<64 hex>.sealed`. */
+export const stateFileName = (root: Hex): string => `state-${root.slice(2).toLowerCase()}.sealed`;
+
+/**
+ * Sim-mode sealing key (32 bytes) = HKDF-SHA256(ikm = platform secret, salt = empty,
+ * info = "geode.seal.v1" || mrEnclave (32) || configHash (32)) (RFC 5869).
+ */
+export function deriveSimSealingKey(platformSecret: Uint8Array, mrEnclave: Uint8Array, configHash: Uint8Array): Uint8Array {
+  const info = Buffer.concat([Buffer.from('geode.seal.v1', 'ascii'), mrEnclave, configHash]);
+  return new Uint8Array(hkdfSync('sha256', platformSecret, new Uint8Array(0), info, 32));
+}
+
+/**
+ * Read the simulated platform secret (32 bytes) from `<dir>/sim-platform.key`, creating it (random, atomic, mode
+ * 0600) if absent. It stands in for a CPU fuse key. Throws ENCLAVE_SEAL_CORRUPT if the file has the wrong size.
+ */
+export function loadOrCreateSimPlatformSecret(dir: string): Uint8Array {
+  mkdirSync(dir, { recursive: true });
+  const p = join(dir, SIM_PLATFORM_KEY_FILE);
+  if (!existsSync(p)) atomicWrite(dir, SIM_PLATFORM_KEY_FILE, randomBytes(32));
+  const b = readFileSync(p);
+  if (b.length !== 32) throw new EnclaveError('ENCLAVE_SEAL_CORRUPT', `${p} must hold exactly 32 bytes; delete it only if you also delete every sealed file in ${dir}.`, { details: { file: SIM_PLATFORM_KEY_FILE, length: b.length } });
+  return new Uint8Array(b);
+}
+
+/** Write `data` to `<dir>/<name>` atomically: temp file, fsync, rename, fsync(dir). */
+export function atomicWrite(dir: string, name: string, data: Uint8Array): void {
+  const tmp = join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      writeFileSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, join(dir, name));
+    const dfd = openSync(dir, 'r');
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch (e) {
+    try { unlinkSync(tmp); } catch { /* already gone */ }
+    throw new EnclaveError('ENCLAVE_SEAL_IO', `Could not write ${name} in ${dir}: ${(e as Error).message}. Check the data directory's permissions and free space.`, { cause: e, details: { file: name } });
+  }
+}
+
+/** Encrypt `plain` for file `name` (AAD binds the name). */
+export function sealBytes(key: Uint8Array, name: string, plain: Uint8Array): Uint8Array {
+  const iv = randomBytes(IV_LEN);
+  const c = createCipheriv('aes-256-gcm', key, iv);
+  c.setAAD(aadFor(name));
+  const ct = Buffer.concat([c.update(plain), c.final()]);
+  return new Uint8Array(Buffer.concat([MAGIC, iv, c.getAuthTag(), ct]));
+}
+
+/** Decrypt a sealed file's bytes. Throws ENCLAVE_SEAL_CORRUPT when the bytes are malformed, foreign or tampered. */
+export function unsealBytes(key: Uint8Array, name: string, sealed: Uint8Array): Uint8Array {
+  const b = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+  if (b.length < MAGIC.length + IV_LEN + TAG_LEN || !b.subarray(0, MAGIC.length).equals(MAGIC)) {
+    throw corrupt(name, 'not a Geode sealed file');
+  }
+  const iv = b.subarray(MAGIC.length, MAGIC.length + IV_LEN);
+  const tag = b.subarray(MAGIC.length + IV_LEN, MAGIC.length + IV_LEN + TAG_LEN);
+  try {
+    const d = createDecipheriv('aes-256-gcm', key, iv);
+    d.setAAD(aadFor(name));
+    d.setAuthTag(tag);
+    return new Uint8Array(Buffer.concat([d.update(b.subarray(MAGIC.length + IV_LEN + TAG_LEN)), d.final()]));
+  } catch (e) {
+    throw corrupt(name, 'authentication failed (tampered, or sealed by another enclave build or config)', e);
+  }
+}
+
+const aadFor = (name: string): Buffer => Buffer.from(`geode.sealed-file.v1:${name}`, 'utf8');
+
+function corrupt(name: string, why: string, cause?: unknown): EnclaveError {
+  return new EnclaveError('ENCLAVE_SEAL_CORRUPT', `Sealed file ${name} was refused: ${why}. The enclave ignores it; restore the data directory of this enclave build, or start from the chain's committed state.`, { cause, details: { file: name } });
+}
+
+/**
+ * A directory of sealed files under one sealing key. Never throws anything but EnclaveError
+ * (ENCLAVE_SEAL_CORRUPT for bad content, ENCLAVE_SEAL_IO for failed writes).
+ */
+export class SealedStore {
+  constructor(readonly dir: string, private readonly key: Uint8Array) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  /** Seal and atomically write `plain` to `name`. */
+  write(name: string, plain: Uint8Array): void {
+    atomicWrite(this.dir, name, sealBytes(this.key, name, plain));
+  }
+
+  /** Unseal `name`; null when the file does not exist. Throws ENCLAVE_SEAL_CORRUPT for a bad file. */
+  read(name: string): Uint8Array | null {
+    let b: Buffer;
+    try {
+      b = readFileSync(join(this.dir, name));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw corrupt(name, `unreadable (${(e as Error).message})`, e);
+    }
+    return unsealBytes(this.key, name, b);
+  }
+
+  /** Sealed state files present, newest first (by mtime), as roots (0x bytes32). */
+  stateRoots(): Hex[] {
+    const out: { root: Hex; t: number }[] = [];
+    for (const f of readdirSync(this.dir)) {
+      const m = /^state-([0-9a-f]{64})\.sealed$/.exec(f);
+      if (!m) continue;
+      try {
+        out.push({ root: `0x${m[1]}` as Hex, t: statSync(join(this.dir, f)).mtimeMs });
+      } catch { /* vanished */ }
+    }
+    return out.sort((a, b) => b.t - a.t).map((x) => x.root);
+  }
+
+  /** Delete state files beyond the newest KEEP_STATE_FILES, never deleting `keep` (the root just written). */
+  prune(keep: Hex): void {
+    const roots = this.stateRoots().filter((r) => r !== keep);
+    for (const r of roots.slice(KEEP_STATE_FILES - 1)) {
+      try { unlinkSync(join(this.dir, stateFileName(r))); } catch { /* best effort */ }
+    }
+  }
+}
