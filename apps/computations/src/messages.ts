@@ -90,8 +90,11 @@ export const submitKeyRequestSchema = z.strictObject({
 /** Any private request. */
 export const requestSchema = z.discriminatedUnion('op', [submitRequestSchema, resultRequestSchema, submitKeyRequestSchema]);
 
+/** A `submit` request. */
 export type SubmitRequest = z.infer<typeof submitRequestSchema>;
+/** A `result` request. */
 export type ResultRequest = z.infer<typeof resultRequestSchema>;
+/** A `submitKey` request. */
 export type SubmitKeyRequest = z.infer<typeof submitKeyRequestSchema>;
 /** A private request, as sent (encrypted) by a participant. */
 export type Request = z.infer<typeof requestSchema>;
@@ -106,6 +109,7 @@ export type OutputOp = (typeof OUTPUT_OPS)[number];
  * Extra fields pass through here; the op's strict schema judges them later.
  */
 export const requestHeadSchema = z.object({ op: z.enum(REQUEST_OPS), computation: nameSchema });
+/** The head of a request: op and computation name. */
 export type RequestHead = z.infer<typeof requestHeadSchema>;
 
 /** Average result: the mean of every submitter's latest value, and how many submitters it covers. */
@@ -123,9 +127,13 @@ export const acceptedResultSchema = z.strictObject({ type: z.literal('accepted')
 /** Any success payload. */
 export const resultSchema = z.discriminatedUnion('type', [averageResultSchema, extremeResultSchema, matchResultSchema, acceptedResultSchema]);
 
+/** `{ type: 'average', value, count }`. */
 export type AverageResult = z.infer<typeof averageResultSchema>;
+/** `{ type: 'max' | 'min', participant }` (lowercase address, never the value). */
 export type ExtremeResult = z.infer<typeof extremeResultSchema>;
+/** `{ type: 'match', key, messages: [{ from, message }] }`. */
 export type MatchResult = z.infer<typeof matchResultSchema>;
+/** `{ type: 'accepted' }`. */
 export type AcceptedResult = z.infer<typeof acceptedResultSchema>;
 /** A result of a computation (what is stored when a computation locks is an AverageResult or ExtremeResult). */
 export type Result = z.infer<typeof resultSchema>;
@@ -153,7 +161,9 @@ export const errorOutputSchema = z.object({
 /** Any output the enclave emits for this app. */
 export const outputSchema = z.union([okOutputSchema, errorOutputSchema]);
 
+/** A successful app output. */
 export type OkOutput = z.infer<typeof okOutputSchema>;
+/** A refusal (usually built by the runtime from a thrown GeodeError). */
 export type ErrorOutput = z.infer<typeof errorOutputSchema>;
 /** An output, as decrypted by its recipient. */
 export type Output = z.infer<typeof outputSchema>;
