@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Hex } from 'viem';
 
 /**
@@ -10,10 +11,28 @@ import type { Hex } from 'viem';
  * no metafile-dependent content.
  */
 
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
 /** SHA-256 of the file at `file`, 0x hex (the measurement a sim enclave running that bundle reports). */
 export function measureEnclave(file: string): Hex {
   return `0x${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
 }
+
+/**
+ * `debug` (pulled in by @ethereumjs/mpt) is CommonJS that require()s node builtins dynamically, which an ESM bundle
+ * cannot do without a require shim banner; inside an enclave it must also never log on the host's say-so (it reads
+ * the DEBUG env var). It is replaced by a silent stub.
+ */
+const stubDebug = {
+  name: 'geode-stub-debug',
+  setup(b: { onResolve: Function; onLoad: Function }) {
+    b.onResolve({ filter: /^debug$/ }, () => ({ path: 'debug', namespace: 'geode-stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'geode-stub' }, () => ({
+      loader: 'js',
+      contents: 'const noop = () => {}; noop.enabled = false; noop.extend = () => noop;\nconst debug = () => noop; debug.enable = () => {}; debug.disable = () => \'\'; debug.enabled = () => false;\nexport default debug;\n',
+    }));
+  },
+};
 
 /**
  * Bundle `entry` into `outfile` (esbuild: platform node, format esm, target node20, bundle all dependencies).
@@ -24,6 +43,8 @@ export async function buildEnclave(opts: { entry: string; outfile: string }): Pr
   const outfile = resolve(opts.outfile);
   mkdirSync(dirname(outfile), { recursive: true });
   await build({
+    // Paths in the bundle's module comments are relative to the repo root, whatever the caller's cwd.
+    absWorkingDir: REPO_ROOT,
     entryPoints: [resolve(opts.entry)],
     outfile,
     bundle: true,
@@ -35,8 +56,25 @@ export async function buildEnclave(opts: { entry: string; outfile: string }): Pr
     legalComments: 'none',
     charset: 'utf8',
     logLevel: 'warning',
-    // CommonJS dependencies bundled into ESM call require() for node builtins; give them one.
-    banner: { js: "import { createRequire as __geodeCreateRequire } from 'node:module'; const require = __geodeCreateRequire(import.meta.url);" },
+    plugins: [stubDebug],
   });
   return { outfile, measurement: measureEnclave(outfile) };
+}
+
+/**
+ * Bundle every app enclave entry found at apps/<app>/src/enclave/main.ts into dist/enclave/<app>.mjs and print
+ * each measurement. Called from scripts/build.ts. Returns the results in app-name order.
+ */
+export async function buildAllEnclaves(log: (line: string) => void = console.log): Promise<{ app: string; outfile: string; measurement: Hex }[]> {
+  const { existsSync, readdirSync } = await import('node:fs');
+  const apps = resolve(REPO_ROOT, 'apps');
+  const out: { app: string; outfile: string; measurement: Hex }[] = [];
+  for (const app of existsSync(apps) ? readdirSync(apps).sort() : []) {
+    const entry = resolve(apps, app, 'src/enclave/main.ts');
+    if (!existsSync(entry)) continue;
+    const r = await buildEnclave({ entry, outfile: resolve(REPO_ROOT, 'dist/enclave', `${app}.mjs`) });
+    log(`enclave ${app}: ${r.outfile} measurement ${r.measurement}`);
+    out.push({ app, ...r });
+  }
+  return out;
 }

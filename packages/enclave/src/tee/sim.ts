@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSimQuote } from '@geode/attestation/sim/quote';
-import type { SimulationPkiData } from '@geode/attestation/sim/pki';
+import { buildSimQuote, type BuildSimQuoteOptions } from '@geode/attestation/sim/quote';
 import { EnclaveError } from '../errors.ts';
 import type { Attestor } from './attestor.ts';
+
+type SimulationPkiData = BuildSimQuoteOptions['pki'];
 
 /** MRSIGNER of every simulated enclave: SHA-256("geode-sim-signer"). */
 export const SIM_MR_SIGNER = new Uint8Array(createHash('sha256').update('geode-sim-signer').digest());

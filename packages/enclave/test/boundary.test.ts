@@ -1,0 +1,116 @@
+// Trust boundary: packages/enclave/src and apps/*/src/enclave (and every file they reach by relative import) may
+// import only the allowed set below. docs/conventions.md "Trust boundary".
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The bundler runs at build time on the developer's machine, never inside the enclave. */
+const EXEMPT = new Set([join(repo, 'packages/enclave/src/build.ts')]);
+
+const ALLOWED_PACKAGES = [
+  /^@geode\/protocol(\/[a-z0-9-]+)?$/,
+  /^@geode\/enclave(\/(app|errors|runtime|state|keys|seal|batch|server|main|lightclient\/[a-z]+|tee\/[a-z]+))?$/,
+  /^@geode\/attestation\/sim\/(quote|layout|errors)$/,
+  /^viem$/, /^viem\/utils$/,
+  /^@noble\/curves\/[a-z0-9.-]+$/, /^@noble\/hashes\/[a-z0-9.-]+$/,
+  /^@hpke\/core$/, /^@hpke\/dhkem-x25519$/,
+  /^@ethereumjs\/mpt$/, /^@ethereumjs\/rlp$/,
+  /^zod$/,
+];
+/** Names that would bring chain I/O into the enclave through the viem root export. */
+const VIEM_FORBIDDEN = /^(create\w*Client|http|webSocket|custom|fallback|ipc|\w+Transport|publicActions|walletActions|testActions)$/;
+const BUILTINS = new Set(builtinModules);
+
+export interface Violation { file: string; spec: string; why: string }
+
+/** Import specifiers (static, re-export, dynamic, require) with the named bindings of static imports. */
+export function importsOf(src: string): { spec: string; names: string[]; typeOnly: boolean }[] {
+  const out: { spec: string; names: string[]; typeOnly: boolean }[] = [];
+  const stat = /(?:^|[\n;])\s*(import|export)\s+(type\s+)?([^'";]*?)\s*from\s*['"]([^'"]+)['"]/g;
+  for (const m of src.matchAll(stat)) {
+    const names = /\{([^}]*)\}/.exec(m[3] ?? '')?.[1]?.split(',').map((s) => s.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0]!).filter(Boolean) ?? [];
+    out.push({ spec: m[4]!, names, typeOnly: Boolean(m[2]) });
+  }
+  for (const m of src.matchAll(/(?:^|[\n;])\s*import\s*['"]([^'"]+)['"]/g)) out.push({ spec: m[1]!, names: [], typeOnly: false });
+  for (const m of src.matchAll(/\b(?:import|require)\s*\(\s*([^)]*?)\s*\)/g)) {
+    const lit = /^['"]([^'"]+)['"]$/.exec(m[1]!);
+    out.push({ spec: lit ? lit[1]! : `<computed: ${m[1]}>`, names: [], typeOnly: false });
+  }
+  return out;
+}
+
+/** Check one specifier; `from` is the importing file. Returns the resolved relative target, if any. */
+export function checkSpec(from: string, i: { spec: string; names: string[] }, roots: string[]): { violation?: string; next?: string } {
+  const s = i.spec;
+  if (s.startsWith('<computed')) return { violation: 'dynamic import/require with a computed specifier' };
+  if (s.startsWith('.')) {
+    const target = resolve(dirname(from), s);
+    if (!roots.some((r) => target.startsWith(r + '/'))) return { violation: 'relative import leaves the trusted package/app' };
+    if (EXEMPT.has(target)) return { violation: 'trusted code imports the build-time bundler' };
+    return { next: target };
+  }
+  if (s.startsWith('node:') || BUILTINS.has(s)) return {};
+  if (!ALLOWED_PACKAGES.some((re) => re.test(s))) return { violation: 'package outside the trusted allow-list' };
+  if (s === 'viem' || s === 'viem/utils') {
+    const bad = i.names.filter((n) => VIEM_FORBIDDEN.test(n));
+    if (bad.length) return { violation: `viem client/transport API (${bad.join(', ')})` };
+  }
+  return {};
+}
+
+function walk(dir: string, acc: string[] = []): string[] {
+  if (!existsSync(dir)) return acc;
+  for (const n of readdirSync(dir)) {
+    const p = join(dir, n);
+    if (statSync(p).isDirectory()) walk(p, acc);
+    else if (/\.(ts|mts|js|mjs)$/.test(n)) acc.push(p);
+  }
+  return acc;
+}
+
+/** Scan the trusted roots transitively through relative imports. */
+export function scanTrusted(): { files: string[]; violations: Violation[] } {
+  const starts: string[] = walk(join(repo, 'packages/enclave/src')).filter((f) => !EXEMPT.has(f));
+  const appRoots: string[] = [];
+  for (const app of existsSync(join(repo, 'apps')) ? readdirSync(join(repo, 'apps')) : []) {
+    const e = join(repo, 'apps', app, 'src/enclave');
+    if (existsSync(e)) { starts.push(...walk(e)); appRoots.push(join(repo, 'apps', app, 'src')); }
+  }
+  const roots = [join(repo, 'packages/enclave/src'), ...appRoots];
+  const seen = new Set<string>();
+  const queue = [...starts];
+  const violations: Violation[] = [];
+  while (queue.length) {
+    const f = queue.shift()!;
+    if (seen.has(f)) continue;
+    seen.add(f);
+    const src = readFileSync(f, 'utf8');
+    for (const i of importsOf(src)) {
+      const r = checkSpec(f, i, roots);
+      if (r.violation) violations.push({ file: relative(repo, f), spec: i.spec, why: r.violation });
+      if (r.next) queue.push(r.next);
+    }
+  }
+  return { files: [...seen], violations };
+}
+
+test('trusted code imports only the allowed set', () => {
+  const { files, violations } = scanTrusted();
+  assert.ok(files.length >= 15, `scanned ${files.length} files`);
+  assert.deepEqual(violations, []);
+});
+
+test('the boundary check catches forbidden imports (self-test)', () => {
+  const f = join(repo, 'packages/enclave/src/x.ts');
+  const roots = [join(repo, 'packages/enclave/src')];
+  const bad = `import { startDevnet } from '@geode/devnet';\nimport { createPublicClient, http } from 'viem';\nexport * from '@geode/host';\nconst m = await import('@geode/client');\nimport x from '../../cli/src/main.ts';\nimport { buildEnclave } from './build.ts';\nimport { x509 } from '@geode/attestation/sim/pki';\nconst r = require(name);\nimport 'ws';`;
+  const why = importsOf(bad).map((i) => checkSpec(f, i, roots).violation);
+  assert.equal(why.length, 9);
+  assert.ok(why.every(Boolean), JSON.stringify(why));
+  const good = `import { keccak256, type Hex } from 'viem';\nimport { readFileSync } from 'node:fs';\nimport type { X } from './app.ts';\nimport { secp256k1 } from '@noble/curves/secp256k1.js';\nimport { buildSimQuote } from '@geode/attestation/sim/quote';`;
+  assert.deepEqual(importsOf(good).map((i) => checkSpec(f, i, roots).violation), [undefined, undefined, undefined, undefined, undefined]);
+});
