@@ -4,13 +4,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { QuoteCollateral } from '../src/dcap/collateral.ts';
 
 /** Root of the shared fixtures (read-only). */
 export const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/attestation/', import.meta.url));
 
 export const bin = (p: string): Uint8Array => new Uint8Array(readFileSync(FIXTURES + p));
 export const hexFile = (p: string): Uint8Array => new Uint8Array(Buffer.from(readFileSync(FIXTURES + p, 'utf8').trim().replace(/^0x/, ''), 'hex'));
-export const json = (p: string): Record<string, string> => JSON.parse(readFileSync(FIXTURES + p, 'utf8'));
+export const json = (p: string): QuoteCollateral & Record<string, string> => JSON.parse(readFileSync(FIXTURES + p, 'utf8'));
 
 export interface DcapCase {
   name: string;
