@@ -114,15 +114,7 @@ contract Computations is GeodeCore {
         uint256 n = participants.length;
         if (n < 2 || n > MAX_PARTICIPANTS) revert InvalidParticipantCount(n);
         if (quorum == 0 || quorum > n) revert InvalidQuorum(quorum, n);
-        for (uint256 i = 0; i < n; ++i) {
-            address p = participants[i];
-            if (p == address(0)) revert ZeroParticipant();
-            // O(n^2) duplicate scan over calldata: at most 32640 comparisons for MAX_PARTICIPANTS, small next to
-            // the n storage writes below.
-            for (uint256 j = 0; j < i; ++j) {
-                if (participants[j] == p) revert DuplicateParticipant(p);
-            }
-        }
+        _checkParticipants(participants);
 
         seq = _appendPublicRequest(msg.sender, "computations.create", abi.encode(name, ctype, participants, quorum));
         c.name = name;
@@ -133,6 +125,28 @@ contract Computations is GeodeCore {
         c.seq = seq;
         names.push(name);
         emit ComputationCreated(nameHash, name, ctype, participants, quorum, msg.sender, seq);
+    }
+
+    /// @dev Reverts ZeroParticipant / DuplicateParticipant. O(n) expected: a linear-probing hash set in memory with
+    ///      at least 2n slots, indexed by the address's low bits (colliding addresses only cost their own creator gas).
+    function _checkParticipants(address[] calldata participants) private pure {
+        uint256 n = participants.length;
+        uint256 size = 4;
+        while (size < 2 * n) size <<= 1;
+        uint256 mask = size - 1;
+        address[] memory table = new address[](size);
+        for (uint256 i = 0; i < n; ++i) {
+            address p = participants[i];
+            if (p == address(0)) revert ZeroParticipant();
+            uint256 h = uint160(p) & mask;
+            while (true) {
+                address q = table[h];
+                if (q == address(0)) break;
+                if (q == p) revert DuplicateParticipant(p);
+                h = (h + 1) & mask;
+            }
+            table[h] = p;
+        }
     }
 
     /// @notice The computation named `name`; reverts UnknownComputation if there is none.
