@@ -1,0 +1,139 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { registerAttestCommands, runAttestInspect, runAttestVerify, parseNow, type AttestIo } from '@geode/cli/commands/attest';
+import { FIXTURES, SGX_OK, TDX_OK, DCAP_CASES } from './dcap-fixtures.ts';
+
+const io = () => {
+  const lines: string[] = [];
+  const sink: AttestIo & { lines: string[] } = { lines, out: (t) => lines.push(t), clock: () => 1_000_000_000 };
+  return sink;
+};
+const f = (p: string) => FIXTURES + p;
+const dir = mkdtempSync(join(tmpdir(), 'geode-cli-attest-'));
+
+test('parseNow: unix seconds and ISO-8601', () => {
+  assert.equal(parseNow('1752919277'), 1752919277);
+  assert.equal(parseNow('2025-07-19T10:01:17Z'), 1752919277);
+  assert.equal(parseNow('yesterday'), null);
+});
+
+test('verify --json: accepted TDX quote (UpToDate) exits 0 with measurements', async () => {
+  const s = io();
+  const code = await runAttestVerify(f('dcap-qvl/tdx_quote'), { collateral: f(TDX_OK.collateral), now: String(TDX_OK.now), json: true }, s);
+  assert.equal(code, 0);
+  assert.equal(s.lines.length, 1);
+  const j = JSON.parse(s.lines[0]);
+  assert.equal(j.accepted, true);
+  assert.equal(j.status, 'UpToDate');
+  assert.deepEqual(j.advisoryIds, []);
+  assert.equal(j.teeType, 'tdx');
+  assert.equal(j.measurements.mrTd, '91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538873118b7');
+  assert.equal(j.nowSource, 'option');
+});
+
+test('verify --json: SGX quote verifies but the default policy refuses its status (exit 1, POLICY_TCB_STATUS)', async () => {
+  const s = io();
+  const code = await runAttestVerify(f('dcap-qvl/sgx_quote'), { collateral: f(SGX_OK.collateral), now: '2025-07-19T10:01:17Z', json: true }, s);
+  assert.equal(code, 1);
+  const j = JSON.parse(s.lines[0]);
+  assert.equal(j.accepted, false);
+  assert.equal(j.status, 'ConfigurationAndSWHardeningNeeded');
+  assert.deepEqual(j.advisoryIds, ['INTEL-SA-00289', 'INTEL-SA-00615']);
+  assert.equal(j.code, 'POLICY_TCB_STATUS');
+  assert.equal(j.error.stage, 'policy');
+  assert.equal(j.measurements.mrEnclave, '33d8736db756ed4997e04ba358d27833188f1932ff7b1d156904d3f560452fbb');
+});
+
+test('verify with a YAML policy accepting the status and advisories: exit 0, readable output', async () => {
+  const p = join(dir, 'policy.yaml');
+  writeFileSync(p, 'acceptedStatuses: [ConfigurationAndSWHardeningNeeded]\nallowedAdvisoryIds: [INTEL-SA-00289, INTEL-SA-00615]\nsgx:\n  mrEnclave: ["0x33D8736DB756ED4997E04BA358D27833188F1932FF7B1D156904D3F560452FBB"]\n');
+  const s = io();
+  const code = await runAttestVerify(f('dcap-qvl/sgx_quote'), { collateral: f(SGX_OK.collateral), now: String(SGX_OK.now), policy: p }, s);
+  assert.equal(code, 0);
+  const text = s.lines.join('\n');
+  assert.match(text, /TCB status: ConfigurationAndSWHardeningNeeded/);
+  assert.match(text, /advisories: INTEL-SA-00289, INTEL-SA-00615/);
+  assert.match(text, /mrEnclave: 33d8736d/);
+  assert.match(text, /valid: 2025-06-19T10:56:11Z \.\. 2025-07-19T10:01:18Z/);
+  assert.match(text, /ACCEPTED/);
+});
+
+test('verify: crypto failure names the failed check (ATTEST_TCB_LEVEL_NOT_FOUND), exit 1', async () => {
+  const c = DCAP_CASES[2];
+  const s = io();
+  const code = await runAttestVerify(f('dcap-qvl/tdx_quote_outdated'), { collateral: f(c.collateral), now: String(c.now) }, s);
+  assert.equal(code, 1);
+  assert.match(s.lines.join('\n'), /verification failed: ATTEST_TCB_LEVEL_NOT_FOUND[\s\S]*REFUSED/);
+});
+
+test('verify without --now uses the clock and says so (collateral then expired: refused)', async () => {
+  const s = io();
+  const code = await runAttestVerify(f('dcap-qvl/tdx_quote'), { collateral: f(TDX_OK.collateral) }, s);
+  assert.equal(code, 1);
+  assert.match(s.lines[0], /no --now given, verified at the current time 2001-09-09T01:46:40Z/);
+  const s2 = io();
+  await runAttestVerify(f('dcap-qvl/tdx_quote'), { collateral: f(TDX_OK.collateral), json: true }, s2);
+  assert.equal(JSON.parse(s2.lines[0]).nowSource, 'clock');
+});
+
+test('verify: hex evidence file, missing collateral, bad --now, missing file', async () => {
+  let s = io();
+  assert.equal(await runAttestVerify(f('dcap-qvl/tdx-quote.hex'), { now: String(TDX_OK.now), json: true }, s), 1);
+  assert.equal(JSON.parse(s.lines[0]).code, 'ATTEST_COLLATERAL_MISSING');
+  s = io();
+  assert.equal(await runAttestVerify(f('dcap-qvl/tdx_quote'), { now: 'soon', json: true }, s), 2);
+  assert.equal(JSON.parse(s.lines[0]).error.code, 'CLI_ARGUMENT');
+  s = io();
+  assert.equal(await runAttestVerify(join(dir, 'nope.bin'), { json: true }, s), 2);
+  assert.equal(JSON.parse(s.lines[0]).error.code, 'CLI_FILE');
+});
+
+test('verify: SEV-SNP with a VCEK collateral file', async () => {
+  const s = io();
+  await runAttestVerify(f('sev-snp/go-sev-guest/attestation.bin'), { collateral: f('sev-snp/go-sev-guest/vcek.testcer'), now: '1663981200', json: true }, s);
+  const j = JSON.parse(s.lines[0]);
+  assert.equal(j.teeType, 'sev-snp');
+  assert.equal(j.measurements.measurement, 'b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01');
+});
+
+test('inspect: DCAP structure without verification', () => {
+  const s = io();
+  assert.equal(runAttestInspect(f('go-tdx-guest/quote_v5_sample.dat'), { json: true }, s), 0);
+  const j = JSON.parse(s.lines[0]);
+  assert.equal(j.kind, 'dcap');
+  assert.deepEqual(j.bodyDescriptor, { type: 3, size: 648 });
+  assert.equal(j.certificationDataType, 6);
+  assert.equal(j.pckChainCertificates, 3);
+  const t = io();
+  assert.equal(runAttestInspect(f('dcap-qvl/tdx_quote'), {}, t), 0);
+  assert.match(t.lines[0], /trailingBytes: 70/);
+  const bad = join(dir, 'bad.bin');
+  writeFileSync(bad, Buffer.from([1, 2, 3, 255]));
+  const u = io();
+  assert.equal(runAttestInspect(bad, { json: true }, u), 1);
+  assert.equal(JSON.parse(u.lines[0]).error.code, 'ATTEST_UNSUPPORTED_EVIDENCE');
+});
+
+test('registerAttestCommands wires commander: exitCode reflects the verdict', async () => {
+  const program = new Command().exitOverride();
+  registerAttestCommands(program);
+  const writes: string[] = [];
+  const orig = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((c: string | Uint8Array) => (writes.push(String(c)), true)) as typeof process.stdout.write;
+  const before = process.exitCode;
+  try {
+    await program.parseAsync(['node', 'geode', 'attest', 'verify', f('dcap-qvl/tdx_quote'), '--collateral', f(TDX_OK.collateral), '--now', String(TDX_OK.now), '--json']);
+    assert.equal(process.exitCode, 0);
+    await program.parseAsync(['node', 'geode', 'attest', 'verify', f('dcap-qvl/sgx_quote'), '--collateral', f(SGX_OK.collateral), '--now', String(SGX_OK.now), '--json']);
+    assert.equal(process.exitCode, 1);
+  } finally {
+    process.stdout.write = orig;
+    process.exitCode = before;
+  }
+  assert.equal(JSON.parse(writes[0]).accepted, true);
+  assert.equal(JSON.parse(writes[1]).accepted, false);
+});

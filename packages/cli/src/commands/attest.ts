@@ -1,0 +1,243 @@
+/**
+ * `geode attest verify FILE [--collateral FILE] [--now ISO|unix] [--policy FILE] [--json]`
+ * `geode attest inspect FILE [--json]`
+ *
+ * verify: detects the evidence (DCAP SGX/TDX quote, SEV-SNP report, Nitro document; binary, hex
+ * or base64), verifies it with its collateral (DCAP: dcap-qvl QuoteCollateralV3 JSON; SEV-SNP:
+ * the VCEK certificate, DER or PEM; Nitro: none), then applies the policy (default: the strict
+ * default policy). Exit code 0 only when accepted (crypto + policy), 1 when refused, 2 on usage
+ * errors. Sets process.exitCode, never calls process.exit.
+ *
+ * --json prints one JSON object: { accepted, status, advisoryIds, teeType, version,
+ * measurements (hex), debug, simulated, validFrom, validUntil, collateralIssuedAt, fmspc, pceId,
+ * now, nowSource, checks, error?: { code, message, details, stage: 'verify' | 'policy' } }.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import {
+  detectEvidence,
+  evaluatePolicy,
+  loadPolicy,
+  parseQuote,
+  quoteMeasurements,
+  quoteIsDebug,
+  verifyAttestation,
+  type Policy,
+  type Verdict,
+} from '@geode/attestation';
+
+/** Output sink (tests capture it). */
+export interface AttestIo {
+  out(text: string): void;
+  /** Current time, unix seconds (tests pin it). */
+  clock(): number;
+}
+
+const defaultIo: AttestIo = { out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`), clock: () => Math.floor(Date.now() / 1000) };
+
+/** Parses --now: unix seconds (digits) or an ISO-8601 date. Returns null when invalid. */
+export function parseNow(s: string): number | null {
+  if (/^\d+(\.\d+)?$/.test(s.trim())) return Math.floor(Number(s));
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? null : Math.floor(t / 1000);
+}
+
+interface ErrorJson {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+  stage: 'input' | 'verify' | 'policy';
+}
+
+function errJson(e: unknown, stage: ErrorJson['stage']): ErrorJson {
+  const g = e as { code?: string; message?: string; details?: Record<string, unknown> };
+  return { code: typeof g.code === 'string' ? g.code : 'CLI_UNEXPECTED', message: g.message ?? String(e), details: g.details, stage };
+}
+
+const iso = (t: number) => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
+
+function measurementLines(v: Pick<Verdict, 'measurements'>): string[] {
+  const out: string[] = [];
+  for (const [k, val] of Object.entries(v.measurements)) {
+    if (val === undefined) continue;
+    if (Array.isArray(val)) val.forEach((x, i) => out.push(`  ${k}[${i}]: ${x}`));
+    else if (typeof val === 'object') for (const [i, x] of Object.entries(val)) out.push(`  ${k}[${i}]: ${x}`);
+    else out.push(`  ${k}: ${val}`);
+  }
+  return out;
+}
+
+/**
+ * Implements `attest verify`. Returns the exit code (also set on process.exitCode by the command).
+ */
+export async function runAttestVerify(
+  file: string,
+  opts: { collateral?: string; now?: string; policy?: string; json?: boolean },
+  io: AttestIo = defaultIo,
+): Promise<number> {
+  let now: number;
+  let nowSource: 'option' | 'clock';
+  let evidence: Uint8Array;
+  let collateral: Uint8Array | string | undefined;
+  let policy: Policy | Record<string, never> = {};
+  try {
+    if (opts.now !== undefined) {
+      const n = parseNow(opts.now);
+      if (n === null) throw Object.assign(new Error(`--now must be unix seconds or ISO-8601, got "${opts.now}"`), { code: 'CLI_ARGUMENT' });
+      now = n;
+      nowSource = 'option';
+    } else {
+      now = io.clock();
+      nowSource = 'clock';
+    }
+    evidence = new Uint8Array(readFileSync(file));
+    if (opts.collateral) {
+      const raw = new Uint8Array(readFileSync(opts.collateral));
+      collateral = detectEvidence(evidence).kind === 'dcap' ? Buffer.from(raw).toString('utf8') : raw;
+    }
+    if (opts.policy) policy = loadPolicy(opts.policy);
+  } catch (e) {
+    const err = errJson(e, 'input');
+    if (err.code === 'CLI_UNEXPECTED' && (e as { code?: string }).code === undefined) err.code = 'CLI_ARGUMENT';
+    if ((e as NodeJS.ErrnoException).syscall) err.code = 'CLI_FILE';
+    if (opts.json) io.out(JSON.stringify({ accepted: false, error: err }));
+    else io.out(`REFUSED (${err.code}): ${err.message}`);
+    return err.code.startsWith('CLI_') ? 2 : 1;
+  }
+
+  let verdict: Verdict | undefined;
+  let error: ErrorJson | undefined;
+  try {
+    verdict = await verifyAttestation(evidence, { collateral, now });
+  } catch (e) {
+    error = errJson(e, 'verify');
+  }
+  if (verdict && !error) {
+    try {
+      evaluatePolicy(verdict, policy, { now });
+    } catch (e) {
+      error = errJson(e, 'policy');
+    }
+  }
+  const accepted = !!verdict && !error;
+  if (opts.json) {
+    io.out(
+      JSON.stringify({
+        accepted,
+        status: verdict?.status ?? null,
+        advisoryIds: verdict?.advisoryIds ?? [],
+        teeType: verdict?.teeType ?? safeKind(evidence),
+        version: verdict?.version ?? null,
+        measurements: verdict?.measurements ?? null,
+        debug: verdict?.debug ?? null,
+        simulated: verdict?.simulated ?? null,
+        validFrom: verdict?.validFrom ?? null,
+        validUntil: verdict?.validUntil ?? null,
+        collateralIssuedAt: verdict?.collateralIssuedAt ?? null,
+        fmspc: verdict?.fmspc ?? null,
+        pceId: verdict?.pceId ?? null,
+        trailingBytes: verdict?.trailingBytes ?? 0,
+        now: iso(now),
+        nowSource,
+        checks: verdict?.checks ?? [],
+        ...(error ? { code: error.code, message: error.message, error } : {}),
+      }),
+    );
+  } else {
+    const lines: string[] = [];
+    if (nowSource === 'clock') lines.push(`note: no --now given, verified at the current time ${iso(now)}`);
+    else lines.push(`verified at ${iso(now)}`);
+    if (verdict) {
+      lines.push(`TEE: ${verdict.teeType} (format version ${verdict.version})${verdict.simulated ? ' SIMULATED' : ''}${verdict.debug ? ' DEBUG' : ''}`);
+      lines.push(`TCB status: ${verdict.status}`);
+      lines.push(`advisories: ${verdict.advisoryIds.length ? verdict.advisoryIds.join(', ') : 'none'}`);
+      if (verdict.fmspc) lines.push(`FMSPC: ${verdict.fmspc}  PCE-ID: ${verdict.pceId}`);
+      if (verdict.validFrom) lines.push(`valid: ${verdict.validFrom} .. ${verdict.validUntil}`);
+      lines.push('measurements:', ...measurementLines(verdict));
+      lines.push('checks passed:', ...verdict.checks.map((c) => `  ✔ ${c}`));
+    }
+    if (error) {
+      lines.push(`${error.stage === 'policy' ? 'policy refused' : 'verification failed'}: ${error.code}`);
+      lines.push(`  ${error.message}`);
+      lines.push('REFUSED');
+    } else lines.push(`ACCEPTED${opts.policy ? ` by policy ${opts.policy}` : ' by the default policy'}`);
+    io.out(lines.join('\n'));
+  }
+  return accepted ? 0 : 1;
+}
+
+function safeKind(b: Uint8Array): string | null {
+  try {
+    const d = detectEvidence(b);
+    return d.teeType;
+  } catch {
+    return null;
+  }
+}
+
+/** Implements `attest inspect`: structure only, no verification. */
+export function runAttestInspect(file: string, opts: { json?: boolean }, io: AttestIo = defaultIo): number {
+  let info: Record<string, unknown>;
+  try {
+    const d = detectEvidence(new Uint8Array(readFileSync(file)));
+    info = { kind: d.kind, teeType: d.teeType, encoding: d.encoding, version: d.version, length: d.bytes.length };
+    if (d.kind === 'dcap') {
+      const q = parseQuote(d.bytes);
+      const hx = (b: Uint8Array) => Buffer.from(b).toString('hex');
+      const pem = q.signatureData.qe.certification.pemChain ?? '';
+      info = {
+        ...info,
+        header: { version: q.header.version, attestationKeyType: q.header.attestationKeyType, teeType: q.header.teeType, qeSvn: q.header.qeSvn, pceSvn: q.header.pceSvn, qeVendorId: hx(q.header.qeVendorId), userData: hx(q.header.userData) },
+        body: q.body.kind,
+        bodyDescriptor: q.bodyDescriptor ?? null,
+        measurements: quoteMeasurements(q),
+        debug: quoteIsDebug(q),
+        qe: { isvProdId: q.signatureData.qe.qeReport.isvProdId, isvSvn: q.signatureData.qe.qeReport.isvSvn, mrSigner: hx(q.signatureData.qe.qeReport.mrSigner) },
+        certificationDataType: q.signatureData.outerCertType,
+        pckChainCertificates: (pem.match(/BEGIN CERTIFICATE/g) ?? []).length,
+        signatureDataLength: q.signatureDataLength,
+        trailingBytes: q.trailingBytes,
+      };
+    }
+  } catch (e) {
+    const err = errJson(e, 'input');
+    if ((e as NodeJS.ErrnoException).syscall) err.code = 'CLI_FILE';
+    io.out(opts.json ? JSON.stringify({ ok: false, error: err }) : `cannot inspect ${file}: ${err.code}: ${err.message}`);
+    return err.code.startsWith('CLI_') ? 2 : 1;
+  }
+  if (opts.json) io.out(JSON.stringify({ ok: true, ...info }));
+  else {
+    const lines = [`${info.kind} evidence (${info.teeType}, version ${info.version}, ${info.encoding}, ${info.length} bytes)`];
+    for (const [k, v] of Object.entries(info)) {
+      if (['kind', 'teeType', 'version', 'encoding', 'length'].includes(k)) continue;
+      if (k === 'measurements') lines.push('measurements:', ...measurementLines({ measurements: v as Verdict['measurements'] }));
+      else lines.push(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+    }
+    io.out(lines.join('\n'));
+  }
+  return 0;
+}
+
+/** Registers `attest verify` and `attest inspect` on a commander program. */
+export function registerAttestCommands(program: Command): void {
+  const attest = program.command('attest').description('Verify or inspect TEE evidence (Intel SGX/TDX DCAP quotes, AMD SEV-SNP reports, AWS Nitro documents)');
+  attest
+    .command('verify')
+    .argument('<file>', 'evidence: binary, hex (0x optional) or base64')
+    .option('--collateral <file>', 'DCAP: collateral JSON (dcap-qvl QuoteCollateralV3); SEV-SNP: VCEK certificate (DER or PEM)')
+    .option('--now <time>', 'verification time, ISO-8601 or unix seconds (default: the current time)')
+    .option('--policy <file>', 'policy, JSON or YAML (default: strict default policy)')
+    .option('--json', 'print one JSON object')
+    .description('Verify evidence and apply a policy; exit code 0 only when accepted')
+    .action(async (file: string, opts: { collateral?: string; now?: string; policy?: string; json?: boolean }) => {
+      process.exitCode = await runAttestVerify(file, opts);
+    });
+  attest
+    .command('inspect')
+    .argument('<file>', 'evidence: binary, hex (0x optional) or base64')
+    .option('--json', 'print one JSON object')
+    .description('Show the structure and measurements of evidence without verifying it')
+    .action((file: string, opts: { json?: boolean }) => {
+      process.exitCode = runAttestInspect(file, opts);
+    });
+}
