@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { hexToBytes, keccak256, toHex, type Address } from 'viem';
+import { ROOT_ZERO } from '@geode/protocol';
+import { SessionKeys, deserializeState, emptyState, generateKeyMaterial, serializeState, stateRoot } from '../src/index.ts';
+import { deserializeKeyMaterial, serializeKeyMaterial } from '../src/keys.ts';
+
+test('state root: empty state is ROOT_ZERO; any content change changes it; serialisation round-trips', () => {
+  const e = emptyState({ a: 1 });
+  assert.equal(stateRoot(e), ROOT_ZERO);
+  const s = { framework: { lastSeq: 3n, lastAcc: keccak256('0x01'), outputKeys: { ['0x' + '11'.repeat(20)]: keccak256('0x02') } as Record<Address, `0x${string}`> }, app: { b: [1, 2], a: 'x' } };
+  const r = stateRoot(s);
+  assert.notEqual(r, ROOT_ZERO);
+  assert.equal(stateRoot(deserializeState(serializeState(s))), r);
+  assert.notEqual(stateRoot({ ...s, app: { b: [2, 1], a: 'x' } }), r);
+  assert.notEqual(stateRoot({ ...s, framework: { ...s.framework, lastSeq: 4n } }), r);
+  assert.notEqual(stateRoot({ ...s, framework: { ...s.framework, outputKeys: {} } }), r);
+  // key order does not matter (canonical JSON)
+  assert.equal(stateRoot({ ...s, app: { a: 'x', b: [1, 2] } }), r);
+  assert.throws(() => deserializeState(new TextEncoder().encode('{"framework":{"lastSeq":"3"}}')));
+});
+
+test('keys: material round trip, low-s r||s||v signatures, deterministic random and output ikm', async () => {
+  const m = { ...generateKeyMaterial(), sessionId: 7n };
+  const m2 = deserializeKeyMaterial(serializeKeyMaterial(m));
+  assert.deepEqual(m2, m);
+  const k = await SessionKeys.fromMaterial(m);
+  const k2 = await SessionKeys.fromMaterial(m2);
+  assert.equal(k.encPubKey, k2.encPubKey);
+  assert.equal(k.signer, k2.signer);
+  for (let i = 0; i < 20; i++) {
+    const d = keccak256(toHex(`d${i}`));
+    const sig = hexToBytes(k.sign(d));
+    assert.equal(sig.length, 65);
+    assert.ok(sig[64] === 27 || sig[64] === 28);
+    const s = BigInt(`0x${Buffer.from(sig.subarray(32, 64)).toString('hex')}`);
+    assert.ok(s <= secp256k1.Point.CURVE().n / 2n);
+  }
+  assert.deepEqual(k.random(5n, 'x', 16), k2.random(5n, 'x', 16));
+  assert.notDeepEqual(k.random(5n, 'x', 16), k.random(6n, 'x', 16));
+  assert.notDeepEqual(k.random(5n, 'x', 16), k.random(5n, 'y', 16));
+  assert.throws(() => k.random(1n, 'x', 0), RangeError);
+  const pk = new Uint8Array(32).fill(4);
+  const a = k.outputEphemeralIkm(1n, 0, '0x' + '11'.repeat(20) as Address, pk, new Uint8Array([1]));
+  assert.deepEqual(a, k2.outputEphemeralIkm(1n, 0, '0x' + '11'.repeat(20) as Address, pk, new Uint8Array([1])));
+  assert.notDeepEqual(a, k.outputEphemeralIkm(1n, 0, '0x' + '11'.repeat(20) as Address, pk, new Uint8Array([2])), 'different plaintext, different ephemeral key');
+  assert.throws(() => deserializeKeyMaterial(new TextEncoder().encode('{"v":1}')));
+});
