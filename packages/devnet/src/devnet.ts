@@ -71,7 +71,7 @@ function loadEdr(): EdrModule {
 
 /**
  * Start an in-process EVM devnet on Hardhat's EDR (hardfork osaka: P-256 precompile EIP-7951 at 0x100).
- * Every mined block's hash is signed by the block-signer key, eagerly, as the block arrives.
+ * Every mined block's hash is signed by the block-signer key (on first request, then cached; see docs/protocol.md).
  * Throws DevnetStartError if EDR cannot load.
  */
 export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
@@ -91,21 +91,31 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
   const signatures = new Map<bigint, { hash: Hex; signature: Hex }>();
-  const headers = new Map<bigint, RpcBlockHeader>();
+  const headers = new Map<bigint, RpcBlockHeader & { hash?: Hex }>();
   let headsFilter: bigint | undefined;
   const wsRoutes = new Map<bigint, (result: unknown) => void>();
 
-  const sign = (h: RpcBlockHeader & { hash: Hex }) => {
+  // Headers are recorded as blocks arrive (push); each is signed when first asked for, then cached. Signing is a
+  // pure-JS secp256k1 operation (~2 ms here) and the light client needs one signed header per batch, not per block.
+  const record = (h: RpcBlockHeader & { hash: Hex }) => {
     const number = BigInt(h.number);
+    headers.set(number, h);
+    emitter.emit('head', { number, hash: h.hash });
+  };
+  const sign = (number: bigint): { hash: Hex; signature: Hex } | undefined => {
+    const cached = signatures.get(number);
+    if (cached) return cached;
+    const h = headers.get(number);
+    if (!h?.hash) return undefined;
     const digest = blockSigningDigest(chainId, number, h.hash);
     const sig = secp256k1.sign(hexToBytes(digest), signerSecret, { prehash: false, format: 'recovered' });
     // noble 'recovered' format is recovery(1) || r(32) || s(32); Ethereum wants r || s || v (27/28).
     const out = new Uint8Array(65);
     out.set(sig.subarray(1, 65), 0);
     out[64] = 27 + sig[0]!;
-    signatures.set(number, { hash: h.hash, signature: `0x${Buffer.from(out).toString('hex')}` as Hex });
-    headers.set(number, h);
-    emitter.emit('head', { number, hash: h.hash });
+    const entry = { hash: h.hash as Hex, signature: `0x${Buffer.from(out).toString('hex')}` as Hex };
+    signatures.set(number, entry);
+    return entry;
   };
 
   let provider: Awaited<ReturnType<typeof ctx.createProvider>>;
@@ -136,7 +146,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
       { enable: false, decodeConsoleLogInputsCallback: () => [], printLineCallback: () => {} },
       {
         subscriptionCallback: (ev) => {
-          if (ev.filterId === headsFilter) sign(ev.result as RpcBlockHeader & { hash: Hex });
+          if (ev.filterId === headsFilter) record(ev.result as RpcBlockHeader & { hash: Hex });
           else wsRoutes.get(ev.filterId)?.(ev.result);
         },
       },
@@ -162,11 +172,11 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
 
   headsFilter = BigInt((await raw('eth_subscribe', ['newHeads'])) as Hex);
   const genesis = (await raw('eth_getBlockByNumber', ['0x0', false])) as RpcBlockHeader & { hash: Hex };
-  sign(genesis);
+  record(genesis);
 
   const getSignedHeader = async (n: bigint | 'latest'): Promise<SignedHeader> => {
     const number = n === 'latest' ? BigInt((await raw('eth_blockNumber')) as Hex) : n;
-    const s = signatures.get(number);
+    const s = sign(number);
     const h = headers.get(number);
     if (!s || !h) throw new UnknownBlockError(n === 'latest' ? 'latest' : number.toString());
     return { number, hash: s.hash, rlp: encodeHeaderRlp(h), signature: s.signature };
