@@ -36,7 +36,9 @@ export class EnclaveProcess extends EventEmitter {
   /** Start the process (no-op if running). */
   start(): void {
     if (this.child && this.child.exitCode === null && !this.child.killed) return;
-    const child = spawn(process.execPath, [this.launch.bundle], {
+    // GEODE_ENCLAVE_NODE_ARGS passes extra node flags to the enclave process (e.g. --cpu-prof for profiling).
+    const nodeArgs = (process.env.GEODE_ENCLAVE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, this.launch.bundle], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...this.launch.env, GEODE_ENCLAVE_DIR: this.launch.dataDir, ...(this.launch.simPki ? { GEODE_SIM_PKI: this.launch.simPki } : {}) },
     });
