@@ -286,8 +286,7 @@ export function verifyDcapQuote(quote: Uint8Array, collateral: QuoteCollateral |
   // 2. CRLs and PCK chain.
   const rootDer = opts.rootCaDer ?? INTEL_ROOT_DER;
   const root = rootFor(rootDer);
-  const rootKey = createHash('sha256').update(rootDer).digest('hex');
-  const crlKey = cacheKey('crls', rootKey, col.root_ca_crl, col.pck_crl, col.pck_crl_issuer_chain);
+  const { crlKey, signedKey } = keysFor(col, rootDer);
   const crls = memo(cache, 'crls', crlKey, () => verifyCrlPart(col, root));
   const pck = memo(cache, 'pck', cacheKey('pck', crlKey, cert.data), () => verifyPckPart(cert.pemChain as string, root, crls));
   for (const w of pck.windows) checkWindow(w, now);
@@ -322,7 +321,7 @@ export function verifyDcapQuote(quote: Uint8Array, collateral: QuoteCollateral |
   checks.push('quote signed by the attestation key');
 
   // 6. TCB Info and QE Identity.
-  const signed = memo(cache, 'signed', cacheKey('signed', rootKey, col.root_ca_crl, col.tcb_info, col.tcb_info_signature, col.tcb_info_issuer_chain, col.qe_identity, col.qe_identity_signature, col.qe_identity_issuer_chain), () =>
+  const signed = memo(cache, 'signed', signedKey, () =>
     verifySignedPart(col, root, crls.rootCrl),
   );
   for (const w of signed.windows) checkWindow(w, now);
@@ -391,6 +390,41 @@ export function verifyDcapQuote(quote: Uint8Array, collateral: QuoteCollateral |
   };
   if (q.trailingBytes) verdict.trailingBytes = q.trailingBytes;
   return verdict;
+}
+
+const COLLATERAL_FIELDS = [
+  'pck_crl_issuer_chain', 'root_ca_crl', 'pck_crl', 'tcb_info_issuer_chain', 'tcb_info',
+  'tcb_info_signature', 'qe_identity_issuer_chain', 'qe_identity', 'qe_identity_signature',
+] as const;
+interface Keys {
+  fields: string[];
+  rootDer: Uint8Array;
+  rootKey: string;
+  crlKey: string;
+  signedKey: string;
+}
+/**
+ * Cache keys of a collateral object, memoised per object: reused only when every field is the
+ * very same string (strings are immutable, so identity implies equal bytes) and the root buffer
+ * is the same object with the same hash; otherwise recomputed by hashing.
+ */
+const keyMemo = new WeakMap<object, Keys>();
+function keysFor(col: QuoteCollateral, rootDer: Uint8Array): Keys {
+  const fields = COLLATERAL_FIELDS.map((f) => col[f]);
+  const hit = keyMemo.get(col);
+  if (hit && hit.rootDer === rootDer && hit.fields.every((v, i) => v === fields[i])) {
+    if (rootDer === INTEL_ROOT_DER || createHash('sha256').update(rootDer).digest('hex') === hit.rootKey) return hit;
+  }
+  const rootKey = createHash('sha256').update(rootDer).digest('hex');
+  const k: Keys = {
+    fields,
+    rootDer,
+    rootKey,
+    crlKey: cacheKey('crls', rootKey, col.root_ca_crl, col.pck_crl, col.pck_crl_issuer_chain),
+    signedKey: cacheKey('signed', rootKey, col.root_ca_crl, col.tcb_info, col.tcb_info_signature, col.tcb_info_issuer_chain, col.qe_identity, col.qe_identity_signature, col.qe_identity_issuer_chain),
+  };
+  keyMemo.set(col, k);
+  return k;
 }
 
 /** Fast path: the object already has the normalised shape (hex strings, PEM strings). */
