@@ -75,6 +75,8 @@ export interface VerifyDcapOptions {
   rootCaDer?: Uint8Array;
   /** Memoisation of collateral/chain checks. Default: a module-level LRU. `null` disables caching. */
   cache?: DcapCache | null;
+  /** Not supported: a simulation root is passed as `rootCaDer` like any other root. */
+  simulationRootDer?: never;
 }
 
 const INTEL_ROOT_DER = new Uint8Array(Buffer.from(INTEL_SGX_ROOT_CA_B64, 'base64'));
