@@ -2,4 +2,5 @@
 // Runs the TypeScript CLI through tsx so `npx geode` works from a clone without a compile step.
 import { register } from 'tsx/esm/api';
 register();
-await import('../src/main.ts');
+const { run } = await import('../src/main.ts');
+await run(process.argv);

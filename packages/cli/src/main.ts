@@ -20,11 +20,11 @@ export async function buildProgram(): Promise<Command> {
   return program;
 }
 
-const isMain = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').slice(-3).join('/'));
-if (isMain) {
+/** Parse `argv` (process.argv shape) and run the command. Sets process.exitCode: 0 ok, 1 failure, 2 usage error. */
+export async function run(argv: string[]): Promise<void> {
   const program = await buildProgram();
   try {
-    await program.parseAsync(process.argv);
+    await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
       process.exitCode = e.exitCode === 0 ? 0 : 2;
@@ -34,3 +34,6 @@ if (isMain) {
     }
   }
 }
+
+const invoked = process.argv[1] ?? '';
+if (invoked.endsWith('packages/cli/src/main.ts') || invoked.endsWith('cli/src/main.ts')) await run(process.argv);
