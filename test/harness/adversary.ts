@@ -73,7 +73,7 @@ export function dirDigest(dir: string): Record<string, string> {
 /** Copy a data dir aside (the host can always do this: sealed files are just files). Returns the copy's path. */
 export function copyDir(src: string): string {
   const dst = mkdtempSync(join(tmpdir(), 'geode-adv-copy-'));
-  cpSync(src, dst, { recursive: true });
+  cpSync(src, dst, { recursive: true, preserveTimestamps: true });
   return dst;
 }
 
@@ -81,7 +81,7 @@ export function copyDir(src: string): string {
 export function restoreDir(dst: string, src: string | null): void {
   rmSync(dst, { recursive: true, force: true });
   mkdirSync(dst, { recursive: true });
-  if (src) cpSync(src, dst, { recursive: true });
+  if (src) cpSync(src, dst, { recursive: true, preserveTimestamps: true });
 }
 
 /** Sign a header digest with an arbitrary key (65 bytes r||s||v, v 27/28). */
@@ -245,6 +245,17 @@ export class Adversary {
   /** Restart an enclave process (SIGKILL, as a crash) and configure it again. */
   async restart(enclave: EnclaveProcess): Promise<void> {
     await enclave.kill();
+    enclave.start();
+    await enclave.call('init', { config: this.stack.deployment.config });
+  }
+
+  /**
+   * Kill an enclave (SIGKILL, as a crash), optionally replace its data dir (`restore`: a copy made with copyDir, or
+   * null for an empty dir; undefined keeps the latest sealed state), start it again and configure it.
+   */
+  async restartWith(enclave: EnclaveProcess, dir: string, restore?: string | null): Promise<void> {
+    await enclave.kill();
+    if (restore !== undefined) restoreDir(dir, restore);
     enclave.start();
     await enclave.call('init', { config: this.stack.deployment.config });
   }
