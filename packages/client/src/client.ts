@@ -79,7 +79,7 @@ export class GeodeClient {
   async sendAndSeq(functionName: string, args: readonly unknown[], what: string, abi: readonly unknown[] = GeodeCoreAbi): Promise<{ seq: bigint; block: bigint; hash: Hex }> {
     let hash: Hex;
     try {
-      hash = await this.wallet.writeContract({ address: this.o.contract, abi: abi as never, functionName: functionName as never, args: args as never, gas: 2_000_000n } as never);
+      hash = await this.wallet.writeContract({ address: this.o.contract, abi: abi as never, functionName: functionName as never, args: args as never } as never);
     } catch (e) {
       explainRevert(what, e);
     }

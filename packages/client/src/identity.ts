@@ -81,6 +81,11 @@ export class IdentityStore {
     return hit ? hit.name : getAddress(address);
   }
 
+  /** True when an identity file with this easy name exists. */
+  has(name: string): boolean {
+    return existsSync(join(this.dir, `${checkIdentityName(name)}.json`));
+  }
+
   /** Save a new identity. Throws IdentityError if the name is taken (nothing is overwritten). */
   save(identity: Identity): void {
     checkIdentityName(identity.name);

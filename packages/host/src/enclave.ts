@@ -95,7 +95,7 @@ export class EnclaveProcess extends EventEmitter {
     });
   }
 
-  /** Stop the process: SIGTERM, then SIGKILL after `graceMs`. Resolves when it has exited. */
+  /** Stop the process: close its stdin (it exits cleanly when the stream ends), SIGKILL after `graceMs`. Resolves when it has exited. */
   async stop(graceMs = 2000): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null) return;
@@ -105,7 +105,7 @@ export class EnclaveProcess extends EventEmitter {
         clearTimeout(t);
         resolve();
       });
-      child.kill('SIGTERM');
+      child.stdin?.end();
     });
   }
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Hex } from 'viem';
-import { createIdentity, checkIdentityName } from '@geode/client';
+import { createIdentity, checkIdentityName, IdentityError } from '@geode/client';
 import { homeDir, identityStore, readDevInfo } from '../home.ts';
 import { connect, fundFromFaucet } from '../connect.ts';
 import { fail, reporter } from '../output.ts';
@@ -19,6 +19,8 @@ export function registerIdentityCommands(program: Command): void {
         checkIdentityName(name);
         const home = homeDir(opts.home);
         const store = identityStore(home);
+        // Refuse a taken name before anything touches the chain: a failed command changes no state.
+        if (store.has(name)) throw new IdentityError(`Identity "${name}" already exists. Pick another name or use the existing one.`, { name });
         const identity = await createIdentity(name);
         let registered = false;
         if (!opts.offline) {
