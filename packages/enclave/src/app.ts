@@ -34,4 +34,11 @@ export interface EnclaveApp<S> {
   onPublic(state: S, kind: string, body: Uint8Array, ctx: HandlerContext): void;
   /** Decrypted private request bytes. Same rules. */
   onPrivate(state: S, request: Uint8Array, ctx: HandlerContext): void;
+  /**
+   * Set to true when every handler validates before it mutates, so that a refusal (a thrown GeodeError) never
+   * leaves a partial change. The framework then runs handlers on one copy of the state per batch instead of one
+   * per request (O(state) per batch instead of per request). Any other exception then refuses the whole batch
+   * (ENCLAVE_HANDLER_FAILED), leaving the enclave's state unchanged. Default false: a copy per request.
+   */
+  readonly validatesBeforeMutating?: boolean;
 }

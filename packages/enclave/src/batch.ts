@@ -1,6 +1,6 @@
 import { bytesToHex, concatHex, hexToBytes, keccak256, type Address, type Hex } from 'viem';
 import {
-  HPKE_INFO, REGISTER_KEY_KIND, accumulatorStep, canonicalJson, decodeEnvelope, decodePublicRequest, encodeOutputMessage,
+  HPKE_INFO, REGISTER_KEY_KIND, accumulatorStep, assertPlainJson, decodeEnvelope, decodePublicRequest, encodeOutputMessage,
   hpkeOpen, hpkeSeal, isGeodeError, outputAad, requestAad, type BatchOutput,
 } from '@geode/protocol';
 import type { EnclaveApp, HandlerContext } from './app.ts';
@@ -54,7 +54,9 @@ export interface BatchExecution<S> {
  */
 export async function executeBatch<S>(app: EnclaveApp<S>, base: EnclaveState<S>, requests: readonly BatchRequest[], keys: SessionKeys, bc: BatchContext): Promise<BatchExecution<S>> {
   const fw: FrameworkState = { lastSeq: base.framework.lastSeq, lastAcc: base.framework.lastAcc, outputKeys: { ...base.framework.outputKeys } };
-  let appState = base.app;
+  // See EnclaveApp.validatesBeforeMutating: one working copy per batch, or one per request.
+  const inPlace = app.validatesBeforeMutating === true;
+  let appState = inPlace ? structuredClone(base.app) : base.app;
   const pending: PendingOutput[] = [];
 
   for (const r of requests) {
@@ -82,9 +84,9 @@ export async function executeBatch<S>(app: EnclaveApp<S>, base: EnclaveState<S>,
           fw.outputKeys[sender] = key;
           ctx.emit(sender, { registered: key });
         } else {
-          const draft = structuredClone(appState);
+          const draft = inPlace ? appState : structuredClone(appState);
           app.onPublic(draft, kind, hexToBytes(body), ctx);
-          canonicalJson(draft); // the state must stay JSON-representable; throws TypeError otherwise
+          if (!inPlace) assertPlainJson(draft); // the state must stay plain JSON data (sealable); throws TypeError otherwise
           appState = draft;
         }
       } else {
@@ -94,13 +96,17 @@ export async function executeBatch<S>(app: EnclaveApp<S>, base: EnclaveState<S>,
         } catch (e) {
           throw new EnclaveError('ENCLAVE_DECRYPT', `Request ${r.seq} could not be decrypted: encrypt it to the active session key with this chain, contract, session and sender as additional data.`, { cause: e });
         }
-        const draft = structuredClone(appState);
+        const draft = inPlace ? appState : structuredClone(appState);
         app.onPrivate(draft, plain, ctx);
-        canonicalJson(draft);
+        if (!inPlace) assertPlainJson(draft);
         appState = draft;
       }
       pending.push(...emits);
     } catch (e) {
+      if (inPlace && !isGeodeError(e)) {
+        // The shared working copy may hold a partial change: refuse the batch; the enclave state is untouched.
+        throw new EnclaveError('ENCLAVE_HANDLER_FAILED', `The ${app.name} handler failed on request ${r.seq}: ${e instanceof Error ? e.message : String(e)}. The batch is refused; fix the application.`);
+      }
       const error = isGeodeError(e)
         ? { code: e.code, message: e.message }
         : { code: 'ENCLAVE_HANDLER_FAILED', message: `The ${app.name} handler failed on request ${r.seq}: ${e instanceof Error ? e.message : String(e)}` };
@@ -108,6 +114,14 @@ export async function executeBatch<S>(app: EnclaveApp<S>, base: EnclaveState<S>,
     }
     fw.lastAcc = accumulatorStep(fw.lastAcc, r.seq, sender, keccak256(payload));
     fw.lastSeq = r.seq;
+  }
+
+  if (inPlace) {
+    try {
+      assertPlainJson(appState);
+    } catch (e) {
+      throw new EnclaveError('ENCLAVE_HANDLER_FAILED', `The ${app.name} handlers left state that is not plain JSON data (${(e as Error).message}). The batch is refused; fix the application.`);
+    }
   }
 
   const outputs: BatchOutput[] = [];

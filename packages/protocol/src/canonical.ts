@@ -20,3 +20,35 @@ export function canonicalJson(v: unknown): string {
     default: throw new TypeError(`canonicalJson: cannot encode ${typeof v}`);
   }
 }
+
+/**
+ * Throw TypeError unless `v` is plain JSON data: null, booleans, finite numbers, strings, arrays and plain objects
+ * of those (no bigint, undefined, functions, symbols, NaN/Infinity, class instances). A walk without building the
+ * string: the enclave runs it after every handler to keep app state sealable, where canonicalJson would cost more.
+ */
+export function assertPlainJson(v: unknown, path = '$'): void {
+  if (v === null) return;
+  switch (typeof v) {
+    case 'boolean':
+    case 'string':
+      return;
+    case 'number':
+      if (!Number.isFinite(v)) throw new TypeError(`${path} is not a finite number`);
+      return;
+    case 'object': {
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) assertPlainJson(v[i], `${path}[${i}]`);
+        return;
+      }
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) throw new TypeError(`${path} is not a plain object`);
+      for (const k in v as Record<string, unknown>) {
+        const x = (v as Record<string, unknown>)[k];
+        if (x !== undefined) assertPlainJson(x, `${path}.${k}`);
+      }
+      return;
+    }
+    default:
+      throw new TypeError(`${path} is a ${typeof v}, not JSON data`);
+  }
+}

@@ -230,6 +230,9 @@ function onSubmitKey(rec: ComputationRecord, json: unknown, sender: Address, ctx
 /** The computations app, run by the Geode enclave runtime (see main.ts). */
 export const computationsApp: EnclaveApp<ComputationsState> = {
   name: 'computations',
+  // Every handler validates fully before its first write (test/harness.ts checks that a refusal leaves the state
+  // unchanged), so the runtime can skip its per-request copy of the state.
+  validatesBeforeMutating: true,
 
   initialState(): ComputationsState {
     return { computations: {} };
