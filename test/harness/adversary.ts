@@ -144,11 +144,11 @@ export class Adversary {
     return { requestCount: requestCount!, committedSeq: committedSeq!, stateRoot: `0x${stateRoot!.toString(16).padStart(64, '0')}`, activeSessionId: activeSessionId! };
   }
 
-  async head(devnet: Devnet = this.stack.devnet): Promise<bigint> {
+  async head(devnet: Devnet = this.stack.devnet!): Promise<bigint> {
     return (await devnet.getSignedHeader('latest')).number;
   }
 
-  async header(n: bigint | 'latest', devnet: Devnet = this.stack.devnet): Promise<SignedHeaderJson & { number: bigint }> {
+  async header(n: bigint | 'latest', devnet: Devnet = this.stack.devnet!): Promise<SignedHeaderJson & { number: bigint }> {
     const h = await devnet.getSignedHeader(n);
     return { rlp: h.rlp, signature: h.signature, number: h.number };
   }
@@ -173,7 +173,7 @@ export class Adversary {
   }
 
   /** The honest inputs of batch [from, to] at block `at` (default latest): signed header, proof, requests from the log. */
-  async batch(from: bigint, to: bigint, at?: bigint, devnet: Devnet = this.stack.devnet, pub: PublicClient = this.pub): Promise<Params<'processBatch'> & { block: bigint }> {
+  async batch(from: bigint, to: bigint, at?: bigint, devnet: Devnet = this.stack.devnet!, pub: PublicClient = this.pub): Promise<Params<'processBatch'> & { block: bigint }> {
     const h = await this.header(at ?? 'latest', devnet);
     const log = await this.log(pub);
     const requests: LogRequestJson[] = [];
@@ -281,8 +281,16 @@ export class Adversary {
     const host = new Host({ chain: this.stack.chain, operator: this.operator, contract: this.contract, config: this.stack.deployment.config, enclave, fromBlock: this.stack.deployment.fromBlock, logger: quiet });
     await host.start();
     const { requestCount } = await this.chainState();
-    await host.waitCommitted(requestCount);
-    await host.stop();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        host.waitCommitted(requestCount),
+        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`honest host did not commit up to ${requestCount} within 60 s`)), 60_000); }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      await host.stop();
+    }
     return host;
   }
 
@@ -340,7 +348,7 @@ export class Adversary {
    */
   async fork(opts: { blockSignerKey?: Hex; upTo: bigint }): Promise<{ devnet: Devnet; chain: ChainAccess }> {
     const devnet = await startDevnet({ fund: genesisFund(NAMES.map((n) => this.parties[n].address)), ...(opts.blockSignerKey ? { blockSignerKey: opts.blockSignerKey } : {}) });
-    assert.equal(devnet.genesisHash, this.stack.devnet.genesisHash, 'fork does not share the genesis');
+    assert.equal(devnet.genesisHash, this.stack.devnet!.genesisHash, 'fork does not share the genesis');
     const chain = chainAccessFromTransport({ chainId: devnet.chainId, transport: devnetTransport(devnet), onNewHead: (cb) => devnet.onNewHead(cb) });
     for (let n = 1n; n <= opts.upTo; n++) {
       const b = await this.pub.getBlock({ blockNumber: n, includeTransactions: true });
