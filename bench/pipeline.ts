@@ -96,7 +96,7 @@ async function main(): Promise<void> {
         const k = next++;
         if (k >= N) return;
         const started = performance.now();
-        const hash = (await stack.devnet.request({ method: 'eth_sendRawTransaction', params: [signed[k]] })) as Hex;
+        const hash = (await stack.devnet!.request({ method: 'eth_sendRawTransaction', params: [signed[k]] })) as Hex;
         const r = await stack.chain.publicClient.getTransactionReceipt({ hash });
         const seq = BigInt(r.logs[0]!.topics[1]!);
         submittedAt.set(seq, started);

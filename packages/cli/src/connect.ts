@@ -21,11 +21,12 @@ export interface Connection {
 /** Connect using dev.json in `home` (or --rpc to override the URL). Verifies the enclave session before returning. */
 export async function connect(home: string, opts: { rpc?: string } = {}): Promise<Connection> {
   const info = readDevInfo(home);
-  const chain = await chainAccessFromUrl(opts.rpc ?? info.rpcUrl);
+  const chain = await chainAccessFromUrl(opts.rpc ?? info.rpcUrl, { trustedRpc: info.trustedRpc });
+  if (info.trustedRpc) process.stderr.write('WARNING: this deployment trusts its RPC node (--insecure-trusted-rpc): no light client protects the enclave.\n');
   const contract = info.contract as Address;
   const session = await verifyActiveSession({
     publicClient: chain.publicClient, chainId: chain.chainId, contract,
-    collateral: info.collateral as never, rootCaDer: hexToBytes(info.simRootCaDer as Hex), policy: info.policy as never, now: Math.floor(Date.now() / 1000),
+    collateral: info.collateral as never, rootCaDer: hexToBytes(info.simRootCaDer as Hex), policy: info.policy as never, now: Math.floor(Date.now() / 1000), allowTrustedRpc: info.trustedRpc,
   });
   return {
     info, chain, contract, session,
@@ -44,8 +45,8 @@ export async function connect(home: string, opts: { rpc?: string } = {}): Promis
 }
 
 /** Devnet only: send ETH from the dev faucet account to `to` so it can pay for transactions. */
-export async function fundFromFaucet(chain: ChainAccess, faucetKey: Hex, to: Address): Promise<void> {
+export async function fundFromFaucet(chain: ChainAccess, faucetKey: Hex, to: Address, value = parseEther('100')): Promise<void> {
   const w = chain.wallet(privateKeyToAccount(faucetKey));
-  const hash = await w.sendTransaction({ to, value: parseEther('100') });
+  const hash = await w.sendTransaction({ to, value });
   await chain.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
 }

@@ -26,6 +26,7 @@ export const devInfoSchema = z.object({
   policy: z.unknown(),
   faucetKey: z.string(),
   pid: z.number(),
+  trustedRpc: z.boolean().optional(),
 });
 export type DevInfo = z.infer<typeof devInfoSchema>;
 

@@ -1,13 +1,15 @@
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { keccak256, parseEther, toBytes, type Abi, type Hex } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
+import { keccak256, parseEther, toBytes, type Abi, type Address, type Hex } from 'viem';
+import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import pino, { type Logger } from 'pino';
-import { canonicalJson } from '@geode/protocol';
+import { canonicalJson, TRUSTED_RPC_SIGNER } from '@geode/protocol';
 import { devAccounts, devnetTransport, serveDevnet, startDevnet, type Devnet, type DevnetServer } from '@geode/devnet';
-import { chainAccessFromTransport, deployGeodeApp, EnclaveProcess, Host, type ChainAccess, type Deployment } from '@geode/host';
+import { chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, type ChainAccess, type Deployment } from '@geode/host';
+import { fundFromFaucet } from './connect.ts';
+import { CliArgumentError } from './errors.ts';
 import { createSimulationPki, type SimulationPki } from '@geode/attestation/sim/index';
 import { measureEnclave, buildEnclave } from '@geode/enclave/build';
 import { ComputationsAbi, ComputationsBytecode } from '@geode/contracts/generated/artifacts';
@@ -21,7 +23,10 @@ const ENCLAVE_ENTRY = join(REPO_ROOT, 'apps/computations/src/enclave/main.ts');
 
 /** A running local Geode: devnet, deployed app, enclave process and host. */
 export interface DevStack {
-  devnet: Devnet;
+  /** The embedded devnet, or undefined when running against --rpc. */
+  devnet: Devnet | undefined;
+  /** True when the enclave trusts its RPC (INSECURE; --insecure-trusted-rpc). */
+  trustedRpc: boolean;
   chain: ChainAccess;
   deployment: Deployment;
   enclave: EnclaveProcess;
@@ -47,8 +52,34 @@ export interface DevStackOptions {
   logger?: Logger;
   /** Verification time for sim PKI validity (unix seconds). Default: now. */
   now?: number;
-  /** Funded accounts beyond the dev accounts. */
+  /** Accounts to fund: at genesis on the embedded devnet, by transfer from the deployer with --rpc. */
   fund?: Hex[];
+  /**
+   * Run against an existing EVM JSON-RPC endpoint instead of the embedded devnet. A Geode devnet (`geode dev`)
+   * is used with its signed headers; any other network needs `trustedRpc` (INSECURE: the enclave then believes the
+   * RPC node's headers). `privateKey` pays for deployment and transactions.
+   */
+  rpc?: { url: string; trustedRpc?: boolean; privateKey: Hex };
+}
+
+/** Newest modification time (ms) of any file under `dir`. */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The measurement of the computations enclave bundle, rebuilding it first when it is missing or older than any
+ * source it is built from (so a measured enclave is always the current code). Returns mr_enclave (0x hex).
+ */
+export async function ensureEnclaveBundle(): Promise<Hex> {
+  const sources = ['apps/computations/src', 'packages/enclave/src', 'packages/protocol/src', 'packages/attestation/src'].map((d) => join(REPO_ROOT, d));
+  const stale = !existsSync(ENCLAVE_BUNDLE) || statSync(ENCLAVE_BUNDLE).mtimeMs < Math.max(...sources.map(newestMtime));
+  return stale ? (await buildEnclave({ entry: ENCLAVE_ENTRY, outfile: ENCLAVE_BUNDLE })).measurement : measureEnclave(ENCLAVE_BUNDLE);
 }
 
 /** The default client policy for the simulated TEE: this exact measurement, UpToDate TCB, simulation allowed explicitly. */
@@ -68,14 +99,46 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   mkdirSync(join(dataDir, 'enclave'), { recursive: true });
 
   progress('enclave bundle');
-  const measurement = existsSync(ENCLAVE_BUNDLE) ? measureEnclave(ENCLAVE_BUNDLE) : (await buildEnclave({ entry: ENCLAVE_ENTRY, outfile: ENCLAVE_BUNDLE })).measurement;
+  const measurement = await ensureEnclaveBundle();
 
-  progress('devnet');
+  let devnet: Devnet | undefined;
+  let chain: ChainAccess;
+  let anchor: { signer: Address; genesisHash: Hex };
+  let deployer: PrivateKeyAccount;
+  let operator: PrivateKeyAccount;
+  let faucetKey: Hex;
+  let server: DevnetServer | undefined;
   const accounts = devAccounts(8);
-  const fund = [...accounts.map((a) => a.address), ...(o.fund ?? [])].map((address) => ({ address, balance: parseEther('1000000') }));
-  const devnet = await startDevnet({ fund });
-  const chain = chainAccessFromTransport({ chainId: devnet.chainId, transport: devnetTransport(devnet), onNewHead: (cb) => devnet.onNewHead(cb) });
-  const server = o.servePort !== undefined ? await serveDevnet(devnet, { port: o.servePort }) : undefined;
+  if (o.rpc) {
+    progress(`connecting to ${o.rpc.url}`);
+    chain = await chainAccessFromUrl(o.rpc.url, { trustedRpc: o.rpc.trustedRpc });
+    const published = await devnetAnchor(chain);
+    if (o.rpc.trustedRpc) {
+      const genesis = await chain.publicClient.getBlock({ blockNumber: 0n });
+      anchor = { signer: TRUSTED_RPC_SIGNER, genesisHash: genesis.hash };
+    } else if (published) {
+      anchor = { signer: published.blockSigner, genesisHash: published.genesisHash };
+    } else {
+      throw new CliArgumentError(`${o.rpc.url} is not a Geode devnet and no light client exists for it yet; pass --insecure-trusted-rpc to let the enclave trust this RPC node (testing only)`);
+    }
+    deployer = privateKeyToAccount(o.rpc.privateKey);
+    const operatorKey = generatePrivateKey();
+    operator = privateKeyToAccount(operatorKey);
+    faucetKey = o.rpc.privateKey;
+    progress('funding the operator and identities');
+    for (const address of [operator.address, ...(o.fund ?? [])]) await fundFromFaucet(chain, faucetKey, address as Address, parseEther('10'));
+  } else {
+    progress('devnet');
+    const fund = [...accounts.map((a) => a.address), ...(o.fund ?? [])].map((address) => ({ address, balance: parseEther('1000000') }));
+    const d = await startDevnet({ fund });
+    devnet = d;
+    chain = chainAccessFromTransport({ chainId: d.chainId, transport: devnetTransport(d), onNewHead: (cb) => d.onNewHead(cb) });
+    server = o.servePort !== undefined ? await serveDevnet(d, { port: o.servePort }) : undefined;
+    anchor = { signer: d.blockSigner, genesisHash: d.genesisHash };
+    deployer = privateKeyToAccount(accounts[0]!.privateKey);
+    operator = privateKeyToAccount(accounts[1]!.privateKey);
+    faucetKey = accounts[2]!.privateKey;
+  }
 
   progress('simulation PKI');
   const now = o.now ?? Math.floor(Date.now() / 1000);
@@ -85,15 +148,13 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
 
   progress('contracts');
   const policy = simPolicy(measurement);
-  const deployer = privateKeyToAccount(accounts[0]!.privateKey);
-  const operator = privateKeyToAccount(accounts[1]!.privateKey);
   const deployment = await deployGeodeApp({
     chain,
     deployer,
     app: { abi: ComputationsAbi as Abi, bytecode: ComputationsBytecode as Hex },
     measurements: [measurement],
     simAttestationKey: pki.attestationPublicKey,
-    anchor: { signer: devnet.blockSigner, genesisHash: devnet.genesisHash },
+    anchor,
     policyHash: keccak256(toBytes(canonicalJson(policy))),
   });
 
@@ -105,14 +166,38 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   await host.start();
 
   return {
-    devnet, chain, deployment, enclave, host, pki, policy, measurement, dataDir, server,
-    faucetKey: accounts[2]!.privateKey,
+    devnet, chain, deployment, enclave, host, pki, policy, measurement, dataDir, server, faucetKey,
+    trustedRpc: !!o.rpc?.trustedRpc,
     async stop() {
       await host.stop();
       await enclave.stop();
       await server?.close();
-      await devnet.close();
+      await devnet?.close();
+      await chain.close();
       if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     },
   };
+}
+
+/** CLI options shared by `geode demo` and `geode dev` for running against an existing endpoint. */
+export interface RpcCliOptions { rpc?: string; insecureTrustedRpc?: boolean; privateKey?: string }
+
+/** Turn --rpc / --insecure-trusted-rpc / --private-key (or GEODE_PRIVATE_KEY) into DevStackOptions.rpc. Throws CliArgumentError. */
+export function rpcOption(o: RpcCliOptions): DevStackOptions['rpc'] {
+  if (!o.rpc) {
+    if (o.insecureTrustedRpc) throw new CliArgumentError('--insecure-trusted-rpc only applies with --rpc <url>');
+    return undefined;
+  }
+  if (!/^(https?|wss?):\/\/.+/.test(o.rpc)) throw new CliArgumentError(`--rpc must be an http(s):// or ws(s):// URL, got "${o.rpc}"`);
+  const key = o.privateKey ?? process.env.GEODE_PRIVATE_KEY;
+  if (!key || !/^0x[0-9a-fA-F]{64}$/.test(key)) throw new CliArgumentError('--rpc needs a funded account: pass --private-key 0x<64 hex> or set GEODE_PRIVATE_KEY');
+  return { url: o.rpc, trustedRpc: !!o.insecureTrustedRpc, privateKey: key as Hex };
+}
+
+/** Add the --rpc options to a command. */
+export function withRpcOptions<T extends { option(flags: string, desc: string): T }>(c: T): T {
+  return c
+    .option('--rpc <url>', 'run against this EVM JSON-RPC endpoint instead of the embedded devnet')
+    .option('--insecure-trusted-rpc', 'INSECURE, testing only: let the enclave believe the RPC node (networks with no Geode light client)')
+    .option('--private-key <hex>', 'funded account that deploys and pays with --rpc (or GEODE_PRIVATE_KEY)');
 }

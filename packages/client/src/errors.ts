@@ -34,3 +34,10 @@ export class TransactionRevertedError extends GeodeError {
     super('CLIENT_TX_REVERTED', `${what} was refused by the contract: ${reason}.`, { details: { ...details, reason } });
   }
 }
+
+/** The deployment's enclave believes its RPC node instead of a light client (trusted-RPC anchor). */
+export class TrustedRpcDeploymentError extends GeodeError {
+  constructor(contract: string) {
+    super('CLIENT_TRUSTED_RPC', `Contract ${contract} was deployed with the INSECURE trusted-RPC light client: its enclave believes whatever chain data its host brings. Accept this only for testing, with --insecure-trusted-rpc (allowTrustedRpc).`, { details: { contract }, docsPath: 'protocol.md#light-client-and-trust-anchors' });
+  }
+}

@@ -1,10 +1,10 @@
 import { getAbiItem, hexToBytes, type Address, type Hex, type PublicClient } from 'viem';
-import { sessionKeysReportData } from '@geode/protocol';
+import { sessionKeysReportData, TRUSTED_RPC_SIGNER } from '@geode/protocol';
 import { verifyDcapQuote, type QuoteCollateral } from '@geode/attestation/dcap/verify';
 import { evaluatePolicy, type Policy } from '@geode/attestation/policy';
 import type { Verdict } from '@geode/attestation/types';
 import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
-import { NoSessionError, SessionBindingError } from './errors.ts';
+import { NoSessionError, SessionBindingError, TrustedRpcDeploymentError } from './errors.ts';
 
 /** An enclave session the client has verified and will encrypt to. */
 export interface TrustedSession {
@@ -19,6 +19,8 @@ export interface TrustedSession {
   verdict: Verdict;
   /** True when the quote chains to a simulation root (no hardware protection). */
   simulated: boolean;
+  /** True when the deployment's enclave trusts its RPC node (INSECURE, no light client). */
+  trustedRpc: boolean;
   quote: Hex;
 }
 
@@ -34,6 +36,8 @@ export interface TrustOptions {
   policy: Policy;
   /** Verification time, unix seconds. */
   now: number;
+  /** INSECURE: accept a deployment whose enclave trusts its RPC (no light client). Default false. */
+  allowTrustedRpc?: boolean;
 }
 
 const ACTIVATED = getAbiItem({ abi: GeodeCoreAbi, name: 'SessionActivated' });
@@ -43,7 +47,8 @@ const ACTIVATED = getAbiItem({ abi: GeodeCoreAbi, name: 'SessionActivated' });
  * the SessionSetPubKey quote verifies (DCAP, at `now`), the policy accepts the verdict (measurement, TCB status,
  * debug off, simulation only if allowed), the quote's mr_enclave is the session's and is accepted by the contract,
  * and report_data binds this chain id, contract, nonce, encryption key and signer (protocol sessionKeysReportData).
- * Throws NoSessionError, SessionBindingError, or the attestation/policy error (ATTEST_*, POLICY_*).
+ * A deployment with the trusted-RPC anchor (no light client) is refused unless `allowTrustedRpc`.
+ * Throws NoSessionError, TrustedRpcDeploymentError, SessionBindingError, or the attestation/policy error (ATTEST_*, POLICY_*).
  */
 export async function verifyActiveSession(o: TrustOptions): Promise<TrustedSession> {
   const [id, s] = (await o.publicClient.readContract({ address: o.contract, abi: GeodeCoreAbi, functionName: 'activeSession' })) as unknown as [
@@ -51,6 +56,8 @@ export async function verifyActiveSession(o: TrustOptions): Promise<TrustedSessi
     { nonce: Hex; encPubKey: Hex; signer: Address; status: bigint; mrEnclave: Hex },
   ];
   if (id === 0n) throw new NoSessionError(o.contract);
+  const lcSigner = (await o.publicClient.readContract({ address: o.contract, abi: GeodeCoreAbi, functionName: 'lcSigner' })) as Address;
+  if (lcSigner.toLowerCase() === TRUSTED_RPC_SIGNER && !o.allowTrustedRpc) throw new TrustedRpcDeploymentError(o.contract);
   const logs = await o.publicClient.getLogs({ address: o.contract, event: ACTIVATED, args: { sessionId: id }, fromBlock: 0n, toBlock: 'latest' });
   const log = logs.at(-1);
   if (!log) throw new SessionBindingError('no SessionActivated event for the active session', { sessionId: id.toString() });
@@ -65,5 +72,5 @@ export async function verifyActiveSession(o: TrustOptions): Promise<TrustedSessi
   if ((verdict.measurements.reportData ?? '').toLowerCase() !== expected) {
     throw new SessionBindingError('report_data does not bind this chain, contract, nonce and keys', { expected, actual: verdict.measurements.reportData });
   }
-  return { sessionId: id, encPubKey: s.encPubKey, signer: s.signer, measurement: s.mrEnclave, verdict, simulated: verdict.simulated, quote };
+  return { sessionId: id, encPubKey: s.encPubKey, signer: s.signer, measurement: s.mrEnclave, verdict, simulated: verdict.simulated, quote, trustedRpc: lcSigner.toLowerCase() === TRUSTED_RPC_SIGNER };
 }

@@ -9,9 +9,10 @@ const MAX_BODY = 8 * 1024 * 1024;
 
 interface JsonRpcReq { jsonrpc?: string; id?: unknown; method?: unknown; params?: unknown }
 
-async function answer(devnet: Devnet, req: JsonRpcReq): Promise<object> {
+async function answer(devnet: Devnet, req: JsonRpcReq, plainEvm = false): Promise<object> {
   const id = req.id ?? null;
   if (typeof req.method !== 'string') return { jsonrpc: '2.0', id, error: { code: -32600, message: 'Invalid request: method must be a string' } };
+  if (plainEvm && req.method.startsWith('geode_')) return { jsonrpc: '2.0', id, error: { code: -32601, message: `Method ${req.method} not found` } };
   try {
     const result = await devnet.request({ method: req.method, params: (req.params as unknown[]) ?? [] });
     return { jsonrpc: '2.0', id, result: result ?? null };
@@ -22,15 +23,15 @@ async function answer(devnet: Devnet, req: JsonRpcReq): Promise<object> {
   }
 }
 
-async function handleBody(devnet: Devnet, body: string): Promise<object | object[]> {
+async function handleBody(devnet: Devnet, body: string, plainEvm = false): Promise<object | object[]> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
     return { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error: body is not JSON' } };
   }
-  if (Array.isArray(parsed)) return Promise.all(parsed.map((r) => answer(devnet, r as JsonRpcReq)));
-  return answer(devnet, parsed as JsonRpcReq);
+  if (Array.isArray(parsed)) return Promise.all(parsed.map((r) => answer(devnet, r as JsonRpcReq, plainEvm)));
+  return answer(devnet, parsed as JsonRpcReq, plainEvm);
 }
 
 /** A devnet exposed over HTTP and WebSocket JSON-RPC on loopback. */
@@ -43,11 +44,14 @@ export interface DevnetServer {
 }
 
 /**
- * Serve `devnet` on `host:port` (default 127.0.0.1 and an ephemeral port when port is 0).
+ * Serve `devnet` on `host:port` (default 127.0.0.1 and an ephemeral port when port is 0). With `plainEvm`, the
+ * geode_* methods are hidden so the endpoint behaves like any other EVM node.
  * HTTP POST and WebSocket both speak JSON-RPC 2.0 (single and batch). Over WebSocket, eth_subscribe
  * (newHeads, logs) pushes `eth_subscription` notifications.
  */
-export async function serveDevnet(devnet: Devnet, opts: { host?: string; port?: number } = {}): Promise<DevnetServer> {
+export async function serveDevnet(devnet: Devnet, opts: { host?: string; port?: number; plainEvm?: boolean } = {}): Promise<DevnetServer> {
+  // plainEvm hides the geode_* methods, so the devnet looks like any EVM node (tests of --rpc against other networks).
+  const plain = !!opts.plainEvm;
   const host = opts.host ?? '127.0.0.1';
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== 'POST') {
@@ -62,7 +66,7 @@ export async function serveDevnet(devnet: Devnet, opts: { host?: string; port?: 
       else chunks.push(c);
     });
     req.on('end', async () => {
-      const out = await handleBody(devnet, Buffer.concat(chunks).toString('utf8'));
+      const out = await handleBody(devnet, Buffer.concat(chunks).toString('utf8'), plain);
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v)));
     });
   });
@@ -98,7 +102,7 @@ export async function serveDevnet(devnet: Devnet, opts: { host?: string; port?: 
         ws.send(JSON.stringify({ jsonrpc: '2.0', id: req.id ?? null, result: had }));
         return;
       }
-      ws.send(JSON.stringify(await handleBody(devnet, text)));
+      ws.send(JSON.stringify(await handleBody(devnet, text, plain)));
     });
     ws.on('close', () => {
       for (const id of subs) void internal._unsubscribe(id);

@@ -1,5 +1,6 @@
 import { createPublicClient, createWalletClient, http, webSocket, type Account, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem';
-import type { SignedHeaderJson } from '@geode/protocol';
+import { encodeHeaderRlp, UNSIGNED_HEADER_SIGNATURE, type RpcBlockHeader, type SignedHeaderJson } from '@geode/protocol';
+import { keccak256 } from 'viem';
 import { ChainError } from './errors.ts';
 
 /**
@@ -37,10 +38,23 @@ export function chainAccessFromTransport(opts: {
   onNewHead?: (cb: (head: { number: bigint }) => void) => () => void;
   pollMs?: number;
   close?: () => Promise<void>;
+  /**
+   * INSECURE: for EVM networks without a Geode light client. Headers are rebuilt from eth_getBlockByNumber and
+   * carry the zero signature; the enclave must have been deployed with the trusted-RPC anchor to accept them.
+   */
+  trustedRpc?: boolean;
 }): ChainAccess {
   const chain = chainFor(opts.chainId);
   const publicClient = createPublicClient({ chain, transport: opts.transport, cacheTime: 0, pollingInterval: opts.pollMs ?? 100 }) as PublicClient;
+  const unsignedHeader = async (n: bigint | 'latest') => {
+    const b = (await publicClient.request({ method: 'eth_getBlockByNumber', params: [n === 'latest' ? 'latest' : `0x${n.toString(16)}`, false] })) as unknown as RpcBlockHeader & { hash: Hex; number: Hex };
+    if (!b) throw new ChainError(`Block ${n} does not exist`);
+    const rlp = encodeHeaderRlp(b);
+    if (keccak256(rlp) !== b.hash) throw new ChainError(`The header of block ${b.number} does not hash to its block hash: this network's header format is not supported`);
+    return { number: BigInt(b.number), hash: b.hash, rlp, signature: UNSIGNED_HEADER_SIGNATURE as Hex };
+  };
   const getSignedHeader = async (n: bigint | 'latest') => {
+    if (opts.trustedRpc) return unsignedHeader(n);
     let r: { number: Hex; hash: Hex; rlp: Hex; signature: Hex };
     try {
       r = (await publicClient.request({ method: 'geode_getSignedHeader' as never, params: [n === 'latest' ? 'latest' : `0x${n.toString(16)}`] as never })) as typeof r;
@@ -64,8 +78,20 @@ export function chainAccessFromTransport(opts: {
   };
 }
 
-/** ChainAccess for an RPC URL (http(s):// or ws(s)://). Reads the chain id from the endpoint. */
-export async function chainAccessFromUrl(url: string): Promise<ChainAccess> {
+/** The light-client anchor a Geode devnet publishes (geode_devnetInfo), or null for other endpoints. */
+export async function devnetAnchor(chain: ChainAccess): Promise<{ blockSigner: Hex; genesisHash: Hex } | null> {
+  try {
+    return (await chain.publicClient.request({ method: 'geode_devnetInfo' as never })) as { blockSigner: Hex; genesisHash: Hex };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * ChainAccess for an RPC URL (http(s):// or ws(s)://). Reads the chain id from the endpoint.
+ * `trustedRpc` (INSECURE) serves unsigned headers rebuilt from the RPC's blocks; see chainAccessFromTransport.
+ */
+export async function chainAccessFromUrl(url: string, opts: { trustedRpc?: boolean } = {}): Promise<ChainAccess> {
   const transport = url.startsWith('ws') ? webSocket(url, { retryCount: 3 }) : http(url, { retryCount: 2, batch: false });
   const probe = createPublicClient({ transport });
   let chainId: number;
@@ -74,5 +100,5 @@ export async function chainAccessFromUrl(url: string): Promise<ChainAccess> {
   } catch (e) {
     throw new ChainError(`Cannot reach ${url}`, { cause: e });
   }
-  return chainAccessFromTransport({ chainId: BigInt(chainId), transport });
+  return chainAccessFromTransport({ chainId: BigInt(chainId), transport, trustedRpc: opts.trustedRpc });
 }

@@ -63,3 +63,13 @@ export const HPKE_INFO = {
 export const MAX_PAYLOAD_BYTES = 16 * 1024;
 /** Largest number of requests the enclave processes in one batch. */
 export const MAX_BATCH_REQUESTS = 256;
+
+/**
+ * Light-client anchor signer meaning "trusted RPC": the enclave believes the headers its host brings (no signature
+ * check; hash links and proofs are still checked). Deployments get it only with --insecure-trusted-rpc, for EVM
+ * networks that have no Geode light client yet. It is part of the config hash and readable on-chain (`lcSigner()`),
+ * and clients refuse such a deployment unless told to accept it (CLIENT_TRUSTED_RPC).
+ */
+export const TRUSTED_RPC_SIGNER = '0x0000000000000000000000000000000000000000' as const;
+/** The signature a trusted-RPC header carries: 65 zero bytes (explicitly unsigned). */
+export const UNSIGNED_HEADER_SIGNATURE = `0x${'00'.repeat(65)}` as const;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { keccak256, toBytes, type Address } from 'viem';
 import { createIdentity, GeodeClient, verifyActiveSession, type Identity, type TrustedSession } from '@geode/client';
 import type { Request } from '@geode/app-computations';
-import { startDevStack } from '../stack.ts';
+import { rpcOption, startDevStack, withRpcOptions, type RpcCliOptions } from '../stack.ts';
 import { createComputation, decodeAppOutput, sendRequest, type AppOutput } from '../app.ts';
 import { fail, reporter, type Reporter } from '../output.ts';
 
@@ -11,7 +11,7 @@ export interface DemoResult {
   ok: boolean;
   measurement: string;
   simulated: boolean;
-  attestation: { teeType: string; status: string; mrEnclave: string; sessionId: string; simulated: boolean };
+  attestation: { teeType: string; status: string; mrEnclave: string; sessionId: string; simulated: boolean; trustedRpc: boolean };
   computations: { name: string; type: string; results: Record<string, unknown> }[];
   refused: { who: string; action: string; code: string }[];
   requests: number;
@@ -83,18 +83,20 @@ function summarize(type: string, outs: AppOutput[]): unknown {
 }
 
 /** Run the whole demo on a fresh embedded devnet. */
-export async function runDemo(rep: Reporter): Promise<DemoResult> {
+export async function runDemo(rep: Reporter, opts: RpcCliOptions = {}): Promise<DemoResult> {
+  const rpc = rpcOption(opts);
   const t0 = performance.now();
   const ids = await demoIdentities();
   const nameOf = (a: string) => NAMES.find((n) => ids[n].address.toLowerCase() === a.toLowerCase()) ?? a;
-  const stack = await startDevStack({ progress: rep.progress, logger: rep.logger, fund: NAMES.map((n) => ids[n].address) });
+  const stack = await startDevStack({ progress: rep.progress, logger: rep.logger, fund: NAMES.map((n) => ids[n].address), rpc });
   try {
     rep.progress('verifying the enclave attestation');
     const now = Math.floor(Date.now() / 1000);
     const session: TrustedSession = await verifyActiveSession({
       publicClient: stack.chain.publicClient, chainId: stack.chain.chainId, contract: stack.deployment.contract,
-      collateral: stack.pki.collateral() as never, rootCaDer: stack.pki.rootCaDer, policy: stack.policy, now,
+      collateral: stack.pki.collateral() as never, rootCaDer: stack.pki.rootCaDer, policy: stack.policy, now, allowTrustedRpc: stack.trustedRpc,
     });
+    if (session.trustedRpc) rep.say('WARNING: the enclave trusts its RPC node (--insecure-trusted-rpc): no light client protects it.');
     rep.say(`Attestation: ${session.verdict.teeType} quote, TCB ${session.verdict.status}, mr_enclave ${session.measurement.slice(2)}`);
     rep.say(`WARNING: trusting a SIMULATED TEE (policy allowSimulation: true) — no hardware protection.`);
     const clients = {} as Record<Name, GeodeClient>;
@@ -164,7 +166,7 @@ export async function runDemo(rep: Reporter): Promise<DemoResult> {
       ok: true,
       measurement: stack.measurement.slice(2),
       simulated: session.simulated,
-      attestation: { teeType: session.verdict.teeType, status: session.verdict.status, mrEnclave: session.measurement.slice(2), sessionId: session.sessionId.toString(), simulated: session.simulated },
+      attestation: { teeType: session.verdict.teeType, status: session.verdict.status, mrEnclave: session.measurement.slice(2), sessionId: session.sessionId.toString(), simulated: session.simulated, trustedRpc: session.trustedRpc },
       computations,
       refused,
       requests,
@@ -176,15 +178,15 @@ export async function runDemo(rep: Reporter): Promise<DemoResult> {
 }
 
 export function registerDemoCommand(program: Command): void {
-  program
-    .command('demo')
+  withRpcOptions(program
+    .command('demo'))
     .description('Run the main job on the embedded devnet: deploy, attest, and run all four private computation types with five identities')
     .option('--json', 'print one JSON line with the results instead of text')
     .option('-v, --verbose', 'log host and enclave activity to stderr')
-    .action(async (opts: { json?: boolean; verbose?: boolean }) => {
+    .action(async (opts: { json?: boolean; verbose?: boolean } & RpcCliOptions) => {
       const rep = reporter(opts);
       try {
-        rep.result(await runDemo(rep));
+        rep.result(await runDemo(rep, opts));
       } catch (e) {
         fail(rep, e);
       }

@@ -1,28 +1,30 @@
 import type { Command } from 'commander';
 import { bytesToHex } from 'viem';
-import { startDevStack } from '../stack.ts';
+import { rpcOption, startDevStack, withRpcOptions, type RpcCliOptions } from '../stack.ts';
 import { homeDir, removeDevInfo, writeDevInfo } from '../home.ts';
 import { fail, reporter } from '../output.ts';
 import { CliArgumentError } from '../errors.ts';
 
 export function registerDevCommand(program: Command): void {
-  program
-    .command('dev')
+  withRpcOptions(program
+    .command('dev'))
     .description('Start the embedded devnet, deploy the computations app, start the enclave and the host, and keep them running')
     .option('--port <port>', 'JSON-RPC port (HTTP and WebSocket)', '8545')
     .option('--home <dir>', 'where dev.json and identities live (default ./.geode)')
     .option('--json', 'print the connection details as one JSON line')
     .option('-v, --verbose', 'log host and enclave activity to stderr')
-    .action(async (opts: { port: string; home?: string; json?: boolean; verbose?: boolean }) => {
+    .action(async (opts: { port: string; home?: string; json?: boolean; verbose?: boolean } & RpcCliOptions) => {
       const rep = reporter(opts);
       try {
         const port = Number(opts.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliArgumentError(`--port must be an integer 0-65535, got "${opts.port}"`);
         const home = homeDir(opts.home);
-        const stack = await startDevStack({ servePort: port, progress: rep.progress, logger: rep.logger });
+        const rpc = rpcOption(opts);
+        const stack = await startDevStack({ servePort: rpc ? undefined : port, progress: rep.progress, logger: rep.logger, rpc });
         const info = {
-          rpcUrl: stack.server!.url,
-          wsUrl: stack.server!.wsUrl,
+          rpcUrl: rpc ? rpc.url : stack.server!.url,
+          wsUrl: rpc ? rpc.url : stack.server!.wsUrl,
+          trustedRpc: stack.trustedRpc,
           chainId: stack.chain.chainId.toString(),
           contract: stack.deployment.contract,
           fromBlock: stack.deployment.fromBlock.toString(),

@@ -1,6 +1,6 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hexToBytes, type Address, type Hex } from 'viem';
-import { blockSigningDigest, decodeHeader, type HeaderFields, type SignedHeaderJson } from '@geode/protocol';
+import { blockSigningDigest, decodeHeader, TRUSTED_RPC_SIGNER, UNSIGNED_HEADER_SIGNATURE, type HeaderFields, type SignedHeaderJson } from '@geode/protocol';
 import { LightClientError } from '../errors.ts';
 import { addressOfPublicKey } from '../keys.ts';
 
@@ -51,16 +51,20 @@ export function recoverSigner(digest: Hex, signature: Hex): Address {
 /**
  * Verify a signed header against the trusted block and anchor:
  * 1. rlp decodes as an execution header (protocol decodeHeader; hash = keccak256(rlp)) — else LC_HEADER_DECODE;
- * 2. the signature recovers to `anchor.signer` over blockSigningDigest(chainId, number, hash) — else LC_HEADER_SIGNATURE;
+ * 2. the signature recovers to `anchor.signer` over blockSigningDigest(chainId, number, hash) — else LC_HEADER_SIGNATURE
+ *    (trusted-RPC anchors, signer = TRUSTED_RPC_SIGNER, carry 65 zero bytes instead and skip this step: see
+ *    protocol TRUSTED_RPC_SIGNER; any other signature with such an anchor is refused);
  * 3. number >= trusted.number, and equal numbers have equal hashes — else LC_STALE_HEADER;
  * 4. number == trusted.number + 1 requires parentHash == trusted.hash — else LC_HEADER_LINK.
  * Returns the header fields; the caller advances its trusted block to {number, hash}.
  */
 export function verifySignedHeader(trusted: TrustedBlock, header: SignedHeaderJson, anchor: TrustAnchor): HeaderFields {
   const h = decodeHeader(header.rlp as Hex);
-  const signer = recoverSigner(blockSigningDigest(anchor.chainId, h.number, h.hash), header.signature as Hex);
-  if (signer !== anchor.signer.toLowerCase()) {
-    throw new LightClientError('LC_HEADER_SIGNATURE', `Header ${h.number} is not signed by the trusted block signer. Fetch headers from the chain the enclave was configured for.`, { details: { recovered: signer, expected: anchor.signer.toLowerCase(), number: h.number.toString() } });
+  if (anchor.signer.toLowerCase() === TRUSTED_RPC_SIGNER) {
+    if (header.signature.toLowerCase() !== UNSIGNED_HEADER_SIGNATURE) throw new LightClientError('LC_HEADER_SIGNATURE', 'This enclave trusts its RPC (no block signer): headers must carry the 65-byte zero signature.');
+  } else {
+    const signer = recoverSigner(blockSigningDigest(anchor.chainId, h.number, h.hash), header.signature as Hex);
+    if (signer !== anchor.signer.toLowerCase()) throw new LightClientError('LC_HEADER_SIGNATURE', `Header ${h.number} is not signed by the trusted block signer. Fetch headers from the chain the enclave was configured for.`, { details: { recovered: signer, expected: anchor.signer.toLowerCase(), number: h.number.toString() } });
   }
   if (h.number < trusted.number) {
     throw new LightClientError('LC_STALE_HEADER', `Header ${h.number} is older than the trusted block ${trusted.number}; send a newer header.`, { details: { number: h.number.toString(), trusted: trusted.number.toString() } });
