@@ -1,6 +1,7 @@
 import { getAbiItem, hexToBytes, type Address, type Hex, type PublicClient } from 'viem';
 import { sessionKeysReportData, TRUSTED_RPC_SIGNER } from '@geode/protocol';
-import { verifyDcapQuote, type QuoteCollateral } from '@geode/attestation/dcap/verify';
+import { verifyDcapQuote } from '@geode/attestation/dcap/verify';
+import type { QuoteCollateral } from '@geode/attestation/dcap/collateral';
 import { evaluatePolicy, type Policy } from '@geode/attestation/policy';
 import type { Verdict } from '@geode/attestation/types';
 import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';

@@ -15,11 +15,11 @@ test('devnet: reproducible genesis, signed headers that recover to the block sig
   const c = await startDevnet({ fund, genesisTime: 1_700_000_001n });
   assert.notEqual(a.genesisHash, c.genesisHash);
 
-  const wallet = createWalletClient({ account: privateKeyToAccount(deployer!.privateKey), transport: devnetTransport(a), chain: null });
+  const wallet = createWalletClient({ account: privateKeyToAccount(deployer!.privateKey), transport: devnetTransport(a), chain: undefined });
   const heads: bigint[] = [];
   a.onNewHead((h) => heads.push(h.number));
-  await wallet.sendTransaction({ to: operator!.address, value: 1n, chain: null });
-  await wallet.sendTransaction({ to: operator!.address, value: 2n, chain: null });
+  await wallet.sendTransaction({ to: operator!.address, value: 1n, chain: undefined });
+  await wallet.sendTransaction({ to: operator!.address, value: 2n, chain: undefined });
   assert.deepEqual(heads, [1n, 2n]);
 
   const h = await a.getSignedHeader('latest');
@@ -49,8 +49,8 @@ test('devnet: HTTP and WebSocket JSON-RPC with push subscriptions', async () => 
       const un = ws.watchBlockNumber({ onBlockNumber: (n) => { un(); resolve(n); }, emitOnBegin: false });
     });
     await new Promise((r) => setTimeout(r, 50));
-    const wallet = createWalletClient({ account: privateKeyToAccount(deployer!.privateKey), transport: http(srv.url), chain: null });
-    await wallet.sendTransaction({ to: operator!.address, value: 1n, chain: null });
+    const wallet = createWalletClient({ account: privateKeyToAccount(deployer!.privateKey), transport: http(srv.url), chain: undefined });
+    await wallet.sendTransaction({ to: operator!.address, value: 1n, chain: undefined });
     assert.equal(await seen, 1n);
     const bad = await fetch(srv.url, { method: 'POST', body: '{not json' });
     assert.equal(((await bad.json()) as { error: { code: number } }).error.code, -32700);

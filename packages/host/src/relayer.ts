@@ -240,7 +240,7 @@ export class Host extends EventEmitter {
     const t3 = performance.now();
     for (let s = from; s <= to; s++) this.requests.delete(s);
     this.noteCommitted(to);
-    const ev: BatchEvent = { from, to, newRoot: res.newRoot, block: sent.block, ms: t3 - t0, proofMs: t1 - t0, enclaveMs: t2 - t1, commitMs: t3 - t2 };
+    const ev: BatchEvent = { from, to, newRoot: res.newRoot as Hex, block: sent.block, ms: t3 - t0, proofMs: t1 - t0, enclaveMs: t2 - t1, commitMs: t3 - t2 };
     this.log.info({ from: from.toString(), to: to.toString(), ms: Math.round(ev.ms) }, 'batch committed');
     this.emit('batch', ev);
     return true;

@@ -35,5 +35,5 @@ export class GeodeError extends Error {
 
 /** True when `e` is a GeodeError (also across module copies, by duck typing on `code`). */
 export function isGeodeError(e: unknown): e is GeodeError {
-  return e instanceof GeodeError || (e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && (e as { code: string }).code.length > 0 && e.name !== 'Error');
+  return e instanceof GeodeError || (e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && (e as unknown as { code: string }).code.length > 0 && e.name !== 'Error');
 }

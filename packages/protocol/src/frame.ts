@@ -25,7 +25,7 @@ export function encodeFrame(message: unknown): Buffer {
  * the decoder refuses further input) because the stream position can no longer be trusted.
  */
 export class FrameDecoder {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private dead = false;
   constructor(private onMessage: (m: unknown) => void, private onError: (e: Error) => void) {}
 

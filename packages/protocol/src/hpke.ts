@@ -13,7 +13,7 @@ import { GeodeError } from './errors.ts';
  * async round trip each (about 2 ms per seal in Node 20); these cost microseconds. A test checks that this suite
  * and stock @hpke/core produce byte-identical ciphertexts for the same ephemeral key.
  */
-import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, randomBytes, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, randomBytes, type KeyObject, type webcrypto } from 'node:crypto';
 import { AeadId, Dhkem, HkdfSha256Native, KemId, XCurveDhkemPrimitives, type AeadEncryptionContext, type AeadInterface } from '@hpke/common';
 
 const bytes = (b: ArrayBufferLike | ArrayBufferView): Buffer =>
@@ -164,6 +164,8 @@ export async function hpkeOpen(recipientPrivateKey: Uint8Array, enc: Uint8Array,
 }
 
 // Deserialising keys costs several WebCrypto round trips; recipients reuse the same key for every message.
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+type CryptoKey = webcrypto.CryptoKey;
 const keyPairs = new Map<string, Promise<CryptoKeyPair>>();
 const publicKeys = new Map<string, Promise<CryptoKey>>();
 const CACHE_MAX = 4096;

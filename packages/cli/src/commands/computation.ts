@@ -137,7 +137,7 @@ export function registerComputationCommands(program: Command): void {
         const names = (await pub.readContract({ address: conn.contract, abi: ComputationsAbi, functionName: 'computationNames', args: [0n, n] })) as string[];
         const list = [];
         for (const name of names) {
-          const x = (await pub.readContract({ address: conn.contract, abi: ComputationsAbi, functionName: 'computation', args: [name] })) as { ctype: number; participants: Address[]; quorum: bigint; creator: Address };
+          const x = (await pub.readContract({ address: conn.contract, abi: ComputationsAbi, functionName: 'computation', args: [name] })) as unknown as { ctype: number; participants: Address[]; quorum: bigint; creator: Address };
           list.push({ name, type: ctypeToName(Number(x.ctype)), participants: x.participants.map((p) => store.nameOf(p)), quorum: Number(x.quorum), creator: store.nameOf(x.creator) });
         }
         for (const l of list) rep.say(`${l.name.padEnd(20)} ${l.type.padEnd(10)} quorum ${l.quorum} of ${l.participants.join(', ')} (by ${l.creator})`);
