@@ -13,6 +13,7 @@
  * now, nowSource, checks, error?: { code, message, details, stage: 'verify' | 'policy' } }.
  */
 import { readFileSync } from 'node:fs';
+import { parseNitroDocument } from '@geode/attestation/nitro/index';
 import type { Command } from 'commander';
 import {
   detectEvidence,
@@ -76,7 +77,7 @@ export async function runAttestVerify(
   io: AttestIo = defaultIo,
 ): Promise<number> {
   let now: number;
-  let nowSource: 'option' | 'clock';
+  let nowSource: 'option' | 'clock' | 'document';
   let evidence: Uint8Array;
   let collateral: Uint8Array | string | undefined;
   let policy: Policy | Record<string, never> = {};
@@ -91,6 +92,15 @@ export async function runAttestVerify(
       nowSource = 'clock';
     }
     evidence = new Uint8Array(readFileSync(file));
+    // A Nitro document carries its own signing time; its leaf certificate lives only hours, so without --now the
+    // document is checked at that timestamp (as AWS's own verifiers do), not at the wall clock.
+    if (nowSource === 'clock') {
+      const det = detectEvidence(evidence);
+      if (det.kind === 'nitro') {
+        now = Math.floor(parseNitroDocument(det.bytes).timestampMs / 1000);
+        nowSource = 'document';
+      }
+    }
     if (opts.collateral) {
       const raw = new Uint8Array(readFileSync(opts.collateral));
       collateral = detectEvidence(evidence).kind === 'dcap' ? Buffer.from(raw).toString('utf8') : raw;
@@ -146,6 +156,7 @@ export async function runAttestVerify(
   } else {
     const lines: string[] = [];
     if (nowSource === 'clock') lines.push(`note: no --now given, verified at the current time ${iso(now)}`);
+    if (nowSource === 'document') lines.push(`note: no --now given, verified at the document's own timestamp ${iso(now)}`);
     else lines.push(`verified at ${iso(now)}`);
     if (verdict) {
       lines.push(`TEE: ${verdict.teeType} (format version ${verdict.version})${verdict.simulated ? ' SIMULATED' : ''}${verdict.debug ? ' DEBUG' : ''}`);
