@@ -39,8 +39,8 @@ export class AttestationError extends GeodeError {
   }
 }
 
-/** Helper: declares a subclass with a fixed code. */
-function fixed<C extends string>(code: C) {
+/** Declares an AttestationError subclass with a fixed code (used by dcap/, snp/, nitro/ and sim/). */
+export function fixed<C extends string>(code: C) {
   return class extends AttestationError {
     static readonly code: C = code;
     declare readonly code: C;

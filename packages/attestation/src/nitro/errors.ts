@@ -2,17 +2,8 @@
  * AWS Nitro specific errors (codes `ATTEST_NITRO_*`). Generic failures use ../errors.ts (`ATTEST_DECODE` for
  * bytes that are not CBOR, `ATTEST_CHAIN_INVALID`, `ATTEST_CERT_EXPIRED`).
  */
-import { AttestationError, type AttestationErrorOptions } from '../errors.ts';
+import { fixed } from '../errors.ts';
 
-function fixed<C extends string>(code: C) {
-  return class extends AttestationError {
-    static readonly code: C = code;
-    declare readonly code: C;
-    constructor(message: string, opts: AttestationErrorOptions = {}) {
-      super(code, message, opts);
-    }
-  };
-}
 
 /** The COSE_Sign1 ES384 signature does not verify with the attestation document's leaf certificate key. */
 export class NitroSignatureError extends fixed('ATTEST_NITRO_SIGNATURE') {}

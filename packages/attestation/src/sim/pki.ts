@@ -31,6 +31,8 @@ import { SimInputError } from './errors.ts';
 
 
 /** 0x-prefixed lowercase hex string. */
+import type { QuoteCollateral } from '../dcap/collateral.ts';
+
 export type Hex = `0x${string}`;
 
 /**
@@ -39,17 +41,8 @@ export type Hex = `0x${string}`;
  * hex; `tcb_info` / `qe_identity` are the exact JSON strings that the signatures cover; signatures are raw
  * r||s (64 bytes) as unprefixed lowercase hex.
  */
-export interface QuoteCollateralV3 {
-  pck_crl_issuer_chain: string;
-  root_ca_crl: string;
-  pck_crl: string;
-  tcb_info_issuer_chain: string;
-  tcb_info: string;
-  tcb_info_signature: string;
-  qe_identity_issuer_chain: string;
-  qe_identity: string;
-  qe_identity_signature: string;
-}
+/** The dcap-qvl collateral shape, as the DCAP verifier defines it. */
+export type QuoteCollateralV3 = QuoteCollateral;
 
 /**
  * JSON-serialisable content of a simulation PKI (what `JSON.stringify(pki)` produces and

@@ -3,17 +3,8 @@
  * the classes of ../errors.ts: `ATTEST_DECODE`, `ATTEST_CHAIN_INVALID`, `ATTEST_CERT_EXPIRED`,
  * `ATTEST_COLLATERAL_MISSING`.
  */
-import { AttestationError, type AttestationErrorOptions } from '../errors.ts';
+import { fixed } from '../errors.ts';
 
-function fixed<C extends string>(code: C) {
-  return class extends AttestationError {
-    static readonly code: C = code;
-    declare readonly code: C;
-    constructor(message: string, opts: AttestationErrorOptions = {}) {
-      super(code, message, opts);
-    }
-  };
-}
 
 /** The report's ECDSA P-384 signature (0x2A0) does not verify with the VCEK/VLEK public key over bytes 0x000-0x29F. */
 export class SnpSignatureError extends fixed('ATTEST_SNP_SIGNATURE') {}
