@@ -61,8 +61,8 @@ export const HPKE_INFO = {
 
 /** Largest request payload the contract and the enclave accept, in bytes. */
 export const MAX_PAYLOAD_BYTES = 16 * 1024;
-/** Largest number of requests the enclave processes in one batch. */
-export const MAX_BATCH_REQUESTS = 256;
+/** Largest number of requests the enclave processes in one batch (a commitment of 512 outputs is about 3M gas). */
+export const MAX_BATCH_REQUESTS = 512;
 
 /**
  * Light-client anchor signer meaning "trusted RPC": the enclave believes the headers its host brings (no signature

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_BATCH_REQUESTS } from './constants.ts';
 
 /**
  * Host <-> enclave transport messages (docs/protocol.md#transport).
@@ -69,7 +70,7 @@ export const methods = {
   },
   /** Verify and process requests [from, to]; return the signed commitment. */
   processBatch: {
-    params: z.object({ header: signedHeader, proof: storageProof, requests: z.array(logRequest).min(1).max(256) }),
+    params: z.object({ header: signedHeader, proof: storageProof, requests: z.array(logRequest).min(1).max(MAX_BATCH_REQUESTS) }),
     result: z.object({
       sessionId: uint, from: uint, to: uint, accTo: bytes32, prevRoot: bytes32, newRoot: bytes32,
       outputs: hex, outputsHash: bytes32, signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/),
