@@ -50,6 +50,9 @@ export async function verifyStorageProof(stateRoot: Hex, proof: StorageProofJson
     storageHash = bytesToHex(fields[2]!);
     if (fields[2]!.length !== 32) throw new Error('storageHash is not 32 bytes');
     if (proof.storageHash.toLowerCase() !== storageHash) throw new Error('storageHash differs from the proven account');
+    if (BigInt(proof.nonce) !== scalar(fields[0]!)) throw new Error('nonce differs from the proven account');
+    if (BigInt(proof.balance) !== scalar(fields[1]!)) throw new Error('balance differs from the proven account');
+    if (proof.codeHash.toLowerCase() !== bytesToHex(fields[3]!)) throw new Error('codeHash differs from the proven account');
   } catch (e) {
     throw new LightClientError('LC_ACCOUNT_PROOF', `Account leaf is malformed or inconsistent: ${(e as Error).message}.`, { cause: e });
   }
