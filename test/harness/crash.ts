@@ -176,7 +176,7 @@ export async function startWorkload(o: { participants: number; computations: Wor
     setup.push(await signCall(w, p, GeodeCoreAbi as Abi, 'registerOutputKey', [ids[p]!.outputKey.publicKey]));
   }
   for (const c of o.computations) {
-    setup.push(await signCall(w, 0, ComputationsAbi as Abi, 'createComputation', [c.name, ctypeFromName(c.type), ids.map((i) => i.address), BigInt(o.quorum ?? ids.length)]));
+    setup.push(await signCall(w, 0, ComputationsAbi as Abi, 'createComputation', [c.name, ctypeFromName(c.type), ids.map((i) => i.address), BigInt(o.quorum ?? ids.length)], 16_000_000n));
   }
   let last = 0n;
   for (const tx of setup) last = await sendRaw(w, tx);
@@ -189,10 +189,10 @@ export async function startWorkload(o: { participants: number; computations: Wor
 export const devOperatorKey = (): Hex => devAccounts(8)[1]!.privateKey;
 
 /** Sign a contract call from participant `p` with the next nonce. */
-export async function signCall(w: Workload, p: number, abi: Abi, functionName: string, args: readonly unknown[]): Promise<Hex> {
+export async function signCall(w: Workload, p: number, abi: Abi, functionName: string, args: readonly unknown[], gas = 1_000_000n): Promise<Hex> {
   return w.accounts[p]!.signTransaction({
     chainId: Number(w.stack.chain.chainId), type: 'eip1559', to: w.contract,
-    data: encodeFunctionData({ abi, functionName, args } as never), nonce: w.nonces[p]!++, gas: 1_000_000n, ...FEES,
+    data: encodeFunctionData({ abi, functionName, args } as never), nonce: w.nonces[p]!++, gas, ...FEES,
   });
 }
 
