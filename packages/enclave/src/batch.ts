@@ -23,6 +23,8 @@ export interface BatchRequest {
   seq: bigint;
   sender: Address;
   payload: Hex;
+  /** Session recorded on-chain at submission (host hint, see protocol logRequest); default the current session. */
+  sessionId?: bigint;
 }
 
 /** Binding of the batch to its deployment and session (HPKE AADs). */
@@ -92,7 +94,10 @@ export async function executeBatch<S>(app: EnclaveApp<S>, base: EnclaveState<S>,
       } else {
         let plain: Uint8Array;
         try {
-          plain = await hpkeOpen(keys.hpke.privateKey, env.enc, HPKE_INFO.request, hexToBytes(requestAad(bc.chainId, bc.contract, bc.sessionId, sender)), env.ciphertext);
+          // The AAD names the session the client encrypted for. Sessions of this enclave share its HPKE key, so an
+          // older session id (from before a rotation) still opens; a false hint only fails the AEAD.
+          const sid = r.sessionId !== undefined && r.sessionId >= 1n && r.sessionId <= bc.sessionId ? r.sessionId : bc.sessionId;
+          plain = await hpkeOpen(keys.hpke.privateKey, env.enc, HPKE_INFO.request, hexToBytes(requestAad(bc.chainId, bc.contract, sid, sender)), env.ciphertext);
         } catch (e) {
           throw new EnclaveError('ENCLAVE_DECRYPT', `Request ${r.seq} could not be decrypted: encrypt it to the active session key with this chain, contract, session and sender as additional data.`, { cause: e });
         }

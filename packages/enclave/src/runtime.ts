@@ -262,7 +262,7 @@ export class EnclaveRuntime<S> {
     const keys = await this.loadedKeys();
     const sessionId = keys?.material.sessionId ?? null;
     if (!keys || sessionId === null) throw new EnclaveError('ENCLAVE_NO_SESSION', 'The enclave has no active session keys; run the session handshake first.');
-    const requests: BatchRequest[] = p.requests.map((r) => ({ seq: BigInt(r.seq), sender: r.sender.toLowerCase() as Address, payload: r.payload.toLowerCase() as Hex }));
+    const requests: BatchRequest[] = p.requests.map((r) => ({ seq: BigInt(r.seq), sender: r.sender.toLowerCase() as Address, payload: r.payload.toLowerCase() as Hex, sessionId: r.sessionId === undefined ? undefined : BigInt(r.sessionId) }));
     const from = requests[0]!.seq;
     const to = requests[requests.length - 1]!.seq;
     requests.forEach((r, i) => {

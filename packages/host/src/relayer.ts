@@ -40,7 +40,7 @@ const REQUEST_EVENT = getAbiItem({ abi: GeodeCoreAbi, name: 'RequestSubmitted' }
  */
 export class Host extends EventEmitter {
   readonly log: Logger;
-  private requests = new Map<bigint, { sender: Address; payload: Hex }>();
+  private requests = new Map<bigint, { sender: Address; payload: Hex; sessionId: bigint }>();
   private scannedTo: bigint;
   private running = false;
   private wake: (() => void) | undefined;
@@ -205,8 +205,8 @@ export class Host extends EventEmitter {
     if (toBlock <= this.scannedTo) return;
     const logs = await this.pub.getLogs({ address: this.o.contract, event: REQUEST_EVENT, fromBlock: this.scannedTo + 1n, toBlock });
     for (const l of logs) {
-      const a = l.args as { seq: bigint; sender: Address; payload: Hex };
-      this.requests.set(a.seq, { sender: a.sender, payload: a.payload });
+      const a = l.args as { seq: bigint; sender: Address; payload: Hex; sessionId: bigint };
+      this.requests.set(a.seq, { sender: a.sender, payload: a.payload, sessionId: a.sessionId });
     }
     this.scannedTo = toBlock;
   }
@@ -230,7 +230,7 @@ export class Host extends EventEmitter {
     for (let s = from; s <= to; s++) {
       const r = this.requests.get(s);
       if (!r) throw new ChainError(`request ${s} missing from the logs up to block ${B}`);
-      requests.push({ seq: s.toString(), sender: r.sender, payload: r.payload });
+      requests.push({ seq: s.toString(), sender: r.sender, payload: r.payload, sessionId: r.sessionId.toString() });
     }
     const proof = await proofP;
     const t1 = performance.now();

@@ -45,8 +45,12 @@ export const storageProof = z.object({
 });
 export type StorageProofJson = z.infer<typeof storageProof>;
 
-/** One request from the on-chain log. */
-export const logRequest = z.object({ seq: uint, sender: address, payload: hex });
+/**
+ * One request from the on-chain log. `sessionId` is the session the contract recorded when the request was submitted
+ * (RequestSubmitted.sessionId): the enclave uses it in the request's HPKE additional data, so requests encrypted
+ * before a session rotation still open. It is an unverified hint: a false value can only make decryption fail.
+ */
+export const logRequest = z.object({ seq: uint, sender: address, payload: hex, sessionId: uint.optional() });
 export type LogRequestJson = z.infer<typeof logRequest>;
 
 export const methods = {
