@@ -56,7 +56,7 @@ test('fork signed by another block-signer key: refused (LC_HEADER_SIGNATURE), no
 });
 
 test('known gap: a fork signed by the trusted block-signer key is accepted — the rewind attack succeeds on it', async () => {
-  const f = await forkedHistory(); // DEFAULT_BLOCK_SIGNER_KEY: the same (public) dev key as the real chain
+  const f = await forkedHistory(adv.stack.blockSignerKey); // the real chain's block-signer key, which the devnet holds
   const dir = enclaveDir(adv);
   // At the height the enclave already trusts, the conflicting fork header is detected.
   const trusted = BigInt((await adv.stack.enclave.call('status')).trustedBlock);

@@ -38,6 +38,11 @@ export interface DevStack {
   server?: DevnetServer;
   /** Funded dev account keys users may use (account-0..n). */
   faucetKey: Hex;
+  /**
+   * The embedded devnet's block-signer key: fresh and random per start (never the public dev key), held by the
+   * devnet. Exposed for tests of the trust anchor; undefined with --rpc.
+   */
+  blockSignerKey: Hex | undefined;
   stop(): Promise<void>;
 }
 
@@ -108,6 +113,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   let operator: PrivateKeyAccount;
   let faucetKey: Hex;
   let server: DevnetServer | undefined;
+  let blockSignerKey: Hex | undefined;
   const accounts = devAccounts(8);
   if (o.rpc) {
     progress(`connecting to ${o.rpc.url}`);
@@ -130,7 +136,8 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   } else {
     progress('devnet');
     const fund = [...accounts.map((a) => a.address), ...(o.fund ?? [])].map((address) => ({ address, balance: parseEther('1000000') }));
-    const d = await startDevnet({ fund });
+    blockSignerKey = generatePrivateKey();
+    const d = await startDevnet({ fund, blockSignerKey });
     devnet = d;
     chain = chainAccessFromTransport({ chainId: d.chainId, transport: devnetTransport(d), onNewHead: (cb) => d.onNewHead(cb) });
     server = o.servePort !== undefined ? await serveDevnet(d, { port: o.servePort }) : undefined;
@@ -166,7 +173,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   await host.start();
 
   return {
-    devnet, chain, deployment, enclave, host, pki, policy, measurement, dataDir, server, faucetKey,
+    devnet, chain, deployment, enclave, host, pki, policy, measurement, dataDir, server, faucetKey, blockSignerKey,
     trustedRpc: !!o.rpc?.trustedRpc,
     async stop() {
       await host.stop();
