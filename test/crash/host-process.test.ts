@@ -30,7 +30,7 @@ test(`crash: host as an OS process, ${KILLS} seeded SIGKILLs of host / enclave /
   const P = 6;
   const w = await startWorkload({ participants: P, computations: comps, label: 'crash-proc', quorum: 1, stopStackHost: true });
   await w.stack.enclave.stop(); // the host processes own the enclave from here on
-  const server = await serveDevnet(w.stack.devnet, { port: 0 });
+  const server = await serveDevnet(w.stack.devnet!, { port: 0 });
   const cfg = JSON.stringify({
     rpcUrl: server.url, contract: w.contract, config: w.stack.deployment.config, fromBlock: w.stack.deployment.fromBlock.toString(),
     operatorKey: devOperatorKey(), bundle: ENCLAVE_BUNDLE, dataDir: join(w.stack.dataDir, 'enclave'), simPki: join(w.stack.dataDir, 'sim-pki.json'),

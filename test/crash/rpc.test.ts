@@ -76,15 +76,14 @@ test('rpc: host transport cut for seeded windows (every request refused), restor
   }
 });
 
-// Opt-in (CRASH_HTTP=1): with some seeds the host's HTTP requests to the closed/reopened server stall for tens of
-// seconds each (viem http timeout x retries) and the run exceeds the npm test budget; see the report of issue 4.
-test('rpc: host over HTTP JSON-RPC, server closed and reopened on the same port: exactly once', { timeout: 120_000, skip: process.env.CRASH_HTTP ? false : 'set CRASH_HTTP=1 (slow with some seeds)' }, async () => {
+// The host talks HTTP to a devnet server that is closed (all sockets, keep-alive included) and reopened.
+test('rpc: host over HTTP JSON-RPC, server closed and reopened on the same port: exactly once', { timeout: 120_000 }, async () => {
   const seed = seedFrom('CRASH_SEED');
   console.log(`rpc-http seed ${seed}`);
   const rnd = mulberry32(seed ^ 0x5eed);
   const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
   const w = await startWorkload({ participants: P, computations: comps, label: 'rpc-http', quorum: 1, stopStackHost: true, logLevel: process.env.CRASH_LOG ?? 'silent' });
-  let server: DevnetServer = await serveDevnet(w.stack.devnet, { port: 0 });
+  let server: DevnetServer = await serveDevnet(w.stack.devnet!, { port: 0 });
   const port = Number(new URL(server.url).port);
   const chain = await chainAccessFromUrl(server.url);
   const host = new Host({ chain, operator: privateKeyToAccount(devOperatorKey()), contract: w.contract, config: w.stack.deployment.config, enclave: w.stack.enclave, fromBlock: w.stack.deployment.fromBlock, logger: w.logger });
@@ -101,7 +100,7 @@ test('rpc: host over HTTP JSON-RPC, server closed and reopened on the same port:
       open = false;
       await submitBurst(w, int, model, sent, int(0, 5));
       await sleep(int(100, 1200));
-      server = await serveDevnet(w.stack.devnet, { port });
+      server = await serveDevnet(w.stack.devnet!, { port });
       open = true;
     }
     const r = await finish(w, model, sent);

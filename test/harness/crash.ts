@@ -71,9 +71,11 @@ export function faultyChain(devnet: Devnet): FaultyChain {
       throw new ConnectionCut();
     }
     const r = await devnet.request(args as never);
-    // A dead host never sees the answer (a transaction may still have reached the node).
-    if (f.mode === 'dead') return never();
-    if (f.mode === 'fail') {
+    // A dead host never sees the answer (a transaction may still have reached the node). The mode may have changed
+    // while awaiting, so read it again (through a cast: TypeScript keeps the narrowing from above).
+    const now = f.mode as FaultyChain['mode'];
+    if (now === 'dead') return never();
+    if (now === 'fail') {
       f.failures++;
       throw new ConnectionCut();
     }
@@ -104,7 +106,7 @@ export interface HostIncarnation {
 
 /** Start a new host incarnation on the workload's enclave and contract. */
 export async function startHostIncarnation(w: Workload, o: { maxBatch?: number } = {}): Promise<HostIncarnation> {
-  const fc = faultyChain(w.stack.devnet);
+  const fc = faultyChain(w.stack.devnet!);
   const inc = { fc, dead: false } as HostIncarnation;
   const real = w.stack.enclave;
   const view = new EventEmitter() as EventEmitter & Pick<EnclaveProcess, 'call' | 'running' | 'pid'>;
@@ -204,7 +206,7 @@ export async function presignRequest(w: Workload, p: number, req: Request): Prom
 
 /** Send a signed transaction to the devnet (in-process) and return the seq of the request it appended. */
 export async function sendRaw(w: Workload, tx: Hex): Promise<bigint> {
-  const hash = (await w.stack.devnet.request({ method: 'eth_sendRawTransaction', params: [tx] })) as Hex;
+  const hash = (await w.stack.devnet!.request({ method: 'eth_sendRawTransaction', params: [tx] })) as Hex;
   const r = await w.stack.chain.publicClient.getTransactionReceipt({ hash });
   if (r.status !== 'success') throw new Error(`transaction ${hash} reverted`);
   const log = r.logs.find((l) => l.topics[0] === REQUEST_TOPIC);
@@ -235,7 +237,7 @@ export interface CommittedBatch { from: bigint; to: bigint; outputs: Hex; sessio
 
 /** All BatchCommitted events of the workload's contract, in chain order. */
 export async function committedBatches(w: Workload): Promise<CommittedBatch[]> {
-  const logs = await w.stack.chain.publicClient.getLogs({ address: w.contract, event: BATCH_EVENT as never, fromBlock: w.stack.deployment.fromBlock, toBlock: 'latest' });
+  const logs = (await w.stack.chain.publicClient.getLogs({ address: w.contract, event: BATCH_EVENT as never, fromBlock: w.stack.deployment.fromBlock, toBlock: 'latest' })) as unknown as { data: Hex; topics: [Hex, ...Hex[]]; blockNumber: bigint | null }[];
   return logs.map((l) => {
     const a = decodeEventLog({ abi: GeodeCoreAbi as Abi, data: l.data, topics: l.topics }).args as unknown as { from: bigint; to: bigint; outputs: Hex; sessionId: bigint };
     return { from: a.from, to: a.to, outputs: a.outputs, sessionId: a.sessionId, block: l.blockNumber! };

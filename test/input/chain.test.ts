@@ -13,7 +13,7 @@ import {
 } from '../harness/crash.ts';
 
 async function sendExpectRevert(w: Workload, tx: Hex): Promise<void> {
-  const hash = (await w.stack.devnet.request({ method: 'eth_sendRawTransaction', params: [tx] }).catch((e) => e)) as Hex | Error;
+  const hash = (await w.stack.devnet!.request({ method: 'eth_sendRawTransaction', params: [tx] }).catch((e) => e)) as Hex | Error;
   if (hash instanceof Error) return; // refused before mining
   const r = await w.stack.chain.publicClient.getTransactionReceipt({ hash });
   assert.equal(r.status, 'reverted');
@@ -82,7 +82,7 @@ test('on-chain bad input: each refusal is typed, goes only to the sender, and le
     const badName = new Uint8Array([0xc3, 0x28, 0xff, 0x41]);
     const data = encodeFunctionData({ abi: bytesAbi, functionName: 'createComputation', args: [bytesToHex(badName), 0, [w.ids[0]!.address, w.ids[2]!.address], 1n] });
     const tx = await w.accounts[2]!.signTransaction({ chainId: 31337, type: 'eip1559', to: w.contract, data, nonce: w.nonces[2]!++, gas: 2_000_000n, maxFeePerGas: 50_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n });
-    const hash = (await w.stack.devnet.request({ method: 'eth_sendRawTransaction', params: [tx] })) as Hex;
+    const hash = (await w.stack.devnet!.request({ method: 'eth_sendRawTransaction', params: [tx] })) as Hex;
     const rcpt = await pub.getTransactionReceipt({ hash });
     const nonUtf8Created = rcpt.status === 'success';
     // 6. Results still equal the honest inputs: average of 10 and 20.

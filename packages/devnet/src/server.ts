@@ -121,6 +121,8 @@ export async function serveDevnet(devnet: Devnet, opts: { host?: string; port?: 
         for (const c of wss.clients) c.terminate();
         wss.close();
         server.close(() => resolve());
+        // Idle keep-alive sockets would otherwise stay open and leave clients waiting on a server that is gone.
+        server.closeAllConnections();
       }),
   };
 }

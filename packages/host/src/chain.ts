@@ -92,7 +92,7 @@ export async function devnetAnchor(chain: ChainAccess): Promise<{ blockSigner: H
  * `trustedRpc` (INSECURE) serves unsigned headers rebuilt from the RPC's blocks; see chainAccessFromTransport.
  */
 export async function chainAccessFromUrl(url: string, opts: { trustedRpc?: boolean } = {}): Promise<ChainAccess> {
-  const transport = url.startsWith('ws') ? webSocket(url, { retryCount: 3 }) : http(url, { retryCount: 2, batch: false });
+  const transport = url.startsWith('ws') ? webSocket(url, { retryCount: 3 }) : http(url, { retryCount: 1, batch: false, timeout: 5_000 });
   const probe = createPublicClient({ transport });
   let chainId: number;
   try {

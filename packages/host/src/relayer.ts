@@ -53,6 +53,11 @@ export class Host extends EventEmitter {
   /** Operator nonce tracked locally (undefined: read it from the chain) and cached fee estimate. */
   private nonce: number | undefined;
   private fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint; at: number } | undefined;
+  /**
+   * Current batch limit. After the enclave dies mid-batch the host retries with a quarter of it (at least 16), and
+   * doubles it back after each commitment, so a frequently crashing enclave still makes progress.
+   */
+  private batchLimit = MAX_BATCH_REQUESTS;
   /** A head arrived while a step ran: run another step instead of sleeping. */
   private dirty = false;
 
@@ -127,7 +132,10 @@ export class Host extends EventEmitter {
       } catch (e) {
         const code = (e as { code?: string }).code;
         this.log.warn({ code, err: e instanceof Error ? e.message : String(e) }, 'host step failed; retrying');
-        if (code === 'HOST_ENCLAVE_UNAVAILABLE') this.sessionReady = false;
+        if (code === 'HOST_ENCLAVE_UNAVAILABLE') {
+          this.sessionReady = false;
+          this.batchLimit = Math.max(16, Math.floor(this.batchLimit / 4));
+        }
         await this.sleep(backoff);
         backoff = Math.min(backoff * 2, 2000);
       }
@@ -220,7 +228,7 @@ export class Host extends EventEmitter {
     this.noteCommitted(committed);
     if (count <= committed) return false;
     const from = committed + 1n;
-    const max = BigInt(Math.min(this.o.maxBatch ?? MAX_BATCH_REQUESTS, MAX_BATCH_REQUESTS));
+    const max = BigInt(Math.min(this.o.maxBatch ?? MAX_BATCH_REQUESTS, MAX_BATCH_REQUESTS, this.batchLimit));
     const to = count - committed > max ? committed + max : count;
     // Logs and the proof are independent reads at the same block: fetch them together.
     const proofP = this.proof(batchProofKeys(to), B);
@@ -239,6 +247,7 @@ export class Host extends EventEmitter {
     const sent = await this.send('commitBatch', [BigInt(res.from), BigInt(res.to), res.accTo, res.prevRoot, res.newRoot, res.outputs, res.signature]);
     const t3 = performance.now();
     for (let s = from; s <= to; s++) this.requests.delete(s);
+    this.batchLimit = Math.min(MAX_BATCH_REQUESTS, this.batchLimit * 2);
     this.noteCommitted(to);
     const ev: BatchEvent = { from, to, newRoot: res.newRoot as Hex, block: sent.block, ms: t3 - t0, proofMs: t1 - t0, enclaveMs: t2 - t1, commitMs: t3 - t2 };
     this.log.info({ from: from.toString(), to: to.toString(), ms: Math.round(ev.ms) }, 'batch committed');
