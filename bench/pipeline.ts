@@ -5,7 +5,7 @@
  * commitment landing on-chain. Measured in the same run: the devnet's raw transaction throughput (pre-signed
  * plain transfers, sent back to back) as the ceiling.
  *
- * Env: BENCH_N (default 2000), BENCH_P participants (default 200), BENCH_CONCURRENCY in-flight submissions (default 32).
+ * Env: BENCH_N (default 4000), BENCH_P participants (default 200), BENCH_CONCURRENCY in-flight submissions (default 32).
  */
 import { encodeFunctionData, keccak256, parseEther, parseGwei, toBytes, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
@@ -17,7 +17,7 @@ import { startDevStack } from '../packages/cli/src/stack.ts';
 import { createComputation } from '../packages/cli/src/app.ts';
 import { chainAccessFromTransport } from '@geode/host';
 
-const N = Number(process.env.BENCH_N ?? 2000);
+const N = Number(process.env.BENCH_N ?? 4000);
 const P = Number(process.env.BENCH_P ?? 200);
 const CONC = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const FEES = { maxFeePerGas: parseGwei('50'), maxPriorityFeePerGas: parseGwei('1') };
