@@ -11,15 +11,8 @@ import { verifyDcapQuote } from '../src/dcap/verify.ts';
 import { parseQuote } from '../src/dcap/quote.ts';
 import { createDcapCache } from '../src/dcap/cache.ts';
 import { DCAP_CASES, json, SGX_OK, TDX_OK, TDX_V5_OK, type DcapCase } from './dcap-fixtures.ts';
+import { codeOf } from './util.ts';
 
-const codeOf = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code ?? `untyped: ${(e as Error).message}`;
-  }
-  return 'no error';
-};
 const errOf = (f: () => unknown): { code?: string; details?: Record<string, unknown> } => {
   try {
     f();

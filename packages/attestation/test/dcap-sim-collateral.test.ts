@@ -14,6 +14,7 @@ import { verifyDcapQuote } from '../src/dcap/verify.ts';
 import { evaluatePolicy } from '../src/policy.ts';
 import { parseQuote } from '../src/dcap/quote.ts';
 import { pemToDers, parseCert } from '../src/dcap/x509.ts';
+import { codeOf } from './util.ts';
 
 const NOW = 1_750_000_000;
 const AT = NOW + 3600;
@@ -36,14 +37,6 @@ function resign(pki: SimulationPki, field: 'tcb_info' | 'qe_identity', edit: (j:
   col[`${field}_signature`] = sign('sha256', Buffer.from(col[field]), { key: keyOf(pki.keys.tcbSigning), dsaEncoding: 'ieee-p1363' }).toString('hex');
   return col;
 }
-const codeOf = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code ?? `untyped: ${(e as Error).message}`;
-  }
-  return 'no error';
-};
 type Level = { tcbStatus: string; advisoryIDs?: string[]; tcb: Record<string, unknown> };
 
 test('sim baseline: verifies as simulated UpToDate; the default policy refuses simulation', async () => {

@@ -9,15 +9,8 @@ import { collateralFromPcsBodies, extractJsonValueText, parseCollateral } from '
 import { intelSgxRootCaDer, INTEL_SGX_ROOT_CA_SHA256 } from '../src/dcap/roots.ts';
 import { convergeStatus } from '../src/dcap/tcb.ts';
 import { DCAP_CASES, FIXTURES, bin, hexFile, json, SGX_OK, TDX_OK } from './dcap-fixtures.ts';
+import { codeOf } from './util.ts';
 
-const codeOf = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code ?? `untyped: ${(e as Error).message}`;
-  }
-  return 'no error';
-};
 
 for (const c of DCAP_CASES) {
   test(`fixture verdict: ${c.name}`, () => {

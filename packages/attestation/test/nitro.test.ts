@@ -5,6 +5,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import fc from 'fast-check';
 import { Decoder, Encoder } from 'cbor-x';
 import { parseNitroDocument, verifyNitroDocument, AWS_NITRO_ROOT_B64, AWS_NITRO_ROOT_SHA256 } from '../src/nitro/index.ts';
+import { codeOf } from './util.ts';
 
 const FIX = new URL('../../../../shared/fixtures/attestation/nitro/blocky-nitrite/', import.meta.url);
 const load = (f: string) => new Uint8Array(Buffer.from(readFileSync(new URL(f, FIX), 'utf8').trim(), 'base64'));
@@ -13,14 +14,6 @@ const debugDoc = load('nitro_attestation_debug.b64');
 const TS = 1725719859545; // README: the document's own timestamp (ms)
 const TS_DEBUG = 1725719886508;
 
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code ?? `untyped: ${(e as Error).message}`;
-  }
-  return 'no error';
-};
 const indexOf = (hay: Uint8Array, needle: Uint8Array) => Buffer.from(hay).indexOf(Buffer.from(needle));
 
 test('Nitro: the blocky/nitrite document verifies at its timestamp (untagged and tagged)', () => {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createHash, X509Certificate } from 'node:crypto';
 import fc from 'fast-check';
 import { parseSnpReport, verifySnpReport, decodeSnpTcb, SNP_ROOTS, SNP_REPORT_LEN } from '../src/snp/index.ts';
+import { codeOf } from './util.ts';
 
 const FIX = new URL('../../../../shared/fixtures/attestation/', import.meta.url);
 const ROOTS = new URL('../roots/amd/', import.meta.url);
@@ -13,14 +14,6 @@ const milanPem = readFileSync(new URL('roots/amd/ask_ark_milan.pem', FIX), 'utf8
 const genoaPem = readFileSync(new URL('roots/amd/ask_ark_genoa.pem', FIX), 'utf8');
 const NOW = 1663981200; // 2022-09-24T01:00:00Z (README)
 
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code ?? `untyped: ${(e as Error).message}`;
-  }
-  return 'no error';
-};
 
 test('SNP: the go-sev-guest Milan report verifies with its VCEK and the pinned Milan chain', () => {
   for (const certChainPem of [milanPem, undefined]) {

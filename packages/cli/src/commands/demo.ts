@@ -156,7 +156,7 @@ export async function runDemo(rep: Reporter, opts: RpcCliOptions = {}): Promise<
     rep.say('');
     for (const c of computations) {
       rep.say(`${c.type} "${c.name}":`);
-      for (const [p, r] of Object.entries(c.results)) rep.say(`  ${p.padEnd(6)} learns ${JSON.stringify(r)}`);
+      for (const [p, r] of Object.entries(c.results)) rep.say(`  ${p.padEnd(6)} learns ${r === null ? "nothing (no other participant shares its key)" : JSON.stringify(r)}`);
     }
     rep.say('Refused, as intended:');
     for (const r of refused) rep.say(`  ${r.who.padEnd(6)} ${r.action}: ${r.code}`);
