@@ -31,25 +31,27 @@ async function requestAndWait(rep: Reporter, o: Common, req: Request): Promise<v
     const client = conn.client(identity);
     rep.progress(`encrypting to session ${conn.session.sessionId} (mr_enclave ${conn.session.measurement.slice(2, 18)}…, ${conn.session.simulated ? 'SIMULATED TEE' : 'hardware TEE'})`);
     const { seq } = await sendRequest(client, req);
+    // Every result says which enclave it trusted, and whether that was a simulation.
+    const trusted = { mrEnclave: conn.session.measurement.slice(2), simulated: conn.session.simulated, trustedRpc: conn.session.trustedRpc };
     rep.progress(`request ${seq} on-chain; waiting for the enclave`);
     await conn.waitCommitted(seq, timeout);
     const outs = (await client.readOutputs(BigInt(conn.info.fromBlock))).filter((x) => x.seq === seq).map(decodeAppOutput).filter((x): x is AppOutput => x !== null);
     const out = outs[0];
     if (!out) {
       rep.say(`request ${seq} processed; no output for ${identity.name}`);
-      rep.result({ ok: true, seq: seq.toString(), output: null });
+      rep.result({ ok: true, seq: seq.toString(), output: null, attestation: trusted });
       return;
     }
     if (!out.ok) {
       process.exitCode = 1;
       rep.say(`refused by the enclave: ${out.error.code}: ${out.error.message}`);
-      rep.result({ ok: false, seq: seq.toString(), error: out.error });
+      rep.result({ ok: false, seq: seq.toString(), error: out.error, attestation: trusted });
       return;
     }
     const r = out.result;
     const show = r.type === 'max' || r.type === 'min' ? { ...r, participant: store.nameOf(r.participant) } : r;
-    rep.say(`${req.op} ${req.computation}: ${JSON.stringify(show)}`);
-    rep.result({ ok: true, seq: seq.toString(), output: show });
+    rep.say(`${req.op} ${req.computation}: ${JSON.stringify(show)}${trusted.simulated ? '  (from a SIMULATED TEE)' : ''}`);
+    rep.result({ ok: true, seq: seq.toString(), output: show, attestation: trusted });
   } finally {
     await conn.close();
   }
