@@ -311,7 +311,7 @@ export class EnclaveRuntime<S> {
     const digest = commitmentDigest({ chainId: c.config.chainId, contract: c.config.contract, sessionId, from, to, accTo: acc, prevRoot: provenRoot, newRoot, outputsHash: oh });
     const signature = keys.sign(digest);
     c.store.write(stateFileName(newRoot), serializeState(exec.state));
-    c.store.prune(newRoot);
+    c.store.prune([newRoot, provenRoot]);
     this.state = exec.state;
     this.root = newRoot;
     this.trusted = { number: h.number, hash: h.hash };

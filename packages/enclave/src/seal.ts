@@ -144,10 +144,15 @@ export class SealedStore {
     return out.sort((a, b) => b.t - a.t).map((x) => x.root);
   }
 
-  /** Delete state files beyond the newest KEEP_STATE_FILES, never deleting `keep` (the root just written). */
-  prune(keep: Hex): void {
-    const roots = this.stateRoots().filter((r) => r !== keep);
-    for (const r of roots.slice(KEEP_STATE_FILES - 1)) {
+  /**
+   * Delete state files beyond the newest KEEP_STATE_FILES, never deleting the roots in `keep`: the root just written
+   * and the root the chain proved as committed (the batch's base). Without the second, hosts that die after
+   * processing but before committing leave newer uncommitted siblings that push the committed state out, and the
+   * enclave could never match the chain again.
+   */
+  prune(keep: readonly Hex[]): void {
+    const roots = this.stateRoots().filter((r) => !keep.includes(r));
+    for (const r of roots.slice(Math.max(0, KEEP_STATE_FILES - keep.length))) {
       try { unlinkSync(join(this.dir, stateFileName(r))); } catch { /* best effort */ }
     }
   }

@@ -45,12 +45,31 @@ test('store keeps the newest 4 state files and writes atomically (no temp files 
     s.write(stateFileName(r), enc(`state ${i}`));
     const t = new Date(1_700_000_000_000 + i * 1000);
     utimesSync(join(d, stateFileName(r)), t, t);
-    s.prune(r);
+    s.prune([r]);
   }
   assert.deepEqual(s.stateRoots(), roots.slice(3).reverse());
   assert.ok(readdirSync(d).every((f) => !f.endsWith('.tmp')));
   assert.equal(new TextDecoder().decode(s.read(stateFileName(roots[6]!))!), 'state 6');
   assert.equal(s.read('absent.sealed'), null);
+});
+
+test('pruning never deletes the committed (proven) root, however many uncommitted siblings follow it', () => {
+  const d = tmpDir();
+  const s = new SealedStore(d, key);
+  const committed = keccak256(toHex('committed'));
+  s.write(stateFileName(committed), enc('committed'));
+  utimesSync(join(d, stateFileName(committed)), new Date(1_700_000_000_000), new Date(1_700_000_000_000));
+  // Hosts that die after processing but before committing: each batch from the same base seals a new sibling.
+  for (let i = 0; i < 10; i++) {
+    const r = keccak256(toHex(`sibling${i}`));
+    s.write(stateFileName(r), enc(`sibling ${i}`));
+    const t = new Date(1_700_000_001_000 + i * 1000);
+    utimesSync(join(d, stateFileName(r)), t, t);
+    s.prune([r, committed]);
+  }
+  assert.ok(s.stateRoots().includes(committed), 'the committed state must survive');
+  assert.equal(s.stateRoots().length, 4);
+  assert.equal(new TextDecoder().decode(s.read(stateFileName(committed))!), 'committed');
 });
 
 test('runtime survives corrupt sealed files: bad state files are ignored, a bad key file is refused at handshake', async () => {
