@@ -10,12 +10,11 @@
 import { encodeFunctionData, keccak256, parseEther, parseGwei, toBytes, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { createIdentity, GeodeClient, verifyActiveSession, type Identity } from '@geode/client';
-import { devAccounts, devnetTransport, startDevnet } from '@geode/devnet';
+import { devAccounts, startDevnet } from '@geode/devnet';
 import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
 import { encodeRequest } from '@geode/app-computations';
 import { startDevStack } from '../packages/cli/src/stack.ts';
 import { createComputation } from '../packages/cli/src/app.ts';
-import { chainAccessFromTransport } from '@geode/host';
 
 const N = Number(process.env.BENCH_N ?? 4000);
 const P = Number(process.env.BENCH_P ?? 200);

@@ -5,14 +5,13 @@
 //
 // Reproduce: CRASH_SEED=<printed seed> node scripts/test.mjs test/crash/host-process
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serveDevnet } from '@geode/devnet';
 import { ENCLAVE_BUNDLE } from '../../packages/cli/src/stack.ts';
 import {
-  checkExactlyOnce, devOperatorKey, Model, mulberry32, normaliseResult, presignRequest, readUint, seedFrom, sendRaw, sleep, startWorkload, waitCommitted,
+  checkAgainstModel, checkExactlyOnce, devOperatorKey, Model, mulberry32, presignRequest, readUint, seedFrom, sendRaw, sleep, startWorkload, waitCommitted,
   type WorkloadComputation,
 } from '../harness/crash.ts';
 
@@ -89,14 +88,7 @@ test(`crash: host as an OS process, ${KILLS} seeded SIGKILLs of host / enclave /
     for (const c of comps) for (let p = 0; p < P; p++) sent[p]!.push(await sendRaw(w, await presignRequest(w, p, { op: 'result', computation: c.name })));
     await waitCommitted(w, await readUint(w, 'requestCount'), 60_000);
     const { n, batches, received } = await checkExactlyOnce(w, sent);
-    for (let p = 0; p < P; p++) {
-      for (const [seq, [m]] of received[p]!) {
-        if (!sent[p]!.includes(BigInt(seq))) continue;
-        assert.equal(m!.ok, true, `p${p} request ${seq}: ${JSON.stringify(m)}`);
-        const msg = (m as { message: { op: string; computation: string; result: unknown } }).message;
-        if (msg.op === 'result') assert.deepEqual(normaliseResult(msg.result), model.result(comps.find((c) => c.name === msg.computation)!, w.ids));
-      }
-    }
+    checkAgainstModel(w, model, comps, sent, received);
     const enclaves = procs.reduce((a, p) => a + p.enclavePids.length, 0);
     console.log(`host-process crash: ${n} requests, ${batches} batches, kills ${JSON.stringify(kinds)}, ${procs.length} host processes, ${enclaves} enclave processes`);
   } finally {

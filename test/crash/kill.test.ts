@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  checkExactlyOnce, readUint, startHostIncarnation, Model, mulberry32, normaliseResult, presignRequest, seedFrom, sendRaw, sleep, startWorkload, waitCommitted,
+  checkAgainstModel, checkExactlyOnce, readUint, startHostIncarnation, Model, mulberry32, presignRequest, seedFrom, sendRaw, sleep, startWorkload, waitCommitted,
   type HostIncarnation, type WorkloadComputation,
 } from '../harness/crash.ts';
 
@@ -67,15 +67,7 @@ test(`crash: ${KILLS} seeded kill points (enclave SIGKILL, host abandoned, both)
     await waitCommitted(w, n, 60_000);
     const { batches, received } = await checkExactlyOnce(w, sent);
     // Every submit was accepted (no session churn, no decrypt failure), every result equals the model.
-    for (let p = 0; p < P; p++) {
-      for (const [seq, [m]] of received[p]!) {
-        if (!sent[p]!.includes(BigInt(seq))) continue;
-        assert.equal(m!.ok, true, `p${p} request ${seq}: ${JSON.stringify(m)}`);
-        const msg = (m as { message: { op: string; computation: string; result: unknown } }).message;
-        if (msg.op === 'result') assert.deepEqual(normaliseResult(msg.result), model.result(comps.find((c) => c.name === msg.computation)!, w.ids), `p${p} ${msg.computation}`);
-        else assert.deepEqual(msg.result, { type: 'accepted' });
-      }
-    }
+    checkAgainstModel(w, model, comps, sent, received, { submitsAccepted: true });
         console.log(`crash: ${n} requests, ${batches} batches, kills ${JSON.stringify(kinds)}, ${enclaveRestarts} enclave SIGKILLs (${pidsSeen.size} pids), ${hosts.length} hosts`);
     assert.ok(kinds.enclave + kinds.both > 0 && kinds.host + kinds.both > 0, 'both targets were hit');
   } finally {

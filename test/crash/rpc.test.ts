@@ -5,13 +5,12 @@
 //
 // Reproduce: CRASH_SEED=<printed seed> node scripts/test.mjs test/crash/rpc
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
 import { privateKeyToAccount } from 'viem/accounts';
 import { serveDevnet, type DevnetServer } from '@geode/devnet';
 import { chainAccessFromUrl, Host } from '@geode/host';
 import {
-  checkExactlyOnce, devOperatorKey, Model, mulberry32, normaliseResult, presignRequest, readUint, seedFrom, sendRaw, sleep, startHostIncarnation, startWorkload, waitCommitted,
-  type Received, type Workload, type WorkloadComputation,
+  checkAgainstModel, checkExactlyOnce, devOperatorKey, Model, mulberry32, presignRequest, readUint, seedFrom, sendRaw, sleep, startHostIncarnation, startWorkload, waitCommitted,
+  type Workload, type WorkloadComputation,
 } from '../harness/crash.ts';
 
 const comps: WorkloadComputation[] = [{ name: 'avg', type: 'average' }, { name: 'lo', type: 'min' }];
@@ -32,20 +31,10 @@ async function finish(w: Workload, model: Model, sent: bigint[][]): Promise<{ n:
   for (const c of comps) for (let p = 0; p < P; p++) sent[p]!.push(await sendRaw(w, await presignRequest(w, p, { op: 'result', computation: c.name })));
   await waitCommitted(w, await readUint(w, 'requestCount'), 60_000);
   const r = await checkExactlyOnce(w, sent);
-  checkModel(w, model, sent, r.received);
+  checkAgainstModel(w, model, comps, sent, r.received);
   return r;
 }
 
-function checkModel(w: Workload, model: Model, sent: bigint[][], received: Received): void {
-  for (let p = 0; p < P; p++) {
-    for (const [seq, [m]] of received[p]!) {
-      if (!sent[p]!.includes(BigInt(seq))) continue;
-      assert.equal(m!.ok, true, `p${p} request ${seq}: ${JSON.stringify(m)}`);
-      const msg = (m as { message: { op: string; computation: string; result: unknown } }).message;
-      if (msg.op === 'result') assert.deepEqual(normaliseResult(msg.result), model.result(comps.find((c) => c.name === msg.computation)!, w.ids));
-    }
-  }
-}
 
 test('rpc: host transport cut for seeded windows (every request refused), restored: exactly once', { timeout: 120_000 }, async () => {
   const seed = seedFrom('CRASH_SEED');

@@ -16,6 +16,7 @@ import pino, { type Logger } from 'pino';
 import { decodeOutputMessage, decodeOutputs, HPKE_INFO, hpkeOpen, outputAad, type BatchOutput, type OutputMessage } from '@geode/protocol';
 import { createIdentity, GeodeClient, verifyActiveSession, type Identity, type TrustedSession } from '@geode/client';
 import { EventEmitter } from 'node:events';
+import assert from 'node:assert/strict';
 import { chainAccessFromTransport, Host, type ChainAccess, type EnclaveProcess } from '@geode/host';
 import { devAccounts, type Devnet } from '@geode/devnet';
 import { ComputationsAbi, GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
@@ -340,4 +341,20 @@ export class Model {
 export function normaliseResult(r: unknown): unknown {
   if (r && typeof r === 'object' && 'participant' in r) return { ...(r as object), participant: String((r as { participant: string }).participant).toLowerCase() };
   return r;
+}
+
+/**
+ * Every output a participant received for its own requests is ok, and every result equals the plaintext model.
+ * With `submitsAccepted`, every other output must be the submission acknowledgement.
+ */
+export function checkAgainstModel(w: Workload, model: Model, comps: readonly WorkloadComputation[], sent: bigint[][], received: Received, opts: { submitsAccepted?: boolean } = {}): void {
+  for (let p = 0; p < sent.length; p++) {
+    for (const [seq, [m]] of received[p]!) {
+      if (!sent[p]!.includes(BigInt(seq))) continue;
+      assert.equal(m!.ok, true, `p${p} request ${seq}: ${JSON.stringify(m)}`);
+      const msg = (m as { message: { op: string; computation: string; result: unknown } }).message;
+      if (msg.op === 'result') assert.deepEqual(normaliseResult(msg.result), model.result(comps.find((c) => c.name === msg.computation)!, w.ids), `p${p} ${msg.computation}`);
+      else if (opts.submitsAccepted) assert.deepEqual(msg.result, { type: 'accepted' });
+    }
+  }
 }

@@ -39,9 +39,9 @@ export class AttestationError extends GeodeError {
   }
 }
 
-/** Declares an AttestationError subclass with a fixed code (used by dcap/, snp/, nitro/ and sim/). */
-export function fixed<C extends string>(code: C) {
-  return class extends AttestationError {
+/** Declares a subclass of `Base` (default AttestationError) with a fixed code (used by dcap/, snp/, nitro/, sim/ and policy). */
+export function fixed<C extends string>(code: C, Base: typeof AttestationError = AttestationError) {
+  return class extends Base {
     static readonly code: C = code;
     declare readonly code: C;
     constructor(message: string, opts: AttestationErrorOptions = {}) {
@@ -94,15 +94,7 @@ export class CollateralFetchError extends fixed('ATTEST_COLLATERAL_FETCH') {}
 /** Base class of policy refusals (`POLICY_*`). The evidence verified; the relying party's policy refused it. */
 export class PolicyError extends AttestationError {}
 
-function policy<C extends string>(code: C) {
-  return class extends PolicyError {
-    static readonly code: C = code;
-    declare readonly code: C;
-    constructor(message: string, opts: AttestationErrorOptions = {}) {
-      super(code, message, opts);
-    }
-  };
-}
+const policy = <C extends string>(code: C) => fixed(code, PolicyError);
 
 /** The policy file is malformed (schema error, unreadable file). */
 export class PolicyInvalidError extends policy('POLICY_INVALID') {}
