@@ -56,7 +56,7 @@ const withRequests = async (requests: LogRequestJson[]) => {
 test('inject: a request never submitted on-chain (appended, substituted payload, substituted sender)', async () => {
   const p = await adv.pending();
   const forged = await adv.parties.alice.client.seal(encodeRequest({ op: 'submit', computation: 'salaries', value: 1e9 }));
-  const extra: LogRequestJson = { seq: (p.to + 1n).toString(), sender: adv.parties.alice.address, payload: forged };
+  const extra: LogRequestJson = { seq: (p.to + 1n).toString(), sender: adv.parties.alice.address, payload: forged, sessionId: p.requests[0]!.sessionId };
   // Appended after the last on-chain request: with the honest proof the enclave lacks accAt[to + 1]; with a proof
   // that covers it, requestCount < to.
   await refused('LC_PROOF_MISSING_KEY', async () => adv.process(adv.stack.enclave, await adv.batch(p.from, p.to).then((b) => ({ ...b, requests: [...b.requests, extra] }))));

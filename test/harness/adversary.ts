@@ -166,8 +166,8 @@ export class Adversary {
     const logs = await pub.getLogs({ address: this.contract, event: getAbiItem({ abi: GeodeCoreAbi, name: 'RequestSubmitted' }), fromBlock: 0n, toBlock: 'latest' });
     const m = new Map<bigint, LogRequestJson>();
     for (const l of logs) {
-      const a = l.args as { seq: bigint; sender: Address; payload: Hex };
-      m.set(a.seq, { seq: a.seq.toString(), sender: a.sender, payload: a.payload });
+      const a = l.args as { seq: bigint; sender: Address; payload: Hex; sessionId: bigint };
+      m.set(a.seq, { seq: a.seq.toString(), sender: a.sender, payload: a.payload, sessionId: a.sessionId.toString() });
     }
     return m;
   }

@@ -122,7 +122,7 @@ test('on-chain bad input: each refusal is typed, goes only to the sender, and le
     await w.stack.enclave.call('init', { config: w.stack.deployment.config });
     const head = await w.stack.chain.getSignedHeader('latest');
     assert.equal((await w.stack.enclave.call('status')).lastSeq, '0', 'corrupt state files are ignored, not loaded');
-    await assert.rejects(w.stack.enclave.call('processBatch', { header: { rlp: head.rlp, signature: head.signature }, proof: await proofAt(w, pending, head.number), requests: [{ seq: pending.toString(), sender: w.ids[0]!.address, payload: '0x01' }] }), (e: { code?: string }) => /^ENCLAVE_(STALE_STATE|SEAL_CORRUPT|SEQ_MISMATCH|ACCUMULATOR_MISMATCH)$/.test(e.code ?? ''));
+    await assert.rejects(w.stack.enclave.call('processBatch', { header: { rlp: head.rlp, signature: head.signature }, proof: await proofAt(w, pending, head.number), requests: [{ seq: pending.toString(), sender: w.ids[0]!.address, payload: '0x01', sessionId: '1' }] }), (e: { code?: string }) => /^ENCLAVE_(STALE_STATE|SEAL_CORRUPT|SEQ_MISMATCH|ACCUMULATOR_MISMATCH)$/.test(e.code ?? ''));
     assert.equal(await root(), rootBefore, 'on-chain state root unchanged');
     assert.equal(await readUint(w, 'committedSeq'), committedBefore);
     await w.stack.enclave.stop();

@@ -87,13 +87,15 @@ contract Computations is GeodeCore {
     /// @param lcSigner_ Light-client block-signer address.
     /// @param lcGenesisHash_ Light-client genesis block hash.
     /// @param policyHash_ keccak256 of the canonical attestation policy JSON.
+    /// @param admin_ The deployment's admin (see GeodeCore.sessionSetPubKey).
     constructor(
         bytes32[] memory measurements_,
         address verifier_,
         address lcSigner_,
         bytes32 lcGenesisHash_,
-        bytes32 policyHash_
-    ) GeodeCore(measurements_, verifier_, lcSigner_, lcGenesisHash_, policyHash_) {}
+        bytes32 policyHash_,
+        address admin_
+    ) GeodeCore(measurements_, verifier_, lcSigner_, lcGenesisHash_, policyHash_, admin_) {}
 
     /// @notice Creates a computation and appends its public creation request (sender = msg.sender).
     /// @param name Unique name, 1..64 bytes.

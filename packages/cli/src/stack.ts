@@ -163,6 +163,8 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
     simAttestationKey: pki.attestationPublicKey,
     anchor,
     policyHash: keccak256(toBytes(canonicalJson(policy))),
+    // The host's operator is the admin: it opens the first session; restarts re-activate the same keys (anyone may).
+    admin: operator.address,
   });
 
   progress('enclave and handshake');

@@ -34,7 +34,9 @@ contract GeodeCore {
     bytes32 public configHash; // slot 0
     /// @notice Number of requests appended so far (the last sequence number; sequence numbers start at 1).
     uint256 public requestCount; // slot 1
-    /// @notice acc(requestCount); acc(0) = 0, acc(n) = keccak256(abi.encode(acc(n-1), n, sender, keccak256(payload))).
+    /// @notice acc(requestCount); acc(0) = 0,
+    ///         acc(n) = keccak256(abi.encode(acc(n-1), n, sender, sessionId, keccak256(payload))) where sessionId is
+    ///         activeSessionId when request n was appended (0 if none): the session the request was encrypted to.
     bytes32 public accumulator; // slot 2
     /// @notice acc(seq) for every seq in 1..requestCount.
     mapping(uint256 seq => bytes32 acc) public accAt; // slot 3
@@ -68,6 +70,9 @@ contract GeodeCore {
     bytes32 public immutable policyHash;
     /// @notice Chain id at deployment (hashed into configHash).
     uint256 public immutable deployChainId;
+    /// @notice The deployment's admin (hashed into configHash): the only account that may open the first session or
+    ///         a session whose keys do not continue the active one (see sessionSetPubKey).
+    address public immutable admin;
 
     /// @notice Domain tag of configHash: keccak256("geode.config.v1").
     bytes32 public constant DOMAIN_CONFIG = keccak256("geode.config.v1");
@@ -77,6 +82,8 @@ contract GeodeCore {
     bytes32 public constant DOMAIN_SESSION_KEYS = keccak256("geode.session-keys.v1");
     /// @notice Domain tag of the batch commitment digest: keccak256("geode.commitment.v1").
     bytes32 public constant DOMAIN_COMMITMENT = keccak256("geode.commitment.v1");
+    /// @notice Domain tag of a session succession signature: keccak256("geode.session-succession.v1").
+    bytes32 public constant DOMAIN_SESSION_SUCCESSION = keccak256("geode.session-succession.v1");
 
     /// @notice Session status: no such session.
     uint256 public constant STATUS_NONE = 0;
@@ -160,6 +167,12 @@ contract GeodeCore {
     error MeasurementMismatch(bytes32 expected, bytes32 actual);
     /// @notice The commitment signer address is zero.
     error ZeroSigner();
+    /// @notice The admin address is zero.
+    error ZeroAdmin();
+    /// @notice The session's keys do not continue the active session's, and the caller is not the admin.
+    error NotAdmin(address caller, address admin);
+    /// @notice New keys may take over only while every request is committed (committedSeq == requestCount).
+    error RequestsPending(uint256 committedSeq, uint256 requestCount);
     /// @notice There is no active session.
     error NoActiveSession();
     /// @notice The payload length is outside [min, max].
@@ -189,14 +202,17 @@ contract GeodeCore {
     /// @param lcSigner_ Light-client block-signer address.
     /// @param lcGenesisHash_ Light-client genesis block hash.
     /// @param policyHash_ keccak256 of the canonical attestation policy JSON.
+    /// @param admin_ The deployment's admin (non-zero): opens the first session and re-keys (see sessionSetPubKey).
     constructor(
         bytes32[] memory measurements_,
         address verifier_,
         address lcSigner_,
         bytes32 lcGenesisHash_,
-        bytes32 policyHash_
+        bytes32 policyHash_,
+        address admin_
     ) {
         if (measurements_.length == 0) revert NoMeasurements();
+        if (admin_ == address(0)) revert ZeroAdmin();
         if (verifier_.code.length == 0) revert VerifierNotContract(verifier_);
         for (uint256 i = 0; i < measurements_.length; ++i) {
             bytes32 m = measurements_[i];
@@ -208,6 +224,7 @@ contract GeodeCore {
         lcSigner = lcSigner_;
         lcGenesisHash = lcGenesisHash_;
         policyHash = policyHash_;
+        admin = admin_;
         deployChainId = block.chainid;
         configHash = keccak256(
             abi.encode(
@@ -218,7 +235,8 @@ contract GeodeCore {
                 verifier_,
                 lcSigner_,
                 lcGenesisHash_,
-                policyHash_
+                policyHash_,
+                admin_
             )
         );
     }
@@ -246,6 +264,10 @@ contract GeodeCore {
     /// @notice SessionSetPubKey: activates a pending session with its keys; the previous active session is superseded.
     /// @dev The quote's REPORTDATA must be sessionKeysReportData(nonce, encPubKey, signer) || 32 zero bytes and its
     ///      measurement that of SessionCreate. Sessions older than the active one cannot be activated.
+    ///      Succession (who may activate): keys equal to the active session's (same encPubKey and signer: a restarted
+    ///      instance re-handshaking) may be activated by anyone. Any other keys (the first session included) only by
+    ///      `admin`, and, once a session is active, only while committedSeq == requestCount, so no request the old
+    ///      keys may already have processed can be processed again under other keys (one outcome per batch).
     /// @param id A pending session id.
     /// @param quote Attestation checked by `verifier`.
     /// @param encPubKey X25519 HPKE public key for requests.
@@ -256,6 +278,7 @@ contract GeodeCore {
         uint256 prev = activeSessionId;
         if (id < prev) revert StaleSession(id, prev);
         if (signer == address(0)) revert ZeroSigner();
+        _checkSuccession(prev, encPubKey, signer);
         (bytes32 mrEnclave, bytes32 lo, bytes32 hi) = verifier.verifyQuote(quote);
         if (mrEnclave != s.mrEnclave) revert MeasurementMismatch(s.mrEnclave, mrEnclave);
         bytes32 expected = sessionKeysReportData(s.nonce, encPubKey, signer);
@@ -269,6 +292,14 @@ contract GeodeCore {
         s.status = STATUS_ACTIVE;
         activeSessionId = id;
         emit SessionActivated(id, encPubKey, signer, quote);
+    }
+
+    /// @dev Reverts unless the caller may activate (encPubKey, signer) after active session `prev` (see sessionSetPubKey).
+    function _checkSuccession(uint256 prev, bytes32 encPubKey, address signer) private view {
+        if (prev != 0 && sessions[prev].encPubKey == encPubKey && sessions[prev].signer == signer) return;
+        if (msg.sender != admin) revert NotAdmin(msg.sender, admin);
+        // With no active session no batch was ever processed; requests appended before (public ones) are all pending.
+        if (prev != 0 && committedSeq != requestCount) revert RequestsPending(committedSeq, requestCount);
     }
 
     // ------------------------------------------------------------------ requests
@@ -305,15 +336,18 @@ contract GeodeCore {
     }
 
     /// @notice Appends a request to the log and extends the accumulator.
+    /// @dev The active session id enters the accumulator: it names the key and HPKE additional data a private request
+    ///      was sealed to, so the enclave uses it only as proven (it changes the outcome of a request).
     /// @param sender Account the request is attributed to.
     /// @param payload The request payload (its keccak256 enters the accumulator).
     /// @return seq The request's sequence number.
     function _appendRequest(address sender, bytes memory payload) internal returns (uint256 seq) {
         seq = ++requestCount;
-        bytes32 acc = keccak256(abi.encode(accumulator, seq, sender, keccak256(payload)));
+        uint256 sid = activeSessionId;
+        bytes32 acc = keccak256(abi.encode(accumulator, seq, sender, sid, keccak256(payload)));
         accumulator = acc;
         accAt[seq] = acc;
-        emit RequestSubmitted(seq, sender, activeSessionId, payload);
+        emit RequestSubmitted(seq, sender, sid, payload);
     }
 
     // ------------------------------------------------------------------ commitments

@@ -38,7 +38,7 @@ test('createComputation stores the computation, emits ComputationCreated and app
   assert.deepEqual(req!.args, { seq: 1n, sender: creator, sessionId: 0n, payload });
   assert.equal(created!.eventName, 'ComputationCreated');
   assert.deepEqual(created!.args, { nameHash: keccak256(toBytes('salaries')), name: 'salaries', ctype: 0, participants: [alice, bob, carol], quorum: 2n, creator, seq: 1n });
-  assert.equal(await read('accumulator'), accumulatorStep(ACC_ZERO, 1n, creator, keccak256(payload)));
+  assert.equal(await read('accumulator'), accumulatorStep(ACC_ZERO, 1n, creator, 0n, keccak256(payload)));
 
   // the payload decodes as the enclave will decode it
   const [kind, body] = decodeAbiParameters([{ type: 'string' }, { type: 'bytes' }], `0x${payload.slice(4)}`);

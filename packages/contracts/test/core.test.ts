@@ -140,11 +140,12 @@ describe('GeodeCore config and protocol hashes', () => {
   });
 
   test('constructor refuses no measurements, duplicate measurements, a verifier without code', async () => {
-    const args = (m: Hex[], v: Address) => [m, v, zeroAddress, randomHex32(), randomHex32()];
+    const args = (m: Hex[], v: Address, admin: Address = c.accounts[0].address) => [m, v, zeroAddress, randomHex32(), randomHex32(), admin];
     const dep = (a: unknown[]) => c.wallets[0].deployContract({ abi, bytecode: GeodeCoreBytecode, args: a } as never);
     await expectRevert(dep(args([], d.verifier)), 'NoMeasurements');
     await expectRevert(dep(args([MR_A, MR_B, MR_A], d.verifier)), 'DuplicateMeasurement');
     await expectRevert(dep(args([MR_A], c.accounts[1].address)), 'VerifierNotContract');
+    await expectRevert(dep(args([MR_A], d.verifier, zeroAddress)), 'ZeroAdmin');
   });
 });
 
@@ -256,6 +257,53 @@ describe('handshake', () => {
   });
 });
 
+describe('session succession (who may activate which keys)', () => {
+  const quoteFor = (d: Deployment, nonce: Hex, enc: Hex, signer: Address) => toHex(buildQuote(d.key, MR_A, sessionKeysReportData(CHAIN_ID, d.core, nonce, enc, signer)));
+
+  test('the first session only by the admin, even with public requests pending', async () => {
+    const d = await deployCore(c);
+    assert.equal(await read(d, 'admin'), c.accounts[0].address);
+    await send(c, c.wallets[1], d.core, abi, 'registerOutputKey', [randomHex32()]); // requestCount 1, nothing committed
+    const { id, nonce } = await createSession(d, MR_A, c.wallets[1]); // anyone may create a pending session
+    const enc = randomHex32();
+    const signer = sessionSigner().address;
+    await expectRevert(write(d, 'sessionSetPubKey', [id, quoteFor(d, nonce, enc, signer), enc, signer], c.wallets[1]), 'NotAdmin');
+    await send(c, c.wallets[0], d.core, abi, 'sessionSetPubKey', [id, quoteFor(d, nonce, enc, signer), enc, signer]);
+    assert.equal(await read(d, 'activeSessionId'), id);
+  });
+
+  test('the active keys again (a restarted instance) by anyone, requests pending or not', async () => {
+    const d = await deployCore(c);
+    const s1 = await openSession(d);
+    await send(c, c.wallets[2], d.core, abi, 'submitRequest', [privatePayload()]);
+    const s2 = await openSession(d, MR_A, s1, c.wallets[3]);
+    assert.equal(s2.id, 2n);
+    assert.equal((await read<{ status: bigint }>(d, 'session', [1n])).status, SESSION_STATUS.superseded);
+  });
+
+  test('other keys: NotAdmin for anyone else; RequestsPending for the admin until committedSeq == requestCount', async () => {
+    const d = await deployCore(c);
+    const s1 = await openSession(d);
+    await send(c, c.wallets[2], d.core, abi, 'submitRequest', [privatePayload()]);
+    const enc = randomHex32();
+    const signer = sessionSigner();
+    const { id, nonce } = await createSession(d);
+    const q = quoteFor(d, nonce, enc, signer.address);
+    await expectRevert(write(d, 'sessionSetPubKey', [id, q, enc, signer.address], c.wallets[3]), 'NotAdmin');
+    await expectRevert(write(d, 'sessionSetPubKey', [id, q, enc, signer.address]), 'RequestsPending');
+    // same signer with another HPKE key (or the reverse) is other keys too
+    await expectRevert(write(d, 'sessionSetPubKey', [id, quoteFor(d, nonce, randomHex32(), s1.signer.address), randomHex32(), s1.signer.address], c.wallets[3]), 'NotAdmin');
+    // commit request 1 under s1; then the admin may re-key
+    const acc = await read<Hex>(d, 'accAt', [1n]);
+    const root = randomHex32();
+    const digest = commitmentDigest({ chainId: CHAIN_ID, contract: d.core, sessionId: s1.id, from: 1n, to: 1n, accTo: acc, prevRoot: ACC_ZERO, newRoot: root, outputsHash: keccak256('0x') });
+    await send(c, c.wallets[3], d.core, abi, 'commitBatch', [1n, 1n, acc, ACC_ZERO, root, '0x', s1.signer.sign(digest)]);
+    await expectRevert(write(d, 'sessionSetPubKey', [id, q, enc, signer.address], c.wallets[3]), 'NotAdmin');
+    await send(c, c.wallets[0], d.core, abi, 'sessionSetPubKey', [id, q, enc, signer.address]);
+    assert.equal(await read(d, 'activeSessionId'), id);
+  });
+});
+
 describe('requests', () => {
   test('submitRequest refuses without an active session (pending is not enough)', async () => {
     const d = await deployCore(c);
@@ -288,7 +336,7 @@ describe('requests', () => {
       const wallet = c.wallets[i % 3]!;
       const payload = privatePayload(60 + i);
       const r = await send(c, wallet, d.core, abi, 'submitRequest', [payload]);
-      acc = accumulatorStep(acc, BigInt(i + 1), wallet.account.address, keccak256(payload));
+      acc = accumulatorStep(acc, BigInt(i + 1), wallet.account.address, s.id, keccak256(payload));
       accs.push(acc);
       const ev = decodeEventLog({ abi, ...r.logs[0]! });
       assert.equal(ev.eventName, 'RequestSubmitted');
@@ -307,7 +355,7 @@ describe('requests', () => {
     const payload = `0x02${encodeAbiParameters([{ type: 'string' }, { type: 'bytes' }], ['geode.register-key', encodeAbiParameters([{ type: 'bytes32' }], [key])]).slice(2)}` as Hex;
     const ev = decodeEventLog({ abi, ...r.logs[0]! });
     assert.deepEqual(ev.args, { seq: 1n, sender: c.wallets[1].account.address, sessionId: 0n, payload });
-    assert.equal(await read(d, 'accumulator'), accumulatorStep(ACC_ZERO, 1n, c.wallets[1].account.address, keccak256(payload)));
+    assert.equal(await read(d, 'accumulator'), accumulatorStep(ACC_ZERO, 1n, c.wallets[1].account.address, 0n, keccak256(payload)));
     await expectRevert(write(d, 'registerOutputKey', [ACC_ZERO]), 'ZeroOutputKey');
   });
 });
@@ -381,9 +429,9 @@ describe('commitBatch', () => {
     // an EIP-191-prefixed signature is not accepted
     const { hashMessage } = await import('viem');
     await expectRevert(commit(s.signer.sign(hashMessage({ raw: digest }))), 'WrongSigner');
-    // after rotation the old session's signature is refused
+    // after a re-handshake (same keys, new session id) the old session's signature is refused
     const sig = s.signer.sign(digest);
-    const s2 = await openSession(d, MR_B);
+    const s2 = await openSession(d, MR_B, s);
     await expectRevert(commit(sig), 'WrongSigner');
     const digest2 = digestFor(d, s2.id, 1n, 2n, acc, ACC_ZERO, root, outputs);
     const sig2 = s2.signer.sign(digest2);

@@ -19,12 +19,13 @@ export interface Deployment {
   lcSigner: Address;
   lcGenesisHash: Hex;
   policyHash: Hex;
+  admin: Address;
 }
 
 /** Deploys a SimQuoteVerifier (new key unless given) and a GeodeCore-derived contract. */
 export async function deployCore(
   c: Chain,
-  opts: { key?: SimKey; abi?: Abi; bytecode?: Hex; measurements?: Hex[]; wallet?: Wallet } = {},
+  opts: { key?: SimKey; abi?: Abi; bytecode?: Hex; measurements?: Hex[]; wallet?: Wallet; admin?: Address } = {},
 ): Promise<Deployment> {
   const wallet = opts.wallet ?? c.wallets[0];
   const key = opts.key ?? simAttestationKey();
@@ -34,8 +35,10 @@ export async function deployCore(
   const lcGenesisHash = randomHex32();
   const policyHash = randomHex32();
   const abi = opts.abi ?? GeodeCoreAbi;
-  const core = await deploy(c, wallet, abi, opts.bytecode ?? GeodeCoreBytecode, [measurements, verifier, lcSigner, lcGenesisHash, policyHash]);
-  return { c, key, verifier, core, abi, measurements, lcSigner, lcGenesisHash, policyHash };
+  // The deploying wallet is the admin unless told otherwise (it opens the first session in these tests).
+  const admin = opts.admin ?? wallet.account.address;
+  const core = await deploy(c, wallet, abi, opts.bytecode ?? GeodeCoreBytecode, [measurements, verifier, lcSigner, lcGenesisHash, policyHash, admin]);
+  return { c, key, verifier, core, abi, measurements, lcSigner, lcGenesisHash, policyHash, admin };
 }
 
 /** The protocol-side config hash of a deployment. */
@@ -48,6 +51,7 @@ export function expectedConfigHash(d: Deployment): Hex {
     lcSigner: d.lcSigner,
     lcGenesisHash: d.lcGenesisHash,
     policyHash: d.policyHash,
+    admin: d.admin,
   });
 }
 
@@ -60,13 +64,16 @@ export async function createSession(d: Deployment, mr: Hex = MR_A, wallet: Walle
   return { id, nonce, receipt };
 }
 
-/** Full handshake: SessionCreate + SessionSetPubKey. Returns the session id, its signer and HPKE key. */
-export async function openSession(d: Deployment, mr: Hex = MR_A) {
+/**
+ * Full handshake: SessionCreate + SessionSetPubKey (from `wallet`, default the admin wallet 0), with fresh keys or the
+ * given ones (a restarted instance re-activating its keys). Returns the session id, its signer and HPKE key.
+ */
+export async function openSession(d: Deployment, mr: Hex = MR_A, keys?: { signer: ReturnType<typeof sessionSigner>; encPubKey: Hex }, wallet: Wallet = d.c.wallets[0]) {
   const { id, nonce } = await createSession(d, mr);
-  const signer = sessionSigner();
-  const encPubKey = randomHex32();
+  const signer = keys?.signer ?? sessionSigner();
+  const encPubKey = keys?.encPubKey ?? randomHex32();
   const quote = buildQuote(d.key, mr, sessionKeysReportData(CHAIN_ID, d.core, nonce, encPubKey, signer.address));
-  await send(d.c, d.c.wallets[0], d.core, d.abi, 'sessionSetPubKey', [id, toHex(quote), encPubKey, signer.address]);
+  await send(d.c, wallet, d.core, d.abi, 'sessionSetPubKey', [id, toHex(quote), encPubKey, signer.address]);
   const active = (await d.c.publicClient.readContract({ address: d.core, abi: d.abi, functionName: 'activeSessionId' })) as bigint;
   assert.equal(active, id);
   return { id, nonce, signer, encPubKey };

@@ -23,11 +23,11 @@ export interface BatchRequest {
   seq: bigint;
   sender: Address;
   payload: Hex;
-  /** Session recorded on-chain at submission (host hint, see protocol logRequest); default the current session. */
-  sessionId?: bigint;
+  /** activeSessionId when the request was appended; proven with it through the accumulator (protocol accumulatorStep). */
+  sessionId: bigint;
 }
 
-/** Binding of the batch to its deployment and session (HPKE AADs). */
+/** Binding of the batch to its deployment and the committing session (output HPKE AADs). */
 export interface BatchContext {
   chainId: bigint;
   contract: Address;
@@ -55,7 +55,7 @@ export interface BatchExecution<S> {
  * (output ephemeral keys are derived from the sealed app secret, see SessionKeys.outputEphemeralIkm).
  */
 export async function executeBatch<S>(app: EnclaveApp<S>, base: EnclaveState<S>, requests: readonly BatchRequest[], keys: SessionKeys, bc: BatchContext): Promise<BatchExecution<S>> {
-  const fw: FrameworkState = { lastSeq: base.framework.lastSeq, lastAcc: base.framework.lastAcc, outputKeys: { ...base.framework.outputKeys } };
+  const fw: FrameworkState = { lastSeq: base.framework.lastSeq, lastAcc: base.framework.lastAcc, outputKeys: { ...base.framework.outputKeys }, keyId: keys.keyId };
   // See EnclaveApp.validatesBeforeMutating: one working copy per batch, or one per request.
   const inPlace = app.validatesBeforeMutating === true;
   let appState = inPlace ? structuredClone(base.app) : base.app;
@@ -94,10 +94,11 @@ export async function executeBatch<S>(app: EnclaveApp<S>, base: EnclaveState<S>,
       } else {
         let plain: Uint8Array;
         try {
-          // The AAD names the session the client encrypted for. Sessions of this enclave share its HPKE key, so an
-          // older session id (from before a rotation) still opens; a false hint only fails the AEAD.
-          const sid = r.sessionId !== undefined && r.sessionId >= 1n && r.sessionId <= bc.sessionId ? r.sessionId : bc.sessionId;
-          plain = await hpkeOpen(keys.hpke.privateKey, env.enc, HPKE_INFO.request, hexToBytes(requestAad(bc.chainId, bc.contract, sid, sender)), env.ciphertext);
+          // The AAD names the session the request was appended under, as proven through the accumulator (no fallback:
+          // any other value would be a host choice). Whether it opens is then a function of proven bytes and of this
+          // key material, which the state is bound to (keyId): a request sealed to another lineage's key fails here,
+          // the same way in every instance that can continue this state.
+          plain = await hpkeOpen(keys.hpke.privateKey, env.enc, HPKE_INFO.request, hexToBytes(requestAad(bc.chainId, bc.contract, r.sessionId, sender)), env.ciphertext);
         } catch (e) {
           throw new EnclaveError('ENCLAVE_DECRYPT', `Request ${r.seq} could not be decrypted: encrypt it to the active session key with this chain, contract, session and sender as additional data.`, { cause: e });
         }
@@ -117,7 +118,7 @@ export async function executeBatch<S>(app: EnclaveApp<S>, base: EnclaveState<S>,
         : { code: 'ENCLAVE_HANDLER_FAILED', message: `The ${app.name} handler failed on request ${r.seq}: ${e instanceof Error ? e.message : String(e)}` };
       pending.push({ recipient: sender, seq: r.seq, plaintext: encodeOutputMessage({ seq: r.seq.toString(), ok: false, error }), key: fw.outputKeys[sender] ?? null });
     }
-    fw.lastAcc = accumulatorStep(fw.lastAcc, r.seq, sender, keccak256(payload));
+    fw.lastAcc = accumulatorStep(fw.lastAcc, r.seq, sender, r.sessionId, keccak256(payload));
     fw.lastSeq = r.seq;
   }
 
@@ -136,7 +137,8 @@ export async function executeBatch<S>(app: EnclaveApp<S>, base: EnclaveState<S>,
     if (o.key) {
       const keyBytes = hexToBytes(o.key);
       try {
-        const { enc, ciphertext: ct } = await hpkeSeal(keyBytes, HPKE_INFO.output, hexToBytes(outputAad(bc.chainId, bc.contract, bc.sessionId, o.recipient, o.seq)), o.plaintext, keys.outputEphemeralIkm(o.seq, i, o.recipient, keyBytes, o.plaintext));
+        const aad = outputAad(bc.chainId, bc.contract, bc.sessionId, o.recipient, o.seq);
+        const { enc, ciphertext: ct } = await hpkeSeal(keyBytes, HPKE_INFO.output, hexToBytes(aad), o.plaintext, keys.outputEphemeralIkm(i, aad, keyBytes, o.plaintext));
         ciphertext = concatHex([bytesToHex(enc), bytesToHex(ct)]);
       } catch {
         ciphertext = '0x'; // e.g. a low-order X25519 key: recorded as undeliverable

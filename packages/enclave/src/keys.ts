@@ -1,7 +1,7 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, hexToBytes, keccak256, numberToBytes, type Address, type Hex } from 'viem';
-import { hpkeDeriveKeyPair, type HpkeKeyPair } from '@geode/protocol';
+import { hpkeDeriveKeyPair, keyIdOf, type HpkeKeyPair } from '@geode/protocol';
 
 /**
  * The enclave's long-lived secrets (docs/enclave.md#keys), generated once and kept sealed (keys.sealed):
@@ -66,6 +66,25 @@ export class SessionKeys {
     return bytesToHex(this.hpke.publicKey);
   }
 
+  /** Identity of this key material: protocol keyIdOf(encPubKey, signer), 0x bytes32 (recorded in every state). */
+  get keyId(): Hex {
+    return keyIdOf(this.encPubKey, this.signer);
+  }
+
+  /**
+   * Sealing key (32 bytes) of the states produced with this key material: HKDF-SHA256 (RFC 5869) with
+   * ikm = hpkeSeed || signerKey || appSecret, salt = empty, info = "geode.state-seal.v1" || mrEnclave (32) ||
+   * configHash (32). It depends on the key material only, not on the platform secret, so a state opens only under
+   * the keys that produced it: deleting or replacing keys.sealed makes the old states unreadable (an availability
+   * loss), never continuable with fresh randomness (docs/security.md#state-is-bound-to-its-keys).
+   */
+  stateSealingKey(mrEnclave: Uint8Array, configHash: Uint8Array): Uint8Array {
+    const m = this.material;
+    const ikm = Buffer.concat([m.hpkeSeed, m.signerKey, m.appSecret]);
+    const info = Buffer.concat([Buffer.from('geode.state-seal.v1', 'ascii'), mrEnclave, configHash]);
+    return new Uint8Array(hkdfSync('sha256', ikm, new Uint8Array(0), info, 32));
+  }
+
   /**
    * Sign a 32-byte digest (raw, no EIP-191 prefix) with the commitment key: RFC 6979 deterministic ECDSA,
    * low-s. Returns 65 bytes r || s || v as 0x hex, v in {27, 28} (what Solidity ecrecover takes).
@@ -90,14 +109,17 @@ export class SessionKeys {
 
   /**
    * Input keying material (32 bytes) of the ephemeral HPKE key of one output: HKDF-SHA256(appSecret, salt empty,
-   * info = "geode.output-ekm.v1" || seq (uint256 BE) || index (uint256 BE) || recipient (20) || recipient key (32)
-   * || keccak256(plaintext)). Unique per (output position, recipient key, plaintext), so an ephemeral key is never
-   * reused for two different plaintexts, and re-processing a batch reproduces the same ciphertexts.
+   * info = "geode.output-ekm.v2" || index (uint256 BE) || keccak256(aad) || recipient key (32) || keccak256(plaintext)),
+   * where `aad` is the output's HPKE additional data (protocol outputAad: chain id, contract, committing session id,
+   * recipient, seq). HPKE derives the AES-GCM key and nonce from the ephemeral key, the recipient key and `info`, so
+   * binding everything the AAD and the plaintext carry means no (key, nonce) pair ever meets two different
+   * (AAD, plaintext) pairs (RFC 9180 §9.7.1; NIST SP 800-38D §8), while re-processing a batch in the same session
+   * reproduces the same ciphertexts.
    */
-  outputEphemeralIkm(seq: bigint, index: number, recipient: Address, recipientKey: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  outputEphemeralIkm(index: number, aad: Hex, recipientKey: Uint8Array, plaintext: Uint8Array): Uint8Array {
     const info = Buffer.concat([
-      Buffer.from('geode.output-ekm.v1', 'ascii'), numberToBytes(seq, { size: 32 }), numberToBytes(BigInt(index), { size: 32 }),
-      hexToBytes(recipient), recipientKey, hexToBytes(keccak256(plaintext)),
+      Buffer.from('geode.output-ekm.v2', 'ascii'), numberToBytes(BigInt(index), { size: 32 }), hexToBytes(keccak256(aad)),
+      recipientKey, hexToBytes(keccak256(plaintext)),
     ]);
     return new Uint8Array(hkdfSync('sha256', this.material.appSecret, new Uint8Array(0), info, 32));
   }

@@ -28,7 +28,8 @@ interface Configured {
   config: GeodeConfig;
   hash: Hex;
   anchor: TrustAnchor;
-  store: SealedStore;
+  /** Sealed under the platform (sim) sealing key: holds keys.sealed only. */
+  keyStore: SealedStore;
 }
 
 type ParsedParams<M extends Method> = NonNullable<ReturnType<(typeof methods)[M]['params']['parse']>>;
@@ -47,6 +48,8 @@ export class EnclaveRuntime<S> {
   private cfg: Configured | null = null;
   private trusted: TrustedBlock | null = null;
   private keys: SessionKeys | null = null;
+  /** States, sealed under the key material's own sealing key and tagged with its keyId (null until keys exist). */
+  private states: SealedStore | null = null;
   private keysError: EnclaveError | null = null;
   private pendingNonce: Hex | null = null;
   private state: EnclaveState<S>;
@@ -87,7 +90,7 @@ export class EnclaveRuntime<S> {
       throw new EnclaveError('ENCLAVE_BAD_MESSAGE', `Invalid params for ${m}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}.`);
     }
     switch (m) {
-      case 'init': return this.init(parsed.data as ParsedParams<'init'>);
+      case 'init': return await this.init(parsed.data as ParsedParams<'init'>);
       case 'status': return this.status();
       case 'sessionCreate': return this.sessionCreate();
       case 'sessionSetPubKey': return this.sessionSetPubKey(parsed.data as ParsedParams<'sessionSetPubKey'>);
@@ -97,10 +100,11 @@ export class EnclaveRuntime<S> {
 
   /**
    * Set the deployment config (once; the same config again is a no-op, another one is ENCLAVE_CONFIG_MISMATCH).
-   * Derives the sealing key (bound to measurement and config hash), unseals keys.sealed if present (a bad file is
-   * logged and reported at sessionSetPubKey), and loads the sealed state with the highest lastSeq.
+   * Derives the platform sealing key (bound to measurement and config hash), unseals keys.sealed if present (a bad
+   * file is logged and reported at sessionSetPubKey), and, with keys, loads the sealed state with the highest lastSeq
+   * among those sealed under these keys (states of other key material are ignored: they cannot be continued).
    */
-  init(p: ParsedParams<'init'>): Result<'init'> {
+  async init(p: ParsedParams<'init'>): Promise<Result<'init'>> {
     const c = p.config;
     const config: GeodeConfig = {
       chainId: BigInt(c.chainId),
@@ -110,6 +114,7 @@ export class EnclaveRuntime<S> {
       lcSigner: c.lcSigner.toLowerCase() as Address,
       lcGenesisHash: c.lcGenesisHash.toLowerCase() as Hex,
       policyHash: c.policyHash.toLowerCase() as Hex,
+      admin: c.admin.toLowerCase() as Address,
     };
     const hash = configHash(config);
     const result = { configHash: hash, measurement: this.measurement, teeType: this.opts.attestor.teeType, simulated: this.opts.attestor.simulated };
@@ -121,51 +126,49 @@ export class EnclaveRuntime<S> {
       this.log(`warning: config does not list this enclave's measurement ${this.measurement}; the contract will refuse its quotes`);
     }
     const platform = loadOrCreateSimPlatformSecret(this.opts.dataDir);
-    const store = new SealedStore(this.opts.dataDir, deriveSimSealingKey(platform, this.opts.attestor.measurement, hexToBytes(hash)));
+    const keyStore = new SealedStore(this.opts.dataDir, deriveSimSealingKey(platform, this.opts.attestor.measurement, hexToBytes(hash)));
     // Keys.
-    let keysMaterial: KeyMaterial | null = null;
+    let keys: SessionKeys | null = null;
     try {
-      const raw = store.read(KEYS_FILE);
-      if (raw) keysMaterial = deserializeKeyMaterial(raw);
+      const raw = keyStore.read(KEYS_FILE);
+      if (raw) keys = await SessionKeys.fromMaterial(deserializeKeyMaterial(raw));
     } catch (e) {
       this.keysError = e instanceof EnclaveError ? e : new EnclaveError('ENCLAVE_SEAL_CORRUPT', `Sealed file ${KEYS_FILE} is malformed: ${(e as Error).message}.`, { cause: e });
       this.log(`refusing ${KEYS_FILE}: ${this.keysError.message}`);
     }
-    // State: the readable sealed state with the highest lastSeq (processBatch switches to the proven root).
+    this.cfg = { json: c, config, hash, anchor: { chainId: config.chainId, signer: config.lcSigner, genesisHash: config.lcGenesisHash }, keyStore };
+    this.trusted = { number: 0n, hash: config.lcGenesisHash };
+    if (keys) this.useKeys(keys);
+    // State: the readable sealed state of these keys with the highest lastSeq (processBatch switches to the proven root).
     let best: EnclaveState<S> | null = null;
     let bestRoot: Hex = ROOT_ZERO;
-    for (const r of store.stateRoots()) {
+    for (const r of this.states?.stateRoots() ?? []) {
       try {
-        const s = this.readState(store, r);
+        const s = this.readState(r);
         if (!best || s.framework.lastSeq > best.framework.lastSeq) { best = s; bestRoot = r; }
       } catch (e) {
         this.log(`ignoring sealed state ${r}: ${(e as Error).message}`);
       }
     }
-    this.cfg = { json: c, config, hash, anchor: { chainId: config.chainId, signer: config.lcSigner, genesisHash: config.lcGenesisHash }, store };
-    this.trusted = { number: 0n, hash: config.lcGenesisHash };
     if (best) { this.state = best; this.root = bestRoot; }
-    if (keysMaterial) {
-      // SessionKeys derivation is async; init stays sync by deferring it to the first use.
-      this.pendingMaterial = keysMaterial;
-    }
     return result;
   }
 
-  private pendingMaterial: KeyMaterial | null = null;
-
-  private async loadedKeys(): Promise<SessionKeys | null> {
-    if (!this.keys && this.pendingMaterial) {
-      this.keys = await SessionKeys.fromMaterial(this.pendingMaterial);
-      this.pendingMaterial = null;
-    }
-    return this.keys;
+  /** Adopt `keys`: the state store becomes the one sealed under their state sealing key and tagged with their keyId. */
+  private useKeys(keys: SessionKeys): void {
+    const c = this.need();
+    this.keys = keys;
+    this.states = new SealedStore(this.opts.dataDir, keys.stateSealingKey(this.opts.attestor.measurement, hexToBytes(c.hash)), hexToBytes(keys.keyId));
   }
 
-  /** Unseal state file `root` and check that its content hashes to `root`. Throws ENCLAVE_SEAL_CORRUPT. */
-  private readState(store: SealedStore, root: Hex): EnclaveState<S> {
+  /**
+   * Unseal state file `root` (from the store of this enclave's keys) and check that its content hashes to `root` and
+   * records this enclave's keyId. Throws ENCLAVE_STALE_STATE (absent), ENCLAVE_KEYS_MISMATCH (another key lineage's
+   * state), ENCLAVE_SEAL_CORRUPT (damaged).
+   */
+  private readState(root: Hex): EnclaveState<S> {
     const name = stateFileName(root);
-    const raw = store.read(name);
+    const raw = this.states?.read(name) ?? null;
     if (!raw) throw new EnclaveError('ENCLAVE_STALE_STATE', `No sealed state for root ${root}.`, { details: { root } });
     let s: EnclaveState;
     try {
@@ -175,7 +178,17 @@ export class EnclaveRuntime<S> {
     }
     const actual = stateRoot(s);
     if (actual !== root) throw new EnclaveError('ENCLAVE_SEAL_CORRUPT', `Sealed file ${name} holds a state whose root is ${actual}.`, { details: { file: name, actual } });
+    this.assertOwnState(s);
     return s as EnclaveState<S>;
+  }
+
+  /** ENCLAVE_KEYS_MISMATCH unless `s` is the empty state or records this enclave's keyId. */
+  private assertOwnState(s: EnclaveState): void {
+    if (s.framework.lastSeq === 0n) return;
+    const ours = this.keys?.keyId ?? null;
+    if (s.framework.keyId !== ours) {
+      throw new EnclaveError('ENCLAVE_KEYS_MISMATCH', `The state at seq ${s.framework.lastSeq} was produced under key material ${s.framework.keyId}, this enclave holds ${ours}: a state is continued only under the keys that produced it. Restore the keys.sealed that produced it; without it that state is lost.`, { details: { keyId: s.framework.keyId, ours } });
+    }
   }
 
   private need(): Configured {
@@ -185,7 +198,7 @@ export class EnclaveRuntime<S> {
 
   /** What the enclave holds. */
   async status(): Promise<Result<'status'>> {
-    const keys = this.cfg ? await this.loadedKeys() : null;
+    const keys = this.keys;
     const sid = keys?.material.sessionId ?? null;
     return {
       measurement: this.measurement,
@@ -234,15 +247,15 @@ export class EnclaveRuntime<S> {
     if (vals.get(statusKey.toLowerCase() as Hex) !== SESSION_STATUS.pending) {
       throw new EnclaveError('ENCLAVE_SESSION_MISMATCH', `Session ${sessionId} is not pending on-chain.`, { details: { status: String(vals.get(statusKey.toLowerCase() as Hex)) } });
     }
-    const existing = await this.loadedKeys();
+    const existing = this.keys;
     if (!existing && this.keysError) throw this.keysError;
     const material: KeyMaterial = { ...(existing?.material ?? generateKeyMaterial()), sessionId };
     const keys = await SessionKeys.fromMaterial(material);
     const rd = new Uint8Array(64);
     rd.set(hexToBytes(sessionKeysReportData(c.config.chainId, c.config.contract, nonce, keys.encPubKey, keys.signer)), 0);
     const quote = this.opts.attestor.quote(rd);
-    c.store.write(KEYS_FILE, serializeKeyMaterial(material));
-    this.keys = keys;
+    c.keyStore.write(KEYS_FILE, serializeKeyMaterial(material));
+    this.useKeys(keys);
     this.keysError = null;
     this.pendingNonce = null;
     this.trusted = { number: h.number, hash: h.hash };
@@ -259,10 +272,10 @@ export class EnclaveRuntime<S> {
    */
   async processBatch(p: ParsedParams<'processBatch'>): Promise<Result<'processBatch'>> {
     const c = this.need();
-    const keys = await this.loadedKeys();
+    const keys = this.keys;
     const sessionId = keys?.material.sessionId ?? null;
     if (!keys || sessionId === null) throw new EnclaveError('ENCLAVE_NO_SESSION', 'The enclave has no active session keys; run the session handshake first.');
-    const requests: BatchRequest[] = p.requests.map((r) => ({ seq: BigInt(r.seq), sender: r.sender.toLowerCase() as Address, payload: r.payload.toLowerCase() as Hex, sessionId: r.sessionId === undefined ? undefined : BigInt(r.sessionId) }));
+    const requests: BatchRequest[] = p.requests.map((r) => ({ seq: BigInt(r.seq), sender: r.sender.toLowerCase() as Address, payload: r.payload.toLowerCase() as Hex, sessionId: BigInt(r.sessionId) }));
     const from = requests[0]!.seq;
     const to = requests[requests.length - 1]!.seq;
     requests.forEach((r, i) => {
@@ -285,9 +298,10 @@ export class EnclaveRuntime<S> {
     let base: EnclaveState<S> = this.state;
     if (provenRoot !== this.root) {
       if (provenRoot === ROOT_ZERO) base = emptyState(this.app.initialState());
-      else base = this.readState(c.store, provenRoot); // ENCLAVE_STALE_STATE when absent, ENCLAVE_SEAL_CORRUPT when bad
+      else base = this.readState(provenRoot); // ENCLAVE_STALE_STATE absent, ENCLAVE_KEYS_MISMATCH other keys, ENCLAVE_SEAL_CORRUPT bad
       this.log(`switching to sealed state ${provenRoot} (seq ${base.framework.lastSeq}) proven on-chain`);
     }
+    this.assertOwnState(base);
     const lastSeq = base.framework.lastSeq;
     if (committedSeq !== lastSeq) {
       throw new EnclaveError('ENCLAVE_SEQ_MISMATCH', `The contract's committedSeq ${committedSeq} differs from the state's lastSeq ${lastSeq}.`, { details: { committedSeq: committedSeq.toString(), lastSeq: lastSeq.toString() } });
@@ -299,7 +313,7 @@ export class EnclaveRuntime<S> {
       throw new EnclaveError('ENCLAVE_SEQ_MISMATCH', `Batch ends at ${to} but the contract holds only ${requestCount} requests at block ${h.number}; use a later block.`, { details: { to: to.toString(), requestCount: requestCount.toString() } });
     }
     let acc = base.framework.lastAcc;
-    for (const r of requests) acc = accumulatorStep(acc, r.seq, r.sender, keccak256(r.payload));
+    for (const r of requests) acc = accumulatorStep(acc, r.seq, r.sender, r.sessionId, keccak256(r.payload));
     if (acc !== provenAcc) {
       throw new EnclaveError('ENCLAVE_ACCUMULATOR_MISMATCH', `Requests ${from}..${to} do not match the on-chain accumulator; fetch them again from the contract's request log.`, { details: { computed: acc, proven: provenAcc } });
     }
@@ -310,8 +324,8 @@ export class EnclaveRuntime<S> {
     const oh = outputsHash(outputs);
     const digest = commitmentDigest({ chainId: c.config.chainId, contract: c.config.contract, sessionId, from, to, accTo: acc, prevRoot: provenRoot, newRoot, outputsHash: oh });
     const signature = keys.sign(digest);
-    c.store.write(stateFileName(newRoot), serializeState(exec.state));
-    c.store.prune([newRoot, provenRoot]);
+    this.states!.write(stateFileName(newRoot), serializeState(exec.state));
+    this.states!.prune([newRoot, provenRoot]);
     this.state = exec.state;
     this.root = newRoot;
     this.trusted = { number: h.number, hash: h.hash };

@@ -10,10 +10,16 @@ import { EnclaveError } from './errors.ts';
  *
  * File format: "GSL1" (4 ASCII bytes) || iv (12) || tag (16) || ciphertext. AAD = UTF-8
  * "geode.sealed-file.v1:" || file name, so a file renamed to another name (another root) does not open.
+ * A store of states sealed under a key-material key (SessionKeys.stateSealingKey) tags each file with that key
+ * material's keyId, as SGX sealed blobs carry their key request in the clear: "GSK1" || keyId (32) || iv || tag ||
+ * ciphertext, AAD = the same prefix || file name || keyId. A file of another key lineage is then told apart from a
+ * damaged one (ENCLAVE_KEYS_MISMATCH instead of ENCLAVE_SEAL_CORRUPT).
  * Writes are atomic: temp file, fsync, rename, fsync of the directory.
  */
 
 const MAGIC = Buffer.from('GSL1', 'ascii');
+const MAGIC_KEYED = Buffer.from('GSK1', 'ascii');
+const KEY_ID_LEN = 32;
 const IV_LEN = 12;
 const TAG_LEN = 16;
 /** How many state files (distinct roots) are kept; older ones are deleted after each write. */
@@ -72,51 +78,65 @@ export function atomicWrite(dir: string, name: string, data: Uint8Array): void {
   }
 }
 
-/** Encrypt `plain` for file `name` (AAD binds the name). */
-export function sealBytes(key: Uint8Array, name: string, plain: Uint8Array): Uint8Array {
+/** Encrypt `plain` for file `name` (AAD binds the name, and `keyId` when given: the keyed "GSK1" format). */
+export function sealBytes(key: Uint8Array, name: string, plain: Uint8Array, keyId: Uint8Array | null = null): Uint8Array {
   const iv = randomBytes(IV_LEN);
   const c = createCipheriv('aes-256-gcm', key, iv);
-  c.setAAD(aadFor(name));
+  c.setAAD(aadFor(name, keyId));
   const ct = Buffer.concat([c.update(plain), c.final()]);
-  return new Uint8Array(Buffer.concat([MAGIC, iv, c.getAuthTag(), ct]));
+  const head = keyId ? [MAGIC_KEYED, keyId] : [MAGIC];
+  return new Uint8Array(Buffer.concat([...head, iv, c.getAuthTag(), ct]));
 }
 
-/** Decrypt a sealed file's bytes. Throws ENCLAVE_SEAL_CORRUPT when the bytes are malformed, foreign or tampered. */
-export function unsealBytes(key: Uint8Array, name: string, sealed: Uint8Array): Uint8Array {
+/**
+ * Decrypt a sealed file's bytes; `keyId` selects the keyed format. Throws ENCLAVE_KEYS_MISMATCH when a keyed file is
+ * tagged with another keyId, ENCLAVE_SEAL_CORRUPT when the bytes are malformed, foreign or tampered.
+ */
+export function unsealBytes(key: Uint8Array, name: string, sealed: Uint8Array, keyId: Uint8Array | null = null): Uint8Array {
   const b = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
-  if (b.length < MAGIC.length + IV_LEN + TAG_LEN || !b.subarray(0, MAGIC.length).equals(MAGIC)) {
-    throw corrupt(name, 'not a Geode sealed file');
+  const magic = keyId ? MAGIC_KEYED : MAGIC;
+  const headLen = magic.length + (keyId ? KEY_ID_LEN : 0);
+  if (b.length < headLen + IV_LEN + TAG_LEN || !b.subarray(0, magic.length).equals(magic)) {
+    throw corrupt(name, 'not a Geode sealed file of this kind');
   }
-  const iv = b.subarray(MAGIC.length, MAGIC.length + IV_LEN);
-  const tag = b.subarray(MAGIC.length + IV_LEN, MAGIC.length + IV_LEN + TAG_LEN);
+  if (keyId) {
+    const fileKeyId = b.subarray(magic.length, headLen);
+    if (!fileKeyId.equals(keyId)) {
+      throw new EnclaveError('ENCLAVE_KEYS_MISMATCH', `Sealed file ${name} belongs to other key material (keyId 0x${fileKeyId.toString('hex')}): this enclave cannot continue a state produced under other keys. Restore the keys.sealed that produced it; without it that state is lost.`, { details: { file: name, keyId: `0x${fileKeyId.toString('hex')}`, ours: `0x${Buffer.from(keyId).toString('hex')}` } });
+    }
+  }
+  const iv = b.subarray(headLen, headLen + IV_LEN);
+  const tag = b.subarray(headLen + IV_LEN, headLen + IV_LEN + TAG_LEN);
   try {
     const d = createDecipheriv('aes-256-gcm', key, iv);
-    d.setAAD(aadFor(name));
+    d.setAAD(aadFor(name, keyId));
     d.setAuthTag(tag);
-    return new Uint8Array(Buffer.concat([d.update(b.subarray(MAGIC.length + IV_LEN + TAG_LEN)), d.final()]));
+    return new Uint8Array(Buffer.concat([d.update(b.subarray(headLen + IV_LEN + TAG_LEN)), d.final()]));
   } catch (e) {
     throw corrupt(name, 'authentication failed (tampered, or sealed by another enclave build or config)', e);
   }
 }
 
-const aadFor = (name: string): Buffer => Buffer.from(`geode.sealed-file.v1:${name}`, 'utf8');
+const aadFor = (name: string, keyId: Uint8Array | null): Buffer =>
+  Buffer.concat([Buffer.from(`geode.sealed-file.v1:${name}`, 'utf8'), keyId ?? new Uint8Array(0)]);
 
 function corrupt(name: string, why: string, cause?: unknown): EnclaveError {
   return new EnclaveError('ENCLAVE_SEAL_CORRUPT', `Sealed file ${name} was refused: ${why}. The enclave ignores it; restore the data directory of this enclave build, or start from the chain's committed state.`, { cause, details: { file: name } });
 }
 
 /**
- * A directory of sealed files under one sealing key. Never throws anything but EnclaveError
- * (ENCLAVE_SEAL_CORRUPT for bad content, ENCLAVE_SEAL_IO for failed writes).
+ * A directory of sealed files under one sealing key, optionally tagged with a keyId (the keyed format, for states).
+ * Never throws anything but EnclaveError (ENCLAVE_SEAL_CORRUPT for bad content, ENCLAVE_KEYS_MISMATCH for a keyed
+ * file of another keyId, ENCLAVE_SEAL_IO for failed writes).
  */
 export class SealedStore {
-  constructor(readonly dir: string, private readonly key: Uint8Array) {
+  constructor(readonly dir: string, private readonly key: Uint8Array, private readonly keyId: Uint8Array | null = null) {
     mkdirSync(dir, { recursive: true });
   }
 
   /** Seal and atomically write `plain` to `name`. */
   write(name: string, plain: Uint8Array): void {
-    atomicWrite(this.dir, name, sealBytes(this.key, name, plain));
+    atomicWrite(this.dir, name, sealBytes(this.key, name, plain, this.keyId));
   }
 
   /** Unseal `name`; null when the file does not exist. Throws ENCLAVE_SEAL_CORRUPT for a bad file. */
@@ -128,7 +148,7 @@ export class SealedStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw corrupt(name, `unreadable (${(e as Error).message})`, e);
     }
-    return unsealBytes(this.key, name, b);
+    return unsealBytes(this.key, name, b, this.keyId);
   }
 
   /** Sealed state files present, newest first (by mtime), as roots (0x bytes32). */

@@ -12,6 +12,12 @@ export interface FrameworkState {
   lastAcc: Hex;
   /** Registered output keys: lowercase 0x address -> X25519 public key (0x, 32 bytes). */
   outputKeys: Record<Address, Hex>;
+  /**
+   * keyId (protocol keyIdOf, 0x bytes32) of the key material that produced this state; null only in the empty state.
+   * The root commits to it, and an enclave refuses to continue a state whose keyId is not its own
+   * (ENCLAVE_KEYS_MISMATCH, docs/security.md#state-is-bound-to-its-keys).
+   */
+  keyId: Hex | null;
 }
 
 /** The whole enclave state. */
@@ -22,11 +28,11 @@ export interface EnclaveState<S = unknown> {
 
 /** The empty state: lastSeq 0, acc(0), no keys, the app's initial state. Its root is ROOT_ZERO. */
 export function emptyState<S>(initialApp: S): EnclaveState<S> {
-  return { framework: { lastSeq: 0n, lastAcc: ACC_ZERO, outputKeys: {} }, app: initialApp };
+  return { framework: { lastSeq: 0n, lastAcc: ACC_ZERO, outputKeys: {}, keyId: null }, app: initialApp };
 }
 
 /** Canonical JSON of the framework state (lastSeq as the canonicalJson bigint form "n:<decimal>"). */
-export const frameworkJson = (f: FrameworkState): string => canonicalJson({ lastSeq: f.lastSeq, lastAcc: f.lastAcc, outputKeys: f.outputKeys });
+export const frameworkJson = (f: FrameworkState): string => canonicalJson({ lastSeq: f.lastSeq, lastAcc: f.lastAcc, outputKeys: f.outputKeys, keyId: f.keyId });
 
 /**
  * stateRoot = keccak256(abi.encode(uint256 lastSeq, bytes32 lastAcc, keccak256(canonicalJson(framework)),
@@ -54,10 +60,12 @@ export function serializeState(s: EnclaveState): Uint8Array {
  * JSON (apps keep plain JSON data only). Throws on malformed input (callers map it to ENCLAVE_SEAL_CORRUPT).
  */
 export function deserializeState(b: Uint8Array): EnclaveState {
-  const v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(b)) as { framework: { lastSeq: string; lastAcc: Hex; outputKeys: Record<Address, Hex> }; app: unknown };
+  const v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(b)) as { framework: { lastSeq: string; lastAcc: Hex; outputKeys: Record<Address, Hex>; keyId: Hex | null }; app: unknown };
   const ls = v.framework?.lastSeq;
   if (typeof ls !== 'string' || !/^n:(0|[1-9][0-9]*)$/.test(ls)) throw new Error('framework.lastSeq malformed');
   if (typeof v.framework.lastAcc !== 'string' || !/^0x[0-9a-f]{64}$/.test(v.framework.lastAcc)) throw new Error('framework.lastAcc malformed');
   if (!v.framework.outputKeys || typeof v.framework.outputKeys !== 'object') throw new Error('framework.outputKeys malformed');
-  return { framework: { lastSeq: BigInt(ls.slice(2)), lastAcc: v.framework.lastAcc, outputKeys: v.framework.outputKeys }, app: v.app };
+  const keyId = v.framework.keyId;
+  if (keyId !== null && (typeof keyId !== 'string' || !/^0x[0-9a-f]{64}$/.test(keyId))) throw new Error('framework.keyId malformed');
+  return { framework: { lastSeq: BigInt(ls.slice(2)), lastAcc: v.framework.lastAcc, outputKeys: v.framework.outputKeys, keyId }, app: v.app };
 }

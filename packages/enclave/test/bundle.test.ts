@@ -62,7 +62,7 @@ test('bundled enclave process: framed stdio, bad frames refused, sim quote binds
     assert.equal(bytesToHex(f.mrEnclave), measurement);
     assert.deepEqual(f.mrSigner, SIM_MR_SIGNER);
     const cfg = testConfig();
-    const ch = configHash({ chainId: 31337n, contract: CONTRACT, measurements: cfg.measurements as Hex[], attestationVerifier: cfg.attestationVerifier as Hex, lcSigner: cfg.lcSigner as Hex, lcGenesisHash: cfg.lcGenesisHash as Hex, policyHash: cfg.policyHash as Hex });
+    const ch = configHash({ chainId: 31337n, contract: CONTRACT, measurements: cfg.measurements as Hex[], attestationVerifier: cfg.attestationVerifier as Hex, lcSigner: cfg.lcSigner as Hex, lcGenesisHash: cfg.lcGenesisHash as Hex, policyHash: cfg.policyHash as Hex, admin: cfg.admin as Hex });
     const expected = new Uint8Array(64);
     expected.set(hexToBytes(sessionCreateReportData(31337n, CONTRACT, ch, sc.result.nonce)), 0);
     assert.deepEqual(new Uint8Array(f.reportData), expected);

@@ -28,7 +28,7 @@ export const fakeAttestor: Attestor = { teeType: 'test', simulated: true, measur
 export function testConfig(): ConfigJson {
   return {
     chainId: '31337', contract: CONTRACT, measurements: [bytesToHex(MEASUREMENT)], attestationVerifier: '0x00000000000000000000000000000000000000aa',
-    lcSigner: LC_SIGNER, lcGenesisHash: GENESIS, policyHash: keccak256(toHex('policy')),
+    lcSigner: LC_SIGNER, lcGenesisHash: GENESIS, policyHash: keccak256(toHex('policy')), admin: '0x00000000000000000000000000000000000000ad',
   };
 }
 
@@ -57,7 +57,7 @@ export class FakeChain {
   number = 0n;
   head: Hex = GENESIS;
   /** Off-chain copy of the request log. */
-  log: { seq: string; sender: Address; payload: Hex }[] = [];
+  log: { seq: string; sender: Address; payload: Hex; sessionId: string }[] = [];
 
   set(slot: bigint, v: bigint) { if (v === 0n) this.storage.delete(slot); else this.storage.set(slot, v); }
   get(slot: bigint) { return this.storage.get(slot) ?? 0n; }
@@ -75,11 +75,12 @@ export class FakeChain {
   submit(sender: Address, payload: Hex) {
     const seq = this.get(SLOT.requestCount) + 1n;
     const prev = b32(this.get(SLOT.accumulator));
-    const acc = accumulatorStep(seq === 1n ? ACC_ZERO : prev, seq, sender, keccak256(payload));
+    const sessionId = this.get(SLOT.activeSessionId);
+    const acc = accumulatorStep(seq === 1n ? ACC_ZERO : prev, seq, sender, sessionId, keccak256(payload));
     this.set(SLOT.requestCount, seq);
     this.set(SLOT.accumulator, BigInt(acc));
     this.set(mappingSlot(seq, SLOT.accAt), BigInt(acc));
-    this.log.push({ seq: seq.toString(), sender, payload });
+    this.log.push({ seq: seq.toString(), sender, payload, sessionId: sessionId.toString() });
   }
   commit(to: bigint, newRoot: Hex) {
     this.set(SLOT.committedSeq, to);

@@ -208,7 +208,7 @@ test('refusal: non-consecutive seqs, wrong from, to beyond requestCount (ENCLAVE
   // A request the chain does not hold yet (beyond requestCount at the proven block).
   const { blk, params: ok } = await batchParams(chain, 4, 6);
   const beyond = structuredClone(ok);
-  beyond.requests.push({ seq: '7', sender: alice.address, payload: '0x0200' });
+  beyond.requests.push({ seq: '7', sender: alice.address, payload: '0x0200', sessionId: '1' });
   beyond.proof = await blk.proof(batchProofKeys(7n)); // accAt[7] proven absent
   await expectRefusal(rt, dataDir, () => rt.handle('processBatch', beyond), 'ENCLAVE_SEQ_MISMATCH');
 });

@@ -2,20 +2,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hexToBytes, keccak256, toHex, type Address } from 'viem';
-import { ROOT_ZERO } from '@geode/protocol';
+import { ROOT_ZERO, keyIdOf, outputAad } from '@geode/protocol';
 import { SessionKeys, deserializeState, emptyState, generateKeyMaterial, serializeState, stateRoot } from '../src/index.ts';
 import { deserializeKeyMaterial, serializeKeyMaterial } from '../src/keys.ts';
 
 test('state root: empty state is ROOT_ZERO; any content change changes it; serialisation round-trips', () => {
   const e = emptyState({ a: 1 });
   assert.equal(stateRoot(e), ROOT_ZERO);
-  const s = { framework: { lastSeq: 3n, lastAcc: keccak256('0x01'), outputKeys: { ['0x' + '11'.repeat(20)]: keccak256('0x02') } as Record<Address, `0x${string}`> }, app: { b: [1, 2], a: 'x' } };
+  const s = { framework: { lastSeq: 3n, lastAcc: keccak256('0x01'), outputKeys: { ['0x' + '11'.repeat(20)]: keccak256('0x02') } as Record<Address, `0x${string}`>, keyId: keccak256('0x03') as `0x${string}` | null }, app: { b: [1, 2], a: 'x' } };
   const r = stateRoot(s);
   assert.notEqual(r, ROOT_ZERO);
   assert.equal(stateRoot(deserializeState(serializeState(s))), r);
   assert.notEqual(stateRoot({ ...s, app: { b: [2, 1], a: 'x' } }), r);
   assert.notEqual(stateRoot({ ...s, framework: { ...s.framework, lastSeq: 4n } }), r);
   assert.notEqual(stateRoot({ ...s, framework: { ...s.framework, outputKeys: {} } }), r);
+  assert.notEqual(stateRoot({ ...s, framework: { ...s.framework, keyId: keccak256('0x04') } }), r, 'the root commits to the keyId');
+  assert.notEqual(stateRoot({ ...s, framework: { ...s.framework, keyId: null } }), r);
   // key order does not matter (canonical JSON)
   assert.equal(stateRoot({ ...s, app: { a: 'x', b: [1, 2] } }), r);
   assert.throws(() => deserializeState(new TextEncoder().encode('{"framework":{"lastSeq":"3"}}')));
@@ -42,8 +44,21 @@ test('keys: material round trip, low-s r||s||v signatures, deterministic random 
   assert.notDeepEqual(k.random(5n, 'x', 16), k.random(5n, 'y', 16));
   assert.throws(() => k.random(1n, 'x', 0), RangeError);
   const pk = new Uint8Array(32).fill(4);
-  const a = k.outputEphemeralIkm(1n, 0, '0x' + '11'.repeat(20) as Address, pk, new Uint8Array([1]));
-  assert.deepEqual(a, k2.outputEphemeralIkm(1n, 0, '0x' + '11'.repeat(20) as Address, pk, new Uint8Array([1])));
-  assert.notDeepEqual(a, k.outputEphemeralIkm(1n, 0, '0x' + '11'.repeat(20) as Address, pk, new Uint8Array([2])), 'different plaintext, different ephemeral key');
+  const to = '0x' + '11'.repeat(20) as Address;
+  const aad = (sessionId: bigint, seq = 1n, chainId = 31337n, contract: Address = '0x' + '22'.repeat(20) as Address, recipient = to) => outputAad(chainId, contract, sessionId, recipient, seq);
+  const a = k.outputEphemeralIkm(0, aad(1n), pk, new Uint8Array([1]));
+  assert.deepEqual(a, k2.outputEphemeralIkm(0, aad(1n), pk, new Uint8Array([1])));
+  assert.notDeepEqual(a, k.outputEphemeralIkm(0, aad(1n), pk, new Uint8Array([2])), 'different plaintext, different ephemeral key');
+  assert.notDeepEqual(a, k.outputEphemeralIkm(1, aad(1n), pk, new Uint8Array([1])), 'different position');
+  assert.notDeepEqual(a, k.outputEphemeralIkm(0, aad(1n), new Uint8Array(32).fill(5), new Uint8Array([1])), 'different recipient key');
+  // every AAD field: a re-processing under another session (or any other binding) never reuses the (key, nonce) pair
+  for (const other of [aad(2n), aad(1n, 2n), aad(1n, 1n, 1n), aad(1n, 1n, 31337n, to), aad(1n, 1n, 31337n, undefined, '0x' + '33'.repeat(20) as Address)]) {
+    assert.notDeepEqual(a, k.outputEphemeralIkm(0, other, pk, new Uint8Array([1])));
+  }
+  assert.match(k.keyId, /^0x[0-9a-f]{64}$/);
+  assert.equal(k.keyId, keyIdOf(k.encPubKey, k.signer));
+  assert.notEqual(k.keyId, (await SessionKeys.fromMaterial(generateKeyMaterial())).keyId);
+  assert.deepEqual(k.stateSealingKey(new Uint8Array(32), new Uint8Array(32)), k2.stateSealingKey(new Uint8Array(32), new Uint8Array(32)));
+  assert.notDeepEqual(k.stateSealingKey(new Uint8Array(32), new Uint8Array(32)), (await SessionKeys.fromMaterial({ ...m, appSecret: new Uint8Array(32).fill(9) })).stateSealingKey(new Uint8Array(32), new Uint8Array(32)), 'the state key depends on every secret of the material');
   assert.throws(() => deserializeKeyMaterial(new TextEncoder().encode('{"v":1}')));
 });

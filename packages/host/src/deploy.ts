@@ -8,7 +8,7 @@ import { ChainError } from './errors.ts';
 export interface DeployOptions {
   chain: ChainAccess;
   deployer: Account;
-  /** The application contract (inherits GeodeCore; constructor(bytes32[], address, address, bytes32, bytes32)). */
+  /** The application contract (inherits GeodeCore; constructor(bytes32[], address, address, bytes32, bytes32, address)). */
   app: { abi: Abi; bytecode: Hex };
   /** Accepted enclave measurements (mr_enclave, 0x bytes32). */
   measurements: Hex[];
@@ -18,6 +18,12 @@ export interface DeployOptions {
   anchor: { signer: Address; genesisHash: Hex };
   /** keccak256 of the canonical JSON of the client policy (opaque on-chain). */
   policyHash: Hex;
+  /**
+   * The deployment's admin (GeodeCore.admin, part of configHash): the only account that may open the first session
+   * and activate keys that do not continue the active session's. Pass the host operator's address so the host can
+   * open the first session (docs/protocol.md#handshake).
+   */
+  admin: Address;
 }
 
 /** A deployed Geode application. */
@@ -46,7 +52,7 @@ export async function deployGeodeApp(o: DeployOptions): Promise<Deployment> {
   const key = o.simAttestationKey.slice(2);
   if (key.length !== 128) throw new ChainError('simAttestationKey must be 64 bytes (x||y)');
   const verifier = await deploy(o, SimQuoteVerifierAbi as Abi, SimQuoteVerifierBytecode as Hex, [`0x${key.slice(0, 64)}`, `0x${key.slice(64)}`]);
-  const app = await deploy(o, o.app.abi, o.app.bytecode, [o.measurements, verifier.address, o.anchor.signer, o.anchor.genesisHash, o.policyHash]);
+  const app = await deploy(o, o.app.abi, o.app.bytecode, [o.measurements, verifier.address, o.anchor.signer, o.anchor.genesisHash, o.policyHash, o.admin]);
   const config: ConfigJson = {
     chainId: o.chain.chainId.toString(),
     contract: app.address,
@@ -55,8 +61,9 @@ export async function deployGeodeApp(o: DeployOptions): Promise<Deployment> {
     lcSigner: o.anchor.signer,
     lcGenesisHash: o.anchor.genesisHash,
     policyHash: o.policyHash,
+    admin: o.admin,
   };
-  const cfgHash = configHash({ ...config, chainId: o.chain.chainId, contract: app.address, measurements: o.measurements as Hex[], attestationVerifier: verifier.address, lcSigner: o.anchor.signer, lcGenesisHash: o.anchor.genesisHash as Hex, policyHash: o.policyHash });
+  const cfgHash = configHash({ ...config, chainId: o.chain.chainId, contract: app.address, measurements: o.measurements as Hex[], attestationVerifier: verifier.address, lcSigner: o.anchor.signer, lcGenesisHash: o.anchor.genesisHash as Hex, policyHash: o.policyHash, admin: o.admin });
   const onChain = (await o.chain.publicClient.readContract({ address: app.address, abi: o.app.abi, functionName: 'configHash' })) as Hex;
   if (onChain.toLowerCase() !== cfgHash.toLowerCase()) throw new ChainError('deployed configHash differs from the protocol configHash', { details: { onChain, expected: cfgHash } });
   return { contract: app.address, verifier: verifier.address, config, configHash: cfgHash, fromBlock: app.block };

@@ -12,6 +12,8 @@ export const DOMAIN = {
   blockSignature: keccak256(toBytes('geode.devnet-block.v1')),
   requestAad: keccak256(toBytes('geode.request-aad.v1')),
   outputAad: keccak256(toBytes('geode.output-aad.v1')),
+  keyId: keccak256(toBytes('geode.key-id.v1')),
+  sessionSuccession: keccak256(toBytes('geode.session-succession.v1')),
 } as const satisfies Record<string, Hex>;
 
 /**

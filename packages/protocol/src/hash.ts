@@ -23,11 +23,13 @@ export interface GeodeConfig {
   lcGenesisHash: Hex;
   /** keccak256 of the canonical JSON of the off-chain attestation policy (opaque to the contract). */
   policyHash: Hex;
+  /** The deployment's admin: opens the first session and re-keys (GeodeCore.sessionSetPubKey, docs/protocol.md#handshake). */
+  admin: Address;
 }
 
 /**
  * configHash = keccak256(abi.encode(DOMAIN.config, chainId, contract, keccak256(abi.encodePacked(measurements)),
- * verifier, lcSigner, lcGenesisHash, policyHash)). Returns 0x bytes32.
+ * verifier, lcSigner, lcGenesisHash, policyHash, admin)). Returns 0x bytes32.
  */
 export function configHash(c: GeodeConfig): Hex {
   const measurementsHash = keccak256(c.measurements.length ? (`0x${c.measurements.map((m) => m.slice(2)).join('')}` as Hex) : '0x');
@@ -35,9 +37,9 @@ export function configHash(c: GeodeConfig): Hex {
     encodeAbiParameters(
       [
         { type: 'bytes32' }, { type: 'uint256' }, { type: 'address' }, { type: 'bytes32' },
-        { type: 'address' }, { type: 'address' }, { type: 'bytes32' }, { type: 'bytes32' },
+        { type: 'address' }, { type: 'address' }, { type: 'bytes32' }, { type: 'bytes32' }, { type: 'address' },
       ],
-      [DOMAIN.config, c.chainId, c.contract, measurementsHash, c.attestationVerifier, c.lcSigner, c.lcGenesisHash, c.policyHash],
+      [DOMAIN.config, c.chainId, c.contract, measurementsHash, c.attestationVerifier, c.lcSigner, c.lcGenesisHash, c.policyHash, c.admin],
     ),
   );
 }
@@ -69,11 +71,27 @@ export function sessionKeysReportData(chainId: bigint, contract: Address, nonce:
   );
 }
 
-/** acc(n) = keccak256(abi.encode(acc(n-1), n, sender, keccak256(payload))); acc(0) = bytes32(0). */
-export function accumulatorStep(prev: Hex, seq: bigint, sender: Address, payloadHash: Hex): Hex {
+/**
+ * acc(n) = keccak256(abi.encode(bytes32 acc(n-1), uint256 n, address sender, uint256 sessionId, bytes32 keccak256(payload)));
+ * acc(0) = bytes32(0). `sessionId` is the contract's activeSessionId when request n was appended (0 if none): the
+ * session a private request is sealed to, so it is proven together with the request (GeodeCore._appendRequest).
+ */
+export function accumulatorStep(prev: Hex, seq: bigint, sender: Address, sessionId: bigint, payloadHash: Hex): Hex {
   return keccak256(
-    encodeAbiParameters([{ type: 'bytes32' }, { type: 'uint256' }, { type: 'address' }, { type: 'bytes32' }], [prev, seq, sender, payloadHash]),
+    encodeAbiParameters(
+      [{ type: 'bytes32' }, { type: 'uint256' }, { type: 'address' }, { type: 'uint256' }, { type: 'bytes32' }],
+      [prev, seq, sender, sessionId, payloadHash],
+    ),
   );
+}
+
+/**
+ * Identity of an enclave's key material: keccak256(abi.encode(DOMAIN.keyId, bytes32 encPubKey, address signer)), 0x
+ * bytes32. Every enclave state records the keyId of the keys that produced it (its root commits to it), and an
+ * enclave continues only states with its own keyId (docs/security.md#state-is-bound-to-its-keys).
+ */
+export function keyIdOf(encPubKey: Hex, signer: Address): Hex {
+  return keccak256(encodeAbiParameters([{ type: 'bytes32' }, { type: 'bytes32' }, { type: 'address' }], [DOMAIN.keyId, encPubKey, signer]));
 }
 
 /** The initial accumulator value acc(0). */

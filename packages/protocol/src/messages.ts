@@ -26,6 +26,7 @@ export const configJson = z.object({
   lcSigner: address,
   lcGenesisHash: bytes32,
   policyHash: bytes32,
+  admin: address,
 });
 export type ConfigJson = z.infer<typeof configJson>;
 
@@ -46,11 +47,11 @@ export const storageProof = z.object({
 export type StorageProofJson = z.infer<typeof storageProof>;
 
 /**
- * One request from the on-chain log. `sessionId` is the session the contract recorded when the request was submitted
- * (RequestSubmitted.sessionId): the enclave uses it in the request's HPKE additional data, so requests encrypted
- * before a session rotation still open. It is an unverified hint: a false value can only make decryption fail.
+ * One request from the on-chain log (RequestSubmitted). `sessionId` is the contract's activeSessionId when the request
+ * was appended (0 if none). It enters the accumulator (accumulatorStep), so the enclave checks it against the proven
+ * accAt[to] with seq, sender and payload; it names the session whose HPKE additional data a private request carries.
  */
-export const logRequest = z.object({ seq: uint, sender: address, payload: hex, sessionId: uint.optional() });
+export const logRequest = z.object({ seq: uint, sender: address, payload: hex, sessionId: uint });
 export type LogRequestJson = z.infer<typeof logRequest>;
 
 export const methods = {
