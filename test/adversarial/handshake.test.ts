@@ -1,11 +1,15 @@
 // Adversarial host vs. the session handshake: replayed SessionCreate / SessionSetPubKey quotes, a substituted
-// encryption key, proofs of the wrong session, a commitment from a superseded session, and the in-flight requests
-// a session rotation no longer makes undecryptable (the host passes the recorded session id).
+// encryption key, proofs of the wrong session, a commitment from a superseded session, an outsider opening a session
+// with the public bundle (issue 7 item 7), false session ids for requests (item 1), output keys reused across a
+// session change (item 8), and the in-flight requests a session rotation does not make undecryptable.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { keccak256, toBytes, type Hex } from 'viem';
-import { sessionProofKeys } from '@geode/protocol';
-import { Adversary, createAverage, expectRefused, startAdversary, submit } from '../harness/adversary.ts';
+import { privateKeyToAccount } from 'viem/accounts';
+import { decodeOutputs, sessionProofKeys } from '@geode/protocol';
+import { devAccounts } from '@geode/devnet';
+import { Adversary, copyDir, createAverage, enclaveDir, expectRefused, restoreDir, startAdversary, submit } from '../harness/adversary.ts';
 
 let adv: Adversary;
 const sh = (h: { rlp: string; signature: string }) => ({ rlp: h.rlp, signature: h.signature });
@@ -68,15 +72,56 @@ test('replayed SessionSetPubKey quote, substituted keys, proof of the wrong sess
 
 let inFlight = 0n;
 
-test('commitment signed in a superseded session: refused (WrongSigner)', async () => {
+test('an outsider running the public bundle on its own account cannot open or replace a session (NotAdmin)', async () => {
+  const outsider = privateKeyToAccount(devAccounts(8)[5]!.privateKey);
+  const dir = copyDir(enclaveDir(adv));
+  restoreDir(dir, null); // its own, empty data dir: fresh keys
+  const rogue = await adv.spawnEnclave(dir);
+  try {
+    const before = await adv.chainState();
+    const r = await adv.tryHandshake(rogue, outsider);
+    assert.deepEqual(!r.ok && r.error, 'NotAdmin', 'the attested quote alone does not let anyone replace the session');
+    const after = await adv.chainState();
+    assert.equal(after.activeSessionId, before.activeSessionId, 'the working session stays active');
+    assert.equal(after.stateRoot, before.stateRoot);
+  } finally {
+    await rogue.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('commitment signed in a superseded session: refused (WrongSigner); re-processing under the new session reuses no output key', async () => {
   const seq = await submit(adv, 'alice', { op: 'submit', computation: 'hs', value: 7 });
-  const held = await adv.process(adv.stack.enclave, await adv.pending()); // signed under the active session
-  await adv.handshake(adv.stack.enclave); // the host rotates the session before committing
+  const input = await adv.pending();
+  const held = await adv.process(adv.stack.enclave, input); // signed under the active session
+  await adv.handshake(adv.stack.enclave); // the host rotates the session (same keys) before committing
   await adv.rebindClients();
   const before = await adv.chainState();
   assert.deepEqual(await adv.commit(held), { ok: false, error: 'WrongSigner' });
   assert.deepEqual(await adv.chainState(), before);
+  // Item 8: the same batch processed again under the new session. Same state and plaintexts (one outcome), but the
+  // output AAD names the new session, and so does every ephemeral key: no (AES-GCM key, nonce) meets two AADs.
+  const again = await adv.process(adv.stack.enclave, await adv.batch(input.from, input.to));
+  assert.notEqual(again.sessionId, held.sessionId);
+  assert.deepEqual(await adv.outcome(again), await adv.outcome(held));
+  const encs = (r: typeof held) => decodeOutputs(r.outputs as Hex).filter((o) => o.ciphertext !== '0x').map((o) => o.ciphertext.slice(0, 66));
+  assert.ok(encs(held).length > 0);
+  encs(held).forEach((e, i) => assert.notEqual(encs(again)[i], e, `output ${i} reuses its ephemeral key across sessions`));
   inFlight = seq;
+});
+
+test('false session id for a request (grinding, item 1): refused by the accumulator; no variant root exists', async () => {
+  const p = await adv.pending();
+  const st = await adv.chainState();
+  const snap = await adv.snapshot(adv.stack.enclave, enclaveDir(adv));
+  const r = p.requests.find((x) => BigInt(x.seq) === inFlight)!;
+  assert.ok(BigInt(r.sessionId) < st.activeSessionId, 'alice encrypted to the superseded session');
+  for (const lie of [st.activeSessionId, 0n, BigInt(r.sessionId) + 1n, BigInt(r.sessionId) - 1n]) {
+    if (lie === BigInt(r.sessionId)) continue;
+    const requests = p.requests.map((x) => (x === r ? { ...x, sessionId: lie.toString() } : x));
+    await expectRefused(adv.process(adv.stack.enclave, { ...p, requests }), 'ENCLAVE_ACCUMULATOR_MISMATCH');
+  }
+  await adv.assertUnchanged(snap, adv.stack.enclave, enclaveDir(adv));
 });
 
 test('session rotation: a private request sent before it still decrypts (the contract recorded its session)', async () => {

@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   BaseError, ContractFunctionRevertedError, bytesToHex, fromRlp, getAbiItem, hexToBytes, keccak256, parseEther, parseEventLogs,
-  serializeTransaction, toBytes, toRlp, type Abi, type Address, type Hex, type PublicClient, type Transaction,
+  serializeTransaction, toBytes, toRlp, type Abi, type Account, type Address, type Hex, type PublicClient, type Transaction,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import pino from 'pino';
 import {
-  SLOT, batchProofKeys, blockSigningDigest, decodeOutputs, sessionProofKeys, slotKey,
+  HPKE_INFO, SLOT, batchProofKeys, blockSigningDigest, decodeOutputs, hpkeOpen, outputAad, sessionProofKeys, slotKey,
   type LogRequestJson, type Params, type Result, type SignedHeaderJson, type StorageProofJson,
 } from '@geode/protocol';
 import { devAccounts, devnetTransport, startDevnet, type Devnet } from '@geode/devnet';
@@ -199,16 +199,20 @@ export class Adversary {
 
   // ---------------------------------------------------------------- transactions
 
-  /** Send a GeodeCore call as the operator. Resolves { ok: true, block } or { ok: false, error: <custom error name> }. */
-  async send(functionName: string, args: readonly unknown[], opts: { pub?: PublicClient; chain?: ChainAccess } = {}): Promise<{ ok: true; block: bigint; logs: unknown[] } | { ok: false; error: string }> {
+  /**
+   * Send a GeodeCore call as the operator (the deployment's admin), or as `from` (e.g. an outsider running the public
+   * enclave bundle). Resolves { ok: true, block } or { ok: false, error: <custom error name> }.
+   */
+  async send(functionName: string, args: readonly unknown[], opts: { pub?: PublicClient; chain?: ChainAccess; from?: Account } = {}): Promise<{ ok: true; block: bigint; logs: unknown[] } | { ok: false; error: string }> {
     const pub = opts.pub ?? this.pub;
     const chain = opts.chain ?? this.stack.chain;
+    const from = opts.from ?? this.operator;
     try {
-      await pub.simulateContract({ account: this.operator, address: this.contract, abi: GeodeCoreAbi as Abi, functionName, args } as never);
+      await pub.simulateContract({ account: from, address: this.contract, abi: GeodeCoreAbi as Abi, functionName, args } as never);
     } catch (e) {
       return { ok: false, error: revertName(e) };
     }
-    const hash = await chain.wallet(this.operator).writeContract({ address: this.contract, abi: GeodeCoreAbi as Abi, functionName, args, gas: 15_000_000n } as never);
+    const hash = await chain.wallet(from).writeContract({ address: this.contract, abi: GeodeCoreAbi as Abi, functionName, args, gas: 15_000_000n } as never);
     const r = await pub.waitForTransactionReceipt({ hash, pollingInterval: 20 });
     assert.equal(r.status, 'success');
     return { ok: true, block: r.blockNumber, logs: r.logs };
@@ -219,17 +223,27 @@ export class Adversary {
   }
 
   /** Run the handshake by hand; returns every artefact (quotes, nonce, keys) so they can be replayed. */
-  async handshake(enclave: EnclaveProcess): Promise<{ sessionId: bigint; nonce: Hex; createQuote: Hex; keysQuote: Hex; encPubKey: Hex; signer: Address }> {
+  async handshake(enclave: EnclaveProcess, from?: Account): Promise<{ sessionId: bigint; nonce: Hex; createQuote: Hex; keysQuote: Hex; encPubKey: Hex; signer: Address }> {
+    const r = await this.tryHandshake(enclave, from);
+    assert.ok(r.ok, `sessionSetPubKey refused: ${!r.ok && r.error}`);
+    return r;
+  }
+
+  /**
+   * The handshake up to the activating transaction, whose outcome is returned instead of asserted: { ok: true, ... }
+   * or { ok: false, error: <custom error name>, sessionId } (the session stays pending; the enclave has sealed keys).
+   */
+  async tryHandshake(enclave: EnclaveProcess, from?: Account): Promise<({ ok: true } | { ok: false; error: string }) & { sessionId: bigint; nonce: Hex; createQuote: Hex; keysQuote: Hex; encPubKey: Hex; signer: Address }> {
     const created = await enclave.call('sessionCreate');
-    const c = await this.send('sessionCreate', [created.quote, created.nonce]);
+    const c = await this.send('sessionCreate', [created.quote, created.nonce], { from });
     assert.ok(c.ok, `sessionCreate refused: ${!c.ok && c.error}`);
     const ev = parseEventLogs({ abi: GeodeCoreAbi, logs: c.logs as never, eventName: 'SessionCreated' })[0]!;
     const sessionId = (ev.args as { sessionId: bigint }).sessionId;
     const h = await this.header(c.block);
     const keys = await enclave.call('sessionSetPubKey', { sessionId: sessionId.toString(), header: { rlp: h.rlp, signature: h.signature }, proof: await this.proof(sessionProofKeys(sessionId), c.block) });
-    const a = await this.send('sessionSetPubKey', [sessionId, keys.quote, keys.encPubKey, keys.signer]);
-    assert.ok(a.ok, `sessionSetPubKey refused: ${!a.ok && a.error}`);
-    return { sessionId, nonce: created.nonce as Hex, createQuote: created.quote as Hex, keysQuote: keys.quote as Hex, encPubKey: keys.encPubKey as Hex, signer: keys.signer as Address };
+    const a = await this.send('sessionSetPubKey', [sessionId, keys.quote, keys.encPubKey, keys.signer], { from });
+    const outcome = a.ok ? { ok: true as const } : { ok: false as const, error: a.error };
+    return { ...outcome, sessionId, nonce: created.nonce as Hex, createQuote: created.quote as Hex, keysQuote: keys.quote as Hex, encPubKey: keys.encPubKey as Hex, signer: keys.signer as Address };
   }
 
   // ---------------------------------------------------------------- enclaves
@@ -325,6 +339,26 @@ export class Adversary {
   }
 
   // ---------------------------------------------------------------- participants
+
+  /**
+   * The outcome of a processed batch as its users see it: newRoot and every output's plaintext (hex), decrypted with
+   * the recipient party's output key and the batch's session (protocol outputAad); 'undeliverable' for an empty
+   * ciphertext. Two results with equal outcomes differ at most in ciphertext randomness and signature.
+   */
+  async outcome(r: Result<'processBatch'>): Promise<{ newRoot: Hex; outputs: { recipient: Address; seq: bigint; plaintext: Hex | 'undeliverable' }[] }> {
+    const byAddress = new Map(NAMES.map((n) => [this.parties[n].address.toLowerCase(), this.parties[n].identity] as const));
+    const outputs = [];
+    for (const o of decodeOutputs(r.outputs as Hex)) {
+      const id = byAddress.get(o.recipient.toLowerCase());
+      assert.ok(id, `output for ${o.recipient}, not a party`);
+      if (o.ciphertext === '0x') { outputs.push({ recipient: o.recipient, seq: o.seq, plaintext: 'undeliverable' as const }); continue; }
+      const ct = hexToBytes(o.ciphertext);
+      const aad = hexToBytes(outputAad(this.stack.chain.chainId, this.contract, BigInt(r.sessionId), o.recipient, o.seq));
+      const pt = await hpkeOpen(hexToBytes(id.outputKey.privateKey), ct.subarray(0, 32), HPKE_INFO.output, aad, ct.subarray(32));
+      outputs.push({ recipient: o.recipient, seq: o.seq, plaintext: bytesToHex(pt) });
+    }
+    return { newRoot: r.newRoot as Hex, outputs };
+  }
 
   /** Decrypted app outputs of `who` from committed batches (framework acks dropped), in seq order. */
   async outputs(who: Name, pub?: PublicClient): Promise<AppOutput[]> {

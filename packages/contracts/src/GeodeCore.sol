@@ -278,11 +278,11 @@ contract GeodeCore {
         uint256 prev = activeSessionId;
         if (id < prev) revert StaleSession(id, prev);
         if (signer == address(0)) revert ZeroSigner();
-        _checkSuccession(prev, encPubKey, signer);
         (bytes32 mrEnclave, bytes32 lo, bytes32 hi) = verifier.verifyQuote(quote);
         if (mrEnclave != s.mrEnclave) revert MeasurementMismatch(s.mrEnclave, mrEnclave);
         bytes32 expected = sessionKeysReportData(s.nonce, encPubKey, signer);
         if (lo != expected || hi != bytes32(0)) revert ReportDataMismatch(expected, lo, hi);
+        _checkSuccession(prev, encPubKey, signer);
         if (prev != 0) {
             sessions[prev].status = STATUS_SUPERSEDED;
             emit SessionSuperseded(prev, id);

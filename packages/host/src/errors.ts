@@ -21,6 +21,16 @@ export class EnclaveProtocolError extends GeodeError {
   }
 }
 
+/**
+ * The enclave does not hold the active session's keys, and a handshake with its keys would be refused on-chain or
+ * could never continue the committed state (which is bound to the keys that produced it). Code HOST_KEYS_LOST.
+ */
+export class KeysLostError extends GeodeError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('HOST_KEYS_LOST', `${message} Restore the enclave data directory (its keys.sealed) that holds the active session's keys and restart; new keys cannot take over (docs/protocol.md#who-may-activate-a-session).`, { details, docsPath: 'protocol.md#who-may-activate-a-session' });
+  }
+}
+
 /** A chain read or transaction failed in a way the host cannot retry past. */
 export class ChainError extends GeodeError {
   constructor(message: string, opts: { details?: Record<string, unknown>; cause?: unknown } = {}) {

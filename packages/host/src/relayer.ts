@@ -5,7 +5,7 @@ import { batchProofKeys, MAX_BATCH_REQUESTS, sessionProofKeys, slotKey, SLOT, ty
 import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
 import type { ChainAccess } from './chain.ts';
 import type { EnclaveProcess } from './enclave.ts';
-import { ChainError } from './errors.ts';
+import { ChainError, KeysLostError } from './errors.ts';
 
 /** Options of the Host (the untrusted relayer between chain and enclave). */
 export interface HostOptions {
@@ -190,10 +190,20 @@ export class Host extends EventEmitter {
     const st0 = await e.call('status');
     if (!st0.configured) await e.call('init', { config: this.o.config });
     const st = await e.call('status');
-    const [activeId, active] = (await this.pub.readContract({ address: this.o.contract, abi: GeodeCoreAbi, functionName: 'activeSession' })) as unknown as [bigint, { signer: Address }];
-    if (activeId > 0n && st.signer && st.sessionId === activeId.toString() && active.signer.toLowerCase() === st.signer.toLowerCase()) {
+    const [activeId, active] = (await this.pub.readContract({ address: this.o.contract, abi: GeodeCoreAbi, functionName: 'activeSession' })) as unknown as [bigint, { signer: Address; encPubKey: Hex }];
+    const sameKeys = activeId > 0n && !!st.signer && active.signer.toLowerCase() === st.signer.toLowerCase() && active.encPubKey.toLowerCase() === st.encPubKey?.toLowerCase();
+    if (sameKeys && st.sessionId === activeId.toString()) {
       this.sessionReady = true;
       return;
+    }
+    if (activeId > 0n && !sameKeys) {
+      // A handshake would activate other keys: only the admin may, only with nothing pending (GeodeCore
+      // sessionSetPubKey), and those keys could never continue a committed state (bound to its keys). Do not strand
+      // the deployment by re-keying on our own: a backup of the data dir still restores service.
+      const head = await this.pub.getBlockNumber();
+      const [root, count, committed] = await Promise.all([SLOT.stateRoot, SLOT.requestCount, SLOT.committedSeq].map((s) => this.readSlot(s, head)));
+      if (root !== 0n) throw new KeysLostError(`The enclave does not hold the keys of active session ${activeId}, and the committed state (seq ${committed}) can be continued only under them.`, { activeSessionId: activeId.toString(), committedSeq: committed!.toString() });
+      if (count !== committed) throw new KeysLostError(`The enclave does not hold the keys of active session ${activeId}, and ${count! - committed!} request(s) are pending: new keys may take over only once every request is committed.`, { activeSessionId: activeId.toString(), pending: (count! - committed!).toString() });
     }
     this.log.info({ activeId: activeId.toString() }, 'running the handshake');
     const created = await e.call('sessionCreate');
