@@ -128,7 +128,8 @@ test('session rotation: a private request sent before it still decrypts (the con
   const seq = inFlight;
   assert.ok(seq > 0n);
   // The request was encrypted with the old session id in its additional data. The host passes the session the
-  // contract recorded (RequestSubmitted.sessionId) and the enclave, whose sessions share one HPKE key, opens it.
+  // contract recorded (RequestSubmitted.sessionId, proven through the accumulator) and the enclave, whose sessions
+  // share one HPKE key, opens it.
   await adv.honest();
   await adv.assertHonestHistory();
   const out = (await adv.outputs('alice')).find((o) => BigInt(o.seq) === seq)!;

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Result } from '@geode/protocol';
-import { Adversary, copyDir, createAverage, enclaveDir, expectRefused, restoreDir, startAdversary, submit } from '../harness/adversary.ts';
+import { Host } from '@geode/host';
+import { Adversary, quiet, copyDir, createAverage, enclaveDir, expectRefused, restoreDir, startAdversary, submit } from '../harness/adversary.ts';
 
 let adv: Adversary;
 let dir: string;
@@ -54,6 +55,10 @@ test('keys.sealed deleted with a batch in flight: the state does not open, the n
   const snap = await adv.snapshot(adv.stack.enclave, dir);
   await expectRefused(adv.process(adv.stack.enclave, await adv.pending()), 'ENCLAVE_SESSION_MISMATCH');
   await adv.assertUnchanged(snap, adv.stack.enclave, dir);
+  // The honest host, given this enclave, does not try to re-key over the committed state: it asks for the backup.
+  const host = new Host({ chain: adv.stack.chain, operator: adv.operator, contract: adv.contract, config: adv.stack.deployment.config, enclave: adv.stack.enclave, fromBlock: adv.stack.deployment.fromBlock, logger: quiet });
+  await assert.rejects(host.ensureSession(), (e: { code?: string }) => e.code === 'HOST_KEYS_LOST');
+  assert.equal((await adv.chainState()).activeSessionId, before.activeSessionId);
   // The host's copy of keys.sealed brings the same keys back: the same batch gives the same outcome, and it lands.
   await adv.restartWith(adv.stack.enclave, dir, withKeys);
   const again = await adv.process(adv.stack.enclave, await adv.pending());

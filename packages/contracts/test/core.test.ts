@@ -292,7 +292,8 @@ describe('session succession (who may activate which keys)', () => {
     await expectRevert(write(d, 'sessionSetPubKey', [id, q, enc, signer.address], c.wallets[3]), 'NotAdmin');
     await expectRevert(write(d, 'sessionSetPubKey', [id, q, enc, signer.address]), 'RequestsPending');
     // same signer with another HPKE key (or the reverse) is other keys too
-    await expectRevert(write(d, 'sessionSetPubKey', [id, quoteFor(d, nonce, randomHex32(), s1.signer.address), randomHex32(), s1.signer.address], c.wallets[3]), 'NotAdmin');
+    const otherEnc = randomHex32();
+    await expectRevert(write(d, 'sessionSetPubKey', [id, quoteFor(d, nonce, otherEnc, s1.signer.address), otherEnc, s1.signer.address], c.wallets[3]), 'NotAdmin');
     // commit request 1 under s1; then the admin may re-key
     const acc = await read<Hex>(d, 'accAt', [1n]);
     const root = randomHex32();
