@@ -273,16 +273,51 @@ contract GeodeCore {
     /// @param encPubKey X25519 HPKE public key for requests.
     /// @param signer Address of the secp256k1 key that will sign commitments (non-zero).
     function sessionSetPubKey(uint256 id, bytes calldata quote, bytes32 encPubKey, address signer) external {
+        uint256 prev = _checkKeysQuote(id, quote, encPubKey, signer);
+        _checkSuccession(prev, encPubKey, signer);
+        _activate(id, prev, encPubKey, signer, quote);
+    }
+
+    /// @notice SessionSetPubKey for keys that descend from the active session's by its signer's consent: anyone may
+    ///         call it with the active signer's signature over sessionSuccessionDigest(id, encPubKey, signer).
+    /// @dev Same quote checks as sessionSetPubKey; then the signature must recover to the active session's signer
+    ///      (WrongSigner otherwise, NoActiveSession without one) and committedSeq == requestCount (RequestsPending):
+    ///      until a key handover carries the state to the new keys (issue 10), other keys may never re-draw a batch.
+    /// @param id A pending session id.
+    /// @param quote Attestation checked by `verifier`.
+    /// @param encPubKey X25519 HPKE public key for requests.
+    /// @param signer Address of the secp256k1 key that will sign commitments (non-zero).
+    /// @param successionSignature 65 bytes r || s || v (low s) by the active signer, raw digest (no EIP-191 prefix).
+    function sessionSetPubKeyBySuccession(
+        uint256 id,
+        bytes calldata quote,
+        bytes32 encPubKey,
+        address signer,
+        bytes calldata successionSignature
+    ) external {
+        uint256 prev = _checkKeysQuote(id, quote, encPubKey, signer);
+        if (prev == 0) revert NoActiveSession();
+        _checkSigner(prev, sessionSuccessionDigest(id, encPubKey, signer), successionSignature);
+        if (committedSeq != requestCount) revert RequestsPending(committedSeq, requestCount);
+        _activate(id, prev, encPubKey, signer, quote);
+    }
+
+    /// @dev The checks of a keys quote for pending session `id`; returns the active session id.
+    function _checkKeysQuote(uint256 id, bytes calldata quote, bytes32 encPubKey, address signer) private view returns (uint256 prev) {
         Session storage s = sessions[id];
         if (s.status != STATUS_PENDING) revert SessionNotPending(id, s.status);
-        uint256 prev = activeSessionId;
+        prev = activeSessionId;
         if (id < prev) revert StaleSession(id, prev);
         if (signer == address(0)) revert ZeroSigner();
         (bytes32 mrEnclave, bytes32 lo, bytes32 hi) = verifier.verifyQuote(quote);
         if (mrEnclave != s.mrEnclave) revert MeasurementMismatch(s.mrEnclave, mrEnclave);
         bytes32 expected = sessionKeysReportData(s.nonce, encPubKey, signer);
         if (lo != expected || hi != bytes32(0)) revert ReportDataMismatch(expected, lo, hi);
-        _checkSuccession(prev, encPubKey, signer);
+    }
+
+    /// @dev Makes pending session `id` the active one with its keys, superseding `prev`.
+    function _activate(uint256 id, uint256 prev, bytes32 encPubKey, address signer, bytes calldata quote) private {
+        Session storage s = sessions[id];
         if (prev != 0) {
             sessions[prev].status = STATUS_SUPERSEDED;
             emit SessionSuperseded(prev, id);
@@ -427,6 +462,12 @@ contract GeodeCore {
     ///         keccak256(abi.encode(DOMAIN_SESSION_KEYS, chainid, this, nonce, encPubKey, signer)).
     function sessionKeysReportData(bytes32 nonce, bytes32 encPubKey, address signer) public view returns (bytes32) {
         return keccak256(abi.encode(DOMAIN_SESSION_KEYS, block.chainid, address(this), nonce, encPubKey, signer));
+    }
+
+    /// @notice The digest the active session's signer signs to hand over to a new session's keys:
+    ///         keccak256(abi.encode(DOMAIN_SESSION_SUCCESSION, chainid, this, newSessionId, encPubKey, signer)).
+    function sessionSuccessionDigest(uint256 newSessionId, bytes32 encPubKey, address signer) public view returns (bytes32) {
+        return keccak256(abi.encode(DOMAIN_SESSION_SUCCESSION, block.chainid, address(this), newSessionId, encPubKey, signer));
     }
 
     /// @notice The digest a session signs for a batch: keccak256(abi.encode(DOMAIN_COMMITMENT, chainid, this,

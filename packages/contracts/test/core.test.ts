@@ -11,6 +11,7 @@ import {
   encodeOutputs,
   sessionCreateReportData,
   sessionKeysReportData,
+  sessionSuccessionDigest,
   type BatchOutput,
 } from '@geode/protocol';
 import { GeodeCoreAbi, GeodeCoreBytecode, SimQuoteVerifierAbi } from '../src/index.ts';
@@ -118,6 +119,7 @@ describe('GeodeCore config and protocol hashes', () => {
     assert.equal(await read(d, 'DOMAIN_SESSION_CREATE'), DOMAIN.sessionCreate);
     assert.equal(await read(d, 'DOMAIN_SESSION_KEYS'), DOMAIN.sessionKeys);
     assert.equal(await read(d, 'DOMAIN_COMMITMENT'), DOMAIN.commitment);
+    assert.equal(await read(d, 'DOMAIN_SESSION_SUCCESSION'), DOMAIN.sessionSuccession);
   });
 
   test('configHash depends on measurement order (packed hash) and matches for a single measurement', async () => {
@@ -302,6 +304,33 @@ describe('session succession (who may activate which keys)', () => {
     await expectRevert(write(d, 'sessionSetPubKey', [id, q, enc, signer.address], c.wallets[3]), 'NotAdmin');
     await send(c, c.wallets[0], d.core, abi, 'sessionSetPubKey', [id, q, enc, signer.address]);
     assert.equal(await read(d, 'activeSessionId'), id);
+  });
+
+  test('succession signature: the active signer hands over to other keys, by anyone, only with nothing pending', async () => {
+    const d = await deployCore(c);
+    const none = await createSession(d);
+    const e0 = randomHex32();
+    const k0 = sessionSigner();
+    await expectRevert(write(d, 'sessionSetPubKeyBySuccession', [none.id, quoteFor(d, none.nonce, e0, k0.address), e0, k0.address, k0.sign(ACC_ZERO)], c.wallets[3]), 'NoActiveSession');
+    const s1 = await openSession(d);
+    await send(c, c.wallets[2], d.core, abi, 'submitRequest', [privatePayload()]);
+    const enc = randomHex32();
+    const signer = sessionSigner();
+    const { id, nonce } = await createSession(d);
+    const q = quoteFor(d, nonce, enc, signer.address);
+    const digest = sessionSuccessionDigest(CHAIN_ID, d.core, id, enc, signer.address);
+    assert.equal(await read(d, 'sessionSuccessionDigest', [id, enc, signer.address]), digest);
+    const by = (sig: Hex, wallet = c.wallets[3]) => write(d, 'sessionSetPubKeyBySuccession', [id, q, enc, signer.address, sig], wallet);
+    await expectRevert(by(signer.sign(digest)), 'WrongSigner'); // the new keys cannot vouch for themselves
+    await expectRevert(by(s1.signer.sign(sessionSuccessionDigest(CHAIN_ID, d.core, id + 1n, enc, signer.address))), 'WrongSigner');
+    await expectRevert(by(s1.signer.sign(digest)), 'RequestsPending');
+    const acc = await read<Hex>(d, 'accAt', [1n]);
+    const root = randomHex32();
+    const cd = commitmentDigest({ chainId: CHAIN_ID, contract: d.core, sessionId: s1.id, from: 1n, to: 1n, accTo: acc, prevRoot: ACC_ZERO, newRoot: root, outputsHash: keccak256('0x') });
+    await send(c, c.wallets[3], d.core, abi, 'commitBatch', [1n, 1n, acc, ACC_ZERO, root, '0x', s1.signer.sign(cd)]);
+    await send(c, c.wallets[3], d.core, abi, 'sessionSetPubKeyBySuccession', [id, q, enc, signer.address, s1.signer.sign(digest)]);
+    assert.equal(await read(d, 'activeSessionId'), id);
+    assert.equal((await read<{ signer: Address }>(d, 'session', [id])).signer, signer.address);
   });
 });
 

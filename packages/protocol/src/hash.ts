@@ -99,6 +99,20 @@ export const ACC_ZERO: Hex = `0x${'00'.repeat(32)}`;
 /** The state root of the empty application state: the contract starts with it. */
 export const ROOT_ZERO: Hex = `0x${'00'.repeat(32)}`;
 
+/**
+ * Digest the active session's signer signs (raw secp256k1, no prefix) to hand over to a new session's keys
+ * (GeodeCore.sessionSetPubKeyBySuccession): keccak256(abi.encode(DOMAIN.sessionSuccession, chainId, contract,
+ * newSessionId, encPubKey, signer)). Returns 0x bytes32.
+ */
+export function sessionSuccessionDigest(chainId: bigint, contract: Address, newSessionId: bigint, encPubKey: Hex, signer: Address): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: 'bytes32' }, { type: 'uint256' }, { type: 'address' }, { type: 'uint256' }, { type: 'bytes32' }, { type: 'address' }],
+      [DOMAIN.sessionSuccession, chainId, contract, newSessionId, encPubKey, signer],
+    ),
+  );
+}
+
 /** What an enclave signs for a processed batch [from, to]. All 0x hex; seqs as bigint. */
 export interface Commitment {
   chainId: bigint;
