@@ -261,6 +261,22 @@ describe('handshake', () => {
 
 describe('session succession (who may activate which keys)', () => {
   const quoteFor = (d: Deployment, nonce: Hex, enc: Hex, signer: Address) => toHex(buildQuote(d.key, MR_A, sessionKeysReportData(CHAIN_ID, d.core, nonce, enc, signer)));
+  /** An active session with one pending request, and a pending session with other keys and their quote. */
+  async function pendingRekey(d: Deployment) {
+    const s1 = await openSession(d);
+    await send(c, c.wallets[2], d.core, abi, 'submitRequest', [privatePayload()]);
+    const enc = randomHex32();
+    const signer = sessionSigner();
+    const { id, nonce } = await createSession(d);
+    return { s1, enc, signer, id, nonce, q: quoteFor(d, nonce, enc, signer.address) };
+  }
+  /** Commit request 1 under session s1 (from a non-admin wallet): nothing is pending afterwards. */
+  async function commitFirst(d: Deployment, s1: Awaited<ReturnType<typeof openSession>>) {
+    const acc = await read<Hex>(d, 'accAt', [1n]);
+    const root = randomHex32();
+    const digest = commitmentDigest({ chainId: CHAIN_ID, contract: d.core, sessionId: s1.id, from: 1n, to: 1n, accTo: acc, prevRoot: ACC_ZERO, newRoot: root, outputsHash: keccak256('0x') });
+    await send(c, c.wallets[3], d.core, abi, 'commitBatch', [1n, 1n, acc, ACC_ZERO, root, '0x', s1.signer.sign(digest)]);
+  }
 
   test('the first session only by the admin, even with public requests pending', async () => {
     const d = await deployCore(c);
@@ -285,22 +301,14 @@ describe('session succession (who may activate which keys)', () => {
 
   test('other keys: NotAdmin for anyone else; RequestsPending for the admin until committedSeq == requestCount', async () => {
     const d = await deployCore(c);
-    const s1 = await openSession(d);
-    await send(c, c.wallets[2], d.core, abi, 'submitRequest', [privatePayload()]);
-    const enc = randomHex32();
-    const signer = sessionSigner();
-    const { id, nonce } = await createSession(d);
-    const q = quoteFor(d, nonce, enc, signer.address);
+    const { s1, enc, signer, id, nonce, q } = await pendingRekey(d);
     await expectRevert(write(d, 'sessionSetPubKey', [id, q, enc, signer.address], c.wallets[3]), 'NotAdmin');
     await expectRevert(write(d, 'sessionSetPubKey', [id, q, enc, signer.address]), 'RequestsPending');
     // same signer with another HPKE key (or the reverse) is other keys too
     const otherEnc = randomHex32();
     await expectRevert(write(d, 'sessionSetPubKey', [id, quoteFor(d, nonce, otherEnc, s1.signer.address), otherEnc, s1.signer.address], c.wallets[3]), 'NotAdmin');
     // commit request 1 under s1; then the admin may re-key
-    const acc = await read<Hex>(d, 'accAt', [1n]);
-    const root = randomHex32();
-    const digest = commitmentDigest({ chainId: CHAIN_ID, contract: d.core, sessionId: s1.id, from: 1n, to: 1n, accTo: acc, prevRoot: ACC_ZERO, newRoot: root, outputsHash: keccak256('0x') });
-    await send(c, c.wallets[3], d.core, abi, 'commitBatch', [1n, 1n, acc, ACC_ZERO, root, '0x', s1.signer.sign(digest)]);
+    await commitFirst(d, s1);
     await expectRevert(write(d, 'sessionSetPubKey', [id, q, enc, signer.address], c.wallets[3]), 'NotAdmin');
     await send(c, c.wallets[0], d.core, abi, 'sessionSetPubKey', [id, q, enc, signer.address]);
     assert.equal(await read(d, 'activeSessionId'), id);
@@ -312,22 +320,14 @@ describe('session succession (who may activate which keys)', () => {
     const e0 = randomHex32();
     const k0 = sessionSigner();
     await expectRevert(write(d, 'sessionSetPubKeyBySuccession', [none.id, quoteFor(d, none.nonce, e0, k0.address), e0, k0.address, k0.sign(ACC_ZERO)], c.wallets[3]), 'NoActiveSession');
-    const s1 = await openSession(d);
-    await send(c, c.wallets[2], d.core, abi, 'submitRequest', [privatePayload()]);
-    const enc = randomHex32();
-    const signer = sessionSigner();
-    const { id, nonce } = await createSession(d);
-    const q = quoteFor(d, nonce, enc, signer.address);
+    const { s1, enc, signer, id, nonce, q } = await pendingRekey(d);
     const digest = sessionSuccessionDigest(CHAIN_ID, d.core, id, enc, signer.address);
     assert.equal(await read(d, 'sessionSuccessionDigest', [id, enc, signer.address]), digest);
     const by = (sig: Hex, wallet = c.wallets[3]) => write(d, 'sessionSetPubKeyBySuccession', [id, q, enc, signer.address, sig], wallet);
     await expectRevert(by(signer.sign(digest)), 'WrongSigner'); // the new keys cannot vouch for themselves
     await expectRevert(by(s1.signer.sign(sessionSuccessionDigest(CHAIN_ID, d.core, id + 1n, enc, signer.address))), 'WrongSigner');
     await expectRevert(by(s1.signer.sign(digest)), 'RequestsPending');
-    const acc = await read<Hex>(d, 'accAt', [1n]);
-    const root = randomHex32();
-    const cd = commitmentDigest({ chainId: CHAIN_ID, contract: d.core, sessionId: s1.id, from: 1n, to: 1n, accTo: acc, prevRoot: ACC_ZERO, newRoot: root, outputsHash: keccak256('0x') });
-    await send(c, c.wallets[3], d.core, abi, 'commitBatch', [1n, 1n, acc, ACC_ZERO, root, '0x', s1.signer.sign(cd)]);
+    await commitFirst(d, s1);
     await send(c, c.wallets[3], d.core, abi, 'sessionSetPubKeyBySuccession', [id, q, enc, signer.address, s1.signer.sign(digest)]);
     assert.equal(await read(d, 'activeSessionId'), id);
     assert.equal((await read<{ signer: Address }>(d, 'session', [id])).signer, signer.address);
