@@ -52,6 +52,8 @@ export interface DevStackOptions {
   dataDir?: string;
   /** Also serve JSON-RPC on this port (0 = any free port). */
   servePort?: number;
+  /** Interface the JSON-RPC server listens on; default 127.0.0.1 (loopback only). */
+  serveHost?: string;
   /** Progress callback for long steps. */
   progress?: (step: string) => void;
   logger?: Logger;
@@ -140,7 +142,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
     const d = await startDevnet({ fund, blockSignerKey });
     devnet = d;
     chain = chainAccessFromTransport({ chainId: d.chainId, transport: devnetTransport(d), onNewHead: (cb) => d.onNewHead(cb) });
-    server = o.servePort !== undefined ? await serveDevnet(d, { port: o.servePort }) : undefined;
+    server = o.servePort !== undefined ? await serveDevnet(d, { port: o.servePort, host: o.serveHost }) : undefined;
     anchor = { signer: d.blockSigner, genesisHash: d.genesisHash };
     deployer = privateKeyToAccount(accounts[0]!.privateKey);
     operator = privateKeyToAccount(accounts[1]!.privateKey);

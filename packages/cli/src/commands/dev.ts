@@ -10,17 +10,18 @@ export function registerDevCommand(program: Command): void {
     .command('dev'))
     .description('Start the embedded devnet, deploy the computations app, start the enclave and the host, and keep them running')
     .option('--port <port>', 'JSON-RPC port (HTTP and WebSocket)', '8545')
+    .option('--host <address>', 'interface the JSON-RPC server listens on; the default 127.0.0.1 is reachable from this machine only. It serves standard eth_*/net_*/web3_* and geode_* methods, never test methods (hardhat_*, evm_*) or account methods', '127.0.0.1')
     .option('--home <dir>', 'where dev.json and identities live (default ./.geode)')
     .option('--json', 'print the connection details as one JSON line')
     .option('-v, --verbose', 'log host and enclave activity to stderr')
-    .action(async (opts: { port: string; home?: string; json?: boolean; verbose?: boolean } & RpcCliOptions) => {
+    .action(async (opts: { port: string; host: string; home?: string; json?: boolean; verbose?: boolean } & RpcCliOptions) => {
       const rep = reporter(opts);
       try {
         const port = Number(opts.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliArgumentError(`--port must be an integer 0-65535, got "${opts.port}"`);
         const home = homeDir(opts.home);
         const rpc = rpcOption(opts);
-        const stack = await startDevStack({ servePort: rpc ? undefined : port, progress: rep.progress, logger: rep.logger, rpc });
+        const stack = await startDevStack({ servePort: rpc ? undefined : port, serveHost: opts.host, progress: rep.progress, logger: rep.logger, rpc });
         const info = {
           rpcUrl: rpc ? rpc.url : stack.server!.url,
           wsUrl: rpc ? rpc.url : stack.server!.wsUrl,
