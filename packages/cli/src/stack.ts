@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,6 +6,7 @@ import { keccak256, parseEther, toBytes, type Abi, type Address, type Hex } from
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import pino, { type Logger } from 'pino';
 import { canonicalJson, TRUSTED_RPC_SIGNER } from '@geode/protocol';
+import { ensurePrivateDir, writeFileAtomic } from '@geode/protocol/files';
 import { devAccounts, devnetTransport, serveDevnet, startDevnet, type Devnet, type DevnetServer } from '@geode/devnet';
 import { chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, type ChainAccess, type Deployment } from '@geode/host';
 import { fundFromFaucet } from './connect.ts';
@@ -103,7 +104,8 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   const log = o.logger ?? pino({ level: 'warn' });
   const tempDir = o.dataDir ? undefined : mkdtempSync(join(tmpdir(), 'geode-'));
   const dataDir = o.dataDir ?? tempDir!;
-  mkdirSync(join(dataDir, 'enclave'), { recursive: true });
+  ensurePrivateDir(dataDir); // holds the sim PKI's attestation key and the enclave's sealed files
+  ensurePrivateDir(join(dataDir, 'enclave'));
 
   progress('enclave bundle');
   const measurement = await ensureEnclaveBundle();
@@ -153,7 +155,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   const now = o.now ?? Math.floor(Date.now() / 1000);
   const pki = await createSimulationPki({ now: now - 86_400, validityDays: 3650 });
   const pkiFile = join(dataDir, 'sim-pki.json');
-  writeFileSync(pkiFile, JSON.stringify(pki), { mode: 0o600 });
+  writeFileAtomic(pkiFile, JSON.stringify(pki)); // holds the simulated attestation key
 
   progress('contracts');
   const policy = simPolicy(measurement);
