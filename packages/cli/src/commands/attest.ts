@@ -36,11 +36,15 @@ export interface AttestIo {
 
 const defaultIo: AttestIo = { out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`), clock: () => Math.floor(Date.now() / 1000) };
 
-/** Parses --now: unix seconds (digits) or an ISO-8601 date. Returns null when invalid. */
+/**
+ * Parses --now: unix seconds (digits, optionally with a fraction) or an ISO-8601 date. Returns unix seconds with
+ * the milliseconds kept (a Nitro leaf certificate lives three hours: 14:28:27.405 is not 14:28:27.000), or null
+ * when invalid.
+ */
 export function parseNow(s: string): number | null {
-  if (/^\d+(\.\d+)?$/.test(s.trim())) return Math.floor(Number(s));
+  if (/^\d+(\.\d+)?$/.test(s.trim())) return Number(s);
   const t = Date.parse(s);
-  return Number.isNaN(t) ? null : Math.floor(t / 1000);
+  return Number.isNaN(t) ? null : t / 1000;
 }
 
 interface ErrorJson {
@@ -55,7 +59,7 @@ function errJson(e: unknown, stage: ErrorJson['stage']): ErrorJson {
   return { code: typeof g.code === 'string' ? g.code : 'CLI_UNEXPECTED', message: g.message ?? String(e), details: g.details, stage };
 }
 
-const iso = (t: number) => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
+const iso = (t: number) => new Date(Math.round(t * 1000)).toISOString().replace('.000Z', 'Z');
 
 function measurementLines(v: Pick<Verdict, 'measurements'>): string[] {
   const out: string[] = [];
@@ -97,7 +101,7 @@ export async function runAttestVerify(
     if (nowSource === 'clock') {
       const det = detectEvidence(evidence);
       if (det.kind === 'nitro') {
-        now = Math.floor(parseNitroDocument(det.bytes).timestampMs / 1000);
+        now = parseNitroDocument(det.bytes).timestampMs / 1000;
         nowSource = 'document';
       }
     }
