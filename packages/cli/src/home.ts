@@ -39,7 +39,7 @@ export type DevInfo = z.infer<typeof devInfoSchema>;
 /** No running `geode dev` was found (or its file is corrupt). */
 export class NoDevnetError extends GeodeError {
   constructor(message: string) {
-    super('CLI_NO_DEVNET', `${message}. Start one in another terminal with \`geode dev\` (or pass --home).`, { docsPath: 'README.md#by-hand' });
+    super('CLI_NO_DEVNET', `${message}. Start one in another terminal with \`geode dev\` (or pass --home).`, { docsPath: '../README.md#by-hand' });
   }
 }
 

@@ -119,6 +119,7 @@ test('secrets: geode dev --rpc --private-key writes the key nowhere; --save-priv
       assert.notEqual(refused.code, 0);
       const err = (JSON.parse(refused.stdout.trim().split('\n').pop()!) as { error: { code: string; docsPath?: string } }).error;
       assert.equal(err.code, 'CLI_NO_FAUCET_KEY');
+      assert.equal(err.docsPath, 'security.md#secrets-on-disk');
       assert.deepEqual(tree(home).map((e) => e.path.slice(home.length + 1)), ['dev.json']);
     } finally {
       await stopDev(dev);

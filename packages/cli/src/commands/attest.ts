@@ -15,6 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { parseNitroDocument } from '@geode/attestation/nitro/index';
 import type { Command } from 'commander';
+import { docsLink } from '../output.ts';
 import {
   detectEvidence,
   evaluatePolicy,
@@ -51,12 +52,15 @@ interface ErrorJson {
   code: string;
   message: string;
   details?: Record<string, unknown>;
+  /** Docs page of the code, relative to docs/ (GeodeError.docsPath). */
+  docsPath?: string;
   stage: 'input' | 'verify' | 'policy';
 }
 
 function errJson(e: unknown, stage: ErrorJson['stage']): ErrorJson {
-  const g = e as { code?: string; message?: string; details?: Record<string, unknown> };
-  return { code: typeof g.code === 'string' ? g.code : 'CLI_UNEXPECTED', message: g.message ?? String(e), details: g.details, stage };
+  const g = e as { code?: string; message?: string; details?: Record<string, unknown>; docsPath?: unknown };
+  const docsPath = typeof g.docsPath === 'string' ? g.docsPath : undefined;
+  return { code: typeof g.code === 'string' ? g.code : 'CLI_UNEXPECTED', message: g.message ?? String(e), details: g.details, docsPath, stage };
 }
 
 const iso = (t: number) => new Date(Math.round(t * 1000)).toISOString().replace('.000Z', 'Z');
@@ -115,7 +119,7 @@ export async function runAttestVerify(
     if (err.code === 'CLI_UNEXPECTED' && (e as { code?: string }).code === undefined) err.code = 'CLI_ARGUMENT';
     if ((e as NodeJS.ErrnoException).syscall) err.code = 'CLI_FILE';
     if (opts.json) io.out(JSON.stringify({ accepted: false, error: err }));
-    else io.out(`REFUSED (${err.code}): ${err.message}`);
+    else io.out(`REFUSED (${err.code}): ${err.message}${docsLink(err.docsPath) ? `\n  see ${docsLink(err.docsPath)}` : ''}`);
     return err.code.startsWith('CLI_') ? 2 : 1;
   }
 
@@ -174,6 +178,8 @@ export async function runAttestVerify(
     if (error) {
       lines.push(`${error.stage === 'policy' ? 'policy refused' : 'verification failed'}: ${error.code}`);
       lines.push(`  ${error.message}`);
+      const link = docsLink(error.docsPath);
+      if (link) lines.push(`  see ${link}`);
       lines.push('REFUSED');
     } else lines.push(`ACCEPTED${opts.policy ? ` by policy ${opts.policy}` : ' by the default policy'}`);
     io.out(lines.join('\n'));
