@@ -6,6 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pad, toHex, type Address, type Hex } from 'viem';
+import { WebSocket } from 'ws';
 import { SLOT, slotKey } from '@geode/protocol';
 import { devAccounts } from '@geode/devnet';
 import { startDevStack, type DevStack } from '@geode/cli/stack';
@@ -31,6 +32,23 @@ async function rpc(method: string, params: unknown[]): Promise<RpcReply> {
   return (await res.json()) as RpcReply;
 }
 
+/** Send each call over one WebSocket connection; resolve with the replies in order. */
+async function wsRpc(calls: [string, unknown[]][]): Promise<RpcReply[]> {
+  const ws = new WebSocket(stack.server!.wsUrl);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  try {
+    const replies: RpcReply[] = [];
+    for (const [i, [method, params]] of calls.entries()) {
+      const reply = new Promise<RpcReply>((resolve) => ws.once('message', (d) => resolve(JSON.parse(d.toString()) as RpcReply)));
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id: i, method, params }));
+      replies.push(await reply);
+    }
+    return replies;
+  } finally {
+    ws.close();
+  }
+}
+
 /** Everything the attack could change: the watched slots, the block number, the contract's code, an EOA's balance. */
 async function observed(victim: Address): Promise<Record<string, unknown>> {
   const pub = stack.chain.publicClient;
@@ -42,7 +60,7 @@ async function observed(victim: Address): Promise<Record<string, unknown>> {
   return out;
 }
 
-test('rpc surface: over HTTP the review\'s state-rewriting calls are refused with -32601 and change nothing', async () => {
+test('rpc surface: over HTTP and WebSocket the review\'s state-rewriting calls are refused with -32601 and change nothing', async () => {
   const victim = devAccounts(4)[3]!.address;
   const forged: Hex = pad(toHex(0xdead), { size: 32 });
   const before = await observed(victim);
@@ -74,6 +92,8 @@ test('rpc surface: over HTTP the review\'s state-rewriting calls are refused wit
   // The same attack in one batch request is refused the same way.
   const batch = await fetch(stack.server!.url, { method: 'POST', body: JSON.stringify(attack.map(([method, params], id) => ({ jsonrpc: '2.0', id, method, params }))) });
   for (const r of (await batch.json()) as RpcReply[]) assert.equal(r.error?.code, -32601);
+  // And over WebSocket (same port).
+  for (const r of await wsRpc(attack)) assert.equal(r.error?.code, -32601, JSON.stringify(r));
   assert.deepEqual(await observed(victim), before, 'storage, code, balance and block number must be unchanged');
   // The devnet holds no account for a network client.
   assert.deepEqual((await rpc('eth_accounts', [])).result, []);

@@ -38,7 +38,7 @@ function snapshot(dir: string): Record<string, string> {
 const HELP: [string[], string[]][] = [
   [[], ['demo', 'dev', 'identity', 'computation', 'attest']],
   [['demo'], ['--json', '--verbose']],
-  [['dev'], ['--port', '--home', '--json']],
+  [['dev'], ['--port', '--host', '--home', '--save-private-key', '--json']],
   [['identity'], ['create', 'list']],
   [['identity', 'create'], ['--home', '--offline', '--json']],
   [['identity', 'list'], ['--home', '--json']],
