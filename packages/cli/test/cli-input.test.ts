@@ -62,7 +62,7 @@ test('every command has --help: exit 0 and it lists its options', { timeout: 120
   assert.deepEqual(readdirSync(home), [], '--help writes nothing');
 });
 
-test('malformed arguments and corrupt config: non-zero exit, the problem named, --json {ok:false,error:{code}}, home unchanged', { timeout: 150_000 }, async () => {
+test('malformed arguments and corrupt config: non-zero exit, the problem named, --json {ok:false,error:{code}}, home unchanged', { timeout: 300_000 }, async () => {
   const home = mkdtempSync(join(tmpdir(), 'geode-cli-input-'));
   mkdirSync(join(home, 'identities'));
   // A valid identity (offline) to make argument checks reach later stages.
