@@ -13,8 +13,10 @@ const EXEMPT = new Set([join(repo, 'packages/enclave/src/build.ts')]);
 
 const ALLOWED_PACKAGES = [
   /^@geode\/protocol(\/[a-z0-9-]+)?$/,
-  /^@geode\/enclave(\/(app|errors|runtime|state|keys|seal|batch|server|main|lightclient\/[a-z]+|tee\/[a-z]+))?$/,
+  /^@geode\/enclave(\/(app|errors|runtime|state|keys|seal|batch|server|main|lightclient\/[a-z]+|platform\/[a-z-]+))?$/,
   /^@geode\/attestation\/sim\/(quote|layout|errors)$/,
+  // Pure parsers (no verification, no I/O) the platforms use to read their own evidence, and the identity rule.
+  /^@geode\/attestation\/(dcap\/quote|snp\/report|identity)$/,
   /^viem$/, /^viem\/utils$/,
   /^@noble\/curves\/[a-z0-9.-]+$/, /^@noble\/hashes\/[a-z0-9.-]+$/,
   /^@hpke\/core$/, /^@hpke\/dhkem-x25519$/,
