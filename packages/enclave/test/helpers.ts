@@ -155,9 +155,9 @@ export class User {
 export const publicPayload = (kind: string, body: Hex): Hex => bytesToHex(encodeEnvelope({ kind: 'public', data: hexToBytes(encodePublicRequest(kind, body)) }));
 
 /** A configured runtime with an active session 1 on a fake chain. */
-export async function setup<S>(app: EnclaveApp<S>, dataDir = tmpDir()) {
+export async function setup<S>(app: EnclaveApp<S>, dataDir = tmpDir(), platform: Platform = fakePlatform) {
   const chain = new FakeChain();
-  const rt = new EnclaveRuntime(app, { dataDir, platform: fakePlatform, log: () => {} });
+  const rt = new EnclaveRuntime(app, { dataDir, platform, log: () => {} });
   await rt.handle('init', { config: testConfig() });
   const { nonce } = (await rt.handle('sessionCreate', {})) as { nonce: Hex };
   chain.openSession(1n, nonce);
