@@ -8,8 +8,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-/** The bundler runs at build time on the developer's machine, never inside the enclave. */
-const EXEMPT = new Set([join(repo, 'packages/enclave/src/build.ts')]);
+/** The bundler and the Gramine manifest writer run at build time on the developer's machine, never inside the enclave. */
+const EXEMPT = new Set([join(repo, 'packages/enclave/src/build.ts'), join(repo, 'packages/enclave/src/build-gramine.ts')]);
 
 const ALLOWED_PACKAGES = [
   /^@geode\/protocol(\/[a-z0-9-]+)?$/,
