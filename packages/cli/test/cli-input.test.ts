@@ -37,7 +37,7 @@ function snapshot(dir: string): Record<string, string> {
 const HELP: [string[], string[]][] = [
   [[], ['demo', 'dev', 'identity', 'computation', 'attest', 'enclave']],
   [['demo'], ['--json', '--verbose']],
-  [['dev'], ['--port', '--home', '--json']],
+  [['dev'], ['--port', '--home', '--tee', '--json']],
   [['identity'], ['create', 'list']],
   [['identity', 'create'], ['--home', '--offline', '--json']],
   [['identity', 'list'], ['--home', '--json']],

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,4 +54,23 @@ test('geode enclave build refuses an unknown --tee (exit 2, CLI_BAD_ARGUMENT)', 
   const r = await geode(['enclave', 'build', '--tee', 'sev', '--json']);
   assert.equal(r.code, 2);
   assert.match(r.stdout + r.stderr, /CLI_BAD_ARGUMENT/);
+});
+
+test('geode dev --tee tdx|sev-snp is refused before anything starts: no configured verifier checks that evidence', { timeout: 120_000 }, async () => {
+  const home = mkdtempSync(join(tmpdir(), 'geode-dev-tee-'));
+  const [tdx, snp, bad] = await Promise.all([
+    geode(['dev', '--tee', 'tdx', '--home', home, '--json']),
+    geode(['dev', '--tee', 'sev-snp', '--home', home]),
+    geode(['dev', '--tee', 'nitro', '--home', home]),
+  ]);
+  assert.equal(tdx.code, 1);
+  const j = JSON.parse(tdx.stdout.trim().split('\n').at(-1)!) as { ok: boolean; error: { code: string; message: string } };
+  assert.equal(j.ok, false);
+  assert.equal(j.error.code, 'HOST_NO_ATTESTATION_VERIFIER');
+  assert.match(j.error.message, /checks sgx-sim, not tdx evidence.*Missing: an on-chain DCAP verifier for TDX quotes/);
+  assert.equal(snp.code, 1);
+  assert.match(snp.stderr, /HOST_NO_ATTESTATION_VERIFIER.*Missing: an on-chain SEV-SNP report verifier/s);
+  assert.equal(bad.code, 1, 'dev reports argument errors with exit 1, as for --port');
+  assert.match(bad.stderr, /--tee must be one of sim, sgx, tdx, sev-snp/);
+  assert.deepEqual(readdirSync(home), [], 'nothing written');
 });
