@@ -12,7 +12,7 @@ import { snpEnclaveIdentity, tdxEnclaveIdentity } from '@geode/attestation/ident
 import { buildSimQuote, createSimulationPki, type SimulationPki } from '@geode/attestation/sim/index';
 import { parseSnpCertTable, verifySnpReport } from '@geode/attestation/snp/index';
 import { sessionCreateReportData } from '@geode/protocol';
-import { openConfigfsTsmPlatform, openGraminePlatform, sealingKeyFor, type TdxPlatform } from '../src/index.ts';
+import { EnclaveRuntime, openConfigfsTsmPlatform, openGraminePlatform, sealingKeyFor, type TdxPlatform } from '../src/index.ts';
 import { fakeConfigfsTsm, fakeGramine } from '../../../test/harness/tee/devices.ts';
 import { buildTdxQuote, tdxCollateral, testTd, type TestTd } from '../../../test/harness/tee/tdx.ts';
 import { buildSnpReport, createSnpTestPki, testSnpMeasurement, type SnpTestPki } from '../../../test/harness/tee/snp.ts';
@@ -173,4 +173,25 @@ test('the runtime on a TDX platform: the handshake quotes are TDX quotes over th
   const again = await openConfigfsTsmPlatform({ tee: 'tdx', root, files: tdxDevice(root, td, 5) });
   assert.notDeepEqual(sealingKeyFor(again, hexToBytes(cfgHash)), sealingKeyFor(platform, hexToBytes(cfgHash)));
   assert.ok(readdirSync(dataDir).includes('keys.sealed'));
+});
+
+test('the runtime on Gramine SGX: keys.sealed is protected by the MRENCLAVE seal key and survives a restart on the same CPU only', async () => {
+  await pkiReady;
+  const mrEnclave = new Uint8Array(32).fill(0x51);
+  const open = (sealKey: Uint8Array) => {
+    const dir = join(tmpDir(), 'attestation');
+    return openGraminePlatform({ dir, files: fakeGramine({ dir, sealKey, quote: (u) => buildSimQuote({ pki, mrEnclave, mrSigner: new Uint8Array(32), reportData: u }) }) });
+  };
+  const cpu = new Uint8Array(16).fill(0xa1);
+  const { dataDir, keys } = await setup(counterApp, tmpDir(), await open(cpu));
+  const { testConfig } = await import('./helpers.ts');
+  const restarted = new EnclaveRuntime(counterApp, { dataDir, platform: await open(cpu), log: () => {} });
+  await restarted.handle('init', { config: testConfig() });
+  const st = (await restarted.handle('status', {})) as { teeType: string; sessionId: string | null; encPubKey: Hex | null };
+  assert.equal(st.teeType, 'sgx');
+  assert.equal(st.sessionId, '1');
+  assert.equal(st.encPubKey, keys.encPubKey, 'the same keys, unsealed with the same CPU seal key');
+  const elsewhere = new EnclaveRuntime(counterApp, { dataDir, platform: await open(new Uint8Array(16).fill(0xb2)), log: () => {} });
+  await elsewhere.handle('init', { config: testConfig() });
+  assert.equal(((await elsewhere.handle('status', {})) as { sessionId: string | null }).sessionId, null, 'another CPU cannot open keys.sealed');
 });
