@@ -36,9 +36,9 @@ function snapshot(dir: string): Record<string, string> {
 }
 
 const HELP: [string[], string[]][] = [
-  [[], ['demo', 'dev', 'identity', 'computation', 'attest']],
+  [[], ['demo', 'dev', 'identity', 'computation', 'attest', 'enclave']],
   [['demo'], ['--json', '--verbose']],
-  [['dev'], ['--port', '--host', '--home', '--save-private-key', '--json']],
+  [['dev'], ['--port', '--host', '--home', '--tee', '--save-private-key', '--json']],
   [['identity'], ['create', 'list']],
   [['identity', 'create'], ['--home', '--offline', '--json']],
   [['identity', 'list'], ['--home', '--json']],
@@ -50,6 +50,8 @@ const HELP: [string[], string[]][] = [
   [['attest'], ['verify', 'inspect']],
   [['attest', 'verify'], ['--collateral', '--now', '--policy', '--json']],
   [['attest', 'inspect'], ['--json']],
+  [['enclave'], ['build']],
+  [['enclave', 'build'], ['--tee', '--entry', '--out', '--node', '--data-dir', '--json']],
 ];
 
 test('every command has --help: exit 0 and it lists its options', { timeout: 120_000 }, async () => {
