@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,8 +6,9 @@ import { keccak256, parseEther, toBytes, type Abi, type Address, type Hex } from
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import pino, { type Logger } from 'pino';
 import { canonicalJson, TRUSTED_RPC_SIGNER } from '@geode/protocol';
+import { ensurePrivateDir, writeFileAtomic } from '@geode/protocol/files';
 import { devAccounts, devnetTransport, serveDevnet, startDevnet, type Devnet, type DevnetServer } from '@geode/devnet';
-import { chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, type ChainAccess, type Deployment } from '@geode/host';
+import { chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, requireVerifierFor, type ChainAccess, type DeployTee, type Deployment } from '@geode/host';
 import { fundFromFaucet } from './connect.ts';
 import { CliArgumentError } from './errors.ts';
 import { createSimulationPki, type SimulationPki } from '@geode/attestation/sim/index';
@@ -52,6 +53,8 @@ export interface DevStackOptions {
   dataDir?: string;
   /** Also serve JSON-RPC on this port (0 = any free port). */
   servePort?: number;
+  /** Interface the JSON-RPC server listens on; default 127.0.0.1 (loopback only). */
+  serveHost?: string;
   /** Progress callback for long steps. */
   progress?: (step: string) => void;
   logger?: Logger;
@@ -65,6 +68,21 @@ export interface DevStackOptions {
    * RPC node's headers). `privateKey` pays for deployment and transactions.
    */
   rpc?: { url: string; trustedRpc?: boolean; privateKey: Hex };
+  /**
+   * The enclave's TEE (default 'sgx-sim', the simulator). A hardware TEE is refused before anything starts while no
+   * configured on-chain verifier checks its evidence (requireVerifierFor; docs/attestation.md#on-chain-verifiers).
+   */
+  tee?: DeployTee;
+}
+
+/** `--tee` values of the CLI and the evidence type each means on-chain. */
+export const CLI_TEES: Readonly<Record<string, DeployTee>> = { sim: 'sgx-sim', sgx: 'sgx', tdx: 'tdx', 'sev-snp': 'sev-snp' };
+
+/** Parse `--tee` (sim, sgx, tdx, sev-snp). Throws CliArgumentError. */
+export function teeOption(v: string | undefined): DeployTee {
+  const t = CLI_TEES[v ?? 'sim'];
+  if (!t) throw new CliArgumentError(`--tee must be one of ${Object.keys(CLI_TEES).join(', ')}, got "${v}"`);
+  return t;
 }
 
 /** Newest modification time (ms) of any file under `dir`. */
@@ -97,11 +115,13 @@ export function simPolicy(measurement: Hex): Policy {
  * a simulation PKI, the contracts (SimQuoteVerifier + Computations), the enclave and the host, handshake done.
  */
 export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> {
+  requireVerifierFor(o.tee ?? 'sgx-sim');
   const progress = o.progress ?? (() => undefined);
   const log = o.logger ?? pino({ level: 'warn' });
   const tempDir = o.dataDir ? undefined : mkdtempSync(join(tmpdir(), 'geode-'));
   const dataDir = o.dataDir ?? tempDir!;
-  mkdirSync(join(dataDir, 'enclave'), { recursive: true });
+  ensurePrivateDir(dataDir); // holds the sim PKI's attestation key and the enclave's sealed files
+  ensurePrivateDir(join(dataDir, 'enclave'));
 
   progress('enclave bundle');
   const measurement = await ensureEnclaveBundle();
@@ -140,7 +160,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
     const d = await startDevnet({ fund, blockSignerKey });
     devnet = d;
     chain = chainAccessFromTransport({ chainId: d.chainId, transport: devnetTransport(d), onNewHead: (cb) => d.onNewHead(cb) });
-    server = o.servePort !== undefined ? await serveDevnet(d, { port: o.servePort }) : undefined;
+    server = o.servePort !== undefined ? await serveDevnet(d, { port: o.servePort, host: o.serveHost }) : undefined;
     anchor = { signer: d.blockSigner, genesisHash: d.genesisHash };
     deployer = privateKeyToAccount(accounts[0]!.privateKey);
     operator = privateKeyToAccount(accounts[1]!.privateKey);
@@ -151,7 +171,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   const now = o.now ?? Math.floor(Date.now() / 1000);
   const pki = await createSimulationPki({ now: now - 86_400, validityDays: 3650 });
   const pkiFile = join(dataDir, 'sim-pki.json');
-  writeFileSync(pkiFile, JSON.stringify(pki), { mode: 0o600 });
+  writeFileAtomic(pkiFile, JSON.stringify(pki)); // holds the simulated attestation key
 
   progress('contracts');
   const policy = simPolicy(measurement);
