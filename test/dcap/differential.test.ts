@@ -7,8 +7,10 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { intelSgxRootCaDer, parseQuote, verifyDcapQuote, type Verdict } from '@geode/attestation';
-import { registerCollateral, tdxMeasurement, verifyQuoteOnchain } from '@geode/contracts/dcap';
+import { toHex } from 'viem';
+import { evaluatePolicy, intelSgxRootCaDer, parseQuote, verifyDcapQuote, type Verdict } from '@geode/attestation';
+import { DcapQuoteVerifierAbi } from '@geode/contracts';
+import { decodeRevert, OnchainDcapError, onchainErrorCode, registerCollateral, tdxMeasurement, verifyQuoteOnchain } from '@geode/contracts/dcap';
 import {
   COLLATERAL_MUTATIONS,
   DCAP_CASES,
@@ -148,4 +150,27 @@ test('older collateral cannot replace newer collateral; the same item again is a
   await registerCollateral(env.dc, registry, newer, ROOT);
   await registerCollateral(env.dc, registry, newer, ROOT);
   assert.equal(await refusal(registerCollateral(env.dc, registry, older, ROOT)), 'ATTEST_COLLATERAL_EXPIRED');
+});
+
+test('verifyQuote policy (debug, MRSERVICETD, SEPT_VE_DISABLE) refuses what evaluatePolicy refuses, on every verifying fixture', async () => {
+  const all = ['UpToDate', 'SWHardeningNeeded', 'ConfigurationNeeded', 'ConfigurationAndSWHardeningNeeded', 'OutOfDate', 'OutOfDateConfigurationNeeded'];
+  let refused = 0;
+  for (const c of [...DCAP_CASES].sort((a, b) => a.now - b.now)) {
+    const off = offchain(c);
+    if ('code' in off) continue;
+    const offCode = codeOf(() => evaluatePolicy(off, { acceptedStatuses: all as never, allowedAdvisoryIds: ['*'] }, { now: c.now }));
+    await registered(c);
+    await env.next(c.now);
+    const onCode = await refusal(
+      env.chain.publicClient
+        .simulateContract({ address: verifier, abi: DcapQuoteVerifierAbi, functionName: 'verifyQuote', args: [toHex(c.quote())], account: env.chain.accounts[0] })
+        .catch((e) => {
+          const r = decodeRevert(e);
+          throw r ? new OnchainDcapError(onchainErrorCode(r.errorName, 'verify'), r.errorName, r.errorName) : e;
+        }),
+    );
+    assert.equal(onCode, offCode, c.name);
+    if (onCode !== 'no error') refused++;
+  }
+  assert.ok(refused >= 1, 'alibaba_quote_5 (non-zero MRSERVICETD) is refused by both');
 });

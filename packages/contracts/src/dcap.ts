@@ -162,6 +162,8 @@ const CODES: Record<string, string> = {
   TcbRevoked: 'ATTEST_TCB_REVOKED',
   DebugEnclaveRefused: 'POLICY_DEBUG',
   TcbStatusNotAccepted: 'POLICY_TCB_STATUS',
+  ServiceTdNotAccepted: 'POLICY_MR_SERVICETD',
+  SeptVeDisableRequired: 'POLICY_TD_ATTRIBUTES',
 };
 
 /**
@@ -225,13 +227,17 @@ async function deployOne(c: DcapChain, abi: Abi, bytecode: Hex, args: readonly u
   return { address: r.contractAddress, gas: r.gasUsed };
 }
 
+/** `tdxPolicy` bits of the verifier (DcapQuoteVerifier.ALLOW_SERVICE_TD / ALLOW_SEPT_VE). */
+export const TDX_POLICY = { allowServiceTd: 1n, allowSeptVe: 2n } as const;
+
 /**
  * Deploys a registry pinned to `rootDer` (sha256 of it is the trust anchor) and a verifier reading it.
- * @param acceptedStatuses bitmask of TCB statuses `verifyQuote` accepts (default {@link ALL_STATUSES_MASK}).
+ * @param opts.acceptedStatuses bitmask of TCB statuses `verifyQuote` accepts (default {@link ALL_STATUSES_MASK}).
+ * @param opts.tdxPolicy {@link TDX_POLICY} bits (default 0: MRSERVICETD must be zero, SEPT_VE_DISABLE set).
  */
-export async function deployDcapVerifier(c: DcapChain, rootDer: Uint8Array, acceptedStatuses: bigint = ALL_STATUSES_MASK): Promise<DcapDeployment & { gas: bigint }> {
+export async function deployDcapVerifier(c: DcapChain, rootDer: Uint8Array, opts: { acceptedStatuses?: bigint; tdxPolicy?: bigint } = {}): Promise<DcapDeployment & { gas: bigint }> {
   const reg = await deployOne(c, DcapCollateralRegistryAbi as Abi, DcapCollateralRegistryBytecode, [toHex(rootDer)]);
-  const ver = await deployOne(c, DcapQuoteVerifierAbi as Abi, DcapQuoteVerifierBytecode, [reg.address, acceptedStatuses]);
+  const ver = await deployOne(c, DcapQuoteVerifierAbi as Abi, DcapQuoteVerifierBytecode, [reg.address, opts.acceptedStatuses ?? ALL_STATUSES_MASK, opts.tdxPolicy ?? 0n]);
   return { registry: reg.address, verifier: ver.address, gas: reg.gas + ver.gas };
 }
 

@@ -82,6 +82,13 @@ contract DcapQuoteVerifier is IAttestationVerifier {
     Registry public immutable registry;
     /// @notice Bit `s` set: TCB status `s` is accepted by {verifyQuote} (the verdict of {verify} is not filtered).
     uint256 public immutable acceptedStatuses;
+    /// @notice TDX policy of {verifyQuote}: bit 0 set allows a non-zero MRSERVICETD (a bound service TD), bit 1 set
+    ///         allows TDATTRIBUTES.SEPT_VE_DISABLE (bit 28) unset. 0 = the strict default of packages/attestation's policy.
+    uint256 public immutable tdxPolicy;
+    /// @notice {tdxPolicy} bit: a non-zero MRSERVICETD is accepted.
+    uint256 public constant ALLOW_SERVICE_TD = 1;
+    /// @notice {tdxPolicy} bit: TDATTRIBUTES.SEPT_VE_DISABLE unset is accepted.
+    uint256 public constant ALLOW_SEPT_VE = 2;
     /// @notice Verified PCK chains by keccak256 of the certification data.
     mapping(bytes32 => PckRecord) public pckCache;
     /// @notice PEM blocks (keccak256 of the base64 text) already decoded: a CA's keccak256(DER), or `rootHash`.
@@ -123,6 +130,10 @@ contract DcapQuoteVerifier is IAttestationVerifier {
     error DebugEnclaveRefused();
     /// @notice Policy of {verifyQuote}: TCB status not accepted by this deployment (POLICY_TCB_STATUS).
     error TcbStatusNotAccepted(uint8 status);
+    /// @notice Policy of {verifyQuote}: a TD 1.5 quote with a non-zero MRSERVICETD (POLICY_MR_SERVICETD).
+    error ServiceTdNotAccepted();
+    /// @notice Policy of {verifyQuote}: TDATTRIBUTES.SEPT_VE_DISABLE is not set (POLICY_TD_ATTRIBUTES).
+    error SeptVeDisableRequired();
 
     /// @notice A platform's PCK chain was verified and cached.
     event PckCached(bytes32 indexed certDataHash, bytes6 fmspc, bytes32 caCertHash);
@@ -130,9 +141,11 @@ contract DcapQuoteVerifier is IAttestationVerifier {
     /// @param registry_ Collateral registry (its root is this verifier's root).
     /// @param acceptedStatuses_ Bitmask of TCB statuses {verifyQuote} accepts (bit 0 UpToDate, 1 SWHardeningNeeded,
     ///        2 ConfigurationNeeded, 3 ConfigurationAndSWHardeningNeeded, 4 OutOfDate, 5 OutOfDateConfigurationNeeded).
-    constructor(Registry registry_, uint256 acceptedStatuses_) {
+    /// @param tdxPolicy_ {ALLOW_SERVICE_TD} | {ALLOW_SEPT_VE}, or 0 (strict).
+    constructor(Registry registry_, uint256 acceptedStatuses_, uint256 tdxPolicy_) {
         registry = registry_;
         acceptedStatuses = acceptedStatuses_ & 0x3f;
+        tdxPolicy = tdxPolicy_ & 3;
         Registry.CertRecord memory r = registry_.rootRecord();
         rootX = r.keyX;
         rootY = r.keyY;
@@ -143,11 +156,25 @@ contract DcapQuoteVerifier is IAttestationVerifier {
     }
 
     /// @inheritdoc IAttestationVerifier
-    /// @dev {verify}, then this deployment's policy. Returns `measurement` as `mrEnclave`.
+    /// @dev {verify}, then this deployment's policy: debug refused, TCB status in {acceptedStatuses}, and for TDX
+    ///      {tdxPolicy}. Returns `measurement` as `mrEnclave`.
     function verifyQuote(bytes calldata quote) external override returns (bytes32 mrEnclave, bytes32 reportDataLo, bytes32 reportDataHi) {
         Verdict memory v = verify(quote);
         if (v.debug) revert DebugEnclaveRefused();
         if ((acceptedStatuses >> v.status) & 1 == 0) revert TcbStatusNotAccepted(v.status);
+        if (v.teeType == DcapQuote.TEE_TDX) {
+            bytes memory body = v.reportBody;
+            if (tdxPolicy & ALLOW_SEPT_VE == 0 && uint8(body[123]) & 0x10 == 0) revert SeptVeDisableRequired();
+            if (tdxPolicy & ALLOW_SERVICE_TD == 0 && body.length == DcapQuote.TD15_LEN) {
+                bytes32 a;
+                bytes32 b;
+                assembly ("memory-safe") {
+                    a := mload(add(body, 632)) // body[600, 632)
+                    b := mload(add(body, 648)) // body[616, 648)
+                }
+                if (a != bytes32(0) || b != bytes32(0)) revert ServiceTdNotAccepted();
+            }
+        }
         return (v.measurement, v.reportDataLo, v.reportDataHi);
     }
 
