@@ -20,7 +20,7 @@
 import { readFileSync } from 'node:fs';
 import { parseNitroDocument } from '@geode/attestation/nitro/index';
 import type { Command } from 'commander';
-import { verifyOnchain, type OnchainAttestResult } from './attest-onchain.ts';
+import type { OnchainAttestResult } from './attest-onchain.ts';
 import {
   detectEvidence,
   evaluatePolicy,
@@ -142,6 +142,8 @@ export async function runAttestVerify(
   let onchainError: ErrorJson | undefined;
   if (opts.onchain) {
     try {
+      // Loaded only for --onchain: it brings in EDR and the contract artifacts, which every other command skips.
+      const { verifyOnchain } = await import('./attest-onchain.ts');
       onchain = await verifyOnchain(detectEvidence(evidence).bytes, collateral as string, now);
     } catch (e) {
       onchainError = errJson(e, 'onchain');
