@@ -303,7 +303,7 @@ contract GeodeCore {
     }
 
     /// @dev The checks of a keys quote for pending session `id`; returns the active session id.
-    function _checkKeysQuote(uint256 id, bytes calldata quote, bytes32 encPubKey, address signer) private view returns (uint256 prev) {
+    function _checkKeysQuote(uint256 id, bytes calldata quote, bytes32 encPubKey, address signer) private returns (uint256 prev) {
         Session storage s = sessions[id];
         if (s.status != STATUS_PENDING) revert SessionNotPending(id, s.status);
         prev = activeSessionId;
