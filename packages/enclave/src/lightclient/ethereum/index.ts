@@ -9,3 +9,4 @@ export * from './header.ts';
 export * from './store.ts';
 export * from './sync.ts';
 export * from './update.ts';
+export * from './execution.ts';

@@ -33,16 +33,24 @@ const isZeroHeader = (config: BeaconConfig, h: LightClientHeader, containerSlot:
 };
 const participantsOf = (u: LightClientUpdate): number[] => u.syncAggregate.syncCommitteeBits.getTrueBitIndexes();
 
-/** Deserialized committee keys, cached per committee object (committees are immutable values in the store). */
-const keyCache = new WeakMap<altair.SyncCommittee, PublicKey[]>();
+/**
+ * Deserialized committee keys by committee root. Decompressing 512 G1 keys costs about a second in WebAssembly and a
+ * committee signs for a whole period (~27 h on mainnet), so the last few committees stay decoded; the bound keeps
+ * memory constant whatever the history.
+ */
+const KEY_CACHE_SIZE = 8;
+const keyCache = new Map<string, PublicKey[]>();
 function committeeKeys(c: altair.SyncCommittee): PublicKey[] {
-  let keys = keyCache.get(c);
+  const root = Buffer.from(ssz.altair.SyncCommittee.hashTreeRoot(c)).toString('hex');
+  let keys = keyCache.get(root);
   if (!keys) {
     const parsed = publicKeysOf(c.pubkeys);
     if (!parsed) throw new LightClientError('LC_SYNC_SIGNATURE', 'A sync committee public key is not a valid BLS12-381 G1 point; the committee cannot sign.');
     keys = parsed;
-    keyCache.set(c, keys);
+    if (keyCache.size >= KEY_CACHE_SIZE) keyCache.delete(keyCache.keys().next().value!);
   }
+  keyCache.delete(root);
+  keyCache.set(root, keys);
   return keys;
 }
 
