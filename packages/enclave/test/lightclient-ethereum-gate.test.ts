@@ -8,7 +8,7 @@ import { ETHEREUM_SYNC_COMMITTEE_SIGNER, UNSIGNED_HEADER_SIGNATURE, encodeHeader
 import { EnclaveRuntime } from '../src/index.ts';
 import { ethereumGate, devnetGate } from '../src/lightclient/gate.ts';
 import { mainnetAnchor } from '../src/lightclient/ethereum/index.ts';
-import { finalizedExecutionHeader } from './mainnet-execution.ts';
+import { finalizedExecutionHeader } from '../../../test/harness/mainnet-execution.ts';
 import { counterApp } from './fixtures/counter-app.ts';
 import { fakeAttestor, GENESIS, LC_SIGNER, testConfig, tmpDir } from './helpers.ts';
 

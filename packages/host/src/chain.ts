@@ -1,5 +1,5 @@
 import { createPublicClient, createWalletClient, http, webSocket, type Account, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem';
-import { encodeHeaderRlp, UNSIGNED_HEADER_SIGNATURE, type RpcBlockHeader, type SignedHeaderJson } from '@geode/protocol';
+import { encodeHeaderRlp, UNSIGNED_HEADER_SIGNATURE, type BeaconSyncJson, type RpcBlockHeader, type SignedHeaderJson } from '@geode/protocol';
 import { keccak256 } from 'viem';
 import { ChainError } from './errors.ts';
 
@@ -12,8 +12,12 @@ export interface ChainAccess {
   publicClient: PublicClient;
   /** A wallet client for `account` on the same transport. */
   wallet(account: Account): WalletClient<Transport, Chain, Account>;
-  /** The devnet-signed header of block `n` ('latest' for the head). */
-  getSignedHeader(n: bigint | 'latest'): Promise<SignedHeaderJson & { number: bigint; hash: Hex }>;
+  /**
+   * The devnet-signed header of block `n` ('latest' for the head). On an Ethereum light-client deployment: the
+   * latest *finalized* header (waiting until it reaches `n`), with the `beacon` data proving it and `ack()` to call
+   * once the enclave accepted it.
+   */
+  getSignedHeader(n: bigint | 'latest'): Promise<SignedHeaderJson & { number: bigint; hash: Hex; beacon?: BeaconSyncJson; ack?: () => void; nack?: () => void }>;
   /** Push notification per new block (in-process callback or eth_subscribe over WebSocket; polling over HTTP). */
   onNewHead(cb: (number: bigint) => void): () => void;
   /** Release sockets and timers. */
@@ -43,6 +47,8 @@ export function chainAccessFromTransport(opts: {
    * carry the zero signature; the enclave must have been deployed with the trusted-RPC anchor to accept them.
    */
   trustedRpc?: boolean;
+  /** Ethereum sync-committee deployments: the finalized-header source (beacon.ts ethereumHeaders). */
+  ethereumHeaders?: (atLeast?: bigint) => Promise<SignedHeaderJson & { number: bigint; hash: Hex; beacon: BeaconSyncJson; ack: () => void; nack: () => void }>;
 }): ChainAccess {
   const chain = chainFor(opts.chainId);
   const publicClient = createPublicClient({ chain, transport: opts.transport, cacheTime: 0, pollingInterval: opts.pollMs ?? 100 }) as PublicClient;
@@ -54,6 +60,7 @@ export function chainAccessFromTransport(opts: {
     return { number: BigInt(b.number), hash: b.hash, rlp, signature: UNSIGNED_HEADER_SIGNATURE as Hex };
   };
   const getSignedHeader = async (n: bigint | 'latest') => {
+    if (opts.ethereumHeaders) return opts.ethereumHeaders(n === 'latest' ? undefined : n);
     if (opts.trustedRpc) return unsignedHeader(n);
     let r: { number: Hex; hash: Hex; rlp: Hex; signature: Hex };
     try {
@@ -61,7 +68,7 @@ export function chainAccessFromTransport(opts: {
     } catch (e) {
       throw new ChainError('The RPC endpoint does not serve geode_getSignedHeader (is it a Geode devnet? other networks need a real light client or --insecure-trusted-rpc)', { cause: e });
     }
-    return { number: BigInt(r.number), hash: r.hash, rlp: r.rlp, signature: r.signature };
+    return { number: BigInt(r.number), hash: r.hash, rlp: r.rlp, signature: r.signature } as Awaited<ReturnType<ChainAccess['getSignedHeader']>>;
   };
   const onNewHead = (cb: (n: bigint) => void) => {
     if (opts.onNewHead) return opts.onNewHead((h) => cb(h.number));
