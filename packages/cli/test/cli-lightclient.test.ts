@@ -90,3 +90,19 @@ test('lightclient --help lists both commands and their options', async () => {
   const help2 = lc.commands[1]!.helpInformation();
   for (const o of ['--block', '--proof', '--json']) assert.ok(help2.includes(o), o);
 });
+
+test('--beacon/--checkpoint: parsed with --rpc, replace --insecure-trusted-rpc, refused alone or malformed', async () => {
+  const { rpcOption } = await import('@geode/cli/stack');
+  const key = `0x${'ab'.repeat(32)}`;
+  const r = rpcOption({ rpc: 'https://eth.example', privateKey: key, beacon: 'https://beacon.example', checkpoint: CHECKPOINT.toUpperCase().replace('0X', '0x') });
+  assert.deepEqual(r, { url: 'https://eth.example', trustedRpc: false, privateKey: key, beacon: { url: 'https://beacon.example', checkpoint: CHECKPOINT } });
+  const bad: Record<string, string | boolean>[] = [
+    { beacon: 'https://beacon.example', checkpoint: CHECKPOINT },
+    { rpc: 'https://eth.example', privateKey: key, beacon: 'https://beacon.example' },
+    { rpc: 'https://eth.example', privateKey: key, checkpoint: CHECKPOINT },
+    { rpc: 'https://eth.example', privateKey: key, beacon: 'https://beacon.example', checkpoint: CHECKPOINT, insecureTrustedRpc: true },
+    { rpc: 'https://eth.example', privateKey: key, beacon: 'ftp://beacon.example', checkpoint: CHECKPOINT },
+    { rpc: 'https://eth.example', privateKey: key, beacon: 'https://beacon.example', checkpoint: '0x1234' },
+  ];
+  for (const o of bad) assert.throws(() => rpcOption(o), (e: { code: string }) => e.code === 'CLI_BAD_ARGUMENT', JSON.stringify(o));
+});

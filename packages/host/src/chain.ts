@@ -2,6 +2,8 @@ import { createPublicClient, createWalletClient, http, webSocket, type Account, 
 import { encodeHeaderRlp, UNSIGNED_HEADER_SIGNATURE, type BeaconSyncJson, type RpcBlockHeader, type SignedHeaderJson } from '@geode/protocol';
 import { keccak256 } from 'viem';
 import { ChainError } from './errors.ts';
+import { ethereumHeaders, type BeaconSource } from './beacon.ts';
+import type { EthereumAnchorJson } from '@geode/protocol';
 
 /**
  * Everything the host and clients need from a chain: viem clients, signed headers for the light client,
@@ -47,11 +49,12 @@ export function chainAccessFromTransport(opts: {
    * carry the zero signature; the enclave must have been deployed with the trusted-RPC anchor to accept them.
    */
   trustedRpc?: boolean;
-  /** Ethereum sync-committee deployments: the finalized-header source (beacon.ts ethereumHeaders). */
-  ethereumHeaders?: (atLeast?: bigint) => Promise<SignedHeaderJson & { number: bigint; hash: Hex; beacon: BeaconSyncJson; ack: () => void; nack: () => void }>;
+  /** Ethereum sync-committee deployments: headers are the finalized ones, proven by this Beacon API's data (beacon.ts). */
+  ethereum?: { anchor: EthereumAnchorJson; beacon: BeaconSource };
 }): ChainAccess {
   const chain = chainFor(opts.chainId);
   const publicClient = createPublicClient({ chain, transport: opts.transport, cacheTime: 0, pollingInterval: opts.pollMs ?? 100 }) as PublicClient;
+  const finalized = opts.ethereum ? ethereumHeaders({ ...opts.ethereum, publicClient }) : undefined;
   const unsignedHeader = async (n: bigint | 'latest') => {
     const b = (await publicClient.request({ method: 'eth_getBlockByNumber', params: [n === 'latest' ? 'latest' : `0x${n.toString(16)}`, false] })) as unknown as RpcBlockHeader & { hash: Hex; number: Hex };
     if (!b) throw new ChainError(`Block ${n} does not exist`);
@@ -60,7 +63,7 @@ export function chainAccessFromTransport(opts: {
     return { number: BigInt(b.number), hash: b.hash, rlp, signature: UNSIGNED_HEADER_SIGNATURE as Hex };
   };
   const getSignedHeader = async (n: bigint | 'latest') => {
-    if (opts.ethereumHeaders) return opts.ethereumHeaders(n === 'latest' ? undefined : n);
+    if (finalized) return finalized(n === 'latest' ? undefined : n);
     if (opts.trustedRpc) return unsignedHeader(n);
     let r: { number: Hex; hash: Hex; rlp: Hex; signature: Hex };
     try {
@@ -98,7 +101,7 @@ export async function devnetAnchor(chain: ChainAccess): Promise<{ blockSigner: H
  * ChainAccess for an RPC URL (http(s):// or ws(s)://). Reads the chain id from the endpoint.
  * `trustedRpc` (INSECURE) serves unsigned headers rebuilt from the RPC's blocks; see chainAccessFromTransport.
  */
-export async function chainAccessFromUrl(url: string, opts: { trustedRpc?: boolean } = {}): Promise<ChainAccess> {
+export async function chainAccessFromUrl(url: string, opts: { trustedRpc?: boolean; ethereum?: { anchor: EthereumAnchorJson; beacon: BeaconSource } } = {}): Promise<ChainAccess> {
   const transport = url.startsWith('ws') ? webSocket(url, { retryCount: 3 }) : http(url, { retryCount: 1, batch: false, timeout: 5_000 });
   const probe = createPublicClient({ transport });
   let chainId: number;
@@ -107,5 +110,5 @@ export async function chainAccessFromUrl(url: string, opts: { trustedRpc?: boole
   } catch (e) {
     throw new ChainError(`Cannot reach ${url}`, { cause: e });
   }
-  return chainAccessFromTransport({ chainId: BigInt(chainId), transport, trustedRpc: opts.trustedRpc });
+  return chainAccessFromTransport({ chainId: BigInt(chainId), transport, trustedRpc: opts.trustedRpc, ethereum: opts.ethereum });
 }

@@ -1,5 +1,5 @@
 import type { Abi, Account, Address, Hex } from 'viem';
-import { configHash, type ConfigJson } from '@geode/protocol';
+import { configHash, type ConfigJson, type EthereumAnchorJson } from '@geode/protocol';
 import { SimQuoteVerifierAbi, SimQuoteVerifierBytecode } from '@geode/contracts/generated/artifacts';
 import type { ChainAccess } from './chain.ts';
 import { ChainError } from './errors.ts';
@@ -14,8 +14,11 @@ export interface DeployOptions {
   measurements: Hex[];
   /** Simulation attestation public key, 64 bytes x||y (0x hex), for the SimQuoteVerifier. */
   simAttestationKey: Hex;
-  /** Light-client trust anchor: devnet block signer and genesis hash. */
-  anchor: { signer: Address; genesisHash: Hex };
+  /**
+   * Light-client trust anchor: devnet block signer and genesis hash; or, for Ethereum's sync committee,
+   * ETHEREUM_SYNC_COMMITTEE_SIGNER, ethereumAnchorHash(ethereum) and the anchor itself (sent to the enclave in init).
+   */
+  anchor: { signer: Address; genesisHash: Hex; ethereum?: EthereumAnchorJson };
   /** keccak256 of the canonical JSON of the client policy (opaque on-chain). */
   policyHash: Hex;
 }
@@ -55,6 +58,7 @@ export async function deployGeodeApp(o: DeployOptions): Promise<Deployment> {
     lcSigner: o.anchor.signer,
     lcGenesisHash: o.anchor.genesisHash,
     policyHash: o.policyHash,
+    ...(o.anchor.ethereum ? { ethereumAnchor: o.anchor.ethereum } : {}),
   };
   const cfgHash = configHash({ ...config, chainId: o.chain.chainId, contract: app.address, measurements: o.measurements as Hex[], attestationVerifier: verifier.address, lcSigner: o.anchor.signer, lcGenesisHash: o.anchor.genesisHash as Hex, policyHash: o.policyHash });
   const onChain = (await o.chain.publicClient.readContract({ address: app.address, abi: o.app.abi, functionName: 'configHash' })) as Hex;
