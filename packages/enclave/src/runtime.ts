@@ -12,7 +12,7 @@ import { EnclaveError, LightClientError } from './errors.ts';
 import { SessionKeys, deserializeKeyMaterial, generateKeyMaterial, serializeKeyMaterial, type KeyMaterial } from './keys.ts';
 import { verifyStorageProof, type TrustAnchor } from './lightclient/index.ts';
 import { devnetGate, ethereumGate, type HeaderGate } from './lightclient/gate.ts';
-import { KEYS_FILE, SealedStore, deriveSimSealingKey, loadOrCreateSimPlatformSecret, stateFileName } from './seal.ts';
+import { KEYS_FILE, LIGHT_CLIENT_FILE, SealedStore, deriveSimSealingKey, loadOrCreateSimPlatformSecret, stateFileName } from './seal.ts';
 import { deserializeState, emptyState, serializeState, stateRoot, type EnclaveState } from './state.ts';
 import type { Attestor } from './tee/attestor.ts';
 
@@ -122,7 +122,8 @@ export class EnclaveRuntime<S> {
     const anchor: TrustAnchor = { chainId: config.chainId, signer: config.lcSigner, genesisHash: config.lcGenesisHash };
     // The light-client kind is fixed by the attested config: Ethereum's sync committee or the devnet's signer.
     if (config.lcSigner !== ETHEREUM_SYNC_COMMITTEE_SIGNER && c.ethereumAnchor) throw new LightClientError('LC_ANCHOR_INVALID', 'The config carries an ethereumAnchor but its lcSigner is not the Ethereum sync-committee sentinel.');
-    const gate = config.lcSigner === ETHEREUM_SYNC_COMMITTEE_SIGNER ? ethereumGate(c.ethereumAnchor, config.lcGenesisHash) : devnetGate(anchor);
+    // Checked before any file is touched; built again below with the sealed store attached.
+    if (config.lcSigner === ETHEREUM_SYNC_COMMITTEE_SIGNER) ethereumGate(c.ethereumAnchor, config.lcGenesisHash);
     if (!config.measurements.includes(this.measurement)) {
       this.log(`warning: config does not list this enclave's measurement ${this.measurement}; the contract will refuse its quotes`);
     }
@@ -149,7 +150,13 @@ export class EnclaveRuntime<S> {
       }
     }
     this.cfg = { json: c, config, hash, anchor, store };
-    this.gate = gate;
+    this.gate = config.lcSigner === ETHEREUM_SYNC_COMMITTEE_SIGNER
+      ? ethereumGate(c.ethereumAnchor, config.lcGenesisHash, {
+        load: () => { const raw = store.read(LIGHT_CLIENT_FILE); return raw ? JSON.parse(Buffer.from(raw).toString('utf8')) : null; },
+        save: (j) => store.write(LIGHT_CLIENT_FILE, new TextEncoder().encode(JSON.stringify(j))),
+        log: (l) => this.log(l),
+      })
+      : devnetGate(anchor);
     if (best) { this.state = best; this.root = bestRoot; }
     if (keysMaterial) {
       // SessionKeys derivation is async; init stays sync by deferring it to the first use.

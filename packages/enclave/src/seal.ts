@@ -20,6 +20,8 @@ const TAG_LEN = 16;
 export const KEEP_STATE_FILES = 4;
 /** File name of the sealed keys. */
 export const KEYS_FILE = 'keys.sealed';
+/** File name of the sealed Ethereum light-client store (Ethereum deployments only; lightclient/gate.ts). */
+export const LIGHT_CLIENT_FILE = 'lightclient.sealed';
 /** File name of the simulated platform secret (sim mode only). */
 export const SIM_PLATFORM_KEY_FILE = 'sim-platform.key';
 

@@ -63,3 +63,23 @@ test('runtime: an Ethereum config binds the anchor by hash; sessionSetPubKey pas
   assert.equal(((await rt.handle('status', {})) as { trustedBlock: string }).trustedBlock, '0');
   await assert.rejects(rt.handle('sessionSetPubKey', { sessionId: '1', header: { rlp, signature: UNSIGNED_HEADER_SIGNATURE }, proof: read(EXE, 'proof.json') }), (e: { code: string }) => e.code === 'LC_BEACON_DECODE');
 });
+
+test('ethereum gate: the store is sealed on commit and restored after a restart; a broken sealed store is ignored', async () => {
+  const { rlp } = await finalizedExecutionHeader();
+  const zero = UNSIGNED_HEADER_SIGNATURE as `0x${string}`;
+  let saved: string | null = null;
+  let saves = 0;
+  const sealed = { load: () => (saved ? JSON.parse(saved) : null), save: (j: unknown) => { saved = JSON.stringify(j); saves++; } };
+  const g1 = ethereumGate(anchor, ethereumAnchorHash(anchor), sealed);
+  g1.verify({ rlp, signature: zero }, beacon).commit();
+  assert.equal(saves, 1);
+  g1.verify({ rlp, signature: zero }, undefined).commit(); // nothing moved: no write
+  assert.equal(saves, 1);
+  // "Restart": a new gate restores the store and needs no bootstrap or updates.
+  const g2 = ethereumGate(anchor, ethereumAnchorHash(anchor), sealed);
+  assert.equal(g2.verify({ rlp, signature: zero }, { finalityUpdate: beacon.finalityUpdate }).header.number, 17923026n);
+  const logs: string[] = [];
+  const g3 = ethereumGate(anchor, ethereumAnchorHash(anchor), { load: () => ({ finalizedHeader: 42 }) as never, save: () => {}, log: (l) => logs.push(l) });
+  assert.equal(code(() => g3.verify({ rlp, signature: zero }, undefined)), 'LC_BEACON_DECODE');
+  assert.equal(logs.length, 1);
+});

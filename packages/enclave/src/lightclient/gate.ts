@@ -3,7 +3,7 @@ import { ethereumAnchorHash, UNSIGNED_HEADER_SIGNATURE, type BeaconSyncJson, typ
 import { LightClientError } from '../errors.ts';
 import { beaconConfigOf, checkAnchor, type EthereumTrustAnchor } from './ethereum/anchor.ts';
 import { verifyExecutionHeader } from './ethereum/execution.ts';
-import type { BeaconStore } from './ethereum/store.ts';
+import { storeFromJson, storeToJson, type BeaconStore, type BeaconStoreJson } from './ethereum/store.ts';
 import { syncLightClient } from './ethereum/sync.ts';
 import { verifySignedHeader, type TrustAnchor, type TrustedBlock } from './header.ts';
 
@@ -41,9 +41,11 @@ export function devnetGate(anchor: TrustAnchor): HeaderGate {
  *    finality update) — else that check's LC_* code;
  * 3. the header RLP is the execution block of the store's finalized header — else LC_EXECUTION_BLOCK_MISMATCH;
  * 4. its number is not below the trusted one — else LC_STALE_HEADER.
- * The store lives in memory: after a restart the host bootstraps again from the checkpoint.
+ * `sealed` (optional) keeps the store across restarts: `load` returns the last saved store (the enclave's own sealed
+ * file, authenticated by the sealing key, so believed) and `save` is called on commit when the store moved. An
+ * unreadable saved store is ignored (the host then bootstraps again from the checkpoint).
  */
-export function ethereumGate(anchorJson: EthereumAnchorJson | undefined, lcGenesisHash: Hex): HeaderGate {
+export function ethereumGate(anchorJson: EthereumAnchorJson | undefined, lcGenesisHash: Hex, sealed?: { load(): BeaconStoreJson | null; save(j: BeaconStoreJson): void; log?(line: string): void }): HeaderGate {
   if (!anchorJson) throw new LightClientError('LC_ANCHOR_INVALID', 'The config names the Ethereum light client but carries no ethereumAnchor; pass the anchor the deployment was made with.');
   const hash = ethereumAnchorHash(anchorJson);
   if (hash !== lcGenesisHash.toLowerCase()) {
@@ -52,6 +54,12 @@ export function ethereumGate(anchorJson: EthereumAnchorJson | undefined, lcGenes
   const anchor: EthereumTrustAnchor = checkAnchor(anchorJson as EthereumTrustAnchor);
   const config = beaconConfigOf(anchor);
   let store: BeaconStore | null = null;
+  try {
+    const j = sealed?.load();
+    if (j) store = storeFromJson(config, j);
+  } catch (e) {
+    sealed?.log?.(`ignoring the sealed light-client store: ${(e as Error).message}`);
+  }
   let trusted = 0n;
   return {
     verify(header, beacon) {
@@ -59,7 +67,15 @@ export function ethereumGate(anchorJson: EthereumAnchorJson | undefined, lcGenes
       const r = syncLightClient(anchor, store, beacon ?? {}, config);
       const h = verifyExecutionHeader(header.rlp as Hex, r.finalized.execution);
       if (h.number < trusted) throw new LightClientError('LC_STALE_HEADER', `Header ${h.number} is older than the trusted block ${trusted}.`, { details: { number: h.number.toString(), trusted: trusted.toString() } });
-      return { header: h, commit: () => { store = r.store; trusted = h.number; } };
+      return {
+        header: h,
+        commit: () => {
+          const moved = !store || r.store.finalizedHeader !== store.finalizedHeader || r.store.nextSyncCommittee !== store.nextSyncCommittee;
+          store = r.store;
+          trusted = h.number;
+          if (moved) sealed?.save(storeToJson(config, store));
+        },
+      };
     },
     trustedNumber: () => trusted,
   };
