@@ -12,6 +12,8 @@ import {
   type BeaconStore,
 } from '../src/lightclient/ethereum/index.ts';
 import { LC_ERROR_CODES } from '../src/errors.ts';
+import { LightclientSpec } from '@lodestar/light-client/spec';
+import { bytesToHex } from 'viem';
 
 const FIX = new URL('../../../../shared/fixtures/ethereum/helios-mainnet-capella/', import.meta.url);
 const read = (f: string): any => JSON.parse(readFileSync(new URL(f, FIX), 'utf8'));
@@ -159,4 +161,24 @@ test('mutations: targeted fields give their own codes', () => {
   refused(() => verifyBootstrap(config, anchor, b), ['LC_SYNC_COMMITTEE_BRANCH']);
   // Replaying an already applied update is irrelevant (not newer, supplies nothing).
   refused(() => processUpdate(config, stores[2]!, u(0)), ['LC_UPDATE_IRRELEVANT', 'LC_UPDATE_PERIOD']);
+});
+
+test('differential: Lodestar\'s own LightclientSpec (native blst) reaches the same finalized and optimistic headers after every step', () => {
+  const { stores } = honestChain();
+  const spec = new LightclientSpec(config, { allowForcedUpdates: false, updateHeadersOnForcedUpdate: false }, decodeJson(config, 'LightClientBootstrap', bootstrapJson));
+  const root = (h: { beacon: Parameters<typeof ssz.phase0.BeaconBlockHeader.hashTreeRoot>[0] }) => bytesToHex(ssz.phase0.BeaconBlockHeader.hashTreeRoot(h.beacon));
+  const same = (i: number) => {
+    assert.equal(root(spec.store.finalizedHeader), root(stores[i]!.finalizedHeader), `finalized after step ${i}`);
+    assert.equal(root(spec.store.optimisticHeader), root(stores[i]!.optimisticHeader), `optimistic after step ${i}`);
+  };
+  same(0);
+  updatesJson.forEach((u, i) => {
+    const x = decodeJson(config, 'LightClientUpdate', u);
+    spec.onUpdate(x.signatureSlot, x);
+    same(i + 1);
+  });
+  const f = decodeJson(config, 'LightClientFinalityUpdate', finalityJson);
+  spec.onFinalityUpdate(f.signatureSlot, f);
+  same(updatesJson.length + 1);
+  assert.equal(spec.store.finalizedHeader.beacon.slot, 7109344);
 });
