@@ -55,17 +55,12 @@ function checkFork(config: BeaconConfig, kind: LightClientObjectKind, fork: Fork
   }
 }
 
-/**
- * Parse Beacon API JSON of `kind`. Errors: LC_BEACON_DECODE (not `{version, data}` or `data` not the fork's
- * container), LC_PRE_CAPELLA_HEADER (fork before Capella), LC_FORK_MISMATCH (label differs from the schedule).
- */
-export function decodeJson<K extends LightClientObjectKind>(config: BeaconConfig, kind: K, json: unknown): KindValue[K] {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw decodeError(kind, 'expected an object {"version", "data"}');
-  const { version, data } = json as BeaconJson;
-  const fork = forkOf(kind, version);
+/** Parse with `kind`'s container at the labelled fork, then check the label against the schedule. */
+function decodeAt<K extends LightClientObjectKind>(config: BeaconConfig, kind: K, label: unknown, parse: (t: Type<KindValue[K]>) => KindValue[K]): KindValue[K] {
+  const fork = forkOf(kind, label);
   let value: KindValue[K];
   try {
-    value = typeOf(kind, fork).fromJson(data);
+    value = parse(typeOf(kind, fork));
   } catch (e) {
     throw decodeError(kind, (e as Error).message, e);
   }
@@ -74,19 +69,21 @@ export function decodeJson<K extends LightClientObjectKind>(config: BeaconConfig
 }
 
 /**
+ * Parse Beacon API JSON of `kind`. Errors: LC_BEACON_DECODE (not `{version, data}` or `data` not the fork's
+ * container), LC_PRE_CAPELLA_HEADER (fork before Capella), LC_FORK_MISMATCH (label differs from the schedule).
+ */
+export function decodeJson<K extends LightClientObjectKind>(config: BeaconConfig, kind: K, json: unknown): KindValue[K] {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw decodeError(kind, 'expected an object {"version", "data"}');
+  const { version, data } = json as BeaconJson;
+  return decodeAt(config, kind, version, (t) => t.fromJson(data));
+}
+
+/**
  * Parse SSZ bytes of `kind` in the container of `fork` (e.g. from a fork digest, as the consensus-spec-tests and
  * the Beacon API's application/octet-stream responses carry it). Errors as {@link decodeJson}.
  */
 export function decodeSsz<K extends LightClientObjectKind>(config: BeaconConfig, kind: K, fork: string, bytes: Uint8Array): KindValue[K] {
-  const f = forkOf(kind, fork);
-  let value: KindValue[K];
-  try {
-    value = typeOf(kind, f).deserialize(bytes);
-  } catch (e) {
-    throw decodeError(kind, (e as Error).message, e);
-  }
-  checkFork(config, kind, f, value);
-  return value;
+  return decodeAt(config, kind, fork, (t) => t.deserialize(bytes));
 }
 
 /** SSZ type of a header at `slot` by the schedule (Capella or later), for hashing and (de)serializing the store. */
