@@ -6,7 +6,6 @@ import { keccak256, parseEther, toBytes, type Abi, type Address, type Hex } from
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import pino, { type Logger } from 'pino';
 import { canonicalJson, ETHEREUM_SYNC_COMMITTEE_SIGNER, ethereumAnchorHash, TRUSTED_RPC_SIGNER, type EthereumAnchorJson } from '@geode/protocol';
-import { mainnetAnchor } from '@geode/enclave/lightclient/ethereum/anchor';
 import { devAccounts, devnetTransport, serveDevnet, startDevnet, type Devnet, type DevnetServer } from '@geode/devnet';
 import { beaconApi, chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, type ChainAccess, type Deployment } from '@geode/host';
 import { fundFromFaucet } from './connect.ts';
@@ -119,7 +118,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   if (o.rpc) {
     progress(`connecting to ${o.rpc.url}`);
     // Ethereum's sync-committee light client (docs/protocol.md#ethereum-light-client): mainnet's anchor from the checkpoint.
-    const ethereum = o.rpc.beacon ? mainnetAnchor(o.rpc.beacon.checkpoint) as EthereumAnchorJson : undefined;
+    const ethereum = o.rpc.beacon ? (await import('@geode/enclave/lightclient/ethereum/anchor')).mainnetAnchor(o.rpc.beacon.checkpoint) as EthereumAnchorJson : undefined;
     chain = await chainAccessFromUrl(o.rpc.url, { trustedRpc: o.rpc.trustedRpc, ethereum: ethereum && { anchor: ethereum, beacon: beaconApi(o.rpc.beacon!.url) } });
     const published = ethereum ? null : await devnetAnchor(chain);
     if (ethereum) {

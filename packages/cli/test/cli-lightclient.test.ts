@@ -23,17 +23,17 @@ const tampered = (src: string, name: string, edit: (j: any) => void): string => 
 };
 const base = { checkpoint: CHECKPOINT, bootstrap: `${CAP}bootstrap.json`, updates: `${CAP}updates.json`, finality: `${CAP}finality.json` };
 
-test('lightclient verify --json: mainnet checkpoint to finalized slot 7109344, block 17923026 and its state root', () => {
+test('lightclient verify --json: mainnet checkpoint to finalized slot 7109344, block 17923026 and its state root', async () => {
   const s = io();
-  assert.equal(runLightClientVerify({ ...base, network: 'mainnet', json: true }, s), 0);
+  assert.equal(await runLightClientVerify({ ...base, network: 'mainnet', json: true }, s), 0);
   assert.equal(s.lines.length, 1);
   assert.deepEqual(last(s), { ok: true, finalizedSlot: '7109344', executionBlockNumber: '17923026', executionStateRoot: '0x226f5ff47ab3725b5a4a3afc74b1e79e4aa3a29704561eccce590e58900baec3' });
   const t = io();
-  assert.equal(runLightClientVerify(base, t), 0);
+  assert.equal(await runLightClientVerify(base, t), 0);
   assert.match(t.lines.join('\n'), /finalized beacon slot: 7109344\nexecution block number: 17923026/);
 });
 
-test('lightclient verify: tampered inputs and bad arguments exit non-zero with {ok:false,error:{code,message}}', () => {
+test('lightclient verify: tampered inputs and bad arguments exit non-zero with {ok:false,error:{code,message}}', async () => {
   const cases: [Record<string, string>, string, number][] = [
     [{ updates: tampered(`${CAP}updates.json`, 'sig.json', (j) => { j[3].data.sync_aggregate.sync_committee_signature = `0x${'ab'.repeat(96)}`; }) }, 'LC_SYNC_SIGNATURE', 1],
     [{ updates: tampered(`${CAP}updates.json`, 'skip.json', (j) => { j.splice(1, 1); }) }, 'LC_UPDATE_PERIOD', 1],
@@ -47,7 +47,7 @@ test('lightclient verify: tampered inputs and bad arguments exit non-zero with {
   ];
   for (const [over, code, exit] of cases) {
     const s = io();
-    assert.equal(runLightClientVerify({ ...base, ...over, json: true }, s), exit, code);
+    assert.equal(await runLightClientVerify({ ...base, ...over, json: true }, s), exit, code);
     const j = last(s);
     assert.equal(j.ok, false);
     assert.equal(j.error.code, code);

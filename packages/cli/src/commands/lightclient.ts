@@ -17,7 +17,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { encodeHeaderRlp, decodeHeader, GeodeError, type RpcBlockHeader, type StorageProofJson } from '@geode/protocol';
-import { mainnetAnchor, syncLightClient } from '@geode/enclave/lightclient/ethereum/index';
 import { verifyStorageProof } from '@geode/enclave/lightclient/proof';
 import type { Address, Hex } from 'viem';
 import { LightClientError } from '@geode/enclave/errors';
@@ -63,11 +62,13 @@ function fail(e: unknown, json: boolean | undefined, io: LightClientIo): number 
 }
 
 /** Implements `lightclient verify`. Returns the exit code. */
-export function runLightClientVerify(
+export async function runLightClientVerify(
   opts: { network?: string; checkpoint?: string; bootstrap?: string; updates?: string; finality?: string; json?: boolean },
   io: LightClientIo = defaultIo,
-): number {
+): Promise<number> {
   try {
+    // Loaded on use: Lodestar and the BLS WebAssembly would otherwise slow every other geode command's start.
+    const { mainnetAnchor, syncLightClient } = await import('@geode/enclave/lightclient/ethereum/index');
     const network = opts.network ?? 'mainnet';
     if (!(LIGHT_CLIENT_NETWORKS as readonly string[]).includes(network)) throw new CliArgumentError(`--network must be one of ${LIGHT_CLIENT_NETWORKS.join(', ')} (got ${network}).`);
     if (!opts.checkpoint || !/^0x[0-9a-fA-F]{64}$/.test(opts.checkpoint)) throw new CliArgumentError('--checkpoint ROOT must be a 0x-prefixed 32-byte beacon block root.', { checkpoint: opts.checkpoint });
@@ -141,8 +142,8 @@ export function registerLightClientCommands(program: Command): void {
     .option('--finality <file>', 'LightClientFinalityUpdate JSON (/eth/v1/beacon/light_client/finality_update)')
     .option('--json', 'end with one JSON line')
     .description('Verify sync-committee updates from a checkpoint; print the finalized slot and its execution block')
-    .action((opts: { network?: string; checkpoint?: string; bootstrap?: string; updates?: string; finality?: string; json?: boolean }) => {
-      process.exitCode = runLightClientVerify(opts);
+    .action(async (opts: { network?: string; checkpoint?: string; bootstrap?: string; updates?: string; finality?: string; json?: boolean }) => {
+      process.exitCode = await runLightClientVerify(opts);
     });
   lc.command('verify-proof')
     .requiredOption('--block <file>', 'eth_getBlockByNumber result (or the whole JSON-RPC response)')
