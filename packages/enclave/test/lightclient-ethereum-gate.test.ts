@@ -10,7 +10,7 @@ import { ethereumGate, devnetGate } from '../src/lightclient/gate.ts';
 import { mainnetAnchor } from '../src/lightclient/ethereum/index.ts';
 import { finalizedExecutionHeader } from '../../../test/harness/mainnet-execution.ts';
 import { counterApp } from './fixtures/counter-app.ts';
-import { fakeAttestor, GENESIS, LC_SIGNER, testConfig, tmpDir } from './helpers.ts';
+import { fakePlatform, GENESIS, LC_SIGNER, testConfig, tmpDir } from './helpers.ts';
 
 const CAP = new URL('../../../../shared/fixtures/ethereum/helios-mainnet-capella/', import.meta.url);
 const EXE = new URL('../../../../shared/fixtures/ethereum/helios-mainnet-execution/', import.meta.url);
@@ -48,7 +48,7 @@ test('ethereum gate: beacon data to finality, then exactly the finalized executi
 
 test('runtime: an Ethereum config binds the anchor by hash; sessionSetPubKey passes the gate and then checks the proof at the finalized state root', async () => {
   const config = { ...testConfig(), lcSigner: ETHEREUM_SYNC_COMMITTEE_SIGNER, lcGenesisHash: ethereumAnchorHash(anchor), ethereumAnchor: anchor };
-  const mk = () => new EnclaveRuntime(counterApp, { dataDir: tmpDir(), attestor: fakeAttestor, log: () => {} });
+  const mk = () => new EnclaveRuntime(counterApp, { dataDir: tmpDir(), platform: fakePlatform, log: () => {} });
   const bad = mk();
   await assert.rejects(bad.handle('init', { config: { ...config, ethereumAnchor: { ...anchor, checkpoint: `0x${'22'.repeat(32)}` } } }), (e: { code: string }) => e.code === 'LC_ANCHOR_INVALID');
   await assert.rejects(mk().handle('init', { config: { ...testConfig(), ethereumAnchor: anchor } }), (e: { code: string }) => e.code === 'LC_ANCHOR_INVALID');
