@@ -15,10 +15,27 @@ const io = () => {
 const f = (p: string) => FIXTURES + p;
 const dir = mkdtempSync(join(tmpdir(), 'geode-cli-attest-'));
 
-test('parseNow: unix seconds and ISO-8601', () => {
+test('parseNow: unix seconds and ISO-8601, milliseconds kept', () => {
   assert.equal(parseNow('1752919277'), 1752919277);
   assert.equal(parseNow('2025-07-19T10:01:17Z'), 1752919277);
+  assert.equal(parseNow('2025-07-19T10:01:17.405Z'), 1752919277.405);
+  assert.equal(parseNow('1752919277.405'), 1752919277.405);
   assert.equal(parseNow('yesterday'), null);
+});
+
+test('verify --now keeps milliseconds: the Nitro leaf (valid 14:37:36 .. 17:37:39) is checked at the exact instant', async () => {
+  const nitro = f('nitro/blocky-nitrite/nitro_attestation.b64');
+  const at = async (now: string) => {
+    const s = io();
+    const code = await runAttestVerify(nitro, { now, json: true }, s);
+    const j = JSON.parse(s.lines[0]!) as { now: string; error?: { code: string } };
+    return { code, now: j.now, error: j.error?.code };
+  };
+  assert.deepEqual(await at('2024-09-07T17:37:39.000Z'), { code: 0, now: '2024-09-07T17:37:39Z', error: undefined });
+  // 400 ms past notAfter: with the milliseconds dropped this was checked at 17:37:39.000 and accepted.
+  assert.deepEqual(await at('2024-09-07T17:37:39.400Z'), { code: 1, now: '2024-09-07T17:37:39.400Z', error: 'ATTEST_CERT_EXPIRED' });
+  assert.deepEqual(await at('2024-09-07T14:37:35.999Z'), { code: 1, now: '2024-09-07T14:37:35.999Z', error: 'ATTEST_CERT_NOT_YET_VALID' });
+  assert.deepEqual(await at('2024-09-07T14:37:36.000Z'), { code: 0, now: '2024-09-07T14:37:36Z', error: undefined });
 });
 
 test('verify --json: accepted TDX quote (UpToDate) exits 0 with measurements', async () => {

@@ -168,12 +168,12 @@ for (const c of [SGX_OK, TDX_OK, DCAP_CASES[5], DCAP_CASES[6]]) {
     assert.equal(verifyDcapQuote(c.quote(), col, { now: until, cache }).status, v.status);
     const before = errOf(() => verifyDcapQuote(c.quote(), col, { now: from - 1, cache }));
     const after = errOf(() => verifyDcapQuote(c.quote(), col, { now: until + 1, cache }));
-    assert.match(before.code ?? '', /^ATTEST_(CERT|COLLATERAL)_EXPIRED$/);
+    assert.match(before.code ?? '', /^ATTEST_(CERT_NOT_YET_VALID|COLLATERAL_EXPIRED)$/);
     assert.equal(after.code, 'ATTEST_COLLATERAL_EXPIRED');
     // The PCK certificate's own window.
     const leaf = pckLeaf(c);
     assert.equal(codeOf(() => verifyDcapQuote(c.quote(), col, { now: secs(leaf.validTo) + 1, cache })), 'ATTEST_CERT_EXPIRED');
-    assert.equal(codeOf(() => verifyDcapQuote(c.quote(), col, { now: secs(leaf.validFrom) - 1, cache })), 'ATTEST_CERT_EXPIRED');
+    assert.equal(codeOf(() => verifyDcapQuote(c.quote(), col, { now: secs(leaf.validFrom) - 1, cache })), 'ATTEST_CERT_NOT_YET_VALID');
     // Each CRL's window (the PCK certificates are still valid then).
     for (const [field, label] of [['pck_crl', 'PCK CRL'], ['root_ca_crl', 'Root CA CRL']] as const) {
       const crl = crlTimes(col[field]);
@@ -193,7 +193,7 @@ for (const c of [SGX_OK, TDX_OK, DCAP_CASES[5], DCAP_CASES[6]]) {
       const e = errOf(() => verifyDcapQuote(c.quote(), col, { now: t, cache }));
       assert.match(e.code ?? '', /^ATTEST_(COLLATERAL|CERT)_EXPIRED$/, label);
       const tb = Date.parse(j.issueDate) / 1000 - 1;
-      assert.match(codeOf(() => verifyDcapQuote(c.quote(), col, { now: tb, cache })), /^ATTEST_(COLLATERAL|CERT)_EXPIRED$/, `${label} before`);
+      assert.match(codeOf(() => verifyDcapQuote(c.quote(), col, { now: tb, cache })), /^ATTEST_(COLLATERAL_EXPIRED|CERT_NOT_YET_VALID)$/, `${label} before`);
     }
   });
 }

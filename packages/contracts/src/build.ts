@@ -36,7 +36,7 @@ export class ContractsCompileError extends GeodeError {
   constructor(messages: string[]) {
     super('CHAIN_CONTRACTS_COMPILE', `Solidity compilation failed:\n${messages.join('\n')}`, {
       details: { errors: messages },
-      docsPath: 'contracts.md#build',
+      docsPath: 'conventions.md#build',
     });
   }
 }

@@ -15,6 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { parseNitroDocument } from '@geode/attestation/nitro/index';
 import type { Command } from 'commander';
+import { docsLink } from '../output.ts';
 import {
   detectEvidence,
   evaluatePolicy,
@@ -36,26 +37,33 @@ export interface AttestIo {
 
 const defaultIo: AttestIo = { out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`), clock: () => Math.floor(Date.now() / 1000) };
 
-/** Parses --now: unix seconds (digits) or an ISO-8601 date. Returns null when invalid. */
+/**
+ * Parses --now: unix seconds (digits, optionally with a fraction) or an ISO-8601 date. Returns unix seconds with
+ * the milliseconds kept (a Nitro leaf certificate lives three hours: 14:28:27.405 is not 14:28:27.000), or null
+ * when invalid.
+ */
 export function parseNow(s: string): number | null {
-  if (/^\d+(\.\d+)?$/.test(s.trim())) return Math.floor(Number(s));
+  if (/^\d+(\.\d+)?$/.test(s.trim())) return Number(s);
   const t = Date.parse(s);
-  return Number.isNaN(t) ? null : Math.floor(t / 1000);
+  return Number.isNaN(t) ? null : t / 1000;
 }
 
 interface ErrorJson {
   code: string;
   message: string;
   details?: Record<string, unknown>;
+  /** Docs page of the code, relative to docs/ (GeodeError.docsPath). */
+  docsPath?: string;
   stage: 'input' | 'verify' | 'policy';
 }
 
 function errJson(e: unknown, stage: ErrorJson['stage']): ErrorJson {
-  const g = e as { code?: string; message?: string; details?: Record<string, unknown> };
-  return { code: typeof g.code === 'string' ? g.code : 'CLI_UNEXPECTED', message: g.message ?? String(e), details: g.details, stage };
+  const g = e as { code?: string; message?: string; details?: Record<string, unknown>; docsPath?: unknown };
+  const docsPath = typeof g.docsPath === 'string' ? g.docsPath : undefined;
+  return { code: typeof g.code === 'string' ? g.code : 'CLI_UNEXPECTED', message: g.message ?? String(e), details: g.details, docsPath, stage };
 }
 
-const iso = (t: number) => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
+const iso = (t: number) => new Date(Math.round(t * 1000)).toISOString().replace('.000Z', 'Z');
 
 function measurementLines(v: Pick<Verdict, 'measurements'>): string[] {
   const out: string[] = [];
@@ -97,7 +105,7 @@ export async function runAttestVerify(
     if (nowSource === 'clock') {
       const det = detectEvidence(evidence);
       if (det.kind === 'nitro') {
-        now = Math.floor(parseNitroDocument(det.bytes).timestampMs / 1000);
+        now = parseNitroDocument(det.bytes).timestampMs / 1000;
         nowSource = 'document';
       }
     }
@@ -111,7 +119,7 @@ export async function runAttestVerify(
     if (err.code === 'CLI_UNEXPECTED' && (e as { code?: string }).code === undefined) err.code = 'CLI_ARGUMENT';
     if ((e as NodeJS.ErrnoException).syscall) err.code = 'CLI_FILE';
     if (opts.json) io.out(JSON.stringify({ accepted: false, error: err }));
-    else io.out(`REFUSED (${err.code}): ${err.message}`);
+    else io.out(`REFUSED (${err.code}): ${err.message}${docsLink(err.docsPath) ? `\n  see ${docsLink(err.docsPath)}` : ''}`);
     return err.code.startsWith('CLI_') ? 2 : 1;
   }
 
@@ -170,6 +178,8 @@ export async function runAttestVerify(
     if (error) {
       lines.push(`${error.stage === 'policy' ? 'policy refused' : 'verification failed'}: ${error.code}`);
       lines.push(`  ${error.message}`);
+      const link = docsLink(error.docsPath);
+      if (link) lines.push(`  see ${link}`);
       lines.push('REFUSED');
     } else lines.push(`ACCEPTED${opts.policy ? ` by policy ${opts.policy}` : ' by the default policy'}`);
     io.out(lines.join('\n'));
