@@ -154,3 +154,28 @@ test('registerAttestCommands wires commander: exitCode reflects the verdict', as
   assert.equal(JSON.parse(writes[0]).accepted, true);
   assert.equal(JSON.parse(writes[1]).accepted, false);
 });
+
+test('verify --onchain --json: the on-chain verifier gives the same verdict and reports its gas', async () => {
+  const s = io();
+  const code = await runAttestVerify(f('dcap-qvl/tdx_quote'), { collateral: f(TDX_OK.collateral), now: String(TDX_OK.now), json: true, onchain: true }, s);
+  assert.equal(code, 0, s.lines.join('\n'));
+  const j = JSON.parse(s.lines[0]);
+  assert.equal(j.accepted, true);
+  assert.equal(j.onchain.status, j.status);
+  assert.deepEqual(j.onchain.advisoryIds, j.advisoryIds);
+  assert.equal(j.onchain.reportData, j.measurements.reportData);
+  assert.ok(Number.isInteger(j.onchain.gasQuote) && j.onchain.gasQuote > j.onchain.gasQuoteCached, JSON.stringify(j.onchain));
+  assert.ok(j.onchain.gasRegistration > j.onchain.gasQuote);
+  // Past the collateral's window the contract refuses like the TypeScript verifier (stage verify comes first).
+  const late = io();
+  assert.equal(await runAttestVerify(f('dcap-qvl/tdx_quote'), { collateral: f(TDX_OK.collateral), now: String(TDX_OK.now + 86400 * 60), json: true, onchain: true }, late), 1);
+  const k = JSON.parse(late.lines[0]);
+  assert.equal(k.onchain.error.code, k.code);
+  assert.equal(k.onchain.error.stage, 'onchain');
+});
+
+test('verify --onchain refuses evidence other than DCAP and a missing --collateral (exit 2)', async () => {
+  const s = io();
+  assert.equal(await runAttestVerify(f('dcap-qvl/tdx_quote'), { now: String(TDX_OK.now), json: true, onchain: true }, s), 2);
+  assert.equal(JSON.parse(s.lines[0]).error.code, 'CLI_ARGUMENT');
+});
