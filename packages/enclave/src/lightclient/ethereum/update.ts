@@ -40,8 +40,14 @@ const participantsOf = (u: LightClientUpdate): number[] => u.syncAggregate.syncC
  */
 const KEY_CACHE_SIZE = 8;
 const keyCache = new Map<string, PublicKey[]>();
+/** Committee roots per committee object (store values are immutable), so a warm update does not rehash 512 keys. */
+const rootCache = new WeakMap<altair.SyncCommittee, string>();
 function committeeKeys(c: altair.SyncCommittee): PublicKey[] {
-  const root = Buffer.from(ssz.altair.SyncCommittee.hashTreeRoot(c)).toString('hex');
+  let root = rootCache.get(c);
+  if (root === undefined) {
+    root = Buffer.from(ssz.altair.SyncCommittee.hashTreeRoot(c)).toString('hex');
+    rootCache.set(c, root);
+  }
   let keys = keyCache.get(root);
   if (!keys) {
     const parsed = publicKeysOf(c.pubkeys);
