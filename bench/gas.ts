@@ -40,7 +40,7 @@ const rd64 = (lo: Hex) => {
 
 // ---------------------------------------------------------------- handshake, request, batches
 async function handshake(verifier: Address, quoteFor: (rd: Uint8Array) => Uint8Array) {
-  const core = await deploy(env.chain, w, GeodeCoreAbi, GeodeCoreBytecode, [[MR], verifier, env.chain.accounts[5].address, toHex(randomBytes(32)), toHex(randomBytes(32))]);
+  const core = await deploy(env.chain, w, GeodeCoreAbi, GeodeCoreBytecode, [[MR], verifier, env.chain.accounts[5].address, toHex(randomBytes(32)), toHex(randomBytes(32)), w.account.address]);
   const cfg = (await env.chain.publicClient.readContract({ address: core, abi: GeodeCoreAbi, functionName: 'configHash' })) as Hex;
   const nonce = toHex(randomBytes(32));
   const create = await send(env.chain, w, core, GeodeCoreAbi, 'sessionCreate', [toHex(quoteFor(rd64(sessionCreateReportData(CHAIN_ID, core, cfg, nonce)))), nonce]);

@@ -5,10 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { keccak256, parseEther, toBytes, type Abi, type Address, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import pino, { type Logger } from 'pino';
-import { canonicalJson, TRUSTED_RPC_SIGNER } from '@geode/protocol';
+import { canonicalJson, ETHEREUM_SYNC_COMMITTEE_SIGNER, ethereumAnchorHash, TRUSTED_RPC_SIGNER, type EthereumAnchorJson } from '@geode/protocol';
 import { ensurePrivateDir, writeFileAtomic } from '@geode/protocol/files';
 import { devAccounts, devnetTransport, serveDevnet, startDevnet, type Devnet, type DevnetServer } from '@geode/devnet';
-import { chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, requireVerifierFor, type ChainAccess, type DeployTee, type Deployment } from '@geode/host';
+import { beaconApi, chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, requireVerifierFor, type ChainAccess, type DeployTee, type Deployment } from '@geode/host';
 import { fundFromFaucet } from './connect.ts';
 import { CliArgumentError } from './errors.ts';
 import { createSimulationPki, type SimulationPki } from '@geode/attestation/sim/index';
@@ -67,7 +67,7 @@ export interface DevStackOptions {
    * is used with its signed headers; any other network needs `trustedRpc` (INSECURE: the enclave then believes the
    * RPC node's headers). `privateKey` pays for deployment and transactions.
    */
-  rpc?: { url: string; trustedRpc?: boolean; privateKey: Hex };
+  rpc?: { url: string; trustedRpc?: boolean; privateKey: Hex; beacon?: { url: string; checkpoint: Hex } };
   /**
    * The enclave's TEE (default 'sgx-sim', the simulator). A hardware TEE is refused before anything starts while no
    * configured on-chain verifier checks its evidence (requireVerifierFor; docs/attestation.md#on-chain-verifiers).
@@ -128,7 +128,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
 
   let devnet: Devnet | undefined;
   let chain: ChainAccess;
-  let anchor: { signer: Address; genesisHash: Hex };
+  let anchor: { signer: Address; genesisHash: Hex; ethereum?: EthereumAnchorJson };
   let deployer: PrivateKeyAccount;
   let operator: PrivateKeyAccount;
   let faucetKey: Hex;
@@ -137,9 +137,14 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   const accounts = devAccounts(8);
   if (o.rpc) {
     progress(`connecting to ${o.rpc.url}`);
-    chain = await chainAccessFromUrl(o.rpc.url, { trustedRpc: o.rpc.trustedRpc });
-    const published = await devnetAnchor(chain);
-    if (o.rpc.trustedRpc) {
+    // Ethereum's sync-committee light client (docs/protocol.md#ethereum-light-client): mainnet's anchor from the checkpoint.
+    const ethereum = o.rpc.beacon ? (await import('@geode/enclave/lightclient/ethereum/anchor')).mainnetAnchor(o.rpc.beacon.checkpoint) as EthereumAnchorJson : undefined;
+    chain = await chainAccessFromUrl(o.rpc.url, { trustedRpc: o.rpc.trustedRpc, ethereum: ethereum && { anchor: ethereum, beacon: beaconApi(o.rpc.beacon!.url) } });
+    const published = ethereum ? null : await devnetAnchor(chain);
+    if (ethereum) {
+      if (chain.chainId !== 1n) throw new CliArgumentError(`--beacon/--checkpoint use Ethereum mainnet's anchor but ${o.rpc.url} is chain ${chain.chainId}`);
+      anchor = { signer: ETHEREUM_SYNC_COMMITTEE_SIGNER, genesisHash: ethereumAnchorHash(ethereum), ethereum };
+    } else if (o.rpc.trustedRpc) {
       const genesis = await chain.publicClient.getBlock({ blockNumber: 0n });
       anchor = { signer: TRUSTED_RPC_SIGNER, genesisHash: genesis.hash };
     } else if (published) {
@@ -209,18 +214,23 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
 }
 
 /** CLI options shared by `geode demo` and `geode dev` for running against an existing endpoint. */
-export interface RpcCliOptions { rpc?: string; insecureTrustedRpc?: boolean; privateKey?: string }
+export interface RpcCliOptions { rpc?: string; insecureTrustedRpc?: boolean; privateKey?: string; beacon?: string; checkpoint?: string }
 
 /** Turn --rpc / --insecure-trusted-rpc / --private-key (or GEODE_PRIVATE_KEY) into DevStackOptions.rpc. Throws CliArgumentError. */
 export function rpcOption(o: RpcCliOptions): DevStackOptions['rpc'] {
   if (!o.rpc) {
     if (o.insecureTrustedRpc) throw new CliArgumentError('--insecure-trusted-rpc only applies with --rpc <url>');
+    if (o.beacon || o.checkpoint) throw new CliArgumentError('--beacon and --checkpoint only apply with --rpc <url> (an Ethereum execution node)');
     return undefined;
   }
+  if (!o.beacon !== !o.checkpoint) throw new CliArgumentError('--beacon <url> and --checkpoint <root> go together (the Ethereum light client needs both)');
+  if (o.beacon && o.insecureTrustedRpc) throw new CliArgumentError('--insecure-trusted-rpc is not needed with --beacon/--checkpoint: the enclave verifies the chain itself');
+  if (o.beacon && !/^https?:\/\/.+/.test(o.beacon)) throw new CliArgumentError(`--beacon must be an http(s):// Beacon API URL, got "${o.beacon}"`);
+  if (o.checkpoint && !/^0x[0-9a-fA-F]{64}$/.test(o.checkpoint)) throw new CliArgumentError('--checkpoint must be a 0x-prefixed 32-byte beacon block root (a recent finalized checkpoint)');
   if (!/^(https?|wss?):\/\/.+/.test(o.rpc)) throw new CliArgumentError(`--rpc must be an http(s):// or ws(s):// URL, got "${o.rpc}"`);
   const key = o.privateKey ?? process.env.GEODE_PRIVATE_KEY;
   if (!key || !/^0x[0-9a-fA-F]{64}$/.test(key)) throw new CliArgumentError('--rpc needs a funded account: pass --private-key 0x<64 hex> or set GEODE_PRIVATE_KEY');
-  return { url: o.rpc, trustedRpc: !!o.insecureTrustedRpc, privateKey: key as Hex };
+  return { url: o.rpc, trustedRpc: !!o.insecureTrustedRpc, privateKey: key as Hex, ...(o.beacon ? { beacon: { url: o.beacon, checkpoint: o.checkpoint!.toLowerCase() as Hex } } : {}) };
 }
 
 /** Add the --rpc options to a command. */
@@ -228,5 +238,7 @@ export function withRpcOptions<T extends { option(flags: string, desc: string): 
   return c
     .option('--rpc <url>', 'run against this EVM JSON-RPC endpoint instead of the embedded devnet')
     .option('--insecure-trusted-rpc', 'INSECURE, testing only: let the enclave believe the RPC node (networks with no Geode light client)')
-    .option('--private-key <hex>', 'funded account that deploys and pays with --rpc (or GEODE_PRIVATE_KEY)');
+    .option('--private-key <hex>', 'funded account that deploys and pays with --rpc (or GEODE_PRIVATE_KEY)')
+    .option('--beacon <url>', 'Ethereum mainnet: Beacon API node for the enclave\'s sync-committee light client (with --checkpoint)')
+    .option('--checkpoint <root>', 'Ethereum mainnet: weak-subjectivity checkpoint (recent finalized beacon block root) the enclave bootstraps from');
 }

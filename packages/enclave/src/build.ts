@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Hex } from 'viem';
@@ -27,10 +28,35 @@ const stubDebug = {
   name: 'geode-stub-debug',
   setup(b: { onResolve: Function; onLoad: Function }) {
     b.onResolve({ filter: /^debug$/ }, () => ({ path: 'debug', namespace: 'geode-stub' }));
-    b.onLoad({ filter: /.*/, namespace: 'geode-stub' }, () => ({
+    b.onLoad({ filter: /^debug$/, namespace: 'geode-stub' }, () => ({
       loader: 'js',
       contents: 'const noop = () => {}; noop.enabled = false; noop.extend = () => noop;\nconst debug = () => noop; debug.enable = () => {}; debug.disable = () => \'\'; debug.enabled = () => false;\nexport default debug;\n',
     }));
+  },
+};
+
+const NODE_BUILTINS = new Set(builtinModules);
+
+/**
+ * The Ethereum light client's BLS (@chainsafe/bls with the herumi backend, docs/protocol.md#ethereum-light-client)
+ * is CommonJS WebAssembly glue (bls-eth-wasm): it require()s node builtins and reads `__dirname`, which an ESM
+ * bundle has neither of. Three narrow fixes keep it inside the bundle (so the measurement covers it):
+ * - a CommonJS require() of a node builtin resolves to a one-line ESM re-export of that builtin;
+ * - the emscripten loader gets an empty `__dirname` (its WebAssembly is inlined, it never reads files by it);
+ * - @chainsafe/bls-keygen (secret-key generation, never used by a verifier) is replaced by a stub that throws, which
+ *   also keeps its CommonJS hash dependencies out.
+ */
+const blsWasm = {
+  name: 'geode-bls-wasm',
+  setup(b: { onResolve: Function; onLoad: Function }) {
+    b.onResolve({ filter: /.*/ }, (a: { kind: string; path: string }) => {
+      const name = a.path.replace(/^node:/, '');
+      return a.kind === 'require-call' && NODE_BUILTINS.has(name) ? { path: name, namespace: 'geode-builtin' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'geode-builtin' }, (a: { path: string }) => ({ loader: 'js', contents: `export * from "node:${a.path}";\n` }));
+    b.onLoad({ filter: /bls-eth-wasm[\\/]src[\\/]bls_c\.js$/ }, (a: { path: string }) => ({ loader: 'js', contents: `var __dirname = "";\n${readFileSync(a.path, 'utf8')}` }));
+    b.onResolve({ filter: /^@chainsafe\/bls-keygen$/ }, () => ({ path: 'bls-keygen', namespace: 'geode-stub' }));
+    b.onLoad({ filter: /^bls-keygen$/, namespace: 'geode-stub' }, () => ({ loader: 'js', contents: "export function generateRandomSecretKey() { throw new Error('BLS key generation is not available in the enclave'); }\n" }));
   },
 };
 
@@ -83,7 +109,7 @@ export async function buildEnclave(opts: { entry: string; outfile: string; tee?:
     charset: 'utf8',
     logLevel: tee === 'sim' ? 'warning' : 'silent',
     define: { GEODE_TEE: JSON.stringify(tee) },
-    plugins: tee === 'sim' ? [stubDebug] : [stubDebug, hardwareOnly],
+    plugins: tee === 'sim' ? [stubDebug, blsWasm] : [stubDebug, blsWasm, hardwareOnly],
   });
   return { outfile, measurement: measureEnclave(outfile) };
 }

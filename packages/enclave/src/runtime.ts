@@ -1,16 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { bytesToHex, hexToBytes, keccak256, numberToHex, type Address, type Hex } from 'viem';
 import {
+  ETHEREUM_SYNC_COMMITTEE_SIGNER,
   ROOT_ZERO, SESSION_STATUS, SLOT, accAtKey, accumulatorStep, batchProofKeys, commitmentDigest, configHash, encodeOutputs,
   methods, outputsHash, sessionCreateReportData, sessionKeysReportData, sessionProofKeys, slotKey,
   type ConfigJson, type GeodeConfig, type Method, type Result,
 } from '@geode/protocol';
 import type { EnclaveApp } from './app.ts';
 import { executeBatch, type BatchRequest } from './batch.ts';
-import { EnclaveError } from './errors.ts';
+import { EnclaveError, LightClientError } from './errors.ts';
 import { SessionKeys, deserializeKeyMaterial, generateKeyMaterial, serializeKeyMaterial, type KeyMaterial } from './keys.ts';
-import { verifySignedHeader, verifyStorageProof, type TrustAnchor, type TrustedBlock } from './lightclient/index.ts';
-import { KEYS_FILE, SealedStore, stateFileName } from './seal.ts';
+import { verifyStorageProof, type TrustAnchor } from './lightclient/index.ts';
+import { devnetGate, ethereumGate, type HeaderGate } from './lightclient/gate.ts';
+import { KEYS_FILE, LIGHT_CLIENT_FILE, SealedStore, stateFileName } from './seal.ts';
 import { deserializeState, emptyState, serializeState, stateRoot, type EnclaveState } from './state.ts';
 import { evidenceBytes, sealingKeyFor, type Platform } from './platform/platform.ts';
 
@@ -47,7 +49,7 @@ const b32 = (v: bigint): Hex => numberToHex(v, { size: 32 });
  */
 export class EnclaveRuntime<S> {
   private cfg: Configured | null = null;
-  private trusted: TrustedBlock | null = null;
+  private gate: HeaderGate | null = null;
   private keys: SessionKeys | null = null;
   /** States, sealed under the key material's own sealing key and tagged with its keyId (null until keys exist). */
   private states: SealedStore | null = null;
@@ -123,6 +125,11 @@ export class EnclaveRuntime<S> {
       if (this.cfg.hash === hash) return result;
       throw new EnclaveError('ENCLAVE_CONFIG_MISMATCH', 'This enclave process is already configured for another deployment; start a new enclave process (with its own data directory) for it.', { details: { configured: this.cfg.hash, requested: hash } });
     }
+    const anchor: TrustAnchor = { chainId: config.chainId, signer: config.lcSigner, genesisHash: config.lcGenesisHash };
+    // The light-client kind is fixed by the attested config: Ethereum's sync committee or the devnet's signer.
+    if (config.lcSigner !== ETHEREUM_SYNC_COMMITTEE_SIGNER && c.ethereumAnchor) throw new LightClientError('LC_ANCHOR_INVALID', 'The config carries an ethereumAnchor but its lcSigner is not the Ethereum sync-committee sentinel.');
+    // Checked before any file is touched; built again below with the sealed store attached.
+    if (config.lcSigner === ETHEREUM_SYNC_COMMITTEE_SIGNER) ethereumGate(c.ethereumAnchor, config.lcGenesisHash);
     if (!config.measurements.includes(this.measurement)) {
       this.log(`warning: config does not list this enclave's measurement ${this.measurement}; the contract will refuse its quotes`);
     }
@@ -136,8 +143,14 @@ export class EnclaveRuntime<S> {
       this.keysError = e instanceof EnclaveError ? e : new EnclaveError('ENCLAVE_SEAL_CORRUPT', `Sealed file ${KEYS_FILE} is malformed: ${(e as Error).message}.`, { cause: e });
       this.log(`refusing ${KEYS_FILE}: ${this.keysError.message}`);
     }
-    this.cfg = { json: c, config, hash, anchor: { chainId: config.chainId, signer: config.lcSigner, genesisHash: config.lcGenesisHash }, keyStore };
-    this.trusted = { number: 0n, hash: config.lcGenesisHash };
+    this.cfg = { json: c, config, hash, anchor, keyStore };
+    this.gate = config.lcSigner === ETHEREUM_SYNC_COMMITTEE_SIGNER
+      ? ethereumGate(c.ethereumAnchor, config.lcGenesisHash, {
+        load: () => { const raw = keyStore.read(LIGHT_CLIENT_FILE); return raw ? JSON.parse(Buffer.from(raw).toString('utf8')) : null; },
+        save: (j) => keyStore.write(LIGHT_CLIENT_FILE, new TextEncoder().encode(JSON.stringify(j))),
+        log: (l) => this.log(l),
+      })
+      : devnetGate(anchor);
     if (keys) this.useKeys(keys);
     // State: the readable sealed state of these keys with the highest lastSeq (processBatch switches to the proven root).
     let best: EnclaveState<S> | null = null;
@@ -210,7 +223,7 @@ export class EnclaveRuntime<S> {
       signer: keys && sid !== null ? keys.signer : null,
       lastSeq: this.state.framework.lastSeq.toString(),
       stateRoot: this.root,
-      trustedBlock: (this.trusted?.number ?? 0n).toString(),
+      trustedBlock: (this.gate?.trustedNumber() ?? 0n).toString(),
     };
   }
 
@@ -238,7 +251,8 @@ export class EnclaveRuntime<S> {
     const nonce = this.pendingNonce;
     if (!nonce) throw new EnclaveError('ENCLAVE_NO_PENDING_SESSION', 'No pending session nonce in this enclave process; call sessionCreate (and register it on-chain) first.');
     const sessionId = BigInt(p.sessionId);
-    const h = verifySignedHeader(this.trusted!, p.header, c.anchor);
+    const gated = this.gate!.verify(p.header, p.beacon);
+    const h = gated.header;
     const [nonceKey, statusKey] = sessionProofKeys(sessionId) as [Hex, Hex];
     const vals = await verifyStorageProof(h.stateRoot, p.proof, c.config.contract, [nonceKey, statusKey]);
     if (vals.get(nonceKey.toLowerCase() as Hex) !== BigInt(nonce)) {
@@ -258,7 +272,7 @@ export class EnclaveRuntime<S> {
     this.useKeys(keys);
     this.keysError = null;
     this.pendingNonce = null;
-    this.trusted = { number: h.number, hash: h.hash };
+    gated.commit();
     return { encPubKey: keys.encPubKey, signer: keys.signer, quote: bytesToHex(quote) };
   }
 
@@ -282,7 +296,8 @@ export class EnclaveRuntime<S> {
       if (r.seq !== from + BigInt(i)) throw new EnclaveError('ENCLAVE_SEQ_MISMATCH', `Batch sequence numbers must be consecutive: position ${i} has ${r.seq}, expected ${from + BigInt(i)}.`, { details: { position: i, seq: r.seq.toString() } });
     });
 
-    const h = verifySignedHeader(this.trusted!, p.header, c.anchor);
+    const gated = this.gate!.verify(p.header, p.beacon);
+    const h = gated.header;
     const keyList = batchProofKeys(to);
     const vals = await verifyStorageProof(h.stateRoot, p.proof, c.config.contract, keyList);
     const get = (k: Hex): bigint => vals.get(k.toLowerCase() as Hex)!;
@@ -328,7 +343,7 @@ export class EnclaveRuntime<S> {
     this.states!.prune([newRoot, provenRoot]);
     this.state = exec.state;
     this.root = newRoot;
-    this.trusted = { number: h.number, hash: h.hash };
+    gated.commit();
     return { sessionId: sessionId.toString(), from: from.toString(), to: to.toString(), accTo: acc, prevRoot: provenRoot, newRoot, outputs, outputsHash: oh, signature };
   }
 }

@@ -27,6 +27,8 @@ const TAG_LEN = 16;
 export const KEEP_STATE_FILES = 4;
 /** File name of the sealed keys. */
 export const KEYS_FILE = 'keys.sealed';
+/** File name of the sealed Ethereum light-client store (Ethereum deployments only; lightclient/gate.ts). */
+export const LIGHT_CLIENT_FILE = 'lightclient.sealed';
 /** File name of the sealed state whose root is `root` (0x bytes32): `state-<64 hex>.sealed`. */
 export const stateFileName = (root: Hex): string => `state-${root.slice(2).toLowerCase()}.sealed`;
 

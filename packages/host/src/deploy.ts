@@ -1,5 +1,5 @@
 import type { Abi, Account, Address, Hex } from 'viem';
-import { configHash, type ConfigJson } from '@geode/protocol';
+import { configHash, type ConfigJson, type EthereumAnchorJson } from '@geode/protocol';
 import { SimQuoteVerifierAbi, SimQuoteVerifierBytecode } from '@geode/contracts/generated/artifacts';
 import type { ChainAccess } from './chain.ts';
 import { ChainError, DeployRefusedError } from './errors.ts';
@@ -51,8 +51,11 @@ export interface DeployOptions {
   attestationVerifier?: AttestationVerifierConfig;
   /** Simulation attestation public key, 64 bytes x||y (0x hex), for the SimQuoteVerifier (needed when it is deployed). */
   simAttestationKey?: Hex;
-  /** Light-client trust anchor: devnet block signer and genesis hash. */
-  anchor: { signer: Address; genesisHash: Hex };
+  /**
+   * Light-client trust anchor: devnet block signer and genesis hash; or, for Ethereum's sync committee,
+   * ETHEREUM_SYNC_COMMITTEE_SIGNER, ethereumAnchorHash(ethereum) and the anchor itself (sent to the enclave in init).
+   */
+  anchor: { signer: Address; genesisHash: Hex; ethereum?: EthereumAnchorJson };
   /** keccak256 of the canonical JSON of the client policy (opaque on-chain). */
   policyHash: Hex;
   /**
@@ -106,6 +109,7 @@ export async function deployGeodeApp(o: DeployOptions): Promise<Deployment> {
     lcGenesisHash: o.anchor.genesisHash,
     policyHash: o.policyHash,
     admin: o.admin,
+    ...(o.anchor.ethereum ? { ethereumAnchor: o.anchor.ethereum } : {}),
   };
   const cfgHash = configHash({ ...config, chainId: o.chain.chainId, contract: app.address, measurements: o.measurements as Hex[], attestationVerifier: verifier.address, lcSigner: o.anchor.signer, lcGenesisHash: o.anchor.genesisHash as Hex, policyHash: o.policyHash, admin: o.admin });
   const onChain = (await o.chain.publicClient.readContract({ address: app.address, abi: o.app.abi, functionName: 'configHash' })) as Hex;
