@@ -3,7 +3,7 @@ pragma solidity ^0.8.30;
 
 /// @title Utf8
 /// @notice Strict UTF-8 validation (RFC 3629 §4 syntax), the same predicate as the enclave's decoder
-///         (@geode/protocol decodeUtf8Strict: a fatal TextDecoder). Names are bytes: a contract that keys anything
+///         (decodeUtf8Strict in packages/protocol/src/strings.ts: a fatal TextDecoder). Names are bytes: a contract that keys anything
 ///         by a string the enclave will read (a computation name, a request kind) must refuse, before appending it,
 ///         every byte string the enclave would refuse. Use `isValid` for that (docs/apps.md#names).
 /// @dev Accepted sequences (RFC 3629 §4, "UTF8-octets"):
