@@ -1,6 +1,6 @@
 import { bytesToHex, concatHex, hexToBytes, keccak256, type Address, type Hex } from 'viem';
 import {
-  HPKE_INFO, REGISTER_KEY_KIND, accumulatorStep, assertPlainJson, decodeEnvelope, decodePublicRequest, encodeOutputMessage,
+  HPKE_INFO, MAX_OUTPUT_BYTES_PER_REQUEST, REGISTER_KEY_KIND, accumulatorStep, assertPlainJson, decodeEnvelope, decodePublicRequest, encodeOutputMessage,
   hpkeOpen, hpkeSeal, isGeodeError, outputAad, requestAad, type BatchOutput,
 } from '@geode/protocol';
 import type { EnclaveApp, HandlerContext } from './app.ts';
@@ -63,26 +63,22 @@ export interface BatchExecution<S> {
  */
 export async function executeBatch<S>(app: EnclaveApp<S>, base: EnclaveState<S>, requests: readonly BatchRequest[], keys: SessionKeys, bc: BatchContext): Promise<BatchExecution<S>> {
   // See EnclaveApp.validatesBeforeMutating: one working copy per batch, or one per request. A shared copy cannot
-  // drop one request's changes, so a cap refusal re-runs the batch with a copy per request, and a cut re-runs the
-  // prefix; both are deterministic, so the outcome is the same as if the caps had been known up front.
+  // drop one request's changes, so a per-request cap refusal re-runs the batch with a copy per request
+  // (deterministic: the outcome is the same as if the cap had been known up front). Only a request over a cap, which
+  // no honest client sends, triggers it.
   if (app.validatesBeforeMutating === true) {
     const run = await runRequests(app, base, requests, keys, bc, true);
     if (run.kind === 'done') return sealOutputs(run, bc, keys);
-    if (run.kind === 'cut') {
-      const prefix = await runRequests(app, base, requests.slice(0, run.at), keys, bc, true);
-      if (prefix.kind === 'done') return sealOutputs(prefix, bc, keys);
-    }
   }
   const run = await runRequests(app, base, requests, keys, bc, false);
-  if (run.kind !== 'done') throw new Error('unreachable: per-request copies neither re-run nor cut'); // see runRequests
+  if (run.kind !== 'done') throw new EnclaveError('ENCLAVE_INTERNAL', 'A batch with a copy per request asked to be re-run; this is a bug in executeBatch.');
   return sealOutputs(run, bc, keys);
 }
 
-/** A finished run, or (in-place mode only) why it must be re-run: a cap refusal, or a cut before request `at`. */
+/** A finished run, or (in-place mode only) the signal that a request over a per-request cap needs a re-run. */
 type Run<S> =
   | { kind: 'done'; fw: FrameworkState; appState: S; pending: PendingOutput[] }
-  | { kind: 'refused' }
-  | { kind: 'cut'; at: number };
+  | { kind: 'refused' };
 
 async function runRequests<S>(app: EnclaveApp<S>, base: EnclaveState<S>, requests: readonly BatchRequest[], keys: SessionKeys, bc: BatchContext, inPlace: boolean): Promise<Run<S>> {
   const fw: FrameworkState = { lastSeq: base.framework.lastSeq, lastAcc: base.framework.lastAcc, outputKeys: { ...base.framework.outputKeys } };
@@ -90,7 +86,7 @@ async function runRequests<S>(app: EnclaveApp<S>, base: EnclaveState<S>, request
   const pending: PendingOutput[] = [];
   const budget = new BatchOutputBudget();
 
-  for (const [index, r] of requests.entries()) {
+  for (const r of requests) {
     const sender = r.sender.toLowerCase() as Address;
     const payload = hexToBytes(r.payload);
     const emits: PendingOutput[] = [];
@@ -106,6 +102,9 @@ async function runRequests<S>(app: EnclaveApp<S>, base: EnclaveState<S>, request
       },
       random: (label: string, length: number) => keys.random(r.seq, label, length),
     };
+    // A request that might not fit the rest of the batch (caps.ts rule 2) runs on its own copy even in in-place mode,
+    // so that it can be left out of this batch; only the batch's last MAX_OUTPUT_BYTES_PER_REQUEST bytes pay for it.
+    const isolated = !inPlace || !budget.fits(MAX_OUTPUT_BYTES_PER_REQUEST);
     let next = appState;
     let outs: PendingOutput[];
     try {
@@ -118,7 +117,7 @@ async function runRequests<S>(app: EnclaveApp<S>, base: EnclaveState<S>, request
           fw.outputKeys[sender] = key;
           ctx.emit(sender, { registered: key });
         } else {
-          const draft = inPlace ? appState : structuredClone(appState);
+          const draft = isolated ? structuredClone(appState) : appState;
           app.onPublic(draft, kind, hexToBytes(body), ctx);
           if (!inPlace) assertPlainJson(draft); // the state must stay plain JSON data (sealable); throws TypeError otherwise
           next = draft;
@@ -133,7 +132,7 @@ async function runRequests<S>(app: EnclaveApp<S>, base: EnclaveState<S>, request
         } catch (e) {
           throw new EnclaveError('ENCLAVE_DECRYPT', `Request ${r.seq} could not be decrypted: encrypt it to the active session key with this chain, contract, session and sender as additional data.`, { cause: e });
         }
-        const draft = inPlace ? appState : structuredClone(appState);
+        const draft = isolated ? structuredClone(appState) : appState;
         app.onPrivate(draft, plain, ctx);
         if (!inPlace) assertPlainJson(draft);
         next = draft;
@@ -152,7 +151,7 @@ async function runRequests<S>(app: EnclaveApp<S>, base: EnclaveState<S>, request
     // Per-request caps (caps.ts rule 1): the request is refused as a whole and changes nothing.
     const over = requestCapExceeded(outs);
     if (over) {
-      if (inPlace) return { kind: 'refused' };
+      if (!isolated) return { kind: 'refused' };
       next = appState;
       if (outputKeysBefore === undefined) delete fw.outputKeys[sender];
       else fw.outputKeys[sender] = outputKeysBefore;
@@ -160,10 +159,7 @@ async function runRequests<S>(app: EnclaveApp<S>, base: EnclaveState<S>, request
     }
     // Per-batch cap (caps.ts rule 2): end the batch before this request; the next batch runs it from the same state.
     const bytes = outputsBytes(outs);
-    if (!budget.fits(bytes)) {
-      if (inPlace) return { kind: 'cut', at: index };
-      break;
-    }
+    if (!budget.fits(bytes)) break; // isolated (it was over the remaining MAX_OUTPUT_BYTES_PER_REQUEST): nothing to undo
     budget.add(bytes);
     appState = next;
     pending.push(...outs);
