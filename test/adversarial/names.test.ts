@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bytesToHex, concatHex, decodeErrorResult, encodeAbiParameters, toFunctionSelector, type Address, type Hex } from 'viem';
-import { createComputation } from '@geode/cli/app';
+import { createComputation, creationVerdict } from '@geode/cli/app';
 import { Adversary, ComputationsAbi, revertName, startAdversary, submit, type Name } from '../harness/adversary.ts';
 
 let adv: Adversary;
@@ -35,6 +35,14 @@ test('attack 2: eve\'s "\\uFEFFpoll" does not capture alice\'s "poll" or her sub
   const at = (outs: typeof alice, seq: bigint) => outs.filter((o) => o.seq === seq.toString());
   assert.deepEqual(at(eve, eveSeq).map((o) => [o.ok, o.computation]), [[true, LOOKALIKE]]);
   assert.deepEqual(at(alice, aliceSeq).map((o) => [o.ok, o.computation]), [[true, 'poll']], 'alice is told "created" because the enclave created it');
+  // What `geode computation create` prints is judged from that output: created only for exactly this name.
+  assert.deepEqual(creationVerdict('poll', at(alice, aliceSeq)[0]!), { created: true });
+  assert.deepEqual(creationVerdict(LOOKALIKE, at(eve, eveSeq)[0]!), { created: true });
+  assert.equal((creationVerdict('poll', at(eve, eveSeq)[0]!) as { error: { code: string } }).error.code, 'CLI_VERDICT_MISMATCH');
+  // The old outcome (an enclave refusal her CLI never showed) is now reported as NOT created.
+  const refusal = { seq: aliceSeq.toString(), ok: false as const, error: { code: 'APP_ALREADY_EXISTS', message: 'a computation named "poll" already exists' } };
+  assert.deepEqual(creationVerdict('poll', refusal), { created: false, error: refusal.error });
+  assert.equal((creationVerdict('poll', null) as { error: { code: string } }).error.code, 'CLI_NO_VERDICT');
   // alice's value went to her computation; eve's result covers eve's value only.
   assert.deepEqual(at(alice, aliceValue).map((o) => [o.ok, o.computation]), [[true, 'poll']]);
   assert.deepEqual(at(eve, eveValue).map((o) => [o.ok, o.computation]), [[true, LOOKALIKE]]);

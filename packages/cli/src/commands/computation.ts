@@ -5,7 +5,7 @@ import { COMPUTATION_TYPES, ctypeToName, type Request } from '@geode/app-computa
 import { ComputationsAbi } from '@geode/contracts/generated/artifacts';
 import { homeDir, identityStore } from '../home.ts';
 import { connect } from '../connect.ts';
-import { createComputation, decodeAppOutput, sendRequest, type AppOutput } from '../app.ts';
+import { createComputation, creationVerdict, decodeAppOutput, sendRequest, type AppOutput } from '../app.ts';
 import { CliArgumentError } from '../errors.ts';
 import { fail, reporter, type Reporter } from '../output.ts';
 
@@ -112,14 +112,11 @@ export function registerComputationCommands(program: Command): void {
         rep.progress(`creation request ${seq} on-chain; waiting for the enclave's verdict`);
         const out = await verdictOf(conn, client, seq, timeout);
         const shown = visibleName(name);
-        if (!out) {
+        const v = creationVerdict(name, out);
+        if (!v.created) {
           process.exitCode = 1;
-          rep.say(`request ${seq} processed, but no verdict reached ${creator.name} (is its output key registered?); not confirmed as created`);
-          rep.result({ ok: false, name, seq: seq.toString(), error: { code: 'CLI_NO_VERDICT', message: 'the enclave sent no output this identity can read' } });
-        } else if (!out.ok) {
-          process.exitCode = 1;
-          rep.say(`NOT created: the enclave refused ${shown}: ${out.error.code}: ${out.error.message}`);
-          rep.result({ ok: false, name, seq: seq.toString(), error: out.error });
+          rep.say(`NOT created: ${shown} (request ${seq}): ${v.error.code}: ${v.error.message}`);
+          rep.result({ ok: false, name, seq: seq.toString(), error: v.error });
         } else {
           rep.say(`created ${o.type} ${shown} (request ${seq}, accepted by the enclave)`);
           rep.result({ ok: true, name, type: o.type, participants, quorum, seq: seq.toString() });
