@@ -148,18 +148,25 @@ async function runRequests<S>(app: EnclaveApp<S>, base: EnclaveState<S>, request
         : { code: 'ENCLAVE_HANDLER_FAILED', message: `The ${app.name} handler failed on request ${r.seq}: ${e instanceof Error ? e.message : String(e)}` };
       outs = [errorOutput(sender, r.seq, error, fw.outputKeys[sender] ?? null)];
     }
+    // The request's framework change (a registered output key) is undone with its app change when it is left out.
+    const undoOutputKey = () => {
+      if (outputKeysBefore === undefined) delete fw.outputKeys[sender];
+      else fw.outputKeys[sender] = outputKeysBefore;
+    };
     // Per-request caps (caps.ts rule 1): the request is refused as a whole and changes nothing.
     const over = requestCapExceeded(outs);
     if (over) {
       if (!isolated) return { kind: 'refused' };
       next = appState;
-      if (outputKeysBefore === undefined) delete fw.outputKeys[sender];
-      else fw.outputKeys[sender] = outputKeysBefore;
+      undoOutputKey();
       outs = [errorOutput(sender, r.seq, outputLimitRefusal(r.seq, over), fw.outputKeys[sender] ?? null)];
     }
     // Per-batch cap (caps.ts rule 2): end the batch before this request; the next batch runs it from the same state.
     const bytes = outputsBytes(outs);
-    if (!budget.fits(bytes)) break; // isolated (it was over the remaining MAX_OUTPUT_BYTES_PER_REQUEST): nothing to undo
+    if (!budget.fits(bytes)) {
+      undoOutputKey(); // the app change needs no undo: the request was isolated (under MAX_OUTPUT_BYTES_PER_REQUEST left)
+      break;
+    }
     budget.add(bytes);
     appState = next;
     pending.push(...outs);

@@ -140,3 +140,35 @@ test('strict names: a public kind that is not UTF-8 is refused (ENVELOPE_INVALID
   assert.deepEqual(code('5'), ['ok']);
   assert.deepEqual((c.rt.currentState.app as SpamState).kinds, ['spam']);
 });
+
+test('caps: a key registration cut from a full batch leaves no trace in it (the outcome does not depend on the cut)', async () => {
+  // Request 1 (alice's key registration) and requests 2, 3 fill the batch to exactly MAX_OUTPUT_BYTES_PER_BATCH.
+  const alice = await User.make('alice');
+  const regBytes = encodedOutputBytes(encodeOutputMessage({ seq: '1', ok: true, message: { registered: bytesToHex(alice.outputKey.publicKey) } }).length);
+  const chars = (bytes: number) => bytes - 5 * 32 - 32 - 16 - encodeOutputMessage({ seq: '2', ok: true, message: '' }).length;
+  const first = MAX_OUTPUT_BYTES_PER_REQUEST;
+  const second = MAX_OUTPUT_BYTES_PER_BATCH - regBytes - first;
+  assert.equal(outBytes(2n, chars(first)) + outBytes(3n, chars(second)) + regBytes, MAX_OUTPUT_BYTES_PER_BATCH);
+  const bob = await User.make('bob');
+  const make = async () => {
+    const c = await run(false, [spam(1, chars(first)), spam(1, chars(second))]);
+    c.chain.submit(bob.address, bob.registerPayload());
+    c.chain.submit(c.alice.address, spam(1, 3));
+    return c;
+  };
+  const c = await make();
+  const batches = await drain(c);
+  assert.deepEqual(batches.map((b) => [b.from, b.to]), [['1', '3'], ['4', '5']]);
+  const d = await make();
+  const single: BatchResult[] = [];
+  for (let s = 1; s <= 5; s++) {
+    const { params } = await batchParams(d.chain, s, s);
+    const r = (await d.rt.handle('processBatch', params)) as BatchResult;
+    d.chain.commit(BigInt(r.to), r.newRoot);
+    single.push(r);
+  }
+  assert.equal(batches[0]!.newRoot, single[2]!.newRoot, 'the state after request 3 holds no trace of request 4');
+  assert.equal(batches.at(-1)!.newRoot, single.at(-1)!.newRoot, 'same final state root');
+  assert.deepEqual(await bob.read(batches[1]!.outputs, 1n), await bob.read(single[3]!.outputs, 1n));
+  assert.equal((await bob.read(batches[0]!.outputs, 1n)).length, 0);
+});
