@@ -7,7 +7,7 @@ import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 
 import pino, { type Logger } from 'pino';
 import { canonicalJson, TRUSTED_RPC_SIGNER } from '@geode/protocol';
 import { devAccounts, devnetTransport, serveDevnet, startDevnet, type Devnet, type DevnetServer } from '@geode/devnet';
-import { chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, type ChainAccess, type Deployment } from '@geode/host';
+import { chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, requireVerifierFor, type ChainAccess, type DeployTee, type Deployment } from '@geode/host';
 import { fundFromFaucet } from './connect.ts';
 import { CliArgumentError } from './errors.ts';
 import { createSimulationPki, type SimulationPki } from '@geode/attestation/sim/index';
@@ -65,6 +65,21 @@ export interface DevStackOptions {
    * RPC node's headers). `privateKey` pays for deployment and transactions.
    */
   rpc?: { url: string; trustedRpc?: boolean; privateKey: Hex };
+  /**
+   * The enclave's TEE (default 'sgx-sim', the simulator). A hardware TEE is refused before anything starts while no
+   * configured on-chain verifier checks its evidence (requireVerifierFor; docs/attestation.md#on-chain-verifiers).
+   */
+  tee?: DeployTee;
+}
+
+/** `--tee` values of the CLI and the evidence type each means on-chain. */
+export const CLI_TEES: Readonly<Record<string, DeployTee>> = { sim: 'sgx-sim', sgx: 'sgx', tdx: 'tdx', 'sev-snp': 'sev-snp' };
+
+/** Parse `--tee` (sim, sgx, tdx, sev-snp). Throws CliArgumentError. */
+export function teeOption(v: string | undefined): DeployTee {
+  const t = CLI_TEES[v ?? 'sim'];
+  if (!t) throw new CliArgumentError(`--tee must be one of ${Object.keys(CLI_TEES).join(', ')}, got "${v}"`);
+  return t;
 }
 
 /** Newest modification time (ms) of any file under `dir`. */
@@ -97,6 +112,7 @@ export function simPolicy(measurement: Hex): Policy {
  * a simulation PKI, the contracts (SimQuoteVerifier + Computations), the enclave and the host, handshake done.
  */
 export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> {
+  requireVerifierFor(o.tee ?? 'sgx-sim');
   const progress = o.progress ?? (() => undefined);
   const log = o.logger ?? pino({ level: 'warn' });
   const tempDir = o.dataDir ? undefined : mkdtempSync(join(tmpdir(), 'geode-'));

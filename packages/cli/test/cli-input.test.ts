@@ -35,9 +35,9 @@ function snapshot(dir: string): Record<string, string> {
 }
 
 const HELP: [string[], string[]][] = [
-  [[], ['demo', 'dev', 'identity', 'computation', 'attest']],
+  [[], ['demo', 'dev', 'identity', 'computation', 'attest', 'enclave']],
   [['demo'], ['--json', '--verbose']],
-  [['dev'], ['--port', '--home', '--json']],
+  [['dev'], ['--port', '--home', '--tee', '--json']],
   [['identity'], ['create', 'list']],
   [['identity', 'create'], ['--home', '--offline', '--json']],
   [['identity', 'list'], ['--home', '--json']],
@@ -49,6 +49,8 @@ const HELP: [string[], string[]][] = [
   [['attest'], ['verify', 'inspect']],
   [['attest', 'verify'], ['--collateral', '--now', '--policy', '--json']],
   [['attest', 'inspect'], ['--json']],
+  [['enclave'], ['build']],
+  [['enclave', 'build'], ['--tee', '--entry', '--out', '--node', '--data-dir', '--json']],
 ];
 
 test('every command has --help: exit 0 and it lists its options', { timeout: 120_000 }, async () => {

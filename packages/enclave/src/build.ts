@@ -34,11 +34,37 @@ const stubDebug = {
   },
 };
 
+/** The TEE a bundle is built for: the simulator (default) or a hardware platform (docs/enclave.md#platform). */
+export type BuildTee = 'sim' | 'sgx' | 'tdx' | 'sev-snp';
+/** Every BuildTee value. */
+export const BUILD_TEES: readonly BuildTee[] = ['sim', 'sgx', 'tdx', 'sev-snp'];
+
+/** Sources that are simulation code: a hardware bundle that would include one fails to build. */
+const SIM_SOURCES = /[\\/]packages[\\/](enclave[\\/]src[\\/]platform[\\/]sim\.ts|enclave[\\/]src[\\/]platform[\\/]default\.ts|attestation[\\/]src[\\/]sim[\\/])/;
+
 /**
- * Bundle `entry` into `outfile` (esbuild: platform node, format esm, target node20, bundle all dependencies).
- * Returns the absolute outfile and its measurement. Throws esbuild's error on a build failure.
+ * Hardware builds: main.ts's `./platform/default.ts` (which opens the simulator) becomes
+ * `./platform/default-hardware.ts`, and loading any simulation source is a build error naming it, so a hardware
+ * bundle provably contains no simulation code or PKI.
  */
-export async function buildEnclave(opts: { entry: string; outfile: string }): Promise<{ outfile: string; measurement: Hex }> {
+const hardwareOnly = {
+  name: 'geode-hardware-only',
+  setup(b: { onResolve: Function; onLoad: Function }) {
+    b.onResolve({ filter: /^\.\/platform\/default\.ts$/ }, (a: { resolveDir: string }) => ({ path: resolve(a.resolveDir, 'platform/default-hardware.ts') }));
+    b.onLoad({ filter: SIM_SOURCES }, (a: { path: string }) => ({ errors: [{ text: `simulation code in a hardware enclave bundle: ${a.path.slice(REPO_ROOT.length + 1)} (import it only from sim builds)` }] }));
+  },
+};
+
+/**
+ * Bundle `entry` into `outfile` (esbuild: platform node, format esm, target node20, bundle all dependencies) for
+ * `tee` (default 'sim'). Hardware builds (`sgx`, `tdx`, `sev-snp`) define `GEODE_TEE` and exclude every simulation
+ * source (see hardwareOnly). Returns the absolute outfile and `measurement` = SHA-256 of the bundle: the sim
+ * mr_enclave; on hardware the TEE measures more than the bundle (docs/attestation.md#enclave-identity).
+ * Throws esbuild's error on a build failure (also when a hardware build reaches simulation code).
+ */
+export async function buildEnclave(opts: { entry: string; outfile: string; tee?: BuildTee }): Promise<{ outfile: string; measurement: Hex }> {
+  const tee = opts.tee ?? 'sim';
+  if (!BUILD_TEES.includes(tee)) throw new TypeError(`buildEnclave: tee must be one of ${BUILD_TEES.join(', ')}`);
   const { build } = await import('esbuild');
   const outfile = resolve(opts.outfile);
   mkdirSync(dirname(outfile), { recursive: true });
@@ -55,8 +81,9 @@ export async function buildEnclave(opts: { entry: string; outfile: string }): Pr
     sourcemap: false,
     legalComments: 'none',
     charset: 'utf8',
-    logLevel: 'warning',
-    plugins: [stubDebug],
+    logLevel: tee === 'sim' ? 'warning' : 'silent',
+    define: { GEODE_TEE: JSON.stringify(tee) },
+    plugins: tee === 'sim' ? [stubDebug] : [stubDebug, hardwareOnly],
   });
   return { outfile, measurement: measureEnclave(outfile) };
 }

@@ -18,6 +18,8 @@ export const ENCLAVE_ERROR_CODES = [
   'ENCLAVE_SEAL_CORRUPT',
   'ENCLAVE_SEAL_IO',
   'ENCLAVE_ATTESTOR_UNAVAILABLE',
+  'ENCLAVE_PLATFORM_RACE',
+  'ENCLAVE_PLATFORM_MISMATCH',
   'ENCLAVE_INTERNAL',
   // Codes carried by error *outputs* (sent to a request's sender; the batch itself succeeds):
   'ENCLAVE_DECRYPT',

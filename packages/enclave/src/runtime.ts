@@ -10,15 +10,16 @@ import { executeBatch, type BatchRequest } from './batch.ts';
 import { EnclaveError } from './errors.ts';
 import { SessionKeys, deserializeKeyMaterial, generateKeyMaterial, serializeKeyMaterial, type KeyMaterial } from './keys.ts';
 import { verifySignedHeader, verifyStorageProof, type TrustAnchor, type TrustedBlock } from './lightclient/index.ts';
-import { KEYS_FILE, SealedStore, deriveSimSealingKey, loadOrCreateSimPlatformSecret, stateFileName } from './seal.ts';
+import { KEYS_FILE, SealedStore, stateFileName } from './seal.ts';
 import { deserializeState, emptyState, serializeState, stateRoot, type EnclaveState } from './state.ts';
-import type { Attestor } from './tee/attestor.ts';
+import { evidenceBytes, sealingKeyFor, type Platform } from './platform/platform.ts';
 
 /** Options of {@link EnclaveRuntime}. */
 export interface RuntimeOptions {
-  /** Data directory: sealed files and (sim) the platform secret. */
+  /** Data directory: sealed files (and, for the simulator, its platform secret). */
   dataDir: string;
-  attestor: Attestor;
+  /** The TEE this process runs on: measurement, evidence, the sealing key that protects keys.sealed. */
+  platform: Platform;
   /** Diagnostic log line sink (default: stderr). Never receives secrets. */
   log?: (line: string) => void;
 }
@@ -60,7 +61,7 @@ export class EnclaveRuntime<S> {
 
   /** Measurement as 0x hex. */
   get measurement(): Hex {
-    return bytesToHex(this.opts.attestor.measurement);
+    return bytesToHex(this.opts.platform.measurement);
   }
 
   /** Current state root (0x bytes32). */
@@ -112,7 +113,7 @@ export class EnclaveRuntime<S> {
       policyHash: c.policyHash.toLowerCase() as Hex,
     };
     const hash = configHash(config);
-    const result = { configHash: hash, measurement: this.measurement, teeType: this.opts.attestor.teeType, simulated: this.opts.attestor.simulated };
+    const result = { configHash: hash, measurement: this.measurement, teeType: this.opts.platform.teeType, simulated: this.opts.platform.simulated };
     if (this.cfg) {
       if (this.cfg.hash === hash) return result;
       throw new EnclaveError('ENCLAVE_CONFIG_MISMATCH', 'This enclave process is already configured for another deployment; start a new enclave process (with its own data directory) for it.', { details: { configured: this.cfg.hash, requested: hash } });
@@ -120,8 +121,7 @@ export class EnclaveRuntime<S> {
     if (!config.measurements.includes(this.measurement)) {
       this.log(`warning: config does not list this enclave's measurement ${this.measurement}; the contract will refuse its quotes`);
     }
-    const platform = loadOrCreateSimPlatformSecret(this.opts.dataDir);
-    const store = new SealedStore(this.opts.dataDir, deriveSimSealingKey(platform, this.opts.attestor.measurement, hexToBytes(hash)));
+    const store = new SealedStore(this.opts.dataDir, sealingKeyFor(this.opts.platform, hexToBytes(hash)));
     // Keys.
     let keysMaterial: KeyMaterial | null = null;
     try {
@@ -189,8 +189,8 @@ export class EnclaveRuntime<S> {
     const sid = keys?.material.sessionId ?? null;
     return {
       measurement: this.measurement,
-      teeType: this.opts.attestor.teeType,
-      simulated: this.opts.attestor.simulated,
+      teeType: this.opts.platform.teeType,
+      simulated: this.opts.platform.simulated,
       configured: this.cfg !== null,
       sessionId: sid === null ? null : sid.toString(),
       encPubKey: keys && sid !== null ? keys.encPubKey : null,
@@ -210,7 +210,7 @@ export class EnclaveRuntime<S> {
     const nonce = bytesToHex(randomBytes(32));
     const rd = new Uint8Array(64);
     rd.set(hexToBytes(sessionCreateReportData(c.config.chainId, c.config.contract, c.hash, nonce)), 0);
-    const quote = this.opts.attestor.quote(rd);
+    const quote = evidenceBytes(this.opts.platform.evidence(rd));
     this.pendingNonce = nonce;
     return { nonce, quote: bytesToHex(quote) };
   }
@@ -240,7 +240,7 @@ export class EnclaveRuntime<S> {
     const keys = await SessionKeys.fromMaterial(material);
     const rd = new Uint8Array(64);
     rd.set(hexToBytes(sessionKeysReportData(c.config.chainId, c.config.contract, nonce, keys.encPubKey, keys.signer)), 0);
-    const quote = this.opts.attestor.quote(rd);
+    const quote = evidenceBytes(this.opts.platform.evidence(rd));
     c.store.write(KEYS_FILE, serializeKeyMaterial(material));
     this.keys = keys;
     this.keysError = null;

@@ -1,12 +1,12 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hex } from 'viem';
 import { EnclaveError } from './errors.ts';
 
 /**
  * Sealed storage (docs/enclave.md#sealing): AES-256-GCM (NIST SP 800-38D, node:crypto) under a sealing key that
- * only this enclave identity (measurement + deployment config) can derive.
+ * only this enclave identity (measurement + deployment config) can derive (the Platform's, ./platform/).
  *
  * File format: "GSL1" (4 ASCII bytes) || iv (12) || tag (16) || ciphertext. AAD = UTF-8
  * "geode.sealed-file.v1:" || file name, so a file renamed to another name (another root) does not open.
@@ -20,33 +20,8 @@ const TAG_LEN = 16;
 export const KEEP_STATE_FILES = 4;
 /** File name of the sealed keys. */
 export const KEYS_FILE = 'keys.sealed';
-/** File name of the simulated platform secret (sim mode only). */
-export const SIM_PLATFORM_KEY_FILE = 'sim-platform.key';
-
 /** File name of the sealed state whose root is `root` (0x bytes32): `state-<64 hex>.sealed`. */
 export const stateFileName = (root: Hex): string => `state-${root.slice(2).toLowerCase()}.sealed`;
-
-/**
- * Sim-mode sealing key (32 bytes) = HKDF-SHA256(ikm = platform secret, salt = empty,
- * info = "geode.seal.v1" || mrEnclave (32) || configHash (32)) (RFC 5869).
- */
-export function deriveSimSealingKey(platformSecret: Uint8Array, mrEnclave: Uint8Array, configHash: Uint8Array): Uint8Array {
-  const info = Buffer.concat([Buffer.from('geode.seal.v1', 'ascii'), mrEnclave, configHash]);
-  return new Uint8Array(hkdfSync('sha256', platformSecret, new Uint8Array(0), info, 32));
-}
-
-/**
- * Read the simulated platform secret (32 bytes) from `<dir>/sim-platform.key`, creating it (random, atomic, mode
- * 0600) if absent. It stands in for a CPU fuse key. Throws ENCLAVE_SEAL_CORRUPT if the file has the wrong size.
- */
-export function loadOrCreateSimPlatformSecret(dir: string): Uint8Array {
-  mkdirSync(dir, { recursive: true });
-  const p = join(dir, SIM_PLATFORM_KEY_FILE);
-  if (!existsSync(p)) atomicWrite(dir, SIM_PLATFORM_KEY_FILE, randomBytes(32));
-  const b = readFileSync(p);
-  if (b.length !== 32) throw new EnclaveError('ENCLAVE_SEAL_CORRUPT', `${p} must hold exactly 32 bytes; delete it only if you also delete every sealed file in ${dir}.`, { details: { file: SIM_PLATFORM_KEY_FILE, length: b.length } });
-  return new Uint8Array(b);
-}
 
 /** Write `data` to `<dir>/<name>` atomically: temp file, fsync, rename, fsync(dir). */
 export function atomicWrite(dir: string, name: string, data: Uint8Array): void {

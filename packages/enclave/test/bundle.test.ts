@@ -8,7 +8,7 @@ import { bytesToHex, hexToBytes, type Hex } from 'viem';
 import { FrameDecoder, encodeFrame, sessionCreateReportData, configHash } from '@geode/protocol';
 import { createSimulationPki, readSimQuoteFields, checkSimQuoteSignature } from '@geode/attestation/sim/index';
 import { buildEnclave, measureEnclave } from '../src/build.ts';
-import { SIM_MR_SIGNER } from '../src/index.ts';
+import { SIM_MR_SIGNER } from '../src/platform/sim.ts';
 import { CONTRACT, testConfig, tmpDir } from './helpers.ts';
 
 const entry = new URL('./fixtures/enclave-main.ts', import.meta.url).pathname;

@@ -37,3 +37,13 @@ export class CommitTooLargeError extends GeodeError {
     super('HOST_COMMIT_TOO_LARGE', `The commitment of ${requests} requests needs ${estimate} gas, over the ${limit} a transaction may use. The host retries with half as many requests; if one request alone does not fit, report it: the output caps should make that impossible.`, { details: { requests, estimate: estimate.toString(), limit: limit.toString() }, docsPath: 'protocol.md#caps' });
   }
 }
+
+/**
+ * A deployment was refused before any transaction: no configured on-chain attestation verifier checks the evidence
+ * of the chosen TEE, so the contract could not check the enclave's quotes (docs/attestation.md#on-chain-verifiers).
+ */
+export class DeployRefusedError extends GeodeError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('HOST_NO_ATTESTATION_VERIFIER', message, { details, docsPath: 'attestation.md#on-chain-verifiers' });
+  }
+}

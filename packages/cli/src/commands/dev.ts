@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { bytesToHex } from 'viem';
-import { rpcOption, startDevStack, withRpcOptions, type RpcCliOptions } from '../stack.ts';
+import { rpcOption, startDevStack, teeOption, withRpcOptions, type RpcCliOptions } from '../stack.ts';
 import { homeDir, removeDevInfo, writeDevInfo } from '../home.ts';
 import { fail, reporter } from '../output.ts';
 import { CliArgumentError } from '../errors.ts';
@@ -11,16 +11,18 @@ export function registerDevCommand(program: Command): void {
     .description('Start the embedded devnet, deploy the computations app, start the enclave and the host, and keep them running')
     .option('--port <port>', 'JSON-RPC port (HTTP and WebSocket)', '8545')
     .option('--home <dir>', 'where dev.json and identities live (default ./.geode)')
+    .option('--tee <tee>', 'TEE of the enclave: sim, sgx, tdx, sev-snp (hardware needs an on-chain verifier for its evidence)', 'sim')
     .option('--json', 'print the connection details as one JSON line')
     .option('-v, --verbose', 'log host and enclave activity to stderr')
-    .action(async (opts: { port: string; home?: string; json?: boolean; verbose?: boolean } & RpcCliOptions) => {
+    .action(async (opts: { port: string; home?: string; json?: boolean; verbose?: boolean; tee?: string } & RpcCliOptions) => {
       const rep = reporter(opts);
       try {
         const port = Number(opts.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliArgumentError(`--port must be an integer 0-65535, got "${opts.port}"`);
         const home = homeDir(opts.home);
         const rpc = rpcOption(opts);
-        const stack = await startDevStack({ servePort: rpc ? undefined : port, progress: rep.progress, logger: rep.logger, rpc });
+        const tee = teeOption(opts.tee);
+        const stack = await startDevStack({ servePort: rpc ? undefined : port, progress: rep.progress, logger: rep.logger, rpc, tee });
         const info = {
           rpcUrl: rpc ? rpc.url : stack.server!.url,
           wsUrl: rpc ? rpc.url : stack.server!.wsUrl,
