@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,6 +6,7 @@ import { keccak256, parseEther, toBytes, type Abi, type Address, type Hex } from
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import pino, { type Logger } from 'pino';
 import { canonicalJson, TRUSTED_RPC_SIGNER } from '@geode/protocol';
+import { ensurePrivateDir, writeFileAtomic } from '@geode/protocol/files';
 import { devAccounts, devnetTransport, serveDevnet, startDevnet, type Devnet, type DevnetServer } from '@geode/devnet';
 import { chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, requireVerifierFor, type ChainAccess, type DeployTee, type Deployment } from '@geode/host';
 import { fundFromFaucet } from './connect.ts';
@@ -52,6 +53,8 @@ export interface DevStackOptions {
   dataDir?: string;
   /** Also serve JSON-RPC on this port (0 = any free port). */
   servePort?: number;
+  /** Interface the JSON-RPC server listens on; default 127.0.0.1 (loopback only). */
+  serveHost?: string;
   /** Progress callback for long steps. */
   progress?: (step: string) => void;
   logger?: Logger;
@@ -117,7 +120,8 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   const log = o.logger ?? pino({ level: 'warn' });
   const tempDir = o.dataDir ? undefined : mkdtempSync(join(tmpdir(), 'geode-'));
   const dataDir = o.dataDir ?? tempDir!;
-  mkdirSync(join(dataDir, 'enclave'), { recursive: true });
+  ensurePrivateDir(dataDir); // holds the sim PKI's attestation key and the enclave's sealed files
+  ensurePrivateDir(join(dataDir, 'enclave'));
 
   progress('enclave bundle');
   const measurement = await ensureEnclaveBundle();
@@ -156,7 +160,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
     const d = await startDevnet({ fund, blockSignerKey });
     devnet = d;
     chain = chainAccessFromTransport({ chainId: d.chainId, transport: devnetTransport(d), onNewHead: (cb) => d.onNewHead(cb) });
-    server = o.servePort !== undefined ? await serveDevnet(d, { port: o.servePort }) : undefined;
+    server = o.servePort !== undefined ? await serveDevnet(d, { port: o.servePort, host: o.serveHost }) : undefined;
     anchor = { signer: d.blockSigner, genesisHash: d.genesisHash };
     deployer = privateKeyToAccount(accounts[0]!.privateKey);
     operator = privateKeyToAccount(accounts[1]!.privateKey);
@@ -167,7 +171,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   const now = o.now ?? Math.floor(Date.now() / 1000);
   const pki = await createSimulationPki({ now: now - 86_400, validityDays: 3650 });
   const pkiFile = join(dataDir, 'sim-pki.json');
-  writeFileSync(pkiFile, JSON.stringify(pki), { mode: 0o600 });
+  writeFileAtomic(pkiFile, JSON.stringify(pki)); // holds the simulated attestation key
 
   progress('contracts');
   const policy = simPolicy(measurement);

@@ -1,7 +1,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hex } from 'viem';
+import { ensurePrivateDir, writeFileAtomic } from '@geode/protocol/files';
 import { EnclaveError } from './errors.ts';
 
 /**
@@ -23,28 +24,29 @@ export const KEYS_FILE = 'keys.sealed';
 /** File name of the sealed state whose root is `root` (0x bytes32): `state-<64 hex>.sealed`. */
 export const stateFileName = (root: Hex): string => `state-${root.slice(2).toLowerCase()}.sealed`;
 
-/** Write `data` to `<dir>/<name>` atomically: temp file, fsync, rename, fsync(dir). */
+/**
+ * Write `data` to `<dir>/<name>` atomically and privately (0600 in a 0700 directory; @geode/protocol/files
+ * writeFileAtomic: temp, fsync, rename, fsync(dir)). Throws EnclaveError ENCLAVE_SEAL_IO.
+ */
 export function atomicWrite(dir: string, name: string, data: Uint8Array): void {
-  const tmp = join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeFileSync(fd, data);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, join(dir, name));
-    const dfd = openSync(dir, 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
+    writeFileAtomic(join(dir, name), data);
   } catch (e) {
-    try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw new EnclaveError('ENCLAVE_SEAL_IO', `Could not write ${name} in ${dir}: ${(e as Error).message}. Check the data directory's permissions and free space.`, { cause: e, details: { file: name } });
+    throw sealIoError(dir, name, e);
   }
+}
+
+/** Create `dir` as a private (0700) directory, or make it one. Throws EnclaveError ENCLAVE_SEAL_IO. */
+export function sealDir(dir: string): void {
+  try {
+    ensurePrivateDir(dir);
+  } catch (e) {
+    throw sealIoError(dir, '.', e);
+  }
+}
+
+function sealIoError(dir: string, name: string, e: unknown): EnclaveError {
+  return new EnclaveError('ENCLAVE_SEAL_IO', `Could not write ${name} in ${dir}: ${(e as Error).message}. Check the data directory's permissions and free space.`, { cause: e, details: { file: name } });
 }
 
 /** Encrypt `plain` for file `name` (AAD binds the name). */
@@ -86,7 +88,7 @@ function corrupt(name: string, why: string, cause?: unknown): EnclaveError {
  */
 export class SealedStore {
   constructor(readonly dir: string, private readonly key: Uint8Array) {
-    mkdirSync(dir, { recursive: true });
+    sealDir(dir);
   }
 
   /** Seal and atomically write `plain` to `name`. */

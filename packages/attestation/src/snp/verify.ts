@@ -21,7 +21,7 @@ import { createHash, X509Certificate, verify as cryptoVerify } from 'node:crypto
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
-import { CertExpiredError, ChainInvalidError, CollateralMissingError, DecodeError } from '../errors.ts';
+import { CertExpiredError, CertNotYetValidError, ChainInvalidError, CollateralMissingError, DecodeError } from '../errors.ts';
 import type { Verdict } from '../types.ts';
 import { SnpChipIdMismatchError, SnpSignatureError, SnpTcbMismatchError } from './errors.ts';
 import { decodeSnpTcb, parseSnpReport, type SnpTcb } from './report.ts';
@@ -146,7 +146,8 @@ function productFromCpuid(fam?: number, mod?: number): SnpProduct | undefined {
  *   reportedTcb (8 bytes in report byte order), vmpl } as lowercase hex without 0x.
  * @throws DecodeError `ATTEST_DECODE` (malformed report/certificate), CollateralMissingError
  *   `ATTEST_COLLATERAL_MISSING` (no VCEK, or product unknown), ChainInvalidError `ATTEST_CHAIN_INVALID`
- *   (wrong product/ARK, broken chain), CertExpiredError `ATTEST_CERT_EXPIRED`, SnpSignatureError
+ *   (wrong product/ARK, broken chain), CertExpiredError `ATTEST_CERT_EXPIRED` / CertNotYetValidError
+ *   `ATTEST_CERT_NOT_YET_VALID`, SnpSignatureError
  *   `ATTEST_SNP_SIGNATURE`, SnpChipIdMismatchError `ATTEST_SNP_CHIP_ID_MISMATCH`, SnpTcbMismatchError
  *   `ATTEST_SNP_TCB_MISMATCH`.
  */
@@ -227,7 +228,7 @@ export function verifySnpReport(report: Uint8Array, opts: VerifySnpOptions): Ver
     validFrom = Math.max(validFrom, nb);
     validUntil = Math.min(validUntil, na);
     if (opts.now * 1000 < nb || opts.now * 1000 > na) {
-      throw new CertExpiredError(`SEV-SNP certificate "${cnOf(c)}" is not valid at ${iso(opts.now * 1000)} (valid ${iso(nb)} .. ${iso(na)})`, {
+      throw new (opts.now * 1000 < nb ? CertNotYetValidError : CertExpiredError)(`SEV-SNP certificate "${cnOf(c)}" is not valid at ${iso(opts.now * 1000)} (valid ${iso(nb)} .. ${iso(na)})`, {
         details: { subject: cnOf(c), notBefore: iso(nb), notAfter: iso(na), now: opts.now },
       });
     }
