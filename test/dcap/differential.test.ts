@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { toHex } from 'viem';
 import { evaluatePolicy, intelSgxRootCaDer, parseQuote, verifyDcapQuote, type Verdict } from '@geode/attestation';
 import { DcapQuoteVerifierAbi } from '@geode/contracts';
-import { decodeRevert, OnchainDcapError, onchainErrorCode, registerCollateral, tdxMeasurement, verifyQuoteOnchain } from '@geode/contracts/dcap';
+import { decodeRevert, deployDcapVerifier, OnchainDcapError, onchainErrorCode, registerCollateral, TDX_POLICY, tdxMeasurement, verifyQuoteOnchain } from '@geode/contracts/dcap';
 import {
   COLLATERAL_MUTATIONS,
   DCAP_CASES,
@@ -173,4 +173,37 @@ test('verifyQuote policy (debug, MRSERVICETD, SEPT_VE_DISABLE) refuses what eval
     if (onCode !== 'no error') refused++;
   }
   assert.ok(refused >= 1, 'alibaba_quote_5 (non-zero MRSERVICETD) is refused by both');
+});
+
+test('verifyQuote advisory policy: an empty list refuses every advisory evaluatePolicy refuses; listing the IDs accepts them', async () => {
+  const all = ['UpToDate', 'SWHardeningNeeded', 'ConfigurationNeeded', 'ConfigurationAndSWHardeningNeeded', 'OutOfDate', 'OutOfDateConfigurationNeeded'];
+  const tolerant = TDX_POLICY.allowServiceTd | TDX_POLICY.allowSeptVe;
+  // registered() rewinds the chain, so each verifier is deployed after it, over the shared registry.
+  const call = (v: `0x${string}`, q: Uint8Array) =>
+    refusal(
+      env.chain.publicClient
+        .simulateContract({ address: v, abi: DcapQuoteVerifierAbi, functionName: 'verifyQuote', args: [toHex(q)], account: env.chain.accounts[0] })
+        .catch((e) => {
+          const r = decodeRevert(e);
+          throw r ? new OnchainDcapError(onchainErrorCode(r.errorName, 'verify'), r.errorName, r.errorName) : e;
+        }),
+    );
+  let refused = 0;
+  for (const c of [...DCAP_CASES].sort((a, b) => a.now - b.now)) {
+    const off = offchain(c);
+    if ('code' in off || off.debug) continue;
+    const lenient = { acceptedStatuses: all as never, allowMrServiceTd: true, tdx: { requireSeptVeDisable: false } };
+    const offCode = codeOf(() => evaluatePolicy(off, { ...lenient, allowedAdvisoryIds: [] } as never, { now: c.now }));
+    await registered(c);
+    const strict = (await deployDcapVerifier(env.dc, ROOT, { allowedAdvisoryIds: [], tdxPolicy: tolerant, registry })).verifier;
+    const listed = (await deployDcapVerifier(env.dc, ROOT, { allowedAdvisoryIds: off.advisoryIds, tdxPolicy: tolerant, registry })).verifier;
+    await env.next(c.now);
+    assert.equal(await call(strict, c.quote()), offCode, c.name);
+    if (offCode === 'POLICY_ADVISORY') {
+      refused++;
+      // Exactly the verdict's IDs tolerated: accepted.
+      assert.equal(await call(listed, c.quote()), 'no error', `${c.name} with ${off.advisoryIds.join(',')} listed`);
+    }
+  }
+  assert.ok(refused >= 1, 'at least one fixture carries advisories');
 });

@@ -134,7 +134,7 @@ test('verifyQuote policy: a debug enclave and a TCB status outside the accepted 
   const verifyQuote = (q: Uint8Array) => env.chain.publicClient.simulateContract({ address: env.deployments.sim.verifier, abi: DcapQuoteVerifierAbi, functionName: 'verifyQuote', args: [toHex(q)], account: env.chain.accounts[0] });
   await expectRevert(verifyQuote(dbg), 'DebugEnclaveRefused');
   // A verifier that accepts only OutOfDate refuses the UpToDate simulation platform.
-  const strict = await deploy(env.chain, env.chain.wallets[0], DcapQuoteVerifierAbi, (await import('@geode/contracts')).DcapQuoteVerifierBytecode, [env.deployments.sim.registry, 1n << 4n, 0n]);
+  const strict = await deploy(env.chain, env.chain.wallets[0], DcapQuoteVerifierAbi, (await import('@geode/contracts')).DcapQuoteVerifierBytecode, [env.deployments.sim.registry, 1n << 4n, 0n, []]);
   await expectRevert(env.chain.publicClient.simulateContract({ address: strict, abi: DcapQuoteVerifierAbi, functionName: 'verifyQuote', args: [toHex(quoteOf())], account: env.chain.accounts[0] }), 'TcbStatusNotAccepted');
   const ok = await verifyQuote(quoteOf());
   assert.equal(ok.result[0], MR);

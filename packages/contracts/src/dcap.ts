@@ -14,6 +14,7 @@ import {
   decodeFunctionResult,
   encodeFunctionData,
   keccak256,
+  toBytes,
   toHex,
   type Abi,
   type Address,
@@ -164,6 +165,7 @@ const CODES: Record<string, string> = {
   TcbStatusNotAccepted: 'POLICY_TCB_STATUS',
   ServiceTdNotAccepted: 'POLICY_MR_SERVICETD',
   SeptVeDisableRequired: 'POLICY_TD_ATTRIBUTES',
+  AdvisoryNotAllowed: 'POLICY_ADVISORY',
 };
 
 /**
@@ -234,10 +236,19 @@ export const TDX_POLICY = { allowServiceTd: 1n, allowSeptVe: 2n } as const;
  * Deploys a registry pinned to `rootDer` (sha256 of it is the trust anchor) and a verifier reading it.
  * @param opts.acceptedStatuses bitmask of TCB statuses `verifyQuote` accepts (default {@link ALL_STATUSES_MASK}).
  * @param opts.tdxPolicy {@link TDX_POLICY} bits (default 0: MRSERVICETD must be zero, SEPT_VE_DISABLE set).
+ * @param opts.allowedAdvisoryIds advisory IDs (e.g. "INTEL-SA-00837") `verifyQuote` tolerates; "*" tolerates any.
+ *   Default ["*"]: like the default `acceptedStatuses`, it leaves the advisory judgement to the caller; a production
+ *   deployment lists exactly what its policy accepts (an empty list tolerates none).
+ * @param opts.registry reuse this already deployed registry instead of deploying one (`rootDer` is then ignored).
  */
-export async function deployDcapVerifier(c: DcapChain, rootDer: Uint8Array, opts: { acceptedStatuses?: bigint; tdxPolicy?: bigint } = {}): Promise<DcapDeployment & { gas: bigint }> {
-  const reg = await deployOne(c, DcapCollateralRegistryAbi as Abi, DcapCollateralRegistryBytecode, [toHex(rootDer)]);
-  const ver = await deployOne(c, DcapQuoteVerifierAbi as Abi, DcapQuoteVerifierBytecode, [reg.address, opts.acceptedStatuses ?? ALL_STATUSES_MASK, opts.tdxPolicy ?? 0n]);
+export async function deployDcapVerifier(
+  c: DcapChain,
+  rootDer: Uint8Array,
+  opts: { acceptedStatuses?: bigint; tdxPolicy?: bigint; allowedAdvisoryIds?: readonly string[]; registry?: Address } = {},
+): Promise<DcapDeployment & { gas: bigint }> {
+  const reg = opts.registry ? { address: opts.registry, gas: 0n } : await deployOne(c, DcapCollateralRegistryAbi as Abi, DcapCollateralRegistryBytecode, [toHex(rootDer)]);
+  const advisories = (opts.allowedAdvisoryIds ?? ['*']).map((id) => keccak256(toBytes(id)));
+  const ver = await deployOne(c, DcapQuoteVerifierAbi as Abi, DcapQuoteVerifierBytecode, [reg.address, opts.acceptedStatuses ?? ALL_STATUSES_MASK, opts.tdxPolicy ?? 0n, advisories]);
   return { registry: reg.address, verifier: ver.address, gas: reg.gas + ver.gas };
 }
 

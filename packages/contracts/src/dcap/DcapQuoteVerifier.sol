@@ -24,7 +24,7 @@ import {TcbEvaluation as E} from "./TcbEvaluation.sol";
 ///          7. QE identity (MRSIGNER, ISVPRODID, masked MISCSELECT/ATTRIBUTES, ISVSVN level);
 ///          8. PCE-ID;  9. platform TCB level and TDX module identity;  10. status = worst; Revoked refused.
 ///         {verify} returns the verdict; {verifyQuote} (IAttestationVerifier) also applies this deployment's policy:
-///         debug enclaves refused, TCB status within `acceptedStatuses`.
+///         debug enclaves refused, TCB status within `acceptedStatuses`, advisory IDs within `allowedAdvisoryIds`.
 /// @dev Costs: a cached platform pays two P256VERIFY calls (steps 3 and 5), SHA-256 over the QE report and the signed
 ///      quote bytes, a keccak256 of the certification data, 7 storage reads for the PCK record, and two registry calls
 ///      (CRL state; TCB Info + QE Identity blobs read with EXTCODECOPY). A new platform also decodes the PEM chain and
@@ -89,6 +89,12 @@ contract DcapQuoteVerifier is IAttestationVerifier {
     uint256 public constant ALLOW_SERVICE_TD = 1;
     /// @notice {tdxPolicy} bit: TDATTRIBUTES.SEPT_VE_DISABLE unset is accepted.
     uint256 public constant ALLOW_SEPT_VE = 2;
+    /// @notice keccak256 of the advisory ID string that, listed in `allowedAdvisoryIds`, tolerates any advisory.
+    bytes32 public constant ANY_ADVISORY = keccak256("*");
+    /// @notice Whether {verifyQuote} tolerates every advisory ID (the constructor list held "*").
+    bool public immutable anyAdvisory;
+    /// @notice Advisory IDs {verifyQuote} tolerates, by keccak256 of the ID's ASCII bytes (e.g. "INTEL-SA-00837").
+    mapping(bytes32 idHash => bool) public allowedAdvisory;
     /// @notice Verified PCK chains by keccak256 of the certification data.
     mapping(bytes32 => PckRecord) public pckCache;
     /// @notice PEM blocks (keccak256 of the base64 text) already decoded: a CA's keccak256(DER), or `rootHash`.
@@ -130,6 +136,9 @@ contract DcapQuoteVerifier is IAttestationVerifier {
     error DebugEnclaveRefused();
     /// @notice Policy of {verifyQuote}: TCB status not accepted by this deployment (POLICY_TCB_STATUS).
     error TcbStatusNotAccepted(uint8 status);
+    /// @notice Policy of {verifyQuote}: the verdict carries an advisory ID this deployment does not tolerate
+    ///         (POLICY_ADVISORY).
+    error AdvisoryNotAllowed(string advisoryId);
     /// @notice Policy of {verifyQuote}: a TD 1.5 quote with a non-zero MRSERVICETD (POLICY_MR_SERVICETD).
     error ServiceTdNotAccepted();
     /// @notice Policy of {verifyQuote}: TDATTRIBUTES.SEPT_VE_DISABLE is not set (POLICY_TD_ATTRIBUTES).
@@ -142,8 +151,19 @@ contract DcapQuoteVerifier is IAttestationVerifier {
     /// @param acceptedStatuses_ Bitmask of TCB statuses {verifyQuote} accepts (bit 0 UpToDate, 1 SWHardeningNeeded,
     ///        2 ConfigurationNeeded, 3 ConfigurationAndSWHardeningNeeded, 4 OutOfDate, 5 OutOfDateConfigurationNeeded).
     /// @param tdxPolicy_ {ALLOW_SERVICE_TD} | {ALLOW_SEPT_VE}, or 0 (strict).
-    constructor(Registry registry_, uint256 acceptedStatuses_, uint256 tdxPolicy_) {
+    /// @param registry_ The collateral registry (its pinned root is this verifier's trust anchor).
+    /// @param acceptedStatuses_ Bitmask of accepted TCB status codes (bit s = status s).
+    /// @param tdxPolicy_ {ALLOW_SERVICE_TD} / {ALLOW_SEPT_VE} bits.
+    /// @param allowedAdvisoryIds_ keccak256 of each tolerated advisory ID string; {ANY_ADVISORY} tolerates every one;
+    ///        empty = no advisory tolerated (the strict default of packages/attestation's policy).
+    constructor(Registry registry_, uint256 acceptedStatuses_, uint256 tdxPolicy_, bytes32[] memory allowedAdvisoryIds_) {
         registry = registry_;
+        bool any;
+        for (uint256 i; i < allowedAdvisoryIds_.length; ++i) {
+            if (allowedAdvisoryIds_[i] == ANY_ADVISORY) any = true;
+            allowedAdvisory[allowedAdvisoryIds_[i]] = true;
+        }
+        anyAdvisory = any;
         acceptedStatuses = acceptedStatuses_ & 0x3f;
         tdxPolicy = tdxPolicy_ & 3;
         Registry.CertRecord memory r = registry_.rootRecord();
@@ -156,12 +176,17 @@ contract DcapQuoteVerifier is IAttestationVerifier {
     }
 
     /// @inheritdoc IAttestationVerifier
-    /// @dev {verify}, then this deployment's policy: debug refused, TCB status in {acceptedStatuses}, and for TDX
-    ///      {tdxPolicy}. Returns `measurement` as `mrEnclave`.
+    /// @dev {verify}, then this deployment's policy, in the order of packages/attestation's evaluatePolicy: debug
+    ///      refused, TCB status in {acceptedStatuses}, every advisory ID tolerated, and for TDX {tdxPolicy}. Returns `measurement` as `mrEnclave`.
     function verifyQuote(bytes calldata quote) external override returns (bytes32 mrEnclave, bytes32 reportDataLo, bytes32 reportDataHi) {
         Verdict memory v = verify(quote);
         if (v.debug) revert DebugEnclaveRefused();
         if ((acceptedStatuses >> v.status) & 1 == 0) revert TcbStatusNotAccepted(v.status);
+        if (!anyAdvisory) {
+            for (uint256 i; i < v.advisoryIds.length; ++i) {
+                if (!allowedAdvisory[keccak256(bytes(v.advisoryIds[i]))]) revert AdvisoryNotAllowed(v.advisoryIds[i]);
+            }
+        }
         if (v.teeType == DcapQuote.TEE_TDX) {
             bytes memory body = v.reportBody;
             if (tdxPolicy & ALLOW_SEPT_VE == 0 && uint8(body[123]) & 0x10 == 0) revert SeptVeDisableRequired();
