@@ -26,6 +26,7 @@ export const ENCLAVE_ERROR_CODES = [
   'ENCLAVE_DECRYPT',
   'ENCLAVE_BAD_REQUEST',
   'ENCLAVE_HANDLER_FAILED',
+  'ENCLAVE_OUTPUT_LIMIT',
 ] as const;
 export type EnclaveErrorCode = (typeof ENCLAVE_ERROR_CODES)[number];
 
