@@ -17,12 +17,16 @@ export const ENCLAVE_ERROR_CODES = [
   'ENCLAVE_ACCUMULATOR_MISMATCH',
   'ENCLAVE_SEAL_CORRUPT',
   'ENCLAVE_SEAL_IO',
+  'ENCLAVE_STORE_MISSING_ROOT',
+  'ENCLAVE_STORE_NATIVE',
   'ENCLAVE_ATTESTOR_UNAVAILABLE',
   'ENCLAVE_INTERNAL',
   // Codes carried by error *outputs* (sent to a request's sender; the batch itself succeeds):
   'ENCLAVE_DECRYPT',
   'ENCLAVE_BAD_REQUEST',
   'ENCLAVE_HANDLER_FAILED',
+  'ENCLAVE_STORE_KEY',
+  'ENCLAVE_STORE_VALUE',
 ] as const;
 export type EnclaveErrorCode = (typeof ENCLAVE_ERROR_CODES)[number];
 

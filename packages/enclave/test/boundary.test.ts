@@ -13,13 +13,15 @@ const EXEMPT = new Set([join(repo, 'packages/enclave/src/build.ts')]);
 
 const ALLOWED_PACKAGES = [
   /^@geode\/protocol(\/[a-z0-9-]+)?$/,
-  /^@geode\/enclave(\/(app|errors|runtime|state|keys|seal|batch|server|main|lightclient\/[a-z]+|tee\/[a-z]+))?$/,
+  /^@geode\/enclave(\/(app|errors|runtime|state|keys|seal|batch|server|main|lightclient\/[a-z]+|tee\/[a-z]+|store\/[a-z-]+))?$/,
   /^@geode\/attestation\/sim\/(quote|layout|errors)$/,
   /^viem$/, /^viem\/utils$/,
   /^@noble\/curves\/[a-z0-9.-]+$/, /^@noble\/hashes\/[a-z0-9.-]+$/,
   /^@hpke\/core$/, /^@hpke\/dhkem-x25519$/,
   /^@ethereumjs\/mpt$/, /^@ethereumjs\/rlp$/,
   /^zod$/,
+  // The state store's embedded database; its native addon is pinned by hash in the bundle (store/native.ts).
+  /^better-sqlite3$/,
 ];
 /** Names that would bring chain I/O into the enclave through the viem root export. */
 const VIEM_FORBIDDEN = /^(create\w*Client|http|webSocket|custom|fallback|ipc|\w+Transport|publicActions|walletActions|testActions)$/;
