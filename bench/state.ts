@@ -19,6 +19,11 @@ import { buildEnclave } from '../packages/enclave/src/build.ts';
 
 const SIZES = (process.env.BENCH_STATE_SIZES ?? '1000,100000,1000000').split(',').map(Number);
 const REQUESTS = Number(process.env.BENCH_STATE_REQUESTS ?? 100);
+/**
+ * Node flags of the store-holding process. An SGX enclave has a fixed heap; bounding V8's old space the same way
+ * makes it collect instead of growing, which is what peak RSS measures.
+ */
+const NODE_FLAGS = (process.env.BENCH_STATE_NODE_FLAGS ?? '--max-old-space-size=128').split(' ').filter(Boolean);
 
 interface ChildResult { keys: number; loadMs: number; batchMs: number[]; batchCpuMs: number[]; peakRssMiB: number; cacheMiB: number }
 
@@ -29,10 +34,11 @@ const r1 = (x: number): number => Math.round(x * 10) / 10;
   const bundleDir = mkdtempSync(join(tmpdir(), 'geode-bench-state-bin-'));
   const { outfile } = await buildEnclave({ entry: fileURLToPath(new URL('./state-child.ts', import.meta.url)), outfile: join(bundleDir, 'state-child.mjs') });
   const results: ChildResult[] = [];
+  console.log(`store process: node ${NODE_FLAGS.join(' ')}; ${REQUESTS} requests per batch`);
   for (const keys of SIZES) {
     const dir = mkdtempSync(join(tmpdir(), 'geode-bench-state-'));
     try {
-      const p = spawnSync(process.execPath, [outfile, String(keys), dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+      const p = spawnSync(process.execPath, [...NODE_FLAGS, outfile, String(keys), dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
       if (p.status !== 0) throw new Error(`child for ${keys} keys failed (status ${p.status})`);
       const r = JSON.parse(p.stdout.trim().split('\n').at(-1)!) as ChildResult;
       results.push(r);
