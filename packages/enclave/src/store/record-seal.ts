@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
 import { EnclaveError } from '../errors.ts';
 
 /**
@@ -17,11 +17,28 @@ const DOMAIN = Buffer.from('geode.store-record.v1', 'utf8');
 const IV_LEN = 12;
 const TAG_LEN = 16;
 
+/**
+ * IVs are drawn from the CSPRNG 12 KiB at a time (one randomFillSync per 1,024 records instead of one per record,
+ * which cost more than the encryption itself). Random 96-bit IVs keep the NIST SP 800-38D §8.3 bound: at most 2^32
+ * records sealed under one key.
+ */
+let ivPool = Buffer.alloc(0);
+let ivOff = 0;
+function freshIv(): Buffer {
+  if (ivOff + IV_LEN > ivPool.length) {
+    ivPool = randomFillSync(Buffer.allocUnsafe(IV_LEN * 1024));
+    ivOff = 0;
+  }
+  const iv = Buffer.from(ivPool.subarray(ivOff, ivOff + IV_LEN));
+  ivOff += IV_LEN;
+  return iv;
+}
+
 const aad = (storeId: Uint8Array, recordKey: Uint8Array): Buffer => Buffer.concat([DOMAIN, storeId, recordKey]);
 
 /** Seal `plain` as the record `recordKey` of store `storeId` (32 bytes) under `key` (32 bytes). */
 export function sealRecord(key: Uint8Array, storeId: Uint8Array, recordKey: Uint8Array, plain: Uint8Array): Uint8Array {
-  const iv = randomBytes(IV_LEN);
+  const iv = freshIv();
   const c = createCipheriv('aes-256-gcm', key, iv);
   c.setAAD(aad(storeId, recordKey));
   const ct = Buffer.concat([c.update(plain), c.final()]);
