@@ -1,4 +1,4 @@
-import type { MPTOpts } from '@ethereumjs/mpt';
+import { BranchMPTNode, ExtensionMPTNode, decodeMPTNode, type MPTOpts } from '@ethereumjs/mpt';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { EnclaveError } from '../errors.ts';
 import type { RecordBackend } from './backend.ts';
@@ -15,12 +15,15 @@ type TrieDbOp = Parameters<TrieDb['batch']>[0][number];
  * A trie node is stored as the record "n" (0x6e) || keccak256(node) (32 bytes), sealed with record-seal.ts. On
  * read the record is opened AND its plaintext is hashed again and compared with the key it was asked for, so a
  * record that authenticates but holds another node (impossible without the key, checked anyway) is refused too.
- * Nodes written by the trie are held as pending (sealed, not yet stored) until the store writes them in the batch's
- * single transaction: takePending(). Decrypted nodes are kept in a byte-bounded LRU cache.
+ * Nodes written by the trie are held as pending (in memory, not yet sealed) until the store writes them in the
+ * batch's single transaction: takeReachable(root) seals and returns only the pending nodes reachable from the new
+ * root. The trie writes a node for every step of every put, so the upper nodes of a batch are written once per key
+ * changed; all but the last of them are garbage, and dropping them here makes a batch store O(distinct new nodes).
+ * Decrypted nodes are kept in a byte-bounded LRU cache.
  */
 export class SealedNodeDb implements TrieDb {
   private readonly cache: ByteLru;
-  private pending = new Map<string, { plain: Uint8Array; sealed: Uint8Array; key: Uint8Array }>();
+  private pending = new Map<string, Uint8Array>();
 
   /** `sealingKey` and `storeId` 32 bytes each; `cacheBytes` the cache bound. */
   constructor(private readonly backend: RecordBackend, private readonly sealingKey: Uint8Array, private readonly storeId: Uint8Array, cacheBytes: number) {
@@ -37,7 +40,7 @@ export class SealedNodeDb implements TrieDb {
 
   async get(key: string): Promise<Uint8Array | undefined> {
     const p = this.pending.get(key);
-    if (p) return p.plain;
+    if (p) return p;
     const c = this.cache.get(key);
     if (c) return c;
     const rk = SealedNodeDb.recordKey(key);
@@ -52,10 +55,7 @@ export class SealedNodeDb implements TrieDb {
   }
 
   async put(key: string, value: string | Uint8Array): Promise<void> {
-    const plain = typeof value === 'string' ? Buffer.from(value, 'hex') : value;
-    const rk = SealedNodeDb.recordKey(key);
-    this.pending.set(key, { plain, key: rk, sealed: sealRecord(this.sealingKey, this.storeId, rk, plain) });
-    this.cache.set(key, plain);
+    this.pending.set(key, typeof value === 'string' ? Buffer.from(value, 'hex') : value);
   }
 
   /** Nodes are content-addressed and shared between versions: the trie never deletes one (see docs/enclave.md#store-versions). */
@@ -65,17 +65,32 @@ export class SealedNodeDb implements TrieDb {
     for (const op of ops) if (op.type === 'put') await this.put(op.key, op.value);
   }
 
-  /** The sealed records of nodes written since the last call, to store in one transaction; clears them. */
-  takePending(): [Uint8Array, Uint8Array][] {
+  /**
+   * Seal the pending nodes reachable from `root` (32 bytes) through pending nodes only (a child that is not pending
+   * is already stored), cache them, forget every pending node, and return the records to store in one transaction.
+   */
+  takeReachable(root: Uint8Array): [Uint8Array, Uint8Array][] {
     const out: [Uint8Array, Uint8Array][] = [];
-    for (const p of this.pending.values()) out.push([p.key, p.sealed]);
+    const todo = [Buffer.from(root).toString('hex')];
+    while (todo.length > 0) {
+      const h = todo.pop()!;
+      const plain = this.pending.get(h);
+      if (plain === undefined) continue;
+      this.pending.delete(h);
+      const rk = SealedNodeDb.recordKey(h);
+      out.push([rk, sealRecord(this.sealingKey, this.storeId, rk, plain)]);
+      this.cache.set(h, plain);
+      const node = decodeMPTNode(plain);
+      // Only 32-byte references are hashes of stored nodes; shorter children are inlined and hold no references.
+      const refs = node instanceof BranchMPTNode ? node.getChildren().map(([, c]) => c) : node instanceof ExtensionMPTNode ? [node.value()] : [];
+      for (const c of refs) if (c instanceof Uint8Array && c.length === 32) todo.push(Buffer.from(c).toString('hex'));
+    }
     this.pending = new Map();
     return out;
   }
 
-  /** Forget nodes written since the last takePending (a failed batch). */
+  /** Forget nodes written since the last takeReachable (a failed batch). */
   dropPending(): void {
-    for (const k of this.pending.keys()) this.cache.delete(k);
     this.pending = new Map();
   }
 

@@ -118,7 +118,7 @@ export class StateStore {
   private async applyAndWrite(changes: [Uint8Array, Uint8Array | null][], base: Uint8Array, version: boolean): Promise<Hex> {
     try {
       const root = await this.trie.apply(changes);
-      const puts = this.nodes.takePending();
+      const puts = this.nodes.takeReachable(root);
       if (version) {
         const n = this.lastN + 1;
         puts.push([versionKey(root), this.seal(versionKey(root), utf8.encode(JSON.stringify({ n, parent: this.toHex(base) })))]);

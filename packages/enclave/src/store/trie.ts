@@ -42,7 +42,7 @@ export class StateTrie {
 
   /**
    * Apply `changes` (value, or null to delete) and return the new root. The new nodes are pending in the node
-   * database until the caller stores them (SealedNodeDb.takePending).
+   * database until the caller stores them (SealedNodeDb.takeReachable).
    */
   async apply(changes: Iterable<readonly [Uint8Array, Uint8Array | null]>): Promise<Uint8Array> {
     this.trie.checkpoint();
