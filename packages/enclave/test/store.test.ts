@@ -138,6 +138,10 @@ test('root: incremental over many batches == recomputed from scratch == independ
     }
     const root = await s.commit(b);
     roots.push({ root, snapshot: [...model.values()] });
+    // Ordered iteration == the model sorted by encoded key.
+    const want = [...model.values()].sort((x, y) => Buffer.compare(encodeKey(x[0]), encodeKey(y[0]))).map(([k, v]) => [Buffer.from(encodeKey(k)).toString('hex'), v]);
+    const got = (await all(s, 'app')).map(([k, v]) => [Buffer.from(encodeKey(['app', ...(k as KeyPart[])])).toString('hex'), v]);
+    assert.deepEqual(got, want, `batch ${batch}: iteration matches the model`);
   }
   const last = roots.at(-1)!;
   assert.equal(last.root, await independentRoot(last.snapshot), 'incremental root == independent recomputation');
