@@ -27,6 +27,7 @@ export const ENCLAVE_ERROR_CODES = [
   'ENCLAVE_HANDLER_FAILED',
   'ENCLAVE_STORE_KEY',
   'ENCLAVE_STORE_VALUE',
+  'ENCLAVE_STORE_LIMIT',
 ] as const;
 export type EnclaveErrorCode = (typeof ENCLAVE_ERROR_CODES)[number];
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createMPT } from '@ethereumjs/mpt';
 import { bytesToHex, keccak256, toBytes } from 'viem';
 import { ROOT_ZERO } from '@geode/protocol';
-import { SqliteBackend, StateStore, TypedStore, decodeKey, encodeKey, encodeValue, KEY_MAX_BYTES, VALUE_MAX_BYTES, type KeyPart } from '../src/store/index.ts';
+import { REQUEST_WRITES_MAX, SqliteBackend, StateStore, TypedStore, decodeKey, encodeKey, encodeValue, KEY_MAX_BYTES, VALUE_MAX_BYTES, type KeyPart } from '../src/store/index.ts';
 import { tmpDir } from './helpers.ts';
 
 const KEY = toBytes(keccak256(toBytes('store-test-sealing-key')));
@@ -72,6 +72,12 @@ test('overlay: a refused request drops its writes, a successful one joins the ba
   b.beginRequest();
   assert.deepEqual(await kv.get(['k4']), { v: 1 });
   b.commitRequest();
+  // A request writing more than REQUEST_WRITES_MAX distinct keys is stopped (rewriting a key it wrote is fine).
+  b.beginRequest();
+  for (let i = 0; i < REQUEST_WRITES_MAX; i++) kv.set(['many', i], i);
+  kv.set(['many', 0], 'again');
+  assert.throws(() => kv.set(['many', REQUEST_WRITES_MAX], 0), (e) => codeOf(e) === 'ENCLAVE_STORE_LIMIT');
+  b.dropRequest();
   assert.equal(s.root(), base, 'nothing reaches the trie before commit');
   assert.deepEqual(b.changes().map(([k]) => decodeKey(k)), [['app', 'k4']]);
   const root = await s.commit(b);

@@ -10,7 +10,8 @@ import { decodeValue, encodeValue } from './value.ts';
  * base root, then the batch's earlier successful requests, then this request's own writes. Every method is
  * deterministic: same state and calls, same results, on every instance.
  *
- * Errors: ENCLAVE_STORE_KEY (bad key), ENCLAVE_STORE_VALUE (not plain JSON, too large); both are GeodeErrors, so a
+ * Errors: ENCLAVE_STORE_KEY (bad key), ENCLAVE_STORE_VALUE (not plain JSON, too large), ENCLAVE_STORE_LIMIT (more
+ * than REQUEST_WRITES_MAX keys written by one request); all are GeodeErrors, so a
  * handler that lets one escape has its request refused and its writes dropped. ENCLAVE_SEAL_CORRUPT if the
  * host's storage does not authenticate (the batch is refused).
  */
@@ -30,6 +31,12 @@ export interface KvStore {
    */
   entries<V = unknown>(prefix: readonly KeyPart[], opts?: { limit?: number }): AsyncGenerator<[DecodedKeyPart[], V]>;
 }
+
+/**
+ * Most distinct keys one request may write (set or delete). Bounds the memory and the commit work a single request
+ * can cause whatever its payload; beyond it the write throws ENCLAVE_STORE_LIMIT and the request is refused.
+ */
+export const REQUEST_WRITES_MAX = 1024;
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 const unhex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
@@ -102,7 +109,11 @@ export class StateBatch {
 
   /** Write the encoded value (null deletes) under the raw key `key`, into the open request or else the batch. */
   write(key: Uint8Array, value: Uint8Array | null): void {
-    (this.req ?? this.batch).put(hex(key), value);
+    const h = hex(key);
+    if (this.req && this.req.size >= REQUEST_WRITES_MAX && this.req.get(h) === undefined) {
+      throw new EnclaveError('ENCLAVE_STORE_LIMIT', `A request may write at most ${REQUEST_WRITES_MAX} distinct keys; this one tried more. Split the work over several requests.`, { details: { max: REQUEST_WRITES_MAX } });
+    }
+    (this.req ?? this.batch).put(h, value);
   }
 
   /** Raw [key, value] pairs under the byte prefix `prefix` as this batch sees them, ascending. */
