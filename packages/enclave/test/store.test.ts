@@ -249,3 +249,18 @@ test('TypedStore: a collection with a parser', async () => {
   b.commitRequest();
   s.close();
 });
+
+test('node cache: bounded by bytes, evicts the least recently used first', async () => {
+  const { ByteLru } = await import('../src/store/lru.ts');
+  const c = new ByteLru(1000);
+  const v = (n: number) => new Uint8Array(n);
+  for (let i = 0; i < 10; i++) c.set(`k${i}`, v(100));
+  assert.equal(c.size, 1000);
+  assert.ok(c.get('k0')); // k0 is now the most recently used
+  c.set('k10', v(100)); // over the bound: evicts down to 3/4, oldest first
+  assert.ok(c.size <= 1000 && c.size >= 700);
+  assert.ok(c.get('k0'), 'recently used entry kept');
+  assert.equal(c.get('k1'), undefined, 'least recently used entry evicted');
+  c.set('huge', v(2000));
+  assert.equal(c.get('huge'), undefined, 'an entry larger than the bound is not cached');
+});
