@@ -23,7 +23,8 @@ async function child(keys: number, dir: string): Promise<void> {
   });
   let t0 = performance.now();
   function* initial(): Generator<readonly [readonly (string | number)[], unknown]> {
-    for (let i = 0; i < keys; i++) yield [['bank', 'bal', i], { balance: 1000, nonce: 0 }];
+    // Distinct values: equal leaves would share trie nodes (content addressing) and make the stored trie tiny.
+    for (let i = 0; i < keys; i++) yield [['bank', 'bal', i], { balance: 1_000_000 + i, nonce: 0 }];
   }
   await store.bulkLoad(initial(), CHUNK);
   const loadMs = performance.now() - t0;
