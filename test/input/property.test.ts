@@ -14,6 +14,7 @@ import { devAccounts, devnetTransport, startDevnet } from '@geode/devnet';
 import { chainAccessFromTransport } from '@geode/host';
 import { verifySignedHeader, verifyStorageProof } from '../../packages/enclave/src/lightclient/index.ts';
 import { EnclaveRuntime } from '../../packages/enclave/src/runtime.ts';
+import { createSimPlatform } from '../../packages/enclave/src/platform/sim.ts';
 import { computationsApp } from '../../apps/computations/src/enclave/app.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -86,7 +87,8 @@ test('FrameDecoder: an oversized length prefix is fatal and reported once', () =
 });
 
 test('transport schemas: arbitrary JSON never throws from safeParse; request frames with junk params are refused by the runtime as ENCLAVE_BAD_MESSAGE', async () => {
-  const rt = new EnclaveRuntime(computationsApp, { dataDir: mkdtempSync(join(tmpdir(), 'geode-input-')), attestor: { teeType: 'test', simulated: true, measurement: new Uint8Array(32), quote: (rd) => rd }, log: () => undefined });
+  const dataDir = mkdtempSync(join(tmpdir(), 'geode-input-'));
+  const rt = new EnclaveRuntime(computationsApp, { dataDir, platform: createSimPlatform({ dataDir, measurement: new Uint8Array(32), warn: false }), log: () => undefined });
   const names = [...Object.keys(methods), 'toString', '__proto__', 'constructor', 'hasOwnProperty', ''];
   await fc.assert(fc.asyncProperty(fc.oneof(fc.constantFrom(...names), fc.string({ maxLength: 20 })), fc.jsonValue({ maxDepth: 4 }), async (method, p) => {
     for (const m of Object.values(methods)) { m.params.safeParse(p); m.result.safeParse(p); }

@@ -56,8 +56,10 @@ export class DecodeError extends fixed('ATTEST_DECODE') {}
 export class UnsupportedVersionError extends fixed('ATTEST_UNSUPPORTED_VERSION') {}
 /** A certificate chain does not lead to the trusted root, or a certificate signature / CA constraint is wrong. */
 export class ChainInvalidError extends fixed('ATTEST_CHAIN_INVALID') {}
-/** A certificate of a chain is not valid at `now` (before notBefore or after notAfter). */
+/** A certificate of a chain is not valid at `now` any more (after its notAfter). */
 export class CertExpiredError extends fixed('ATTEST_CERT_EXPIRED') {}
+/** A certificate of a chain is not valid at `now` yet (before its notBefore): a wrong clock, or a back-dated check. */
+export class CertNotYetValidError extends fixed('ATTEST_CERT_NOT_YET_VALID') {}
 /** A certificate of a chain is listed in the CRL of its issuer. */
 export class CertRevokedError extends fixed('ATTEST_CERT_REVOKED') {}
 /** A CRL is malformed, not signed by the expected CA (e.g. Platform CA CRL for a Processor CA PCK), or has no nextUpdate. */
@@ -121,7 +123,7 @@ export class PolicyTdAttributesError extends policy('POLICY_TD_ATTRIBUTES') {}
 
 /** Every stable code defined in this file. */
 export const ATTEST_ERROR_CODES = [
-  'ATTEST_DECODE', 'ATTEST_UNSUPPORTED_VERSION', 'ATTEST_CHAIN_INVALID', 'ATTEST_CERT_EXPIRED',
+  'ATTEST_DECODE', 'ATTEST_UNSUPPORTED_VERSION', 'ATTEST_CHAIN_INVALID', 'ATTEST_CERT_EXPIRED', 'ATTEST_CERT_NOT_YET_VALID',
   'ATTEST_CERT_REVOKED', 'ATTEST_CRL_INVALID', 'ATTEST_COLLATERAL_EXPIRED', 'ATTEST_COLLATERAL_SIGNATURE',
   'ATTEST_FMSPC_MISMATCH', 'ATTEST_PCEID_MISMATCH', 'ATTEST_QE_REPORT_SIGNATURE', 'ATTEST_QE_REPORT_DATA',
   'ATTEST_QE_IDENTITY_MISMATCH', 'ATTEST_QUOTE_SIGNATURE', 'ATTEST_TCB_LEVEL_NOT_FOUND', 'ATTEST_TCB_REVOKED', 'ATTEST_TDX_MODULE_MISMATCH',

@@ -15,10 +15,27 @@ const io = () => {
 const f = (p: string) => FIXTURES + p;
 const dir = mkdtempSync(join(tmpdir(), 'geode-cli-attest-'));
 
-test('parseNow: unix seconds and ISO-8601', () => {
+test('parseNow: unix seconds and ISO-8601, milliseconds kept', () => {
   assert.equal(parseNow('1752919277'), 1752919277);
   assert.equal(parseNow('2025-07-19T10:01:17Z'), 1752919277);
+  assert.equal(parseNow('2025-07-19T10:01:17.405Z'), 1752919277.405);
+  assert.equal(parseNow('1752919277.405'), 1752919277.405);
   assert.equal(parseNow('yesterday'), null);
+});
+
+test('verify --now keeps milliseconds: the Nitro leaf (valid 14:37:36 .. 17:37:39) is checked at the exact instant', async () => {
+  const nitro = f('nitro/blocky-nitrite/nitro_attestation.b64');
+  const at = async (now: string) => {
+    const s = io();
+    const code = await runAttestVerify(nitro, { now, json: true }, s);
+    const j = JSON.parse(s.lines[0]!) as { now: string; error?: { code: string } };
+    return { code, now: j.now, error: j.error?.code };
+  };
+  assert.deepEqual(await at('2024-09-07T17:37:39.000Z'), { code: 0, now: '2024-09-07T17:37:39Z', error: undefined });
+  // 400 ms past notAfter: with the milliseconds dropped this was checked at 17:37:39.000 and accepted.
+  assert.deepEqual(await at('2024-09-07T17:37:39.400Z'), { code: 1, now: '2024-09-07T17:37:39.400Z', error: 'ATTEST_CERT_EXPIRED' });
+  assert.deepEqual(await at('2024-09-07T14:37:35.999Z'), { code: 1, now: '2024-09-07T14:37:35.999Z', error: 'ATTEST_CERT_NOT_YET_VALID' });
+  assert.deepEqual(await at('2024-09-07T14:37:36.000Z'), { code: 0, now: '2024-09-07T14:37:36Z', error: undefined });
 });
 
 test('verify --json: accepted TDX quote (UpToDate) exits 0 with measurements', async () => {
@@ -136,4 +153,29 @@ test('registerAttestCommands wires commander: exitCode reflects the verdict', as
   }
   assert.equal(JSON.parse(writes[0]).accepted, true);
   assert.equal(JSON.parse(writes[1]).accepted, false);
+});
+
+test('verify --onchain --json: the on-chain verifier gives the same verdict and reports its gas', async () => {
+  const s = io();
+  const code = await runAttestVerify(f('dcap-qvl/tdx_quote'), { collateral: f(TDX_OK.collateral), now: String(TDX_OK.now), json: true, onchain: true }, s);
+  assert.equal(code, 0, s.lines.join('\n'));
+  const j = JSON.parse(s.lines[0]);
+  assert.equal(j.accepted, true);
+  assert.equal(j.onchain.status, j.status);
+  assert.deepEqual(j.onchain.advisoryIds, j.advisoryIds);
+  assert.equal(j.onchain.reportData, j.measurements.reportData);
+  assert.ok(Number.isInteger(j.onchain.gasQuote) && j.onchain.gasQuote > j.onchain.gasQuoteCached, JSON.stringify(j.onchain));
+  assert.ok(j.onchain.gasRegistration > j.onchain.gasQuote);
+  // Past the collateral's window the contract refuses like the TypeScript verifier (stage verify comes first).
+  const late = io();
+  assert.equal(await runAttestVerify(f('dcap-qvl/tdx_quote'), { collateral: f(TDX_OK.collateral), now: String(TDX_OK.now + 86400 * 60), json: true, onchain: true }, late), 1);
+  const k = JSON.parse(late.lines[0]);
+  assert.equal(k.onchain.error.code, k.code);
+  assert.equal(k.onchain.error.stage, 'onchain');
+});
+
+test('verify --onchain refuses evidence other than DCAP and a missing --collateral (exit 2)', async () => {
+  const s = io();
+  assert.equal(await runAttestVerify(f('dcap-qvl/tdx_quote'), { now: String(TDX_OK.now), json: true, onchain: true }, s), 2);
+  assert.equal(JSON.parse(s.lines[0]).error.code, 'CLI_ARGUMENT');
 });

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { QuoteCollateral } from '../src/dcap/collateral.ts';
+import { parseQuote } from '../src/dcap/quote.ts';
 
 /** Root of the shared fixtures (read-only). */
 export const FIXTURES = fileURLToPath(new URL('../../../../shared/fixtures/attestation/', import.meta.url));
@@ -105,3 +106,63 @@ export const SGX_OK = DCAP_CASES[0];
 export const TDX_OK = DCAP_CASES[1];
 export const TDX_V5_OK = DCAP_CASES[8];
 export const SGX_PLATFORM_OK = DCAP_CASES[5];
+
+/** Offset of one byte inside each signed or bound region of a DCAP quote (flipping it must be refused). */
+export function quoteRegions(q: Uint8Array): Record<string, number> {
+  const p = parseQuote(q);
+  const off = (sub: Uint8Array) => sub.byteOffset - q.byteOffset;
+  const sd = p.signatureData;
+  const bodyStart = p.header.version === 5 ? 54 : 48;
+  return {
+    'header (user data)': 28 + 5,
+    'header (QE vendor id)': 12 + 3,
+    'body (first byte)': bodyStart,
+    'body (report data)': p.signedBytes.length - 1,
+    'quote signature': off(sd.signature) + 7,
+    'attestation key': off(sd.attestationKey) + 9,
+    'QE report': off(sd.qe.qeReportRaw) + 70,
+    'QE report signature': off(sd.qe.qeReportSignature) + 40,
+    'QE auth data': off(sd.qe.qeAuthData) + 1,
+  } as Record<string, number>;
+}
+
+/** The code each region's mutation is refused with (the QE report data is checked before the quote signature). */
+export const QUOTE_MUTATION_CODES: Record<string, string> = {
+  'header (user data)': 'ATTEST_QUOTE_SIGNATURE',
+  'header (QE vendor id)': 'ATTEST_QUOTE_SIGNATURE',
+  'body (first byte)': 'ATTEST_QUOTE_SIGNATURE',
+  'body (report data)': 'ATTEST_QUOTE_SIGNATURE',
+  'quote signature': 'ATTEST_QUOTE_SIGNATURE',
+  // The QE report data binds the key, and it is checked before the quote signature.
+  'attestation key': 'ATTEST_QE_REPORT_DATA',
+  'QE report': 'ATTEST_QE_REPORT_SIGNATURE',
+  'QE report signature': 'ATTEST_QE_REPORT_SIGNATURE',
+  'QE auth data': 'ATTEST_QE_REPORT_DATA',
+};
+
+/** Collateral mutations (name, edit in place, code refusing it). */
+export const COLLATERAL_MUTATIONS: [string, (c: Record<string, string>) => void, string][] = [
+  ['tcb_info (a status)', (c) => (c.tcb_info = c.tcb_info.replace('"tcbStatus":"', '"tcbStatus" :"')), 'ATTEST_COLLATERAL_SIGNATURE'],
+  ['tcb_info (an SVN)', (c) => (c.tcb_info = c.tcb_info.replace('"pcesvn":1', '"pcesvn":0')), 'ATTEST_COLLATERAL_SIGNATURE'],
+  ['tcb_info (nextUpdate)', (c) => (c.tcb_info = c.tcb_info.replace(/"nextUpdate":"(\d{4})/, (_m, y) => `"nextUpdate":"${Number(y) + 1}`)), 'ATTEST_COLLATERAL_SIGNATURE'],
+  ['tcb_info_signature', (c) => (c.tcb_info_signature = flipHex(c.tcb_info_signature, 10)), 'ATTEST_COLLATERAL_SIGNATURE'],
+  ['qe_identity (isvsvn)', (c) => (c.qe_identity = c.qe_identity.replace('"isvsvn":', '"isvsvn": ')), 'ATTEST_COLLATERAL_SIGNATURE'],
+  ['qe_identity (mrsigner)', (c) => (c.qe_identity = c.qe_identity.replace(/"mrsigner":"(.)/, (_m, ch) => `"mrsigner":"${ch === '0' ? '1' : '0'}`)), 'ATTEST_COLLATERAL_SIGNATURE'],
+  ['qe_identity_signature', (c) => (c.qe_identity_signature = flipHex(c.qe_identity_signature, 70)), 'ATTEST_COLLATERAL_SIGNATURE'],
+  ['root_ca_crl (signature)', (c) => (c.root_ca_crl = flipHex(c.root_ca_crl, c.root_ca_crl.length - 6)), 'ATTEST_CRL_INVALID'],
+  ['pck_crl (signature)', (c) => (c.pck_crl = flipHex(c.pck_crl, c.pck_crl.length - 6)), 'ATTEST_CRL_INVALID'],
+  ['pck_crl (truncated)', (c) => (c.pck_crl = c.pck_crl.slice(0, 200)), 'ATTEST_CRL_INVALID'],
+  ['tcb_info_issuer_chain (leaf sig)', (c) => (c.tcb_info_issuer_chain = flipPem(c.tcb_info_issuer_chain)), 'ATTEST_CHAIN_INVALID'],
+  ['qe_identity_issuer_chain (leaf sig)', (c) => (c.qe_identity_issuer_chain = flipPem(c.qe_identity_issuer_chain)), 'ATTEST_CHAIN_INVALID'],
+  ['pck_crl_issuer_chain (leaf sig)', (c) => (c.pck_crl_issuer_chain = flipPem(c.pck_crl_issuer_chain)), 'ATTEST_CHAIN_INVALID'],
+];
+
+function flipHex(h: string, at: number): string {
+  const c = h[at];
+  const n = c === '0' ? '1' : '0';
+  return h.slice(0, at) + n + h.slice(at + 1);
+}
+function flipPem(pem: string): string {
+  const i = pem.indexOf('-----END CERTIFICATE-----') - 10;
+  return pem.slice(0, i) + (pem[i] === 'A' ? 'B' : 'A') + pem.slice(i + 1);
+}

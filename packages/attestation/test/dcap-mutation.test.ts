@@ -10,7 +10,7 @@ import { CertificateList } from '@peculiar/asn1-x509';
 import { verifyDcapQuote } from '../src/dcap/verify.ts';
 import { parseQuote } from '../src/dcap/quote.ts';
 import { createDcapCache } from '../src/dcap/cache.ts';
-import { DCAP_CASES, json, SGX_OK, TDX_OK, TDX_V5_OK, type DcapCase } from './dcap-fixtures.ts';
+import { COLLATERAL_MUTATIONS, DCAP_CASES, json, QUOTE_MUTATION_CODES, quoteRegions, SGX_OK, TDX_OK, TDX_V5_OK, type DcapCase } from './dcap-fixtures.ts';
 import { codeOf } from './util.ts';
 
 const errOf = (f: () => unknown): { code?: string; details?: Record<string, unknown> } => {
@@ -22,49 +22,17 @@ const errOf = (f: () => unknown): { code?: string; details?: Record<string, unkn
   return {};
 };
 
-/** Offsets of each region in a quote buffer. */
-function regions(q: Uint8Array) {
-  const p = parseQuote(q);
-  const off = (sub: Uint8Array) => sub.byteOffset - q.byteOffset;
-  const sd = p.signatureData;
-  const bodyStart = p.header.version === 5 ? 54 : 48;
-  return {
-    'header (user data)': 28 + 5,
-    'header (QE vendor id)': 12 + 3,
-    'body (first byte)': bodyStart,
-    'body (report data)': p.signedBytes.length - 1,
-    'quote signature': off(sd.signature) + 7,
-    'attestation key': off(sd.attestationKey) + 9,
-    'QE report': off(sd.qe.qeReportRaw) + 70,
-    'QE report signature': off(sd.qe.qeReportSignature) + 40,
-    'QE auth data': off(sd.qe.qeAuthData) + 1,
-  } as Record<string, number>;
-}
-
-const EXPECTED: Record<string, string> = {
-  'header (user data)': 'ATTEST_QUOTE_SIGNATURE',
-  'header (QE vendor id)': 'ATTEST_QUOTE_SIGNATURE',
-  'body (first byte)': 'ATTEST_QUOTE_SIGNATURE',
-  'body (report data)': 'ATTEST_QUOTE_SIGNATURE',
-  'quote signature': 'ATTEST_QUOTE_SIGNATURE',
-  // The QE report data binds the key, and it is checked before the quote signature.
-  'attestation key': 'ATTEST_QE_REPORT_DATA',
-  'QE report': 'ATTEST_QE_REPORT_SIGNATURE',
-  'QE report signature': 'ATTEST_QE_REPORT_SIGNATURE',
-  'QE auth data': 'ATTEST_QE_REPORT_DATA',
-};
-
 for (const c of [SGX_OK, TDX_OK, TDX_V5_OK]) {
   test(`quote mutations are refused: ${c.name}`, () => {
     const cache = createDcapCache();
     const col = json(c.collateral);
     // Unmutated: verifies (and warms the cache, so mutations are checked on the warm path too).
     verifyDcapQuote(c.quote(), col, { now: c.now, cache });
-    for (const [name, at] of Object.entries(regions(c.quote()))) {
+    for (const [name, at] of Object.entries(quoteRegions(c.quote()))) {
       const q = c.quote();
       q[at] ^= 0x01;
-      assert.equal(codeOf(() => verifyDcapQuote(q, col, { now: c.now, cache })), EXPECTED[name], name);
-      assert.equal(codeOf(() => verifyDcapQuote(q, col, { now: c.now, cache: null })), EXPECTED[name], `${name} (cold)`);
+      assert.equal(codeOf(() => verifyDcapQuote(q, col, { now: c.now, cache })), QUOTE_MUTATION_CODES[name], name);
+      assert.equal(codeOf(() => verifyDcapQuote(q, col, { now: c.now, cache: null })), QUOTE_MUTATION_CODES[name], `${name} (cold)`);
     }
   });
 
@@ -84,32 +52,6 @@ for (const c of [SGX_OK, TDX_OK, TDX_V5_OK]) {
     const certs = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g) as string[];
     assert.equal(certs.length, 3);
   });
-}
-
-const COLLATERAL_MUTATIONS: [string, (c: Record<string, string>) => void, string][] = [
-  ['tcb_info (a status)', (c) => (c.tcb_info = c.tcb_info.replace('"tcbStatus":"', '"tcbStatus" :"')), 'ATTEST_COLLATERAL_SIGNATURE'],
-  ['tcb_info (an SVN)', (c) => (c.tcb_info = c.tcb_info.replace('"pcesvn":1', '"pcesvn":0')), 'ATTEST_COLLATERAL_SIGNATURE'],
-  ['tcb_info (nextUpdate)', (c) => (c.tcb_info = c.tcb_info.replace(/"nextUpdate":"(\d{4})/, (_m, y) => `"nextUpdate":"${Number(y) + 1}`)), 'ATTEST_COLLATERAL_SIGNATURE'],
-  ['tcb_info_signature', (c) => (c.tcb_info_signature = flipHex(c.tcb_info_signature, 10)), 'ATTEST_COLLATERAL_SIGNATURE'],
-  ['qe_identity (isvsvn)', (c) => (c.qe_identity = c.qe_identity.replace('"isvsvn":', '"isvsvn": ')), 'ATTEST_COLLATERAL_SIGNATURE'],
-  ['qe_identity (mrsigner)', (c) => (c.qe_identity = c.qe_identity.replace(/"mrsigner":"(.)/, (_m, ch) => `"mrsigner":"${ch === '0' ? '1' : '0'}`)), 'ATTEST_COLLATERAL_SIGNATURE'],
-  ['qe_identity_signature', (c) => (c.qe_identity_signature = flipHex(c.qe_identity_signature, 70)), 'ATTEST_COLLATERAL_SIGNATURE'],
-  ['root_ca_crl (signature)', (c) => (c.root_ca_crl = flipHex(c.root_ca_crl, c.root_ca_crl.length - 6)), 'ATTEST_CRL_INVALID'],
-  ['pck_crl (signature)', (c) => (c.pck_crl = flipHex(c.pck_crl, c.pck_crl.length - 6)), 'ATTEST_CRL_INVALID'],
-  ['pck_crl (truncated)', (c) => (c.pck_crl = c.pck_crl.slice(0, 200)), 'ATTEST_CRL_INVALID'],
-  ['tcb_info_issuer_chain (leaf sig)', (c) => (c.tcb_info_issuer_chain = flipPem(c.tcb_info_issuer_chain)), 'ATTEST_CHAIN_INVALID'],
-  ['qe_identity_issuer_chain (leaf sig)', (c) => (c.qe_identity_issuer_chain = flipPem(c.qe_identity_issuer_chain)), 'ATTEST_CHAIN_INVALID'],
-  ['pck_crl_issuer_chain (leaf sig)', (c) => (c.pck_crl_issuer_chain = flipPem(c.pck_crl_issuer_chain)), 'ATTEST_CHAIN_INVALID'],
-];
-
-function flipHex(h: string, at: number): string {
-  const c = h[at];
-  const n = c === '0' ? '1' : '0';
-  return h.slice(0, at) + n + h.slice(at + 1);
-}
-function flipPem(pem: string): string {
-  const i = pem.indexOf('-----END CERTIFICATE-----') - 10;
-  return pem.slice(0, i) + (pem[i] === 'A' ? 'B' : 'A') + pem.slice(i + 1);
 }
 
 for (const c of [SGX_OK, TDX_OK]) {
@@ -168,12 +110,12 @@ for (const c of [SGX_OK, TDX_OK, DCAP_CASES[5], DCAP_CASES[6]]) {
     assert.equal(verifyDcapQuote(c.quote(), col, { now: until, cache }).status, v.status);
     const before = errOf(() => verifyDcapQuote(c.quote(), col, { now: from - 1, cache }));
     const after = errOf(() => verifyDcapQuote(c.quote(), col, { now: until + 1, cache }));
-    assert.match(before.code ?? '', /^ATTEST_(CERT|COLLATERAL)_EXPIRED$/);
+    assert.match(before.code ?? '', /^ATTEST_(CERT_NOT_YET_VALID|COLLATERAL_EXPIRED)$/);
     assert.equal(after.code, 'ATTEST_COLLATERAL_EXPIRED');
     // The PCK certificate's own window.
     const leaf = pckLeaf(c);
     assert.equal(codeOf(() => verifyDcapQuote(c.quote(), col, { now: secs(leaf.validTo) + 1, cache })), 'ATTEST_CERT_EXPIRED');
-    assert.equal(codeOf(() => verifyDcapQuote(c.quote(), col, { now: secs(leaf.validFrom) - 1, cache })), 'ATTEST_CERT_EXPIRED');
+    assert.equal(codeOf(() => verifyDcapQuote(c.quote(), col, { now: secs(leaf.validFrom) - 1, cache })), 'ATTEST_CERT_NOT_YET_VALID');
     // Each CRL's window (the PCK certificates are still valid then).
     for (const [field, label] of [['pck_crl', 'PCK CRL'], ['root_ca_crl', 'Root CA CRL']] as const) {
       const crl = crlTimes(col[field]);
@@ -193,7 +135,7 @@ for (const c of [SGX_OK, TDX_OK, DCAP_CASES[5], DCAP_CASES[6]]) {
       const e = errOf(() => verifyDcapQuote(c.quote(), col, { now: t, cache }));
       assert.match(e.code ?? '', /^ATTEST_(COLLATERAL|CERT)_EXPIRED$/, label);
       const tb = Date.parse(j.issueDate) / 1000 - 1;
-      assert.match(codeOf(() => verifyDcapQuote(c.quote(), col, { now: tb, cache })), /^ATTEST_(COLLATERAL|CERT)_EXPIRED$/, `${label} before`);
+      assert.match(codeOf(() => verifyDcapQuote(c.quote(), col, { now: tb, cache })), /^ATTEST_(COLLATERAL_EXPIRED|CERT_NOT_YET_VALID)$/, `${label} before`);
     }
   });
 }

@@ -6,15 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { CertificateList, RevokedCertificate, Time } from '@peculiar/asn1-x509';
 import { createSimulationPki, buildSimQuote, type SimulationPki } from '../src/sim/index.ts';
 import { verifyDcapQuote } from '../src/dcap/verify.ts';
 import { evaluatePolicy } from '../src/policy.ts';
-import { parseQuote } from '../src/dcap/quote.ts';
-import { pemToDers, parseCert } from '../src/dcap/x509.ts';
 import { codeOf } from './util.ts';
+import { resign, withRevokedPckLeaf } from './sim-edits.ts';
 
 const NOW = 1_750_000_000;
 const AT = NOW + 3600;
@@ -24,19 +20,6 @@ const getPki = () => (pkiP ??= createSimulationPki({ now: NOW, seed: SEED }));
 const quoteOf = (pki: SimulationPki, attributes?: Uint8Array) =>
   buildSimQuote({ pki, mrEnclave: new Uint8Array(32).fill(1), mrSigner: new Uint8Array(32).fill(2), reportData: new Uint8Array(64).fill(3), attributes });
 
-/** Simulation private keys are PKCS#8 DER as 0x hex. */
-function keyOf(pkcs8Hex: string): KeyObject {
-  return createPrivateKey({ key: Buffer.from(pkcs8Hex.replace(/^0x/, ''), 'hex'), format: 'der', type: 'pkcs8' });
-}
-/** Re-signs a collateral JSON field with the simulation TCB Signing key after `edit`. */
-function resign(pki: SimulationPki, field: 'tcb_info' | 'qe_identity', edit: (j: Record<string, unknown>) => void) {
-  const col = pki.collateral() as unknown as Record<string, string>;
-  const j = JSON.parse(col[field]);
-  edit(j);
-  col[field] = JSON.stringify(j);
-  col[`${field}_signature`] = sign('sha256', Buffer.from(col[field]), { key: keyOf(pki.keys.tcbSigning), dsaEncoding: 'ieee-p1363' }).toString('hex');
-  return col;
-}
 type Level = { tcbStatus: string; advisoryIDs?: string[]; tcb: Record<string, unknown> };
 
 test('sim baseline: verifies as simulated UpToDate; the default policy refuses simulation', async () => {
@@ -92,15 +75,7 @@ test('re-signed QE Identity: MRSIGNER, ISVPRODID, masked ATTRIBUTES, ISVSVN belo
 test('PCK CRL re-signed with the leaf listed -> ATTEST_CERT_REVOKED', async () => {
   const pki = await getPki();
   const q = quoteOf(pki);
-  const leaf = parseCert(pemToDers(parseQuote(q).signatureData.qe.certification.pemChain as string, 'chain')[0], 'leaf');
-  const col = pki.collateral() as unknown as Record<string, string>;
-  const crl = AsnConvert.parse(Buffer.from(col.pck_crl.replace(/^0x/, ''), 'hex'), CertificateList);
-  const serial = Buffer.from(leaf.serial.length % 2 ? '0' + leaf.serial : leaf.serial, 'hex');
-  const withLeaf = new RevokedCertificate({ userCertificate: new Uint8Array(serial[0] & 0x80 ? Buffer.concat([Buffer.from([0]), serial]) : serial).buffer, revocationDate: new Time(new Date(NOW * 1000)) });
-  crl.tbsCertList.revokedCertificates = [...(crl.tbsCertList.revokedCertificates ?? []), withLeaf];
-  const tbs = Buffer.from(AsnConvert.serialize(crl.tbsCertList));
-  const fresh = new CertificateList({ tbsCertList: crl.tbsCertList, signatureAlgorithm: crl.signatureAlgorithm, signature: new Uint8Array(sign('sha256', tbs, keyOf(pki.keys.pckCa))).buffer });
-  col.pck_crl = Buffer.from(AsnConvert.serialize(fresh)).toString('hex');
+  const col = withRevokedPckLeaf(pki, q, NOW);
   assert.equal(codeOf(() => verifyDcapQuote(q, col as never, { now: AT, rootCaDer: pki.rootCaDer, cache: null })), 'ATTEST_CERT_REVOKED');
 });
 

@@ -74,12 +74,12 @@ test('Nitro: signature and payload byte flips are refused (ATTEST_NITRO_SIGNATUR
   }
 });
 
-test('Nitro: time outside the leaf validity is refused (ATTEST_CERT_EXPIRED)', () => {
+test('Nitro: time after the leaf validity is ATTEST_CERT_EXPIRED, before it ATTEST_CERT_NOT_YET_VALID', () => {
   assert.equal(codeOf(() => verifyNitroDocument(doc, { now: Date.parse('2024-09-07T17:37:40Z') / 1000 })), 'ATTEST_CERT_EXPIRED');
-  assert.equal(codeOf(() => verifyNitroDocument(doc, { now: Date.parse('2024-09-07T14:37:35Z') / 1000 })), 'ATTEST_CERT_EXPIRED');
   assert.equal(codeOf(() => verifyNitroDocument(doc, { now: Date.parse('2026-01-01T00:00:00Z') / 1000 })), 'ATTEST_CERT_EXPIRED');
+  assert.equal(codeOf(() => verifyNitroDocument(doc, { now: Date.parse('2024-09-07T14:37:35Z') / 1000 })), 'ATTEST_CERT_NOT_YET_VALID');
   // The debug doc's leaf is valid from 14:38:03: the normal doc's timestamp is before it.
-  assert.equal(codeOf(() => verifyNitroDocument(debugDoc, { now: TS / 1000 })), 'ATTEST_CERT_EXPIRED');
+  assert.equal(codeOf(() => verifyNitroDocument(debugDoc, { now: TS / 1000 })), 'ATTEST_CERT_NOT_YET_VALID');
 });
 
 test('Nitro: a cabundle not rooted at the AWS root is refused (ATTEST_CHAIN_INVALID); wrong alg is ATTEST_NITRO_FORMAT', () => {

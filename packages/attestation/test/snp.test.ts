@@ -100,9 +100,9 @@ test('SNP: wrong product chain is refused (ATTEST_CHAIN_INVALID)', () => {
   assert.equal(codeOf(() => verifySnpReport(report, { now: NOW, vcekDer: new Uint8Array(askDer) })), 'ATTEST_CHAIN_INVALID');
 });
 
-test('SNP: time outside the certificate validity is refused (ATTEST_CERT_EXPIRED); missing VCEK', () => {
+test('SNP: time after the certificate validity is ATTEST_CERT_EXPIRED, before it ATTEST_CERT_NOT_YET_VALID; missing VCEK', () => {
   assert.equal(codeOf(() => verifySnpReport(report, { now: Date.parse('2029-09-24T01:00:00Z') / 1000, vcekDer })), 'ATTEST_CERT_EXPIRED');
-  assert.equal(codeOf(() => verifySnpReport(report, { now: Date.parse('2022-09-24T00:00:00Z') / 1000, vcekDer })), 'ATTEST_CERT_EXPIRED');
+  assert.equal(codeOf(() => verifySnpReport(report, { now: Date.parse('2022-09-24T00:00:00Z') / 1000, vcekDer })), 'ATTEST_CERT_NOT_YET_VALID');
   assert.equal(codeOf(() => verifySnpReport(report, { now: NOW })), 'ATTEST_COLLATERAL_MISSING');
 });
 

@@ -13,3 +13,10 @@ export class CliTimeoutError extends GeodeError {
     super('CLI_TIMEOUT', `${what} did not complete within ${seconds} s. Is \`geode dev\` (the host and enclave) still running? Retry with a larger --timeout.`, { details: { seconds } });
   }
 }
+
+/** An input file could not be read or is not JSON. Nothing was verified. */
+export class CliFileError extends GeodeError {
+  constructor(message: string, cause?: unknown) {
+    super('CLI_FILE', `${message} Check the path and that the file holds the JSON the command expects (see --help).`, { cause, docsPath: 'protocol.md#errors' });
+  }
+}

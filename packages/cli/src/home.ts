@@ -1,6 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from '@geode/protocol/files';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import type { Hex } from 'viem';
 import { GeodeError } from '@geode/protocol';
 import { IdentityStore } from '@geode/client';
 
@@ -24,7 +26,11 @@ export const devInfoSchema = z.object({
   simRootCaDer: z.string(),
   collateral: z.record(z.string(), z.string()),
   policy: z.unknown(),
-  faucetKey: z.string(),
+  /**
+   * Key that funds new identities: the embedded devnet's faucet account. Absent with `geode dev --rpc` (the user's
+   * own --private-key is never written to disk) unless `--save-private-key` asked for it.
+   */
+  faucetKey: z.string().optional(),
   pid: z.number(),
   trustedRpc: z.boolean().optional(),
 });
@@ -33,7 +39,7 @@ export type DevInfo = z.infer<typeof devInfoSchema>;
 /** No running `geode dev` was found (or its file is corrupt). */
 export class NoDevnetError extends GeodeError {
   constructor(message: string) {
-    super('CLI_NO_DEVNET', `${message}. Start one in another terminal with \`geode dev\` (or pass --home).`, { docsPath: 'README.md#by-hand' });
+    super('CLI_NO_DEVNET', `${message}. Start one in another terminal with \`geode dev\` (or pass --home).`, { docsPath: '../README.md#by-hand' });
   }
 }
 
@@ -48,12 +54,23 @@ export function readDevInfo(home: string): DevInfo {
   }
 }
 
-/** Write dev.json atomically. */
+/** Write dev.json atomically and privately (it holds the faucet key): 0600 in a 0700 home. Throws FileWriteError. */
 export function writeDevInfo(home: string, info: DevInfo): void {
-  mkdirSync(home, { recursive: true });
-  const f = join(home, 'dev.json');
-  writeFileSync(`${f}.tmp`, JSON.stringify(info, null, 2));
-  renameSync(`${f}.tmp`, f);
+  writeFileAtomic(join(home, 'dev.json'), JSON.stringify(info, null, 2));
+}
+
+/** `geode dev --rpc` stored no faucet key and GEODE_PRIVATE_KEY is not set: new identities cannot be funded. */
+export class NoFaucetKeyError extends GeodeError {
+  constructor() {
+    super('CLI_NO_FAUCET_KEY', 'dev.json holds no faucet key: `geode dev --rpc` never writes your --private-key to disk. Set GEODE_PRIVATE_KEY to a funded key for this command, restart `geode dev` with --save-private-key, or pass --offline and fund the identity yourself.', { docsPath: 'security.md#secrets-on-disk' });
+  }
+}
+
+/** The key that funds new identities: dev.json's faucetKey, else GEODE_PRIVATE_KEY. Throws NoFaucetKeyError. */
+export function faucetKeyOf(info: DevInfo): Hex {
+  const key = info.faucetKey ?? process.env.GEODE_PRIVATE_KEY;
+  if (!key || !/^0x[0-9a-fA-F]{64}$/.test(key)) throw new NoFaucetKeyError();
+  return key as Hex;
 }
 
 export function removeDevInfo(home: string, pid: number): void {

@@ -15,6 +15,8 @@ export async function buildProgram(): Promise<Command> {
     import('./commands/identity.ts').then((m) => m.registerIdentityCommands(program)),
     import('./commands/computation.ts').then((m) => m.registerComputationCommands(program)),
     import('./commands/attest.ts').then((m) => m.registerAttestCommands(program)),
+    import('./commands/lightclient.ts').then((m) => m.registerLightClientCommands(program)),
+    import('./commands/enclave.ts').then((m) => m.registerEnclaveCommands(program)),
   ]);
   for (const r of extra) if (r.status === 'rejected' && process.env.GEODE_DEBUG) console.error(r.reason);
   return program;

@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { isGeodeError } from '@geode/protocol';
 
@@ -32,16 +33,26 @@ export function reporter(opts: { json?: boolean; verbose?: boolean }): Reporter 
 }
 
 /**
- * Report a failure and set a non-zero exit code. GeodeErrors print their code and message (the message says
- * what to do); anything else is a bug and prints its stack.
+ * The repository path of an error's docs page, e.g. `attestation.md#errors` -> `docs/attestation.md#errors`,
+ * `../README.md#by-hand` -> `README.md#by-hand` (GeodeError.docsPath is relative to docs/). Undefined when none.
+ */
+export function docsLink(docsPath: unknown): string | undefined {
+  return typeof docsPath === 'string' && docsPath.length > 0 ? posix.normalize(posix.join('docs', docsPath)) : undefined;
+}
+
+/**
+ * Report a failure and set a non-zero exit code. GeodeErrors print their code, message (it says what to do) and
+ * the docs page that explains the code (`docsPath` in --json); anything else is a bug and prints its stack.
  */
 export function fail(r: Pick<Reporter, 'json'>, e: unknown, exitCode = 1): void {
   process.exitCode = exitCode;
-  const g = isGeodeError(e) ? (e as unknown as { code: string; message: string; details?: unknown }) : undefined;
+  const g = isGeodeError(e) ? (e as unknown as { code: string; message: string; details?: unknown; docsPath?: string }) : undefined;
   if (r.json) {
-    process.stdout.write(`${JSON.stringify({ ok: false, error: g ? { code: g.code, message: g.message, details: g.details } : { code: 'INTERNAL', message: String(e) } }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
+    const error = g ? { code: g.code, message: g.message, details: g.details, docsPath: g.docsPath } : { code: 'INTERNAL', message: String(e) };
+    process.stdout.write(`${JSON.stringify({ ok: false, error }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
     return;
   }
-  if (g) process.stderr.write(`error ${g.code}: ${g.message}\n`);
+  const link = docsLink(g?.docsPath);
+  if (g) process.stderr.write(`error ${g.code}: ${g.message}\n${link ? `  see ${link}\n` : ''}`);
   else process.stderr.write(`internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
 }

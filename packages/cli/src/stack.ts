@@ -1,13 +1,14 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { keccak256, parseEther, toBytes, type Abi, type Address, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import pino, { type Logger } from 'pino';
-import { canonicalJson, TRUSTED_RPC_SIGNER } from '@geode/protocol';
+import { canonicalJson, ETHEREUM_SYNC_COMMITTEE_SIGNER, ethereumAnchorHash, TRUSTED_RPC_SIGNER, type EthereumAnchorJson } from '@geode/protocol';
+import { ensurePrivateDir, writeFileAtomic } from '@geode/protocol/files';
 import { devAccounts, devnetTransport, serveDevnet, startDevnet, type Devnet, type DevnetServer } from '@geode/devnet';
-import { chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, type ChainAccess, type Deployment } from '@geode/host';
+import { beaconApi, chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, requireVerifierFor, type ChainAccess, type DeployTee, type Deployment } from '@geode/host';
 import { fundFromFaucet } from './connect.ts';
 import { CliArgumentError } from './errors.ts';
 import { createSimulationPki, type SimulationPki } from '@geode/attestation/sim/index';
@@ -52,6 +53,8 @@ export interface DevStackOptions {
   dataDir?: string;
   /** Also serve JSON-RPC on this port (0 = any free port). */
   servePort?: number;
+  /** Interface the JSON-RPC server listens on; default 127.0.0.1 (loopback only). */
+  serveHost?: string;
   /** Progress callback for long steps. */
   progress?: (step: string) => void;
   logger?: Logger;
@@ -64,7 +67,22 @@ export interface DevStackOptions {
    * is used with its signed headers; any other network needs `trustedRpc` (INSECURE: the enclave then believes the
    * RPC node's headers). `privateKey` pays for deployment and transactions.
    */
-  rpc?: { url: string; trustedRpc?: boolean; privateKey: Hex };
+  rpc?: { url: string; trustedRpc?: boolean; privateKey: Hex; beacon?: { url: string; checkpoint: Hex } };
+  /**
+   * The enclave's TEE (default 'sgx-sim', the simulator). A hardware TEE is refused before anything starts while no
+   * configured on-chain verifier checks its evidence (requireVerifierFor; docs/attestation.md#on-chain-verifiers).
+   */
+  tee?: DeployTee;
+}
+
+/** `--tee` values of the CLI and the evidence type each means on-chain. */
+export const CLI_TEES: Readonly<Record<string, DeployTee>> = { sim: 'sgx-sim', sgx: 'sgx', tdx: 'tdx', 'sev-snp': 'sev-snp' };
+
+/** Parse `--tee` (sim, sgx, tdx, sev-snp). Throws CliArgumentError. */
+export function teeOption(v: string | undefined): DeployTee {
+  const t = CLI_TEES[v ?? 'sim'];
+  if (!t) throw new CliArgumentError(`--tee must be one of ${Object.keys(CLI_TEES).join(', ')}, got "${v}"`);
+  return t;
 }
 
 /** Newest modification time (ms) of any file under `dir`. */
@@ -97,18 +115,20 @@ export function simPolicy(measurement: Hex): Policy {
  * a simulation PKI, the contracts (SimQuoteVerifier + Computations), the enclave and the host, handshake done.
  */
 export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> {
+  requireVerifierFor(o.tee ?? 'sgx-sim');
   const progress = o.progress ?? (() => undefined);
   const log = o.logger ?? pino({ level: 'warn' });
   const tempDir = o.dataDir ? undefined : mkdtempSync(join(tmpdir(), 'geode-'));
   const dataDir = o.dataDir ?? tempDir!;
-  mkdirSync(join(dataDir, 'enclave'), { recursive: true });
+  ensurePrivateDir(dataDir); // holds the sim PKI's attestation key and the enclave's sealed files
+  ensurePrivateDir(join(dataDir, 'enclave'));
 
   progress('enclave bundle');
   const measurement = await ensureEnclaveBundle();
 
   let devnet: Devnet | undefined;
   let chain: ChainAccess;
-  let anchor: { signer: Address; genesisHash: Hex };
+  let anchor: { signer: Address; genesisHash: Hex; ethereum?: EthereumAnchorJson };
   let deployer: PrivateKeyAccount;
   let operator: PrivateKeyAccount;
   let faucetKey: Hex;
@@ -117,9 +137,14 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   const accounts = devAccounts(8);
   if (o.rpc) {
     progress(`connecting to ${o.rpc.url}`);
-    chain = await chainAccessFromUrl(o.rpc.url, { trustedRpc: o.rpc.trustedRpc });
-    const published = await devnetAnchor(chain);
-    if (o.rpc.trustedRpc) {
+    // Ethereum's sync-committee light client (docs/protocol.md#ethereum-light-client): mainnet's anchor from the checkpoint.
+    const ethereum = o.rpc.beacon ? (await import('@geode/enclave/lightclient/ethereum/anchor')).mainnetAnchor(o.rpc.beacon.checkpoint) as EthereumAnchorJson : undefined;
+    chain = await chainAccessFromUrl(o.rpc.url, { trustedRpc: o.rpc.trustedRpc, ethereum: ethereum && { anchor: ethereum, beacon: beaconApi(o.rpc.beacon!.url) } });
+    const published = ethereum ? null : await devnetAnchor(chain);
+    if (ethereum) {
+      if (chain.chainId !== 1n) throw new CliArgumentError(`--beacon/--checkpoint use Ethereum mainnet's anchor but ${o.rpc.url} is chain ${chain.chainId}`);
+      anchor = { signer: ETHEREUM_SYNC_COMMITTEE_SIGNER, genesisHash: ethereumAnchorHash(ethereum), ethereum };
+    } else if (o.rpc.trustedRpc) {
       const genesis = await chain.publicClient.getBlock({ blockNumber: 0n });
       anchor = { signer: TRUSTED_RPC_SIGNER, genesisHash: genesis.hash };
     } else if (published) {
@@ -140,7 +165,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
     const d = await startDevnet({ fund, blockSignerKey });
     devnet = d;
     chain = chainAccessFromTransport({ chainId: d.chainId, transport: devnetTransport(d), onNewHead: (cb) => d.onNewHead(cb) });
-    server = o.servePort !== undefined ? await serveDevnet(d, { port: o.servePort }) : undefined;
+    server = o.servePort !== undefined ? await serveDevnet(d, { port: o.servePort, host: o.serveHost }) : undefined;
     anchor = { signer: d.blockSigner, genesisHash: d.genesisHash };
     deployer = privateKeyToAccount(accounts[0]!.privateKey);
     operator = privateKeyToAccount(accounts[1]!.privateKey);
@@ -151,7 +176,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   const now = o.now ?? Math.floor(Date.now() / 1000);
   const pki = await createSimulationPki({ now: now - 86_400, validityDays: 3650 });
   const pkiFile = join(dataDir, 'sim-pki.json');
-  writeFileSync(pkiFile, JSON.stringify(pki), { mode: 0o600 });
+  writeFileAtomic(pkiFile, JSON.stringify(pki)); // holds the simulated attestation key
 
   progress('contracts');
   const policy = simPolicy(measurement);
@@ -187,18 +212,23 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
 }
 
 /** CLI options shared by `geode demo` and `geode dev` for running against an existing endpoint. */
-export interface RpcCliOptions { rpc?: string; insecureTrustedRpc?: boolean; privateKey?: string }
+export interface RpcCliOptions { rpc?: string; insecureTrustedRpc?: boolean; privateKey?: string; beacon?: string; checkpoint?: string }
 
 /** Turn --rpc / --insecure-trusted-rpc / --private-key (or GEODE_PRIVATE_KEY) into DevStackOptions.rpc. Throws CliArgumentError. */
 export function rpcOption(o: RpcCliOptions): DevStackOptions['rpc'] {
   if (!o.rpc) {
     if (o.insecureTrustedRpc) throw new CliArgumentError('--insecure-trusted-rpc only applies with --rpc <url>');
+    if (o.beacon || o.checkpoint) throw new CliArgumentError('--beacon and --checkpoint only apply with --rpc <url> (an Ethereum execution node)');
     return undefined;
   }
+  if (!o.beacon !== !o.checkpoint) throw new CliArgumentError('--beacon <url> and --checkpoint <root> go together (the Ethereum light client needs both)');
+  if (o.beacon && o.insecureTrustedRpc) throw new CliArgumentError('--insecure-trusted-rpc is not needed with --beacon/--checkpoint: the enclave verifies the chain itself');
+  if (o.beacon && !/^https?:\/\/.+/.test(o.beacon)) throw new CliArgumentError(`--beacon must be an http(s):// Beacon API URL, got "${o.beacon}"`);
+  if (o.checkpoint && !/^0x[0-9a-fA-F]{64}$/.test(o.checkpoint)) throw new CliArgumentError('--checkpoint must be a 0x-prefixed 32-byte beacon block root (a recent finalized checkpoint)');
   if (!/^(https?|wss?):\/\/.+/.test(o.rpc)) throw new CliArgumentError(`--rpc must be an http(s):// or ws(s):// URL, got "${o.rpc}"`);
   const key = o.privateKey ?? process.env.GEODE_PRIVATE_KEY;
   if (!key || !/^0x[0-9a-fA-F]{64}$/.test(key)) throw new CliArgumentError('--rpc needs a funded account: pass --private-key 0x<64 hex> or set GEODE_PRIVATE_KEY');
-  return { url: o.rpc, trustedRpc: !!o.insecureTrustedRpc, privateKey: key as Hex };
+  return { url: o.rpc, trustedRpc: !!o.insecureTrustedRpc, privateKey: key as Hex, ...(o.beacon ? { beacon: { url: o.beacon, checkpoint: o.checkpoint!.toLowerCase() as Hex } } : {}) };
 }
 
 /** Add the --rpc options to a command. */
@@ -206,5 +236,7 @@ export function withRpcOptions<T extends { option(flags: string, desc: string): 
   return c
     .option('--rpc <url>', 'run against this EVM JSON-RPC endpoint instead of the embedded devnet')
     .option('--insecure-trusted-rpc', 'INSECURE, testing only: let the enclave believe the RPC node (networks with no Geode light client)')
-    .option('--private-key <hex>', 'funded account that deploys and pays with --rpc (or GEODE_PRIVATE_KEY)');
+    .option('--private-key <hex>', 'funded account that deploys and pays with --rpc (or GEODE_PRIVATE_KEY)')
+    .option('--beacon <url>', 'Ethereum mainnet: Beacon API node for the enclave\'s sync-committee light client (with --checkpoint)')
+    .option('--checkpoint <root>', 'Ethereum mainnet: weak-subjectivity checkpoint (recent finalized beacon block root) the enclave bootstraps from');
 }

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { docsLink } from '../src/output.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = join(ROOT, 'packages/cli/src/main.ts');
@@ -35,9 +36,9 @@ function snapshot(dir: string): Record<string, string> {
 }
 
 const HELP: [string[], string[]][] = [
-  [[], ['demo', 'dev', 'identity', 'computation', 'attest']],
+  [[], ['demo', 'dev', 'identity', 'computation', 'attest', 'enclave']],
   [['demo'], ['--json', '--verbose']],
-  [['dev'], ['--port', '--home', '--json']],
+  [['dev'], ['--port', '--host', '--home', '--tee', '--save-private-key', '--json']],
   [['identity'], ['create', 'list']],
   [['identity', 'create'], ['--home', '--offline', '--json']],
   [['identity', 'list'], ['--home', '--json']],
@@ -49,6 +50,8 @@ const HELP: [string[], string[]][] = [
   [['attest'], ['verify', 'inspect']],
   [['attest', 'verify'], ['--collateral', '--now', '--policy', '--json']],
   [['attest', 'inspect'], ['--json']],
+  [['enclave'], ['build']],
+  [['enclave', 'build'], ['--tee', '--entry', '--out', '--node', '--data-dir', '--json']],
 ];
 
 test('every command has --help: exit 0 and it lists its options', { timeout: 120_000 }, async () => {
@@ -61,7 +64,7 @@ test('every command has --help: exit 0 and it lists its options', { timeout: 120
   assert.deepEqual(readdirSync(home), [], '--help writes nothing');
 });
 
-test('malformed arguments and corrupt config: non-zero exit, the problem named, --json {ok:false,error:{code}}, home unchanged', { timeout: 150_000 }, async () => {
+test('malformed arguments and corrupt config: non-zero exit, the problem named, --json {ok:false,error:{code}}, home unchanged', { timeout: 300_000 }, async () => {
   const home = mkdtempSync(join(tmpdir(), 'geode-cli-input-'));
   mkdirSync(join(home, 'identities'));
   // A valid identity (offline) to make argument checks reach later stages.
@@ -120,10 +123,14 @@ test('malformed arguments and corrupt config: non-zero exit, the problem named, 
     const j = await geode([...args, '--json'], home);
     assert.notEqual(j.code, 0, `${what} --json exits non-zero`);
     const line = j.stdout.trim().split('\n').at(-1) ?? '';
-    let parsed: { ok?: boolean; accepted?: boolean; error?: { code?: string } };
+    let parsed: { ok?: boolean; accepted?: boolean; error?: { code?: string; docsPath?: string } };
     try { parsed = JSON.parse(line) as typeof parsed; } catch { assert.fail(`${what} --json printed no JSON: ${j.stdout}\n${j.stderr}`); }
     assert.ok(parsed.ok === false || (args[0] === 'attest' && parsed.accepted === false), `${what}: ${line}`); // attest reports {accepted:false}
     assert.ok(parsed.error?.code && parsed.error.code.startsWith(code) && parsed.error.code !== 'INTERNAL', `${what} --json code ${parsed.error?.code}, expected ${code}…`);
+    // The docs page of the code: docsPath in --json, "see docs/…" in the human output.
+    if (parsed.error?.docsPath) assert.ok(said.includes(`see ${docsLink(parsed.error.docsPath)}`), `${what}: prints its docs link ${parsed.error.docsPath}:\n${said}`);
+    if (code === 'CLI_NO_DEVNET') assert.equal(parsed.error?.docsPath, '../README.md#by-hand');
+    if (code === 'POLICY_INVALID') assert.match(said, /see docs\/attestation\.md#policy-invalid/);
   });
   // identity list: corrupt identity files are reported, not fatal.
   const l = await geode(['identity', 'list', '--json'], home);

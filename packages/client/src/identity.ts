@@ -1,4 +1,5 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { writeFileAtomic } from '@geode/protocol/files';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { bytesToHex, getAddress, hexToBytes, type Address, type Hex } from 'viem';
@@ -89,14 +90,8 @@ export class IdentityStore {
   /** Save a new identity. Throws IdentityError if the name is taken (nothing is overwritten). */
   save(identity: Identity): void {
     checkIdentityName(identity.name);
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const file = join(this.dir, `${identity.name}.json`);
     if (existsSync(file)) throw new IdentityError(`Identity "${identity.name}" already exists. Pick another name or use the existing one.`, { name: identity.name });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(identity, null, 2), { mode: 0o600 });
-    const fd = openSync(tmp, 'r');
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, file);
+    writeFileAtomic(file, JSON.stringify(identity, null, 2)); // 0600 in a 0700 directory
   }
 }

@@ -2,7 +2,7 @@
  * Solidity build for Geode: compiles every contract with the pinned npm `solc` (solc-js, standard JSON) and writes
  * `src/generated/artifacts.ts` (ABIs and bytecode typed for viem).
  *
- * Sources: `packages/contracts/src/*.sol` and `apps/<app>/contracts/*.sol`, keyed by their repo-relative path
+ * Sources: `packages/contracts/src/*.sol`, `packages/contracts/src/dcap/*.sol` (the on-chain DCAP verifier) and `apps/<app>/contracts/*.sol`, keyed by their repo-relative path
  * (the solc "source unit name"). Apps import the core as `@geode/contracts/GeodeCore.sol` (a solc remapping to
  * `packages/contracts/src/`).
  *
@@ -36,7 +36,7 @@ export class ContractsCompileError extends GeodeError {
   constructor(messages: string[]) {
     super('CHAIN_CONTRACTS_COMPILE', `Solidity compilation failed:\n${messages.join('\n')}`, {
       details: { errors: messages },
-      docsPath: 'contracts.md#build',
+      docsPath: 'conventions.md#build',
     });
   }
 }
@@ -78,6 +78,7 @@ export function collectSources(root: string = REPO_ROOT): Record<string, string>
     for (const f of readdirSync(dir)) if (f.endsWith('.sol')) paths.push(relative(root, join(dir, f)).split('\\').join('/'));
   };
   addDir(join(root, 'packages/contracts/src'));
+  addDir(join(root, 'packages/contracts/src/dcap'));
   const apps = join(root, 'apps');
   if (existsSync(apps)) for (const app of readdirSync(apps)) addDir(join(apps, app, 'contracts'));
   paths.sort();
@@ -125,6 +126,9 @@ export function compileContracts(sources: Record<string, string> = collectSource
   const contracts: Record<string, CompiledContract> = {};
   for (const sourceName of Object.keys(output.contracts ?? {}).sort()) {
     for (const [name, c] of Object.entries(output.contracts![sourceName])) {
+      // Libraries (runtime code starts with the call-protection PUSH20 <address>) are inlined into their users:
+      // their internal functions are not callable, so they get no artifact.
+      if (c.evm.deployedBytecode.object.startsWith('73')) continue;
       if (contracts[name]) throw new ContractsCompileError([`duplicate contract name ${name} in ${contracts[name].sourceName} and ${sourceName}`]);
       contracts[name] = {
         name,

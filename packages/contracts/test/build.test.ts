@@ -14,7 +14,7 @@ test('the committed artifacts are up to date (recompile and compare byte for byt
   const r = result();
   assert.equal(recordedSourcesHash(), r.sourcesHash, 'sources changed: run `npm run build` and commit the generated file');
   assert.equal(readFileSync(join(REPO_ROOT, ARTIFACTS_PATH), 'utf8'), renderArtifacts(r));
-  assert.deepEqual(Object.keys(r.contracts), ['Computations', 'GeodeCore', 'IAttestationVerifier', 'SimQuoteVerifier']);
+  assert.deepEqual(Object.keys(r.contracts), ['Computations', 'DcapCollateralRegistry', 'DcapQuoteVerifier', 'GeodeCore', 'IAttestationVerifier', 'SimQuoteVerifier']);
   assert.equal(artifacts.sourcesHash, r.sourcesHash);
   assert.equal(r.warnings.length, 0, r.warnings.join('\n'));
 });

@@ -59,8 +59,11 @@ class ChainRpcError extends Error {
   }
 }
 
-/** A fresh EDR chain (osaka, EIP-7951 P-256 precompile): viem public client and one wallet client per funded account. */
-export async function startChain() {
+/**
+ * A fresh EDR chain (osaka, EIP-7951 P-256 precompile): viem public client and one wallet client per funded account.
+ * `genesisTime` (unix seconds, default 1,700,000,000) lets a test move block time to dates before 2023 (fixtures).
+ */
+export async function startChain(opts: { genesisTime?: bigint } = {}) {
   const ctx = await context();
   const accounts = devAccounts(4).map((a) => privateKeyToAccount(a.privateKey));
   const provider = await ctx.createProvider(
@@ -81,7 +84,7 @@ export async function startChain() {
       initialBaseFeePerGas: 1_000_000_000n,
       minGasPrice: 0n,
       mining: { autoMine: true, memPool: { order: MineOrdering.Fifo } },
-      network: { genesisBlockGasLimit: 60_000_000n, genesisBlockTime: 1_700_000_000n },
+      network: { genesisBlockGasLimit: 60_000_000n, genesisBlockTime: opts.genesisTime ?? 1_700_000_000n },
       networkId: CHAIN_ID,
       observability: {},
       ownedAccounts: [],

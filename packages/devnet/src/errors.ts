@@ -3,7 +3,7 @@ import { GeodeError } from '@geode/protocol';
 /** The devnet could not start (EDR failed to load or to create the chain). */
 export class DevnetStartError extends GeodeError {
   constructor(message: string, cause?: unknown) {
-    super('DEVNET_START', `The embedded devnet could not start: ${message}. Run \`npm ci\` on Linux x64 with Node >= 20.18 (EDR ships a native binary for it).`, { cause, docsPath: 'README.md#devnet' });
+    super('DEVNET_START', `The embedded devnet could not start: ${message}. Run \`npm ci\` on Linux x64 with Node >= 20.18 (EDR ships a native binary for it).`, { cause, docsPath: '../README.md#requirements-and-decisions' });
   }
 }
 

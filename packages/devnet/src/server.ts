@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Hex } from 'viem';
 import { RpcError, type Devnet } from './devnet.ts';
+import { isServedMethod } from './surface.ts';
 
 /** Largest JSON-RPC body the server reads, in bytes. */
 const MAX_BODY = 8 * 1024 * 1024;
@@ -12,7 +13,14 @@ interface JsonRpcReq { jsonrpc?: string; id?: unknown; method?: unknown; params?
 async function answer(devnet: Devnet, req: JsonRpcReq, plainEvm = false): Promise<object> {
   const id = req.id ?? null;
   if (typeof req.method !== 'string') return { jsonrpc: '2.0', id, error: { code: -32600, message: 'Invalid request: method must be a string' } };
-  if (plainEvm && req.method.startsWith('geode_')) return { jsonrpc: '2.0', id, error: { code: -32601, message: `Method ${req.method} not found` } };
+  if (!isServedMethod(req.method, { geodeMethods: !plainEvm })) {
+    // -32601 is JSON-RPC 2.0's "Method not found"; test and account methods are not part of the network surface.
+    return {
+      jsonrpc: '2.0', id,
+      error: { code: -32601, message: `Method ${req.method} is not served over the devnet's RPC. It serves the standard eth_*, net_*, web3_* read and eth_sendRawTransaction methods and geode_* (see docs/security.md#devnet-rpc-surface); test methods work only in-process.` },
+    };
+  }
+  if (req.method === 'eth_accounts') return { jsonrpc: '2.0', id, result: [] };
   try {
     const result = await devnet.request({ method: req.method, params: (req.params as unknown[]) ?? [] });
     return { jsonrpc: '2.0', id, result: result ?? null };
@@ -46,6 +54,8 @@ export interface DevnetServer {
 /**
  * Serve `devnet` on `host:port` (default 127.0.0.1 and an ephemeral port when port is 0). With `plainEvm`, the
  * geode_* methods are hidden so the endpoint behaves like any other EVM node.
+ * Only the methods of SERVED_METHODS (surface.ts) and geode_* are answered; every other method (hardhat_*, evm_*,
+ * debug_*, personal_*, eth_sendTransaction, ...) gets JSON-RPC error -32601 and reaches the chain not at all.
  * HTTP POST and WebSocket both speak JSON-RPC 2.0 (single and batch). Over WebSocket, eth_subscribe
  * (newHeads, logs) pushes `eth_subscription` notifications.
  */
@@ -113,9 +123,10 @@ export async function serveDevnet(devnet: Devnet, opts: { host?: string; port?: 
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  const hostPart = host.includes(':') ? `[${host}]` : host; // IPv6 literals go in brackets in a URL (RFC 3986)
   return {
-    url: `http://${host}:${port}`,
-    wsUrl: `ws://${host}:${port}`,
+    url: `http://${hostPart}:${port}`,
+    wsUrl: `ws://${hostPart}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();

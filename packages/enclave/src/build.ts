@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Hex } from 'viem';
@@ -9,7 +9,7 @@ import type { Hex } from 'viem';
  * Enclave bundle step (docs/enclave.md#bundle): esbuild bundles an app's enclave entry and everything it
  * imports into one ESM file for Node 20; the simulated measurement (mr_enclave) is SHA-256 of that file.
  * Build options are fixed for reproducibility: no minify, no sourcemap, no legal comments, no metafile-dependent
- * content, a fixed banner.
+ * content.
  *
  * The state store's SQLite addon (better_sqlite3.node) cannot be bundled: it is copied beside the bundle and its
  * SHA-256 is compiled into the bundle (GEODE_SQLITE_NATIVE_SHA256), which checks it before loading it
@@ -32,20 +32,20 @@ const stubDebug = {
   name: 'geode-stub-debug',
   setup(b: { onResolve: Function; onLoad: Function }) {
     b.onResolve({ filter: /^debug$/ }, () => ({ path: 'debug', namespace: 'geode-stub' }));
-    b.onLoad({ filter: /.*/, namespace: 'geode-stub' }, () => ({
+    b.onLoad({ filter: /^debug$/, namespace: 'geode-stub' }, () => ({
       loader: 'js',
       contents: 'const noop = () => {}; noop.enabled = false; noop.extend = () => noop;\nconst debug = () => noop; debug.enable = () => {}; debug.disable = () => \'\'; debug.enabled = () => false;\nexport default debug;\n',
     }));
   },
 };
 
-/**
- * better-sqlite3 is CommonJS that require()s 'fs', 'path' and 'util'; an ESM bundle has no require. The banner gives
- * the bundle one that loads node builtins only, so nothing outside the measured bundle can be pulled in through it.
- */
-const BANNER = "import { createRequire as __geodeCreateRequire } from 'node:module';\nconst require = (m) => { if (!/^(node:)?(fs|path|util)$/.test(m)) throw new Error('the enclave bundle loads node builtins only: ' + m); return __geodeCreateRequire(import.meta.url)(m); };";
+const NODE_BUILTINS = new Set(builtinModules);
 
-/** better-sqlite3 would locate its addon with 'bindings' (a filesystem search); the enclave always passes the checked addon instead. */
+/**
+ * better-sqlite3 (the state store) would locate its addon with 'bindings' (a filesystem search); the enclave always
+ * passes the hash-checked addon instead (store/native.ts). Its require()s of 'fs', 'path' and 'util' are served by
+ * the blsWasm plugin's builtin mapping below.
+ */
 const stubBindings = {
   name: 'geode-stub-bindings',
   setup(b: { onResolve: Function; onLoad: Function }) {
@@ -64,11 +64,60 @@ export function sqliteAddonFile(): { path: string; sha256: string } {
 }
 
 /**
- * Bundle `entry` into `outfile` (esbuild: platform node, format esm, target node20, bundle all dependencies).
- * Copies the SQLite addon to `<dir of outfile>/better_sqlite3.node`.
- * Returns the absolute outfile and its measurement. Throws esbuild's error on a build failure.
+ * The Ethereum light client's BLS (@chainsafe/bls with the herumi backend, docs/protocol.md#ethereum-light-client)
+ * is CommonJS WebAssembly glue (bls-eth-wasm): it require()s node builtins and reads `__dirname`, which an ESM
+ * bundle has neither of. Three narrow fixes keep it inside the bundle (so the measurement covers it):
+ * - a CommonJS require() of a node builtin resolves to a one-line ESM re-export of that builtin;
+ * - the emscripten loader gets an empty `__dirname` (its WebAssembly is inlined, it never reads files by it);
+ * - @chainsafe/bls-keygen (secret-key generation, never used by a verifier) is replaced by a stub that throws, which
+ *   also keeps its CommonJS hash dependencies out.
  */
-export async function buildEnclave(opts: { entry: string; outfile: string }): Promise<{ outfile: string; measurement: Hex }> {
+const blsWasm = {
+  name: 'geode-bls-wasm',
+  setup(b: { onResolve: Function; onLoad: Function }) {
+    b.onResolve({ filter: /.*/ }, (a: { kind: string; path: string }) => {
+      const name = a.path.replace(/^node:/, '');
+      return a.kind === 'require-call' && NODE_BUILTINS.has(name) ? { path: name, namespace: 'geode-builtin' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'geode-builtin' }, (a: { path: string }) => ({ loader: 'js', contents: `export * from "node:${a.path}";\n` }));
+    b.onLoad({ filter: /bls-eth-wasm[\\/]src[\\/]bls_c\.js$/ }, (a: { path: string }) => ({ loader: 'js', contents: `var __dirname = "";\n${readFileSync(a.path, 'utf8')}` }));
+    b.onResolve({ filter: /^@chainsafe\/bls-keygen$/ }, () => ({ path: 'bls-keygen', namespace: 'geode-stub' }));
+    b.onLoad({ filter: /^bls-keygen$/, namespace: 'geode-stub' }, () => ({ loader: 'js', contents: "export function generateRandomSecretKey() { throw new Error('BLS key generation is not available in the enclave'); }\n" }));
+  },
+};
+
+/** The TEE a bundle is built for: the simulator (default) or a hardware platform (docs/enclave.md#platform). */
+export type BuildTee = 'sim' | 'sgx' | 'tdx' | 'sev-snp';
+/** Every BuildTee value. */
+export const BUILD_TEES: readonly BuildTee[] = ['sim', 'sgx', 'tdx', 'sev-snp'];
+
+/** Sources that are simulation code: a hardware bundle that would include one fails to build. */
+const SIM_SOURCES = /[\\/]packages[\\/](enclave[\\/]src[\\/]platform[\\/]sim\.ts|enclave[\\/]src[\\/]platform[\\/]default\.ts|attestation[\\/]src[\\/]sim[\\/])/;
+
+/**
+ * Hardware builds: main.ts's `./platform/default.ts` (which opens the simulator) becomes
+ * `./platform/default-hardware.ts`, and loading any simulation source is a build error naming it, so a hardware
+ * bundle provably contains no simulation code or PKI.
+ */
+const hardwareOnly = {
+  name: 'geode-hardware-only',
+  setup(b: { onResolve: Function; onLoad: Function }) {
+    b.onResolve({ filter: /^\.\/platform\/default\.ts$/ }, (a: { resolveDir: string }) => ({ path: resolve(a.resolveDir, 'platform/default-hardware.ts') }));
+    b.onLoad({ filter: SIM_SOURCES }, (a: { path: string }) => ({ errors: [{ text: `simulation code in a hardware enclave bundle: ${a.path.slice(REPO_ROOT.length + 1)} (import it only from sim builds)` }] }));
+  },
+};
+
+/**
+ * Bundle `entry` into `outfile` (esbuild: platform node, format esm, target node20, bundle all dependencies) for
+ * `tee` (default 'sim'). Hardware builds (`sgx`, `tdx`, `sev-snp`) define `GEODE_TEE` and exclude every simulation
+ * source (see hardwareOnly). Returns the absolute outfile and `measurement` = SHA-256 of the bundle: the sim
+ * mr_enclave; on hardware the TEE measures more than the bundle (docs/attestation.md#enclave-identity).
+ * Copies the SQLite addon to `<dir of outfile>/better_sqlite3.node` and compiles its SHA-256 into the bundle.
+ * Throws esbuild's error on a build failure (also when a hardware build reaches simulation code).
+ */
+export async function buildEnclave(opts: { entry: string; outfile: string; tee?: BuildTee }): Promise<{ outfile: string; measurement: Hex }> {
+  const tee = opts.tee ?? 'sim';
+  if (!BUILD_TEES.includes(tee)) throw new TypeError(`buildEnclave: tee must be one of ${BUILD_TEES.join(', ')}`);
   const { build } = await import('esbuild');
   const outfile = resolve(opts.outfile);
   mkdirSync(dirname(outfile), { recursive: true });
@@ -87,10 +136,9 @@ export async function buildEnclave(opts: { entry: string; outfile: string }): Pr
     sourcemap: false,
     legalComments: 'none',
     charset: 'utf8',
-    logLevel: 'warning',
-    banner: { js: BANNER },
-    define: { GEODE_SQLITE_NATIVE_SHA256: JSON.stringify(addon.sha256) },
-    plugins: [stubDebug, stubBindings],
+    logLevel: tee === 'sim' ? 'warning' : 'silent',
+    define: { GEODE_TEE: JSON.stringify(tee), GEODE_SQLITE_NATIVE_SHA256: JSON.stringify(addon.sha256) },
+    plugins: tee === 'sim' ? [stubDebug, stubBindings, blsWasm] : [stubDebug, stubBindings, blsWasm, hardwareOnly],
   });
   return { outfile, measurement: measureEnclave(outfile) };
 }

@@ -20,6 +20,8 @@ export const ENCLAVE_ERROR_CODES = [
   'ENCLAVE_STORE_MISSING_ROOT',
   'ENCLAVE_STORE_NATIVE',
   'ENCLAVE_ATTESTOR_UNAVAILABLE',
+  'ENCLAVE_PLATFORM_RACE',
+  'ENCLAVE_PLATFORM_MISMATCH',
   'ENCLAVE_INTERNAL',
   // Codes carried by error *outputs* (sent to a request's sender; the batch itself succeeds):
   'ENCLAVE_DECRYPT',
@@ -48,6 +50,25 @@ export const LC_ERROR_CODES = [
   'LC_ACCOUNT_PROOF',
   'LC_STORAGE_PROOF',
   'LC_PROOF_MISSING_KEY',
+  // Ethereum sync-committee light client (src/lightclient/ethereum/, docs/protocol.md#ethereum-light-client):
+  'LC_ANCHOR_INVALID',
+  'LC_PRESET_MISMATCH',
+  'LC_BEACON_DECODE',
+  'LC_FORK_MISMATCH',
+  'LC_PRE_CAPELLA_HEADER',
+  'LC_CHECKPOINT_MISMATCH',
+  'LC_EXECUTION_BRANCH',
+  'LC_SYNC_COMMITTEE_BRANCH',
+  'LC_SYNC_COMMITTEE_CONFLICT',
+  'LC_FINALITY_BRANCH',
+  'LC_NOT_FINALIZED',
+  'LC_SYNC_PARTICIPATION',
+  'LC_UPDATE_SLOTS',
+  'LC_UPDATE_PERIOD',
+  'LC_UPDATE_IRRELEVANT',
+  'LC_SYNC_SIGNATURE',
+  'LC_TOO_MANY_UPDATES',
+  'LC_EXECUTION_BLOCK_MISMATCH',
 ] as const;
 export type LightClientErrorCode = (typeof LC_ERROR_CODES)[number];
 

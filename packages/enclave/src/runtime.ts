@@ -1,24 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import { bytesToHex, hexToBytes, keccak256, numberToHex, type Address, type Hex } from 'viem';
 import {
+  ETHEREUM_SYNC_COMMITTEE_SIGNER,
   ROOT_ZERO, SESSION_STATUS, SLOT, accAtKey, accumulatorStep, batchProofKeys, commitmentDigest, configHash, encodeOutputs,
   methods, outputsHash, sessionCreateReportData, sessionKeysReportData, sessionProofKeys, slotKey,
   type ConfigJson, type GeodeConfig, type Method, type Result,
 } from '@geode/protocol';
 import type { EnclaveApp } from './app.ts';
 import { executeBatch, type BatchRequest } from './batch.ts';
-import { EnclaveError } from './errors.ts';
+import { EnclaveError, LightClientError } from './errors.ts';
 import { SessionKeys, deserializeKeyMaterial, generateKeyMaterial, serializeKeyMaterial, type KeyMaterial } from './keys.ts';
-import { verifySignedHeader, verifyStorageProof, type TrustAnchor, type TrustedBlock } from './lightclient/index.ts';
-import { KEYS_FILE, SealedStore, deriveSimSealingKey, loadOrCreateSimPlatformSecret, stateFileName } from './seal.ts';
+import { verifyStorageProof, type TrustAnchor } from './lightclient/index.ts';
+import { devnetGate, ethereumGate, type HeaderGate } from './lightclient/gate.ts';
+import { KEYS_FILE, LIGHT_CLIENT_FILE, SealedStore, stateFileName } from './seal.ts';
 import { deserializeState, emptyState, serializeState, stateRoot, type EnclaveState } from './state.ts';
-import type { Attestor } from './tee/attestor.ts';
+import { evidenceBytes, sealingKeyFor, type Platform } from './platform/platform.ts';
 
 /** Options of {@link EnclaveRuntime}. */
 export interface RuntimeOptions {
-  /** Data directory: sealed files and (sim) the platform secret. */
+  /** Data directory: sealed files (and, for the simulator, its platform secret). */
   dataDir: string;
-  attestor: Attestor;
+  /** The TEE this process runs on: measurement, evidence, the sealing key that protects keys.sealed. */
+  platform: Platform;
   /** Diagnostic log line sink (default: stderr). Never receives secrets. */
   log?: (line: string) => void;
 }
@@ -45,7 +48,7 @@ const b32 = (v: bigint): Hex => numberToHex(v, { size: 32 });
  */
 export class EnclaveRuntime<S> {
   private cfg: Configured | null = null;
-  private trusted: TrustedBlock | null = null;
+  private gate: HeaderGate | null = null;
   private keys: SessionKeys | null = null;
   private keysError: EnclaveError | null = null;
   private pendingNonce: Hex | null = null;
@@ -60,7 +63,7 @@ export class EnclaveRuntime<S> {
 
   /** Measurement as 0x hex. */
   get measurement(): Hex {
-    return bytesToHex(this.opts.attestor.measurement);
+    return bytesToHex(this.opts.platform.measurement);
   }
 
   /** Current state root (0x bytes32). */
@@ -112,16 +115,20 @@ export class EnclaveRuntime<S> {
       policyHash: c.policyHash.toLowerCase() as Hex,
     };
     const hash = configHash(config);
-    const result = { configHash: hash, measurement: this.measurement, teeType: this.opts.attestor.teeType, simulated: this.opts.attestor.simulated };
+    const result = { configHash: hash, measurement: this.measurement, teeType: this.opts.platform.teeType, simulated: this.opts.platform.simulated };
     if (this.cfg) {
       if (this.cfg.hash === hash) return result;
       throw new EnclaveError('ENCLAVE_CONFIG_MISMATCH', 'This enclave process is already configured for another deployment; start a new enclave process (with its own data directory) for it.', { details: { configured: this.cfg.hash, requested: hash } });
     }
+    const anchor: TrustAnchor = { chainId: config.chainId, signer: config.lcSigner, genesisHash: config.lcGenesisHash };
+    // The light-client kind is fixed by the attested config: Ethereum's sync committee or the devnet's signer.
+    if (config.lcSigner !== ETHEREUM_SYNC_COMMITTEE_SIGNER && c.ethereumAnchor) throw new LightClientError('LC_ANCHOR_INVALID', 'The config carries an ethereumAnchor but its lcSigner is not the Ethereum sync-committee sentinel.');
+    // Checked before any file is touched; built again below with the sealed store attached.
+    if (config.lcSigner === ETHEREUM_SYNC_COMMITTEE_SIGNER) ethereumGate(c.ethereumAnchor, config.lcGenesisHash);
     if (!config.measurements.includes(this.measurement)) {
       this.log(`warning: config does not list this enclave's measurement ${this.measurement}; the contract will refuse its quotes`);
     }
-    const platform = loadOrCreateSimPlatformSecret(this.opts.dataDir);
-    const store = new SealedStore(this.opts.dataDir, deriveSimSealingKey(platform, this.opts.attestor.measurement, hexToBytes(hash)));
+    const store = new SealedStore(this.opts.dataDir, sealingKeyFor(this.opts.platform, hexToBytes(hash)));
     // Keys.
     let keysMaterial: KeyMaterial | null = null;
     try {
@@ -142,8 +149,14 @@ export class EnclaveRuntime<S> {
         this.log(`ignoring sealed state ${r}: ${(e as Error).message}`);
       }
     }
-    this.cfg = { json: c, config, hash, anchor: { chainId: config.chainId, signer: config.lcSigner, genesisHash: config.lcGenesisHash }, store };
-    this.trusted = { number: 0n, hash: config.lcGenesisHash };
+    this.cfg = { json: c, config, hash, anchor, store };
+    this.gate = config.lcSigner === ETHEREUM_SYNC_COMMITTEE_SIGNER
+      ? ethereumGate(c.ethereumAnchor, config.lcGenesisHash, {
+        load: () => { const raw = store.read(LIGHT_CLIENT_FILE); return raw ? JSON.parse(Buffer.from(raw).toString('utf8')) : null; },
+        save: (j) => store.write(LIGHT_CLIENT_FILE, new TextEncoder().encode(JSON.stringify(j))),
+        log: (l) => this.log(l),
+      })
+      : devnetGate(anchor);
     if (best) { this.state = best; this.root = bestRoot; }
     if (keysMaterial) {
       // SessionKeys derivation is async; init stays sync by deferring it to the first use.
@@ -189,15 +202,15 @@ export class EnclaveRuntime<S> {
     const sid = keys?.material.sessionId ?? null;
     return {
       measurement: this.measurement,
-      teeType: this.opts.attestor.teeType,
-      simulated: this.opts.attestor.simulated,
+      teeType: this.opts.platform.teeType,
+      simulated: this.opts.platform.simulated,
       configured: this.cfg !== null,
       sessionId: sid === null ? null : sid.toString(),
       encPubKey: keys && sid !== null ? keys.encPubKey : null,
       signer: keys && sid !== null ? keys.signer : null,
       lastSeq: this.state.framework.lastSeq.toString(),
       stateRoot: this.root,
-      trustedBlock: (this.trusted?.number ?? 0n).toString(),
+      trustedBlock: (this.gate?.trustedNumber() ?? 0n).toString(),
     };
   }
 
@@ -210,7 +223,7 @@ export class EnclaveRuntime<S> {
     const nonce = bytesToHex(randomBytes(32));
     const rd = new Uint8Array(64);
     rd.set(hexToBytes(sessionCreateReportData(c.config.chainId, c.config.contract, c.hash, nonce)), 0);
-    const quote = this.opts.attestor.quote(rd);
+    const quote = evidenceBytes(this.opts.platform.evidence(rd));
     this.pendingNonce = nonce;
     return { nonce, quote: bytesToHex(quote) };
   }
@@ -225,7 +238,8 @@ export class EnclaveRuntime<S> {
     const nonce = this.pendingNonce;
     if (!nonce) throw new EnclaveError('ENCLAVE_NO_PENDING_SESSION', 'No pending session nonce in this enclave process; call sessionCreate (and register it on-chain) first.');
     const sessionId = BigInt(p.sessionId);
-    const h = verifySignedHeader(this.trusted!, p.header, c.anchor);
+    const gated = this.gate!.verify(p.header, p.beacon);
+    const h = gated.header;
     const [nonceKey, statusKey] = sessionProofKeys(sessionId) as [Hex, Hex];
     const vals = await verifyStorageProof(h.stateRoot, p.proof, c.config.contract, [nonceKey, statusKey]);
     if (vals.get(nonceKey.toLowerCase() as Hex) !== BigInt(nonce)) {
@@ -240,12 +254,12 @@ export class EnclaveRuntime<S> {
     const keys = await SessionKeys.fromMaterial(material);
     const rd = new Uint8Array(64);
     rd.set(hexToBytes(sessionKeysReportData(c.config.chainId, c.config.contract, nonce, keys.encPubKey, keys.signer)), 0);
-    const quote = this.opts.attestor.quote(rd);
+    const quote = evidenceBytes(this.opts.platform.evidence(rd));
     c.store.write(KEYS_FILE, serializeKeyMaterial(material));
     this.keys = keys;
     this.keysError = null;
     this.pendingNonce = null;
-    this.trusted = { number: h.number, hash: h.hash };
+    gated.commit();
     return { encPubKey: keys.encPubKey, signer: keys.signer, quote: bytesToHex(quote) };
   }
 
@@ -269,7 +283,8 @@ export class EnclaveRuntime<S> {
       if (r.seq !== from + BigInt(i)) throw new EnclaveError('ENCLAVE_SEQ_MISMATCH', `Batch sequence numbers must be consecutive: position ${i} has ${r.seq}, expected ${from + BigInt(i)}.`, { details: { position: i, seq: r.seq.toString() } });
     });
 
-    const h = verifySignedHeader(this.trusted!, p.header, c.anchor);
+    const gated = this.gate!.verify(p.header, p.beacon);
+    const h = gated.header;
     const keyList = batchProofKeys(to);
     const vals = await verifyStorageProof(h.stateRoot, p.proof, c.config.contract, keyList);
     const get = (k: Hex): bigint => vals.get(k.toLowerCase() as Hex)!;
@@ -314,7 +329,7 @@ export class EnclaveRuntime<S> {
     c.store.prune([newRoot, provenRoot]);
     this.state = exec.state;
     this.root = newRoot;
-    this.trusted = { number: h.number, hash: h.hash };
+    gated.commit();
     return { sessionId: sessionId.toString(), from: from.toString(), to: to.toString(), accTo: acc, prevRoot: provenRoot, newRoot, outputs, outputsHash: oh, signature };
   }
 }

@@ -1,12 +1,13 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hex } from 'viem';
+import { ensurePrivateDir, writeFileAtomic } from '@geode/protocol/files';
 import { EnclaveError } from './errors.ts';
 
 /**
  * Sealed storage (docs/enclave.md#sealing): AES-256-GCM (NIST SP 800-38D, node:crypto) under a sealing key that
- * only this enclave identity (measurement + deployment config) can derive.
+ * only this enclave identity (measurement + deployment config) can derive (the Platform's, ./platform/).
  *
  * File format: "GSL1" (4 ASCII bytes) || iv (12) || tag (16) || ciphertext. AAD = UTF-8
  * "geode.sealed-file.v1:" || file name, so a file renamed to another name (another root) does not open.
@@ -20,56 +21,34 @@ const TAG_LEN = 16;
 export const KEEP_STATE_FILES = 4;
 /** File name of the sealed keys. */
 export const KEYS_FILE = 'keys.sealed';
-/** File name of the simulated platform secret (sim mode only). */
-export const SIM_PLATFORM_KEY_FILE = 'sim-platform.key';
-
+/** File name of the sealed Ethereum light-client store (Ethereum deployments only; lightclient/gate.ts). */
+export const LIGHT_CLIENT_FILE = 'lightclient.sealed';
 /** File name of the sealed state whose root is `root` (0x bytes32): `state-<64 hex>.sealed`. */
 export const stateFileName = (root: Hex): string => `state-${root.slice(2).toLowerCase()}.sealed`;
 
 /**
- * Sim-mode sealing key (32 bytes) = HKDF-SHA256(ikm = platform secret, salt = empty,
- * info = "geode.seal.v1" || mrEnclave (32) || configHash (32)) (RFC 5869).
+ * Write `data` to `<dir>/<name>` atomically and privately (0600 in a 0700 directory; @geode/protocol/files
+ * writeFileAtomic: temp, fsync, rename, fsync(dir)). Throws EnclaveError ENCLAVE_SEAL_IO.
  */
-export function deriveSimSealingKey(platformSecret: Uint8Array, mrEnclave: Uint8Array, configHash: Uint8Array): Uint8Array {
-  const info = Buffer.concat([Buffer.from('geode.seal.v1', 'ascii'), mrEnclave, configHash]);
-  return new Uint8Array(hkdfSync('sha256', platformSecret, new Uint8Array(0), info, 32));
-}
-
-/**
- * Read the simulated platform secret (32 bytes) from `<dir>/sim-platform.key`, creating it (random, atomic, mode
- * 0600) if absent. It stands in for a CPU fuse key. Throws ENCLAVE_SEAL_CORRUPT if the file has the wrong size.
- */
-export function loadOrCreateSimPlatformSecret(dir: string): Uint8Array {
-  mkdirSync(dir, { recursive: true });
-  const p = join(dir, SIM_PLATFORM_KEY_FILE);
-  if (!existsSync(p)) atomicWrite(dir, SIM_PLATFORM_KEY_FILE, randomBytes(32));
-  const b = readFileSync(p);
-  if (b.length !== 32) throw new EnclaveError('ENCLAVE_SEAL_CORRUPT', `${p} must hold exactly 32 bytes; delete it only if you also delete every sealed file in ${dir}.`, { details: { file: SIM_PLATFORM_KEY_FILE, length: b.length } });
-  return new Uint8Array(b);
-}
-
-/** Write `data` to `<dir>/<name>` atomically: temp file, fsync, rename, fsync(dir). */
 export function atomicWrite(dir: string, name: string, data: Uint8Array): void {
-  const tmp = join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeFileSync(fd, data);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, join(dir, name));
-    const dfd = openSync(dir, 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
+    writeFileAtomic(join(dir, name), data);
   } catch (e) {
-    try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw new EnclaveError('ENCLAVE_SEAL_IO', `Could not write ${name} in ${dir}: ${(e as Error).message}. Check the data directory's permissions and free space.`, { cause: e, details: { file: name } });
+    throw sealIoError(dir, name, e);
   }
+}
+
+/** Create `dir` as a private (0700) directory, or make it one. Throws EnclaveError ENCLAVE_SEAL_IO. */
+export function sealDir(dir: string): void {
+  try {
+    ensurePrivateDir(dir);
+  } catch (e) {
+    throw sealIoError(dir, '.', e);
+  }
+}
+
+function sealIoError(dir: string, name: string, e: unknown): EnclaveError {
+  return new EnclaveError('ENCLAVE_SEAL_IO', `Could not write ${name} in ${dir}: ${(e as Error).message}. Check the data directory's permissions and free space.`, { cause: e, details: { file: name } });
 }
 
 /** Encrypt `plain` for file `name` (AAD binds the name). */
@@ -111,7 +90,7 @@ function corrupt(name: string, why: string, cause?: unknown): EnclaveError {
  */
 export class SealedStore {
   constructor(readonly dir: string, private readonly key: Uint8Array) {
-    mkdirSync(dir, { recursive: true });
+    sealDir(dir);
   }
 
   /** Seal and atomically write `plain` to `name`. */

@@ -8,18 +8,24 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-/** The bundler runs at build time on the developer's machine, never inside the enclave. */
-const EXEMPT = new Set([join(repo, 'packages/enclave/src/build.ts')]);
+/** The bundler and the Gramine manifest writer run at build time on the developer's machine, never inside the enclave. */
+const EXEMPT = new Set([join(repo, 'packages/enclave/src/build.ts'), join(repo, 'packages/enclave/src/build-gramine.ts')]);
 
 const ALLOWED_PACKAGES = [
   /^@geode\/protocol(\/[a-z0-9-]+)?$/,
-  /^@geode\/enclave(\/(app|errors|runtime|state|keys|seal|batch|server|main|lightclient\/[a-z]+|tee\/[a-z]+|store\/[a-z-]+))?$/,
+  /^@geode\/enclave(\/(app|errors|runtime|state|keys|seal|batch|server|main|lightclient\/[a-z]+(\/[a-z]+)?|platform\/[a-z-]+|store\/[a-z-]+))?$/,
   /^@geode\/attestation\/sim\/(quote|layout|errors)$/,
+  // Pure parsers (no verification, no I/O) the platforms use to read their own evidence, and the identity rule.
+  /^@geode\/attestation\/(dcap\/quote|snp\/report|identity)$/,
   /^viem$/, /^viem\/utils$/,
   /^@noble\/curves\/[a-z0-9.-]+$/, /^@noble\/hashes\/[a-z0-9.-]+$/,
   /^@hpke\/core$/, /^@hpke\/dhkem-x25519$/,
   /^@ethereumjs\/mpt$/, /^@ethereumjs\/rlp$/,
   /^zod$/,
+  // Ethereum light client: Lodestar's SSZ types, config and constants, ChainSafe SSZ/BLS (never @lodestar/api or
+  // @lodestar/light-client's transport, which do network I/O).
+  /^@lodestar\/(types|config|params)$/,
+  /^@chainsafe\/ssz$/, /^@chainsafe\/persistent-merkle-tree$/, /^@chainsafe\/bls\/(herumi|types)$/,
   // The state store's embedded database; its native addon is pinned by hash in the bundle (store/native.ts).
   /^better-sqlite3$/,
 ];

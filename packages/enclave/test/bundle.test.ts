@@ -8,7 +8,7 @@ import { bytesToHex, hexToBytes, type Hex } from 'viem';
 import { FrameDecoder, encodeFrame, sessionCreateReportData, configHash } from '@geode/protocol';
 import { createSimulationPki, readSimQuoteFields, checkSimQuoteSignature } from '@geode/attestation/sim/index';
 import { buildEnclave, measureEnclave } from '../src/build.ts';
-import { SIM_MR_SIGNER } from '../src/index.ts';
+import { SIM_MR_SIGNER } from '../src/platform/sim.ts';
 import { CONTRACT, testConfig, tmpDir } from './helpers.ts';
 
 const entry = new URL('./fixtures/enclave-main.ts', import.meta.url).pathname;
@@ -73,4 +73,18 @@ test('bundled enclave process: framed stdio, bad frames refused, sim quote binds
   }
   assert.match(stderr, /WARNING: simulated TEE — no hardware protection/);
   assert.ok(raw.every((m) => typeof (m as { id?: unknown }).id === 'number'), 'stdout carries only response frames');
+});
+
+test('the Ethereum light client runs inside an esbuild enclave bundle (herumi BLS WebAssembly inlined, no node_modules)', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { copyFileSync } = await import('node:fs');
+  const d = tmpDir();
+  const { outfile } = await buildEnclave({ entry: new URL('./fixtures/lightclient-ethereum-main.ts', import.meta.url).pathname, outfile: join(d, 'lc.mjs') });
+  // Run a copy from a directory with no node_modules above it, so nothing resolves outside the bundle.
+  const lone = join(d, 'lone.mjs');
+  copyFileSync(outfile, lone);
+  const cap = new URL('../../../../shared/fixtures/ethereum/helios-mainnet-capella/', import.meta.url).pathname;
+  const run = (checkpoint: string) => JSON.parse(execFileSync(process.execPath, [lone, `${cap}bootstrap.json`, `${cap}updates.json`, `${cap}finality.json`, checkpoint], { cwd: d, encoding: 'utf8' }));
+  assert.deepEqual(run('0x5afc212a7924789b2bc86acad3ab3a6ffb1f6e97253ea50bee7f4f51422c9275'), { ok: true, slot: 7109344, number: '17923026', stateRoot: '0x226f5ff47ab3725b5a4a3afc74b1e79e4aa3a29704561eccce590e58900baec3' });
+  assert.deepEqual(run(`0x${'33'.repeat(32)}`), { ok: false, code: 'LC_CHECKPOINT_MISMATCH' });
 });

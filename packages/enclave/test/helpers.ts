@@ -12,7 +12,8 @@ import {
   encodePublicRequest, encodeRegisterKeyBody, hpkeDeriveKeyPair, hpkeOpen, hpkeSeal, mappingSlot, requestAad, outputAad,
   decodeOutputs, decodeOutputMessage, SESSION_FIELD, type ConfigJson, type OutputMessage, type StorageProofJson,
 } from '@geode/protocol';
-import { EnclaveRuntime, type EnclaveApp, type Attestor, addressOfPublicKey } from '../src/index.ts';
+import { EnclaveRuntime, type EnclaveApp, type Platform, addressOfPublicKey } from '../src/index.ts';
+import { deriveSimSealingKey } from '../src/platform/sim.ts';
 
 export const tmpDir = (): string => mkdtempSync(join(tmpdir(), 'geode-enclave-'));
 
@@ -22,8 +23,12 @@ export const CONTRACT: Address = '0x00000000000000000000000000000000c0ffee01';
 export const MEASUREMENT = hexToBytes(keccak256(toHex('test-measurement')));
 export const GENESIS: Hex = keccak256(toHex('genesis'));
 
-/** A fake attestor: the "quote" is the 64-byte report data itself. */
-export const fakeAttestor: Attestor = { teeType: 'test', simulated: true, measurement: MEASUREMENT, quote: (rd) => new Uint8Array(rd) };
+/** A fake platform: the "quote" is the 64-byte report data itself; files are sealed under a fixed test secret. */
+export const fakePlatform: Platform = {
+  teeType: 'sgx-sim', simulated: true, measurement: MEASUREMENT, mrEnclave: MEASUREMENT, mrSigner: new Uint8Array(32),
+  sealing: { kind: 'simulated', sealingKey: (ctx) => deriveSimSealingKey(new Uint8Array(32).fill(7), MEASUREMENT, ctx) },
+  evidence: (rd) => ({ kind: 'dcap-quote', quote: new Uint8Array(rd) }),
+};
 
 export function testConfig(): ConfigJson {
   return {
@@ -150,9 +155,9 @@ export class User {
 export const publicPayload = (kind: string, body: Hex): Hex => bytesToHex(encodeEnvelope({ kind: 'public', data: hexToBytes(encodePublicRequest(kind, body)) }));
 
 /** A configured runtime with an active session 1 on a fake chain. */
-export async function setup<S>(app: EnclaveApp<S>, dataDir = tmpDir()) {
+export async function setup<S>(app: EnclaveApp<S>, dataDir = tmpDir(), platform: Platform = fakePlatform) {
   const chain = new FakeChain();
-  const rt = new EnclaveRuntime(app, { dataDir, attestor: fakeAttestor, log: () => {} });
+  const rt = new EnclaveRuntime(app, { dataDir, platform, log: () => {} });
   await rt.handle('init', { config: testConfig() });
   const { nonce } = (await rt.handle('sessionCreate', {})) as { nonce: Hex };
   chain.openSession(1n, nonce);

@@ -8,7 +8,7 @@ import { hexToBytes, keccak256, type Hex } from 'viem';
 import { ROOT_ZERO, SLOT, batchProofKeys, commitmentDigest, decodeOutputs, mappingSlot, outputsHash } from '@geode/protocol';
 import { EnclaveRuntime, addressOfPublicKey } from '../src/index.ts';
 import { counterApp } from './fixtures/counter-app.ts';
-import { CONTRACT, User, batchParams, fakeAttestor, publicPayload, setup, testConfig, signHeader } from './helpers.ts';
+import { CONTRACT, User, batchParams, fakePlatform, publicPayload, setup, testConfig, signHeader } from './helpers.ts';
 
 type BatchResult = { sessionId: string; from: string; to: string; accTo: Hex; prevRoot: Hex; newRoot: Hex; outputs: Hex; outputsHash: Hex; signature: Hex };
 
@@ -115,7 +115,7 @@ test('same batch from the same state twice: identical newRoot, outputs and signa
 
 test('restart: a new runtime on the same data dir unseals keys and state and continues', async () => {
   const { chain, rt, dataDir, keys, alice } = await withHistory();
-  const rt2 = new EnclaveRuntime(counterApp, { dataDir, attestor: fakeAttestor, log: () => {} });
+  const rt2 = new EnclaveRuntime(counterApp, { dataDir, platform: fakePlatform, log: () => {} });
   await rt2.handle('init', { config: testConfig() });
   const st = (await rt2.handle('status', {})) as { sessionId: string; encPubKey: Hex; stateRoot: Hex; lastSeq: string };
   assert.equal(st.sessionId, '1');
@@ -232,7 +232,7 @@ test('refusal: stale and unlinked headers (LC_STALE_HEADER, LC_HEADER_LINK)', as
 });
 
 test('bad messages are refused with ENCLAVE_BAD_MESSAGE; methods before init with ENCLAVE_NOT_CONFIGURED', async () => {
-  const rt = new EnclaveRuntime(counterApp, { dataDir: (await import('./helpers.ts')).tmpDir(), attestor: fakeAttestor, log: () => {} });
+  const rt = new EnclaveRuntime(counterApp, { dataDir: (await import('./helpers.ts')).tmpDir(), platform: fakePlatform, log: () => {} });
   await assert.rejects(rt.handle('nope', {}), { code: 'ENCLAVE_BAD_MESSAGE' });
   await assert.rejects(rt.handle('init', { config: { chainId: 'x' } }), { code: 'ENCLAVE_BAD_MESSAGE' });
   await assert.rejects(rt.handle('sessionCreate', {}), { code: 'ENCLAVE_NOT_CONFIGURED' });

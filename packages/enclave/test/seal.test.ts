@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keccak256, toHex, type Hex } from 'viem';
-import { KEYS_FILE, SealedStore, deriveSimSealingKey, loadOrCreateSimPlatformSecret, sealBytes, stateFileName, unsealBytes, EnclaveRuntime } from '../src/index.ts';
+import { KEYS_FILE, SealedStore, sealBytes, stateFileName, unsealBytes, EnclaveRuntime } from '../src/index.ts';
+import { deriveSimSealingKey, loadOrCreateSimPlatformSecret } from '../src/platform/sim.ts';
 import { counterApp } from './fixtures/counter-app.ts';
 import { sessionProofKeys } from '@geode/protocol';
-import { User, batchParams, fakeAttestor, setup, testConfig, tmpDir } from './helpers.ts';
+import { User, batchParams, fakePlatform, setup, testConfig, tmpDir } from './helpers.ts';
 
 const key = new Uint8Array(32).fill(9);
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -76,7 +77,7 @@ test('runtime survives corrupt sealed files: bad state files are ignored, a bad 
   const { dataDir, chain } = await setup(counterApp);
   writeFileSync(join(dataDir, stateFileName(keccak256('0x01'))), 'garbage');
   writeFileSync(join(dataDir, KEYS_FILE), readFileSync(join(dataDir, KEYS_FILE)).subarray(0, 40));
-  const rt2 = new EnclaveRuntime(counterApp, { dataDir, attestor: fakeAttestor, log: () => {} });
+  const rt2 = new EnclaveRuntime(counterApp, { dataDir, platform: fakePlatform, log: () => {} });
   await rt2.handle('init', { config: testConfig() });
   const st = (await rt2.handle('status', {})) as { sessionId: string | null; lastSeq: string };
   assert.equal(st.sessionId, null);

@@ -1,7 +1,9 @@
 import { createPublicClient, createWalletClient, http, webSocket, type Account, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem';
-import { encodeHeaderRlp, UNSIGNED_HEADER_SIGNATURE, type RpcBlockHeader, type SignedHeaderJson } from '@geode/protocol';
+import { encodeHeaderRlp, UNSIGNED_HEADER_SIGNATURE, type BeaconSyncJson, type RpcBlockHeader, type SignedHeaderJson } from '@geode/protocol';
 import { keccak256 } from 'viem';
 import { ChainError } from './errors.ts';
+import { ethereumHeaders, type BeaconSource } from './beacon.ts';
+import type { EthereumAnchorJson } from '@geode/protocol';
 
 /**
  * Everything the host and clients need from a chain: viem clients, signed headers for the light client,
@@ -12,8 +14,12 @@ export interface ChainAccess {
   publicClient: PublicClient;
   /** A wallet client for `account` on the same transport. */
   wallet(account: Account): WalletClient<Transport, Chain, Account>;
-  /** The devnet-signed header of block `n` ('latest' for the head). */
-  getSignedHeader(n: bigint | 'latest'): Promise<SignedHeaderJson & { number: bigint; hash: Hex }>;
+  /**
+   * The devnet-signed header of block `n` ('latest' for the head). On an Ethereum light-client deployment: the
+   * latest *finalized* header (waiting until it reaches `n`), with the `beacon` data proving it and `ack()` to call
+   * once the enclave accepted it.
+   */
+  getSignedHeader(n: bigint | 'latest'): Promise<SignedHeaderJson & { number: bigint; hash: Hex; beacon?: BeaconSyncJson; ack?: () => void; nack?: () => void }>;
   /** Push notification per new block (in-process callback or eth_subscribe over WebSocket; polling over HTTP). */
   onNewHead(cb: (number: bigint) => void): () => void;
   /** Release sockets and timers. */
@@ -43,9 +49,12 @@ export function chainAccessFromTransport(opts: {
    * carry the zero signature; the enclave must have been deployed with the trusted-RPC anchor to accept them.
    */
   trustedRpc?: boolean;
+  /** Ethereum sync-committee deployments: headers are the finalized ones, proven by this Beacon API's data (beacon.ts). */
+  ethereum?: { anchor: EthereumAnchorJson; beacon: BeaconSource };
 }): ChainAccess {
   const chain = chainFor(opts.chainId);
   const publicClient = createPublicClient({ chain, transport: opts.transport, cacheTime: 0, pollingInterval: opts.pollMs ?? 100 }) as PublicClient;
+  const finalized = opts.ethereum ? ethereumHeaders({ ...opts.ethereum, publicClient }) : undefined;
   const unsignedHeader = async (n: bigint | 'latest') => {
     const b = (await publicClient.request({ method: 'eth_getBlockByNumber', params: [n === 'latest' ? 'latest' : `0x${n.toString(16)}`, false] })) as unknown as RpcBlockHeader & { hash: Hex; number: Hex };
     if (!b) throw new ChainError(`Block ${n} does not exist`);
@@ -54,6 +63,7 @@ export function chainAccessFromTransport(opts: {
     return { number: BigInt(b.number), hash: b.hash, rlp, signature: UNSIGNED_HEADER_SIGNATURE as Hex };
   };
   const getSignedHeader = async (n: bigint | 'latest') => {
+    if (finalized) return finalized(n === 'latest' ? undefined : n);
     if (opts.trustedRpc) return unsignedHeader(n);
     let r: { number: Hex; hash: Hex; rlp: Hex; signature: Hex };
     try {
@@ -61,7 +71,7 @@ export function chainAccessFromTransport(opts: {
     } catch (e) {
       throw new ChainError('The RPC endpoint does not serve geode_getSignedHeader (is it a Geode devnet? other networks need a real light client or --insecure-trusted-rpc)', { cause: e });
     }
-    return { number: BigInt(r.number), hash: r.hash, rlp: r.rlp, signature: r.signature };
+    return { number: BigInt(r.number), hash: r.hash, rlp: r.rlp, signature: r.signature } as Awaited<ReturnType<ChainAccess['getSignedHeader']>>;
   };
   const onNewHead = (cb: (n: bigint) => void) => {
     if (opts.onNewHead) return opts.onNewHead((h) => cb(h.number));
@@ -91,7 +101,7 @@ export async function devnetAnchor(chain: ChainAccess): Promise<{ blockSigner: H
  * ChainAccess for an RPC URL (http(s):// or ws(s)://). Reads the chain id from the endpoint.
  * `trustedRpc` (INSECURE) serves unsigned headers rebuilt from the RPC's blocks; see chainAccessFromTransport.
  */
-export async function chainAccessFromUrl(url: string, opts: { trustedRpc?: boolean } = {}): Promise<ChainAccess> {
+export async function chainAccessFromUrl(url: string, opts: { trustedRpc?: boolean; ethereum?: { anchor: EthereumAnchorJson; beacon: BeaconSource } } = {}): Promise<ChainAccess> {
   const transport = url.startsWith('ws') ? webSocket(url, { retryCount: 3 }) : http(url, { retryCount: 1, batch: false, timeout: 5_000 });
   const probe = createPublicClient({ transport });
   let chainId: number;
@@ -100,5 +110,5 @@ export async function chainAccessFromUrl(url: string, opts: { trustedRpc?: boole
   } catch (e) {
     throw new ChainError(`Cannot reach ${url}`, { cause: e });
   }
-  return chainAccessFromTransport({ chainId: BigInt(chainId), transport, trustedRpc: opts.trustedRpc });
+  return chainAccessFromTransport({ chainId: BigInt(chainId), transport, trustedRpc: opts.trustedRpc, ethereum: opts.ethereum });
 }

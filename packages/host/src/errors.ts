@@ -27,3 +27,13 @@ export class ChainError extends GeodeError {
     super('HOST_CHAIN', `${message}. Check that the RPC endpoint is reachable and the contract address is right.`, opts);
   }
 }
+
+/**
+ * A deployment was refused before any transaction: no configured on-chain attestation verifier checks the evidence
+ * of the chosen TEE, so the contract could not check the enclave's quotes (docs/attestation.md#on-chain-verifiers).
+ */
+export class DeployRefusedError extends GeodeError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('HOST_NO_ATTESTATION_VERIFIER', message, { details, docsPath: 'attestation.md#on-chain-verifiers' });
+  }
+}

@@ -3,3 +3,4 @@ export * from './enclave.ts';
 export * from './chain.ts';
 export * from './relayer.ts';
 export * from './deploy.ts';
+export * from './beacon.ts';

@@ -202,8 +202,11 @@ export class Host extends EventEmitter {
     if (!ev) throw new ChainError('sessionCreate emitted no SessionCreated event');
     const id = (ev.args as { sessionId: bigint }).sessionId;
     const header = await this.o.chain.getSignedHeader(c.block);
-    const proof = await this.proof(sessionProofKeys(id), c.block);
-    const keys = await e.call('sessionSetPubKey', { sessionId: id.toString(), header: { rlp: header.rlp, signature: header.signature }, proof });
+    // The proof is read at the header's block: c.block on the devnet, the finalized block (>= c.block) on Ethereum.
+    const proof = await this.proof(sessionProofKeys(id), header.number);
+    const keys = await e.call('sessionSetPubKey', { sessionId: id.toString(), header: { rlp: header.rlp, signature: header.signature }, proof, ...(header.beacon ? { beacon: header.beacon } : {}) })
+      .catch((err: unknown) => { header.nack?.(); throw err; });
+    header.ack?.();
     await this.send('sessionSetPubKey', [id, keys.quote, keys.encPubKey, keys.signer]);
     this.sessionReady = true;
     this.log.info({ sessionId: id.toString(), signer: keys.signer }, 'session active');
@@ -242,7 +245,9 @@ export class Host extends EventEmitter {
     }
     const proof = await proofP;
     const t1 = performance.now();
-    const res = await this.o.enclave.call('processBatch', { header: { rlp: head.rlp, signature: head.signature }, proof, requests });
+    const res = await this.o.enclave.call('processBatch', { header: { rlp: head.rlp, signature: head.signature }, proof, requests, ...(head.beacon ? { beacon: head.beacon } : {}) })
+      .catch((err: unknown) => { head.nack?.(); throw err; });
+    head.ack?.();
     const t2 = performance.now();
     const sent = await this.send('commitBatch', [BigInt(res.from), BigInt(res.to), res.accTo, res.prevRoot, res.newRoot, res.outputs, res.signature]);
     const t3 = performance.now();

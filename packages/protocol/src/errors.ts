@@ -12,7 +12,11 @@ export class GeodeError extends Error {
   readonly code: string;
   /** Structured context (offsets, expected/actual values as hex strings, ...). JSON-serialisable. */
   readonly details?: Record<string, unknown>;
-  /** Path under docs/ that explains the failure, e.g. `attestation.md#errors`. */
+  /**
+   * Docs page that explains the failure, relative to docs/: `file.md#anchor` (e.g. `attestation.md#errors`;
+   * `../README.md#by-hand` for the repository README). A test checks that every file and anchor exists, and the
+   * CLI prints it with the error (`docsPath` in --json).
+   */
   readonly docsPath?: string;
 
   constructor(

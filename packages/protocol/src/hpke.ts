@@ -8,39 +8,34 @@ import { GeodeError } from './errors.ts';
  * Keys are raw 32-byte X25519 values (RFC 7748). enc is 32 bytes.
  *
  * The HPKE protocol itself (DHKEM encap/decap, labeled extract/expand, key schedule, nonces) is @hpke/core's.
- * Only its three primitives are supplied from node:crypto (OpenSSL) through @hpke's published extension points:
- * X25519 (RFC 7748), HMAC-SHA256 / HKDF (RFC 5869) and AES-128-GCM. The stock WebCrypto primitives cost one
+ * Only its three primitives are supplied through @hpke's published extension points: X25519 (RFC 7748) and
+ * AES-128-GCM from node:crypto (OpenSSL), HKDF-SHA256 (RFC 5869) from @noble/hashes. The stock WebCrypto primitives cost one
  * async round trip each (about 2 ms per seal in Node 20); these cost microseconds. A test checks that this suite
  * and stock @hpke/core produce byte-identical ciphertexts for the same ephemeral key.
  */
-import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, diffieHellman, randomBytes, type KeyObject, type webcrypto } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, randomBytes, type KeyObject, type webcrypto } from 'node:crypto';
+import { expand as hkdfExpand, extract as hkdfExtract, hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { AeadId, Dhkem, HkdfSha256Native, KemId, XCurveDhkemPrimitives, type AeadEncryptionContext, type AeadInterface } from '@hpke/common';
 
 const bytes = (b: ArrayBufferLike | ArrayBufferView): Buffer =>
   ArrayBuffer.isView(b) ? Buffer.from(b.buffer, b.byteOffset, b.byteLength) : Buffer.from(b as ArrayBuffer);
 const ab = (b: Buffer): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 
-/** HKDF-SHA256 (RFC 5869) on node:crypto; the HPKE labelling stays in @hpke's HkdfNative. */
-class NodeHkdfSha256 extends HkdfSha256Native {
+/**
+ * HKDF-SHA256 (RFC 5869) from @noble/hashes (synchronous, no WebCrypto round trip); the HPKE labelling
+ * (LabeledExtract/LabeledExpand, RFC 9180 §4) stays in @hpke's HkdfNative.
+ */
+class NobleHkdfSha256 extends HkdfSha256Native {
   override async extract(salt: ArrayBuffer, ikm: ArrayBuffer): Promise<ArrayBuffer> {
-    const key = salt.byteLength === 0 ? Buffer.alloc(32) : bytes(salt);
-    return ab(createHmac('sha256', key).update(bytes(ikm)).digest());
+    // An empty salt means HashLen zero bytes (RFC 5869 §2.2); noble's extract does the same.
+    return ab(Buffer.from(hkdfExtract(sha256, bytes(ikm), bytes(salt))));
   }
   override async expand(prk: ArrayBuffer, info: ArrayBuffer, len: number): Promise<ArrayBuffer> {
-    // HKDF-Expand (RFC 5869 §2.3) is exactly what hkdfSync computes after an extract with the given PRK as key;
-    // node has no expand-only call, so run the T(i) chain with HMAC.
-    const out = Buffer.alloc(len);
-    let prev = Buffer.alloc(0);
-    for (let i = 1, off = 0; off < len; i++) {
-      prev = createHmac('sha256', bytes(prk)).update(prev).update(bytes(info)).update(Buffer.of(i)).digest();
-      prev.copy(out, off);
-      off += prev.length;
-    }
-    return ab(out);
+    return ab(Buffer.from(hkdfExpand(sha256, bytes(prk), bytes(info), len)));
   }
   override async extractAndExpand(salt: ArrayBuffer, ikm: ArrayBuffer, info: ArrayBuffer, len: number): Promise<ArrayBuffer> {
-    // RFC 5869: Expand(Extract(salt, ikm), info, len). Two HMAC chains cost less than one hkdfSync call here.
-    return this.expand(await this.extract(salt, ikm), info, len);
+    return ab(Buffer.from(hkdf(sha256, bytes(ikm), bytes(salt), bytes(info), len)));
   }
 }
 
@@ -78,7 +73,7 @@ export const nodeX25519 = {
 
 class NodeDhkemX25519 extends Dhkem {
   constructor() {
-    const kdf = new NodeHkdfSha256();
+    const kdf = new NobleHkdfSha256();
     super(KemId.DhkemX25519HkdfSha256, new XCurveDhkemPrimitives('X25519', 32, nodeX25519 as never, kdf), kdf);
     Object.assign(this, { id: KemId.DhkemX25519HkdfSha256, secretSize: 32, encSize: 32, publicKeySize: 32, privateKeySize: 32 });
   }
@@ -109,7 +104,7 @@ class NodeAes128Gcm implements AeadInterface {
   }
 }
 
-const suite = new CipherSuite({ kem: new NodeDhkemX25519(), kdf: new NodeHkdfSha256(), aead: new NodeAes128Gcm() });
+const suite = new CipherSuite({ kem: new NodeDhkemX25519(), kdf: new NobleHkdfSha256(), aead: new NodeAes128Gcm() });
 
 /** The stock @hpke/core suite (WebCrypto primitives), kept for the equivalence test. */
 export const stockSuite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes128Gcm() });

@@ -10,3 +10,4 @@ export * from './frame.ts';
 export * from './messages.ts';
 export * from './payloads.ts';
 export * from './hpke.ts';
+export * from './ethereum-anchor.ts';

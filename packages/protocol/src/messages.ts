@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_BATCH_REQUESTS } from './constants.ts';
+import { beaconSyncJson, ethereumAnchorJson } from './ethereum-anchor.ts';
 
 /**
  * Host <-> enclave transport messages (docs/protocol.md#transport).
@@ -26,6 +27,8 @@ export const configJson = z.object({
   lcSigner: address,
   lcGenesisHash: bytes32,
   policyHash: bytes32,
+  /** Ethereum sync-committee deployments only (lcSigner = ETHEREUM_SYNC_COMMITTEE_SIGNER): the anchor lcGenesisHash commits to. */
+  ethereumAnchor: ethereumAnchorJson.optional(),
 });
 export type ConfigJson = z.infer<typeof configJson>;
 
@@ -69,12 +72,12 @@ export const methods = {
   sessionCreate: { params: z.object({}).optional(), result: z.object({ nonce: bytes32, quote: hex }) },
   /** Check the proof that the pending session holds our nonce; create or unseal keys; attest to them. */
   sessionSetPubKey: {
-    params: z.object({ sessionId: uint, header: signedHeader, proof: storageProof }),
+    params: z.object({ sessionId: uint, header: signedHeader, proof: storageProof, beacon: beaconSyncJson.optional() }),
     result: z.object({ encPubKey: bytes32, signer: address, quote: hex }),
   },
   /** Verify and process requests [from, to]; return the signed commitment. */
   processBatch: {
-    params: z.object({ header: signedHeader, proof: storageProof, requests: z.array(logRequest).min(1).max(MAX_BATCH_REQUESTS) }),
+    params: z.object({ header: signedHeader, proof: storageProof, requests: z.array(logRequest).min(1).max(MAX_BATCH_REQUESTS), beacon: beaconSyncJson.optional() }),
     result: z.object({
       sessionId: uint, from: uint, to: uint, accTo: bytes32, prevRoot: bytes32, newRoot: bytes32,
       outputs: hex, outputsHash: bytes32, signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/),

@@ -20,7 +20,8 @@
  * Errors: {@link CollateralFetchError} (`ATTEST_COLLATERAL_FETCH`) on HTTP/network failures or
  * missing headers; DecodeError on malformed bodies.
  */
-import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '@geode/protocol/files';
 import { join } from 'node:path';
 import { CollateralFetchError, UnsupportedVersionError } from '../errors.ts';
 import { collateralFromPcsBodies, type QuoteCollateral } from './collateral.ts';
@@ -169,10 +170,7 @@ export class PcsCollateralSource {
     const expires = expiry(c);
     this.mem.set(name, { expires, collateral: c });
     if (this.opts.cacheDir) {
-      mkdirSync(this.opts.cacheDir, { recursive: true });
-      const p = join(this.opts.cacheDir, `${name}.json`);
-      writeFileSync(`${p}.tmp`, JSON.stringify(c));
-      renameSync(`${p}.tmp`, p);
+      writeFileAtomic(join(this.opts.cacheDir, `${name}.json`), JSON.stringify(c));
     }
     return c;
   }

@@ -30,6 +30,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import {
   CertExpiredError,
+  CertNotYetValidError,
   ChainInvalidError,
   CollateralExpiredError,
   CollateralSignatureError,
@@ -103,13 +104,14 @@ function rootFor(der: Uint8Array): ParsedCert {
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-const iso = (t: number) => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
+const iso = (t: number) => new Date(Math.round(t * 1000)).toISOString().replace('.000Z', 'Z');
 
 /** Throws the code matching `w.kind` when `now` is outside `w`. */
 function checkWindow(w: Window, now: number): void {
   if (now >= w.notBefore && now <= w.notAfter) return;
   const details = { what: w.what, notBefore: iso(w.notBefore), notAfter: iso(w.notAfter), now: iso(now) };
   const when = now < w.notBefore ? `not valid before ${details.notBefore}` : `expired at ${details.notAfter}`;
+  if (w.kind === 'cert' && now < w.notBefore) throw new CertNotYetValidError(`${w.what} is ${when} (now ${details.now}): check the clock or --now`, { details });
   if (w.kind === 'cert') throw new CertExpiredError(`${w.what} is ${when} (now ${details.now})`, { details });
   throw new CollateralExpiredError(`${w.what} is ${when} (now ${details.now}): fetch fresh collateral`, { details });
 }

@@ -1,6 +1,6 @@
 /**
  * AWS Nitro specific errors (codes `ATTEST_NITRO_*`). Generic failures use ../errors.ts (`ATTEST_DECODE` for
- * bytes that are not CBOR, `ATTEST_CHAIN_INVALID`, `ATTEST_CERT_EXPIRED`).
+ * bytes that are not CBOR, `ATTEST_CHAIN_INVALID`, `ATTEST_CERT_EXPIRED`, `ATTEST_CERT_NOT_YET_VALID`).
  */
 import { fixed } from '../errors.ts';
 

@@ -11,7 +11,7 @@
  */
 import { createHash, X509Certificate, verify as cryptoVerify } from 'node:crypto';
 import { Encoder } from 'cbor-x';
-import { CertExpiredError, ChainInvalidError, DecodeError } from '../errors.ts';
+import { CertExpiredError, CertNotYetValidError, ChainInvalidError, DecodeError } from '../errors.ts';
 import type { Verdict } from '../types.ts';
 import { parseNitroDocument, type NitroDocument } from './document.ts';
 import { NitroFormatError, NitroSignatureError } from './errors.ts';
@@ -61,12 +61,13 @@ const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)
  *   (the document timestamp), simulated false }.
  * @throws DecodeError `ATTEST_DECODE` (not CBOR / truncated), NitroFormatError `ATTEST_NITRO_FORMAT` (not a Nitro
  *   document), ChainInvalidError `ATTEST_CHAIN_INVALID` (cabundle[0] is not the AWS root, broken chain),
- *   CertExpiredError `ATTEST_CERT_EXPIRED`, NitroSignatureError `ATTEST_NITRO_SIGNATURE`.
+ *   CertExpiredError `ATTEST_CERT_EXPIRED` / CertNotYetValidError `ATTEST_CERT_NOT_YET_VALID`, NitroSignatureError `ATTEST_NITRO_SIGNATURE`.
  */
 export function verifyNitroDocument(doc: Uint8Array, opts: VerifyNitroOptions = {}): Verdict {
   const d = parseNitroDocument(doc);
   const checks = [`document parsed: COSE_Sign1 (${d.tagged ? 'tagged' : 'untagged'}), ES384, module ${d.moduleId}`];
-  const nowMs = opts.now === undefined ? d.timestampMs : opts.now * 1000;
+  // Rounded to whole milliseconds: fractional seconds from an ISO time (t / 1000) do not survive * 1000 exactly.
+  const nowMs = opts.now === undefined ? d.timestampMs : Math.round(opts.now * 1000);
   if (!Number.isFinite(nowMs)) throw new DecodeError('verifyNitroDocument: opts.now must be a number of unix seconds');
 
   const root = awsRoot();
@@ -102,7 +103,7 @@ export function verifyNitroDocument(doc: Uint8Array, opts: VerifyNitroOptions = 
     validFrom = Math.max(validFrom, nb);
     validUntil = Math.min(validUntil, na);
     if (nowMs < nb || nowMs > na) {
-      throw new CertExpiredError(`Nitro certificate "${cnOf(c)}" is not valid at ${new Date(nowMs).toISOString()} (valid ${iso(nb)} .. ${iso(na)})`, {
+      throw new (nowMs < nb ? CertNotYetValidError : CertExpiredError)(`Nitro certificate "${cnOf(c)}" is not valid at ${new Date(nowMs).toISOString()} (valid ${iso(nb)} .. ${iso(na)})`, {
         details: { subject: cnOf(c), notBefore: iso(nb), notAfter: iso(na), nowMs },
       });
     }

@@ -1,6 +1,6 @@
 /**
  * AMD SEV-SNP specific errors (codes `ATTEST_SNP_*`). Generic failures (decode, chain, expiry, missing VCEK) use
- * the classes of ../errors.ts: `ATTEST_DECODE`, `ATTEST_CHAIN_INVALID`, `ATTEST_CERT_EXPIRED`,
+ * the classes of ../errors.ts: `ATTEST_DECODE`, `ATTEST_CHAIN_INVALID`, `ATTEST_CERT_EXPIRED`, `ATTEST_CERT_NOT_YET_VALID`,
  * `ATTEST_COLLATERAL_MISSING`.
  */
 import { fixed } from '../errors.ts';

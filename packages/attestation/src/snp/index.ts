@@ -6,3 +6,4 @@ export * from './errors.ts';
 export * from './report.ts';
 export * from './roots.ts';
 export * from './verify.ts';
+export * from './certs.ts';

@@ -21,7 +21,7 @@ import { createHash, X509Certificate, verify as cryptoVerify } from 'node:crypto
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import * as asn1js from 'asn1js';
-import { CertExpiredError, ChainInvalidError, CollateralMissingError, DecodeError } from '../errors.ts';
+import { CertExpiredError, CertNotYetValidError, ChainInvalidError, CollateralMissingError, DecodeError } from '../errors.ts';
 import type { Verdict } from '../types.ts';
 import { SnpChipIdMismatchError, SnpSignatureError, SnpTcbMismatchError } from './errors.ts';
 import { decodeSnpTcb, parseSnpReport, type SnpTcb } from './report.ts';
@@ -40,6 +40,11 @@ export interface VerifySnpOptions {
   certChainPem?: string;
   /** Expected product line; must match the certificate's product name when that is present. */
   product?: SnpProduct;
+  /**
+   * Trust root substituting the pinned AMD ARK of the product (DER, self-signed), e.g. a test PKI. Needs
+   * `certChainPem` (its ASK and this ARK). Any root other than AMD's makes the verdict `simulated: true`.
+   */
+  trustedArkDer?: Uint8Array;
 }
 
 const OID_AMD = '1.3.6.1.4.1.3704.1';
@@ -135,12 +140,14 @@ function productFromCpuid(fam?: number, mod?: number): SnpProduct | undefined {
  * @param opts.vcekDer the VCEK/VLEK certificate (DER).
  * @param opts.certChainPem optional ASK/ASVK + ARK PEM; the ARK must be the pinned one.
  * @param opts.product optional expected product line.
+ * @param opts.trustedArkDer optional substitute root (tests, simulation); the verdict is then `simulated: true`.
  * @returns Verdict with teeType 'sev-snp', status 'Verified', debug = POLICY bit 19, measurements
  *   { measurement, hostData, reportData, policy (16 hex digits, big-endian value of the u64), chipId,
  *   reportedTcb (8 bytes in report byte order), vmpl } as lowercase hex without 0x.
  * @throws DecodeError `ATTEST_DECODE` (malformed report/certificate), CollateralMissingError
  *   `ATTEST_COLLATERAL_MISSING` (no VCEK, or product unknown), ChainInvalidError `ATTEST_CHAIN_INVALID`
- *   (wrong product/ARK, broken chain), CertExpiredError `ATTEST_CERT_EXPIRED`, SnpSignatureError
+ *   (wrong product/ARK, broken chain), CertExpiredError `ATTEST_CERT_EXPIRED` / CertNotYetValidError
+ *   `ATTEST_CERT_NOT_YET_VALID`, SnpSignatureError
  *   `ATTEST_SNP_SIGNATURE`, SnpChipIdMismatchError `ATTEST_SNP_CHIP_ID_MISMATCH`, SnpTcbMismatchError
  *   `ATTEST_SNP_TCB_MISMATCH`.
  */
@@ -168,7 +175,12 @@ export function verifySnpReport(report: Uint8Array, opts: VerifySnpOptions): Ver
   if (!product) {
     throw new CollateralMissingError('cannot tell the SEV-SNP product line (Milan, Genoa, Turin): pass opts.product', { details: { productName: ek.productName } });
   }
-  const pinned = SNP_ROOTS[product];
+  const amd = SNP_ROOTS[product];
+  const substitute = opts.trustedArkDer !== undefined && createHash('sha256').update(opts.trustedArkDer).digest('hex') !== amd.arkSha256;
+  if (substitute && opts.certChainPem === undefined) {
+    throw new CollateralMissingError('SEV-SNP verification under a substitute trust root needs certChainPem (its ASK and ARK)');
+  }
+  const pinned = substitute ? { ...amd, ark: Buffer.from(opts.trustedArkDer!).toString('base64'), arkSha256: createHash('sha256').update(opts.trustedArkDer!).digest('hex') } : amd;
   const pinnedArk = new X509Certificate(Buffer.from(pinned.ark, 'base64'));
 
   // Intermediate (ASK / ASVK) and ARK.
@@ -179,7 +191,7 @@ export function verifySnpReport(report: Uint8Array, opts: VerifySnpOptions): Ver
     const arks = certs.filter((c) => c.subject === c.issuer);
     const given = arks[0];
     if (!given || createHash('sha256').update(given.raw).digest('hex') !== pinned.arkSha256) {
-      throw new ChainInvalidError(`certChainPem does not end at the pinned AMD ARK-${product}`, {
+      throw new ChainInvalidError(`certChainPem does not end at the ${substitute ? 'trusted substitute ARK' : `pinned AMD ARK-${product}`}`, {
         details: { product, givenRoot: given ? cnOf(given) : null },
       });
     }
@@ -216,12 +228,12 @@ export function verifySnpReport(report: Uint8Array, opts: VerifySnpOptions): Ver
     validFrom = Math.max(validFrom, nb);
     validUntil = Math.min(validUntil, na);
     if (opts.now * 1000 < nb || opts.now * 1000 > na) {
-      throw new CertExpiredError(`SEV-SNP certificate "${cnOf(c)}" is not valid at ${iso(opts.now * 1000)} (valid ${iso(nb)} .. ${iso(na)})`, {
+      throw new (opts.now * 1000 < nb ? CertNotYetValidError : CertExpiredError)(`SEV-SNP certificate "${cnOf(c)}" is not valid at ${iso(opts.now * 1000)} (valid ${iso(nb)} .. ${iso(na)})`, {
         details: { subject: cnOf(c), notBefore: iso(nb), notAfter: iso(na), now: opts.now },
       });
     }
   }
-  checks.push(`${ek.kind} -> ${cnOf(inter)} -> ${cnOf(ark)} (pinned, ${product}) verified, valid at now`);
+  checks.push(`${ek.kind} -> ${cnOf(inter)} -> ${cnOf(ark)} (${substitute ? 'substitute root' : 'pinned'}, ${product}) verified, valid at now`);
 
   // Report signature.
   let sigOk = false;
@@ -277,7 +289,7 @@ export function verifySnpReport(report: Uint8Array, opts: VerifySnpOptions): Ver
     debug: r.debug,
     validFrom: iso(validFrom),
     validUntil: iso(validUntil),
-    simulated: false,
+    simulated: substitute,
     checks,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * `geode attest verify FILE [--collateral FILE] [--now ISO|unix] [--policy FILE] [--json]`
+ * `geode attest verify FILE [--collateral FILE] [--now ISO|unix] [--policy FILE] [--onchain] [--json]`
  * `geode attest inspect FILE [--json]`
  *
  * verify: detects the evidence (DCAP SGX/TDX quote, SEV-SNP report, Nitro document; binary, hex
@@ -10,11 +10,18 @@
  *
  * --json prints one JSON object: { accepted, status, advisoryIds, teeType, version,
  * measurements (hex), debug, simulated, validFrom, validUntil, collateralIssuedAt, fmspc, pceId,
- * now, nowSource, checks, error?: { code, message, details, stage: 'verify' | 'policy' } }.
+ * now, nowSource, checks, error?: { code, message, details, stage: 'verify' | 'policy' | 'onchain' } }.
+ *
+ * --onchain (DCAP with --collateral): also runs the verification by the on-chain DCAP verifier on an in-process devnet
+ * at block time `now` (attest-onchain.ts) and adds `onchain: { gasQuote, gasRegistration, gasQuoteCached, status,
+ * advisoryIds, measurement, reportData }` (or `onchain: { error }`) to the JSON; accepted then also needs the contract's
+ * acceptance.
  */
 import { readFileSync } from 'node:fs';
 import { parseNitroDocument } from '@geode/attestation/nitro/index';
 import type { Command } from 'commander';
+import { docsLink } from '../output.ts';
+import type { OnchainAttestResult } from './attest-onchain.ts';
 import {
   detectEvidence,
   evaluatePolicy,
@@ -36,26 +43,33 @@ export interface AttestIo {
 
 const defaultIo: AttestIo = { out: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`), clock: () => Math.floor(Date.now() / 1000) };
 
-/** Parses --now: unix seconds (digits) or an ISO-8601 date. Returns null when invalid. */
+/**
+ * Parses --now: unix seconds (digits, optionally with a fraction) or an ISO-8601 date. Returns unix seconds with
+ * the milliseconds kept (a Nitro leaf certificate lives three hours: 14:28:27.405 is not 14:28:27.000), or null
+ * when invalid.
+ */
 export function parseNow(s: string): number | null {
-  if (/^\d+(\.\d+)?$/.test(s.trim())) return Math.floor(Number(s));
+  if (/^\d+(\.\d+)?$/.test(s.trim())) return Number(s);
   const t = Date.parse(s);
-  return Number.isNaN(t) ? null : Math.floor(t / 1000);
+  return Number.isNaN(t) ? null : t / 1000;
 }
 
 interface ErrorJson {
   code: string;
   message: string;
   details?: Record<string, unknown>;
-  stage: 'input' | 'verify' | 'policy';
+  /** Docs page of the code, relative to docs/ (GeodeError.docsPath). */
+  docsPath?: string;
+  stage: 'input' | 'verify' | 'policy' | 'onchain';
 }
 
 function errJson(e: unknown, stage: ErrorJson['stage']): ErrorJson {
-  const g = e as { code?: string; message?: string; details?: Record<string, unknown> };
-  return { code: typeof g.code === 'string' ? g.code : 'CLI_UNEXPECTED', message: g.message ?? String(e), details: g.details, stage };
+  const g = e as { code?: string; message?: string; details?: Record<string, unknown>; docsPath?: unknown };
+  const docsPath = typeof g.docsPath === 'string' ? g.docsPath : undefined;
+  return { code: typeof g.code === 'string' ? g.code : 'CLI_UNEXPECTED', message: g.message ?? String(e), details: g.details, docsPath, stage };
 }
 
-const iso = (t: number) => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
+const iso = (t: number) => new Date(Math.round(t * 1000)).toISOString().replace('.000Z', 'Z');
 
 function measurementLines(v: Pick<Verdict, 'measurements'>): string[] {
   const out: string[] = [];
@@ -73,7 +87,7 @@ function measurementLines(v: Pick<Verdict, 'measurements'>): string[] {
  */
 export async function runAttestVerify(
   file: string,
-  opts: { collateral?: string; now?: string; policy?: string; json?: boolean },
+  opts: { collateral?: string; now?: string; policy?: string; json?: boolean; onchain?: boolean },
   io: AttestIo = defaultIo,
 ): Promise<number> {
   let now: number;
@@ -97,7 +111,7 @@ export async function runAttestVerify(
     if (nowSource === 'clock') {
       const det = detectEvidence(evidence);
       if (det.kind === 'nitro') {
-        now = Math.floor(parseNitroDocument(det.bytes).timestampMs / 1000);
+        now = parseNitroDocument(det.bytes).timestampMs / 1000;
         nowSource = 'document';
       }
     }
@@ -106,12 +120,15 @@ export async function runAttestVerify(
       collateral = detectEvidence(evidence).kind === 'dcap' ? Buffer.from(raw).toString('utf8') : raw;
     }
     if (opts.policy) policy = loadPolicy(opts.policy);
+    if (opts.onchain && (detectEvidence(evidence).kind !== 'dcap' || typeof collateral !== 'string')) {
+      throw Object.assign(new Error('--onchain verifies Intel DCAP quotes (SGX, TDX) and needs --collateral'), { code: 'CLI_ARGUMENT' });
+    }
   } catch (e) {
     const err = errJson(e, 'input');
     if (err.code === 'CLI_UNEXPECTED' && (e as { code?: string }).code === undefined) err.code = 'CLI_ARGUMENT';
     if ((e as NodeJS.ErrnoException).syscall) err.code = 'CLI_FILE';
     if (opts.json) io.out(JSON.stringify({ accepted: false, error: err }));
-    else io.out(`REFUSED (${err.code}): ${err.message}`);
+    else io.out(`REFUSED (${err.code}): ${err.message}${docsLink(err.docsPath) ? `\n  see ${docsLink(err.docsPath)}` : ''}`);
     return err.code.startsWith('CLI_') ? 2 : 1;
   }
 
@@ -129,7 +146,34 @@ export async function runAttestVerify(
       error = errJson(e, 'policy');
     }
   }
+  let onchain: OnchainAttestResult | undefined;
+  let onchainError: ErrorJson | undefined;
+  if (opts.onchain) {
+    try {
+      // Loaded only for --onchain: it brings in EDR and the contract artifacts, which every other command skips.
+      const { verifyOnchain } = await import('./attest-onchain.ts');
+      onchain = await verifyOnchain(detectEvidence(evidence).bytes, collateral as string, now);
+    } catch (e) {
+      onchainError = errJson(e, 'onchain');
+    }
+  }
+  if (onchainError && !error) error = onchainError;
   const accepted = !!verdict && !error;
+  const onchainJson = !opts.onchain
+    ? {}
+    : onchain
+      ? {
+          onchain: {
+            gasQuote: onchain.gasQuote,
+            gasRegistration: onchain.gasRegistration,
+            gasQuoteCached: onchain.gasQuoteCached,
+            status: onchain.verdict.status,
+            advisoryIds: [...onchain.verdict.advisoryIds].sort(),
+            measurement: onchain.verdict.measurement.slice(2),
+            reportData: onchain.verdict.reportData.slice(2),
+          },
+        }
+      : { onchain: { error: onchainError } };
   if (opts.json) {
     io.out(
       JSON.stringify({
@@ -150,6 +194,7 @@ export async function runAttestVerify(
         now: iso(now),
         nowSource,
         checks: verdict?.checks ?? [],
+        ...onchainJson,
         ...(error ? { code: error.code, message: error.message, error } : {}),
       }),
     );
@@ -167,9 +212,16 @@ export async function runAttestVerify(
       lines.push('measurements:', ...measurementLines(verdict));
       lines.push('checks passed:', ...verdict.checks.map((c) => `  ✔ ${c}`));
     }
+    if (onchain) {
+      const v = onchain.verdict;
+      lines.push(`on-chain verifier: ${v.status}${v.advisoryIds.length ? ` (${[...v.advisoryIds].sort().join(', ')})` : ''}, measurement ${v.measurement}`);
+      lines.push(`  gas: quote ${onchain.gasQuote} (new platform), ${onchain.gasQuoteCached} (PCK chain cached); collateral registration ${onchain.gasRegistration}`);
+    } else if (onchainError) lines.push(`on-chain verifier refused: ${onchainError.code}`);
     if (error) {
-      lines.push(`${error.stage === 'policy' ? 'policy refused' : 'verification failed'}: ${error.code}`);
+      lines.push(`${error.stage === 'policy' ? 'policy refused' : error.stage === 'onchain' ? 'on-chain verification failed' : 'verification failed'}: ${error.code}`);
       lines.push(`  ${error.message}`);
+      const link = docsLink(error.docsPath);
+      if (link) lines.push(`  see ${link}`);
       lines.push('REFUSED');
     } else lines.push(`ACCEPTED${opts.policy ? ` by policy ${opts.policy}` : ' by the default policy'}`);
     io.out(lines.join('\n'));
@@ -238,9 +290,10 @@ export function registerAttestCommands(program: Command): void {
     .option('--collateral <file>', 'DCAP: collateral JSON (dcap-qvl QuoteCollateralV3); SEV-SNP: VCEK certificate (DER or PEM)')
     .option('--now <time>', 'verification time, ISO-8601 or unix seconds (default: the current time)')
     .option('--policy <file>', 'policy, JSON or YAML (default: strict default policy)')
+    .option('--onchain', 'DCAP: also verify with the on-chain verifier on an in-process devnet (block time = --now) and report its gas')
     .option('--json', 'print one JSON object')
     .description('Verify evidence and apply a policy; exit code 0 only when accepted')
-    .action(async (file: string, opts: { collateral?: string; now?: string; policy?: string; json?: boolean }) => {
+    .action(async (file: string, opts: { collateral?: string; now?: string; policy?: string; json?: boolean; onchain?: boolean }) => {
       process.exitCode = await runAttestVerify(file, opts);
     });
   attest

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { bytesToHex } from 'viem';
-import { rpcOption, startDevStack, withRpcOptions, type RpcCliOptions } from '../stack.ts';
+import { rpcOption, startDevStack, teeOption, withRpcOptions, type RpcCliOptions } from '../stack.ts';
 import { homeDir, removeDevInfo, writeDevInfo } from '../home.ts';
 import { fail, reporter } from '../output.ts';
 import { CliArgumentError } from '../errors.ts';
@@ -10,17 +10,22 @@ export function registerDevCommand(program: Command): void {
     .command('dev'))
     .description('Start the embedded devnet, deploy the computations app, start the enclave and the host, and keep them running')
     .option('--port <port>', 'JSON-RPC port (HTTP and WebSocket)', '8545')
+    .option('--host <address>', 'interface the JSON-RPC server listens on; the default 127.0.0.1 is reachable from this machine only. It serves standard eth_*/net_*/web3_* and geode_* methods, never test methods (hardhat_*, evm_*) or account methods', '127.0.0.1')
     .option('--home <dir>', 'where dev.json and identities live (default ./.geode)')
+    .option('--tee <tee>', 'TEE of the enclave: sim, sgx, tdx, sev-snp (hardware needs an on-chain verifier for its evidence)', 'sim')
     .option('--json', 'print the connection details as one JSON line')
+    .option('--save-private-key', 'with --rpc: also store --private-key in dev.json (mode 0600) so `geode identity create` can fund identities from it; by default your key is never written to disk')
     .option('-v, --verbose', 'log host and enclave activity to stderr')
-    .action(async (opts: { port: string; home?: string; json?: boolean; verbose?: boolean } & RpcCliOptions) => {
+    .action(async (opts: { port: string; host: string; home?: string; json?: boolean; verbose?: boolean; savePrivateKey?: boolean; tee?: string } & RpcCliOptions) => {
       const rep = reporter(opts);
       try {
         const port = Number(opts.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliArgumentError(`--port must be an integer 0-65535, got "${opts.port}"`);
         const home = homeDir(opts.home);
         const rpc = rpcOption(opts);
-        const stack = await startDevStack({ servePort: rpc ? undefined : port, progress: rep.progress, logger: rep.logger, rpc });
+        if (opts.savePrivateKey && !rpc) throw new CliArgumentError('--save-private-key only applies with --rpc <url> --private-key KEY (the embedded devnet\'s faucet key is always in dev.json)');
+        const tee = teeOption(opts.tee);
+        const stack = await startDevStack({ servePort: rpc ? undefined : port, serveHost: opts.host, progress: rep.progress, logger: rep.logger, rpc, tee });
         const info = {
           rpcUrl: rpc ? rpc.url : stack.server!.url,
           wsUrl: rpc ? rpc.url : stack.server!.wsUrl,
@@ -32,7 +37,8 @@ export function registerDevCommand(program: Command): void {
           simRootCaDer: bytesToHex(stack.pki.rootCaDer),
           collateral: stack.pki.collateral() as unknown as Record<string, string>,
           policy: stack.policy,
-          faucetKey: stack.faucetKey,
+          // The embedded devnet's faucet key is a throwaway dev key; a user's own --private-key stays off disk unless asked.
+          faucetKey: rpc && !opts.savePrivateKey ? undefined : stack.faucetKey,
           pid: process.pid,
         };
         writeDevInfo(home, info);

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import type { Hex } from 'viem';
 import { createIdentity, checkIdentityName, IdentityError } from '@geode/client';
-import { homeDir, identityStore, readDevInfo } from '../home.ts';
+import { faucetKeyOf, homeDir, identityStore, readDevInfo } from '../home.ts';
 import { connect, fundFromFaucet } from '../connect.ts';
 import { fail, reporter } from '../output.ts';
 
@@ -24,12 +23,12 @@ export function registerIdentityCommands(program: Command): void {
         const identity = await createIdentity(name);
         let registered = false;
         if (!opts.offline) {
-          const info = readDevInfo(home);
+          const faucetKey = faucetKeyOf(readDevInfo(home));
           rep.progress('connecting to the devnet and verifying the enclave');
           const conn = await connect(home);
           try {
             rep.progress(`funding ${identity.address} from the dev faucet`);
-            await fundFromFaucet(conn.chain, info.faucetKey as Hex, identity.address);
+            await fundFromFaucet(conn.chain, faucetKey, identity.address);
             rep.progress('registering the output key');
             await conn.client(identity).registerOutputKey();
             registered = true;

@@ -1,0 +1,89 @@
+/**
+ * `geode enclave build [--tee sim|sgx|tdx|sev-snp] [--entry FILE] [--out FILE] [--node PATH] [--data-dir DIR] [--json]`
+ *
+ * Bundles an app's enclave entry (default: the computations app) for one TEE (docs/enclave.md#platform). Hardware
+ * builds contain no simulation code. `--tee sgx` also writes `<out>.manifest.template`, the Gramine manifest that
+ * pins the bundle. --json prints one object: { tee, bundle, bundleSha256, measurement?, manifest?, next[] }, where
+ * `measurement` (sim only) is the simulated mr_enclave and `next` lists the commands that produce the hardware
+ * measurement (docs/attestation.md#enclave-identity).
+ */
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { BUILD_TEES, buildEnclave, type BuildTee } from '@geode/enclave/build';
+import { gramineManifest } from '@geode/enclave/build-gramine';
+import { CliArgumentError } from '../errors.ts';
+import { fail, reporter } from '../output.ts';
+import { REPO_ROOT } from '../stack.ts';
+
+/** Options of {@link runEnclaveBuild}. */
+export interface EnclaveBuildOptions {
+  tee?: string;
+  entry?: string;
+  out?: string;
+  node?: string;
+  dataDir?: string;
+  json?: boolean;
+}
+
+/** Result of {@link runEnclaveBuild} (also the --json object). */
+export interface EnclaveBuildResult {
+  tee: BuildTee;
+  bundle: string;
+  bundleSha256: string;
+  measurement?: string;
+  manifest?: string;
+  next: string[];
+}
+
+/** Build the bundle (and for sgx the manifest). Throws CliArgumentError for a bad --tee, esbuild's error otherwise. */
+export async function runEnclaveBuild(o: EnclaveBuildOptions): Promise<EnclaveBuildResult> {
+  const tee = (o.tee ?? 'sim') as BuildTee;
+  if (!BUILD_TEES.includes(tee)) throw new CliArgumentError(`--tee must be one of ${BUILD_TEES.join(', ')}, got "${o.tee}"`);
+  const entry = resolve(o.entry ?? join(REPO_ROOT, 'apps/computations/src/enclave/main.ts'));
+  const out = resolve(o.out ?? join(REPO_ROOT, 'dist/enclave', tee === 'sim' ? 'computations.mjs' : `computations-${tee}.mjs`));
+  const { outfile, measurement } = await buildEnclave({ entry, outfile: out, tee });
+  const r: EnclaveBuildResult = { tee, bundle: outfile, bundleSha256: measurement, next: [] };
+  if (tee === 'sim') r.measurement = measurement;
+  if (tee === 'sgx') {
+    const m = gramineManifest({ bundle: outfile, node: o.node, dataDir: o.dataDir });
+    r.manifest = `${outfile}.manifest.template`;
+    writeFileSync(r.manifest, m.text);
+    r.next = [
+      `gramine-manifest -Darch_libdir=/lib/x86_64-linux-gnu ${r.manifest} ${outfile}.manifest`,
+      `gramine-sgx-sign --manifest ${outfile}.manifest --output ${outfile}.manifest.sgx   # prints mr_enclave`,
+      `gramine-sgx ${outfile}   # run next to the manifest`,
+    ];
+  }
+  if (tee === 'tdx' || tee === 'sev-snp') {
+    r.next = [`put ${outfile} and node into the ${tee === 'tdx' ? 'TD' : 'SEV-SNP VM'} image; its ${tee === 'tdx' ? 'MRTD and RTMR0-3' : 'launch MEASUREMENT'} (docs/attestation.md#enclave-identity) is what the contract lists`];
+  }
+  return r;
+}
+
+/** Register `geode enclave build`. */
+export function registerEnclaveCommands(program: Command): void {
+  const enclave = program.command('enclave').description('Build enclave bundles for a TEE');
+  enclave
+    .command('build')
+    .option('--tee <tee>', `TEE to build for: ${BUILD_TEES.join(', ')}`, 'sim')
+    .option('--entry <file>', "the app's enclave entry (default: apps/computations/src/enclave/main.ts)")
+    .option('--out <file>', 'bundle path (default: dist/enclave/computations[-<tee>].mjs)')
+    .option('--node <path>', 'sgx: absolute path of node inside the image (default /usr/bin/node)')
+    .option('--data-dir <dir>', 'sgx: host directory for sealed files, relative to where gramine-sgx runs (default geode-data)')
+    .option('--json', 'print one JSON object')
+    .description('Bundle the enclave; hardware builds contain no simulation code, --tee sgx also writes the Gramine manifest')
+    .action(async (opts: EnclaveBuildOptions) => {
+      const rep = reporter(opts);
+      try {
+        const r = await runEnclaveBuild(opts);
+        rep.result(r);
+        rep.say(`${r.tee} bundle ${r.bundle} (sha256 ${r.bundleSha256})`);
+        if (r.measurement) rep.say(`simulated mr_enclave ${r.measurement}`);
+        if (r.manifest) rep.say(`Gramine manifest template ${r.manifest}`);
+        for (const n of r.next) rep.say(`next: ${n}`);
+      } catch (e) {
+        fail(rep, e, e instanceof CliArgumentError ? 2 : 1);
+      }
+    });
+}

@@ -1,0 +1,116 @@
+import { encodeHeaderRlp, UNSIGNED_HEADER_SIGNATURE, type BeaconSyncJson, type EthereumAnchorJson, type RpcBlockHeader, type SignedHeaderJson } from '@geode/protocol';
+import { keccak256, type Hex, type PublicClient } from 'viem';
+import { ChainError } from './errors.ts';
+
+/**
+ * Host side of the Ethereum light client (docs/protocol.md#ethereum-light-client): fetch what the enclave needs from
+ * a Beacon API node (light-client bootstrap, period updates, finality update) and the matching execution header from
+ * an execution JSON-RPC node. None of it is trusted — the enclave verifies every byte — so this module only
+ * chooses what to send. Beacon API: ethereum/beacon-APIs /eth/v1/beacon/light_client/*.
+ */
+
+/** One Beacon API light-client object as served: `{"version", "data"}`. */
+export interface BeaconObject { version: string; data: any }
+
+/** The Beacon API reads the host needs. */
+export interface BeaconSource {
+  bootstrap(blockRoot: Hex): Promise<BeaconObject>;
+  /** Best updates of periods start .. start + count - 1 (count <= 128). */
+  updates(startPeriod: number, count: number): Promise<BeaconObject[]>;
+  finalityUpdate(): Promise<BeaconObject>;
+}
+
+/** A BeaconSource over HTTP (`fetch`), with a per-request timeout. Errors: ChainError (HOST_CHAIN) on any failure. */
+export function beaconApi(baseUrl: string, opts: { fetch?: typeof fetch; timeoutMs?: number } = {}): BeaconSource {
+  const f = opts.fetch ?? fetch;
+  const base = baseUrl.replace(/\/+$/, '');
+  const get = async (path: string): Promise<unknown> => {
+    let res: Response | undefined;
+    // One retry: a pooled keep-alive connection the node closed while the host was busy fails once.
+    for (let attempt = 0; !res; attempt++) {
+      try {
+        res = await f(`${base}${path}`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(opts.timeoutMs ?? 15_000) });
+      } catch (e) {
+        if (attempt >= 1) throw new ChainError(`Cannot reach the Beacon API at ${base}${path}`, { cause: e });
+      }
+    }
+    if (!res.ok) throw new ChainError(`Beacon API ${base}${path} answered HTTP ${res.status}`);
+    try {
+      return await res.json();
+    } catch (e) {
+      throw new ChainError(`Beacon API ${base}${path} did not answer JSON`, { cause: e });
+    }
+  };
+  return {
+    bootstrap: async (root) => (await get(`/eth/v1/beacon/light_client/bootstrap/${root}`)) as BeaconObject,
+    updates: async (start, count) => {
+      const r = await get(`/eth/v1/beacon/light_client/updates?start_period=${start}&count=${count}`);
+      if (!Array.isArray(r)) throw new ChainError('Beacon API light_client/updates did not answer an array');
+      return r as BeaconObject[];
+    },
+    finalityUpdate: async () => (await get('/eth/v1/beacon/light_client/finality_update')) as BeaconObject,
+  };
+}
+
+/** A finalized execution header with the beacon data that proves it, and callbacks for the enclave's verdict. */
+export interface EthereumHeader extends SignedHeaderJson {
+  number: bigint;
+  hash: Hex;
+  beacon: BeaconSyncJson;
+  /** The enclave accepted this header: later calls send only newer periods. */
+  ack(): void;
+  /** The enclave refused it: after a refused incremental attempt the next call starts from the checkpoint. */
+  nack(): void;
+}
+
+const slotsPerPeriod = (preset: EthereumAnchorJson['preset']): number => (preset === 'mainnet' ? 32 * 256 : 8 * 8);
+const MAX_UPDATES = 128;
+
+/**
+ * Builds, for each call, the finalized execution header and the beacon data the enclave needs to reach it. The host
+ * tracks which period the enclave's store has reached (advanced by `ack()`). The first call, and the call after a
+ * refused (`nack()`) incremental one, start from the checkpoint's bootstrap (an enclave that restarted lost its
+ * in-memory store); after a refused bootstrap attempt the next call is incremental again.
+ * `atLeast`: wait (polling every `pollMs`, up to `waitMs`) until the finalized execution block reaches this number.
+ * Errors: ChainError when the nodes disagree with each other or finality does not reach `atLeast` in time.
+ */
+export function ethereumHeaders(o: { anchor: EthereumAnchorJson; beacon: BeaconSource; publicClient: PublicClient; pollMs?: number; waitMs?: number }) {
+  const perPeriod = slotsPerPeriod(o.anchor.preset);
+  let acked: number | null = null;
+  let restart = false;
+  return async function finalizedHeader(atLeast?: bigint): Promise<EthereumHeader> {
+    const deadline = Date.now() + (o.waitMs ?? 30 * 60_000);
+    let fin = await o.beacon.finalityUpdate();
+    while (atLeast !== undefined && BigInt(fin.data.finalized_header.execution.block_number) < atLeast) {
+      if (Date.now() > deadline) throw new ChainError(`Ethereum finality did not reach block ${atLeast} in time (finalized: ${fin.data.finalized_header.execution.block_number})`);
+      await new Promise((r) => setTimeout(r, o.pollMs ?? 12_000));
+      fin = await o.beacon.finalityUpdate();
+    }
+    const fromCheckpoint = acked === null || restart;
+    const beacon: BeaconSyncJson = { finalityUpdate: fin };
+    // The store's period after the updates: that of the finality update's attested header (where the signing committee lives).
+    const target = Math.floor(Number(fin.data.attested_header.beacon.slot) / perPeriod);
+    let start: number;
+    if (fromCheckpoint) {
+      const boot = await o.beacon.bootstrap(o.anchor.checkpoint as Hex);
+      beacon.bootstrap = boot;
+      start = Math.floor(Number(boot.data.header.beacon.slot) / perPeriod);
+    } else {
+      start = acked! + 1;
+    }
+    const count = target - start + 1;
+    if (count > MAX_UPDATES) throw new ChainError(`The enclave's light client is ${count} periods behind; more than ${MAX_UPDATES} per call is not supported: redeploy from a recent checkpoint`);
+    if (count > 0) beacon.updates = await o.beacon.updates(start, count);
+    const number = BigInt(fin.data.finalized_header.execution.block_number);
+    const b = (await o.publicClient.request({ method: 'eth_getBlockByNumber', params: [`0x${number.toString(16)}`, false] })) as unknown as RpcBlockHeader & { hash: Hex };
+    if (!b) throw new ChainError(`The execution node has no block ${number}`);
+    const rlp = encodeHeaderRlp(b);
+    const hash = keccak256(rlp);
+    if (hash !== fin.data.finalized_header.execution.block_hash) throw new ChainError(`The execution node's block ${number} is not the one the Beacon API finalized (${hash} vs ${fin.data.finalized_header.execution.block_hash})`);
+    return {
+      number, hash, rlp, signature: UNSIGNED_HEADER_SIGNATURE as Hex, beacon,
+      ack: () => { acked = Math.max(acked ?? -1, target); restart = false; },
+      nack: () => { restart = !fromCheckpoint; },
+    };
+  };
+}

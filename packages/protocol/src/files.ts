@@ -1,0 +1,78 @@
+// Atomic private file writes: the one helper every Geode package uses to put a file on disk (sealed enclave state,
+// identities, dev.json, the simulation PKI, cached collateral). It lives in @geode/protocol because both the trusted
+// enclave and host/CLI code may import it (the enclave may import nothing from host code), and uses node builtins only.
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { GeodeError } from './errors.ts';
+
+/** Mode of a file that holds a key or any other secret: owner read/write only. */
+export const PRIVATE_FILE_MODE = 0o600;
+/** Mode of a directory that holds such files: owner only. */
+export const PRIVATE_DIR_MODE = 0o700;
+
+/** A file or its directory could not be written (permissions, disk full, a shared directory). */
+export class FileWriteError extends GeodeError {
+  constructor(code: 'FILE_WRITE' | 'FILE_DIR_SHARED', message: string, file: string, cause?: unknown) {
+    super(code, message, { cause, details: { file }, docsPath: 'security.md#secrets-on-disk' });
+  }
+}
+
+/**
+ * Create `dir` (and parents) as a private directory, or make an existing one private: mode 0700.
+ * A directory others may write to with the sticky bit set (a shared temp directory such as /tmp) is never
+ * chmod-ed; it is refused with FILE_DIR_SHARED, because private files cannot be kept private in it.
+ * Throws FileWriteError (FILE_WRITE when the directory cannot be created or chmod-ed).
+ */
+export function ensurePrivateDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  } catch (e) {
+    throw new FileWriteError('FILE_WRITE', `Could not create directory ${dir}: ${(e as Error).message}. Check its parent's permissions.`, dir, e);
+  }
+  const mode = statSync(dir).mode & 0o7777;
+  if ((mode & 0o1000) !== 0 && (mode & 0o002) !== 0) {
+    throw new FileWriteError('FILE_DIR_SHARED', `${dir} is a shared directory (world-writable, sticky); Geode keeps keys only in a private directory. Pass a dedicated directory inside it instead (e.g. ${join(dir, 'geode')}).`, dir);
+  }
+  if ((mode & 0o777) !== PRIVATE_DIR_MODE) {
+    try {
+      chmodSync(dir, PRIVATE_DIR_MODE);
+    } catch (e) {
+      throw new FileWriteError('FILE_WRITE', `Could not make ${dir} private (mode 0700): ${(e as Error).message}. Run as its owner or pick another directory.`, dir, e);
+    }
+  }
+}
+
+/**
+ * Write `data` (bytes, or a string as UTF-8) to `file` atomically and privately:
+ * 1. make the directory private (ensurePrivateDir: created or chmod-ed to 0700);
+ * 2. write a fresh temp file in the same directory, created with mode 0600 (never readable by others, not even
+ *    for an instant), and fsync it;
+ * 3. rename it over `file` (atomic on POSIX: a reader sees the old or the new content, never a torn one);
+ * 4. fsync the directory, so the rename survives a power loss.
+ * On failure the temp file is removed and `file` keeps its old content. Throws FileWriteError.
+ */
+export function writeFileAtomic(file: string, data: Uint8Array | string): void {
+  const dir = dirname(file);
+  ensurePrivateDir(dir);
+  const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    const fd = openSync(tmp, 'wx', PRIVATE_FILE_MODE);
+    try {
+      writeFileSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+    const dfd = openSync(dir, 'r');
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch (e) {
+    try { unlinkSync(tmp); } catch { /* never created, or already renamed */ }
+    throw new FileWriteError('FILE_WRITE', `Could not write ${file}: ${(e as Error).message}. Check the directory's permissions and free space.`, file, e);
+  }
+}
