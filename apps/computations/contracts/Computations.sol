@@ -2,6 +2,7 @@
 pragma solidity ^0.8.30;
 
 import {GeodeCore} from "@geode/contracts/GeodeCore.sol";
+import {Utf8} from "@geode/contracts/Utf8.sol";
 
 /// @title Computations
 /// @notice Geode's first application, after R3 Conclave's EventManager sample: named multi-party computations
@@ -14,7 +15,7 @@ import {GeodeCore} from "@geode/contracts/GeodeCore.sol";
 contract Computations is GeodeCore {
     /// @notice A computation as created.
     struct Computation {
-        /// Unique name, 1..64 bytes.
+        /// Unique name, 1..64 bytes of well-formed UTF-8 (keyed by its exact bytes; a leading U+FEFF is part of it).
         string name;
         /// CTYPE_AVERAGE, CTYPE_MAX, CTYPE_MIN or CTYPE_KEY_MATCHER.
         uint8 ctype;
@@ -70,6 +71,8 @@ contract Computations is GeodeCore {
     error UnknownComputation(string name);
     /// @notice The name is empty or longer than MAX_NAME_BYTES bytes.
     error InvalidComputationName(uint256 length);
+    /// @notice The name is not well-formed UTF-8 (RFC 3629); the enclave would refuse it.
+    error ComputationNameNotUtf8(bytes name);
     /// @notice The type is not one of the CTYPE_* values.
     error InvalidComputationType(uint8 ctype);
     /// @notice Fewer than 2 or more than MAX_PARTICIPANTS participants.
@@ -96,7 +99,7 @@ contract Computations is GeodeCore {
     ) GeodeCore(measurements_, verifier_, lcSigner_, lcGenesisHash_, policyHash_) {}
 
     /// @notice Creates a computation and appends its public creation request (sender = msg.sender).
-    /// @param name Unique name, 1..64 bytes.
+    /// @param name Unique name, 1..64 bytes of well-formed UTF-8 (Utf8.isValid), compared byte for byte.
     /// @param ctype 0 average, 1 max, 2 min, 3 key matcher.
     /// @param participants 2..256 distinct non-zero addresses.
     /// @param quorum 1..participants.length.
@@ -107,6 +110,8 @@ contract Computations is GeodeCore {
     {
         uint256 nameLen = bytes(name).length;
         if (nameLen == 0 || nameLen > MAX_NAME_BYTES) revert InvalidComputationName(nameLen);
+        // Names are bytes: refuse here every name the enclave's strict decoder would refuse.
+        if (!Utf8.isValid(bytes(name))) revert ComputationNameNotUtf8(bytes(name));
         bytes32 nameHash = keccak256(bytes(name));
         Computation storage c = computations[nameHash];
         if (bytes(c.name).length != 0) revert ComputationExists(name);

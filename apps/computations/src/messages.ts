@@ -12,7 +12,7 @@
  */
 import { z } from 'zod';
 import { decodeAbiParameters, encodeAbiParameters, bytesToHex, hexToBytes, type Address } from 'viem';
-import { canonicalJson } from '@geode/protocol';
+import { canonicalJson, decodeUtf8Strict, encodeUtf8Strict, isWellFormedString } from '@geode/protocol';
 import { BadOutputError, BadRequestError, InvalidValueError } from './errors.ts';
 
 /** Kind string of the public creation request emitted by Computations.sol. */
@@ -57,11 +57,15 @@ const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
 /** Lowercase 0x-prefixed 20-byte address. */
 export const addressSchema = z.string().regex(/^0x[0-9a-f]{40}$/, 'expected a lowercase 0x-prefixed 20-byte address').transform((s) => s as Address);
-/** Computation name: 1..64 UTF-8 bytes. */
+/**
+ * Computation name: 1..64 UTF-8 bytes, well-formed (no lone surrogate, which has no UTF-8 form). Names are bytes
+ * (docs/protocol.md#strings): "\uFEFFpoll" and "poll" are two names, on-chain and in the enclave.
+ */
 export const nameSchema = z.string().refine((s) => {
+  if (!isWellFormedString(s)) return false;
   const n = utf8.encode(s).length;
   return n >= LIMITS.nameMinBytes && n <= LIMITS.nameMaxBytes;
-}, `computation name must be ${LIMITS.nameMinBytes}..${LIMITS.nameMaxBytes} UTF-8 bytes`);
+}, `computation name must be ${LIMITS.nameMinBytes}..${LIMITS.nameMaxBytes} bytes of UTF-8 text`);
 const seqSchema = z.string().regex(/^(0|[1-9][0-9]{0,77})$/, 'expected a decimal sequence number');
 
 /** Request ops. */
@@ -230,8 +234,10 @@ export function decodeOutput(bytes: Uint8Array): Output {
   return toOutput(json);
 }
 
+// The name is read as `bytes` and decoded strictly (an ABI string and bytes encode alike): viem's `string`
+// decoding drops a leading U+FEFF and turns ill-formed bytes into U+FFFD, so two on-chain names could meet here.
 const CREATE_BODY_ABI = [
-  { name: 'name', type: 'string' },
+  { name: 'name', type: 'bytes' },
   { name: 'ctype', type: 'uint8' },
   { name: 'participants', type: 'address[]' },
   { name: 'quorum', type: 'uint256' },
@@ -249,19 +255,27 @@ export interface CreateBody {
 
 /**
  * Decode `abi.encode(string name, uint8 ctype, address[] participants, uint256 quorum)` (Solidity ABI
- * spec, "Formal Specification of the Encoding"). Addresses are lowercased.
- * Throws BadRequestError (APP_BAD_REQUEST) when the bytes do not decode.
+ * spec, "Formal Specification of the Encoding"). The name is decoded with the protocol's strict UTF-8 decoder
+ * (a leading U+FEFF is kept). Addresses are lowercased.
+ * Throws BadRequestError (APP_BAD_REQUEST) when the bytes do not decode, InvalidUtf8Error (ENVELOPE_INVALID_UTF8)
+ * when the name is not well-formed UTF-8.
  */
 export function decodeCreateBody(body: Uint8Array): CreateBody {
+  let decoded: readonly [`0x${string}`, number, readonly Address[], bigint];
   try {
-    const [name, ctype, participants, quorum] = decodeAbiParameters(CREATE_BODY_ABI, bytesToHex(body));
-    return { name, ctype, participants: participants.map((p) => p.toLowerCase() as Address), quorum };
+    decoded = decodeAbiParameters(CREATE_BODY_ABI, bytesToHex(body));
   } catch (e) {
     throw new BadRequestError('the computations.create body does not ABI-decode as (string, uint8, address[], uint256); it must come from Computations.sol', { cause: e });
   }
+  const [nameBytes, ctype, participants, quorum] = decoded;
+  const name = decodeUtf8Strict(hexToBytes(nameBytes), 'The computation name');
+  return { name, ctype, participants: participants.map((p) => p.toLowerCase() as Address), quorum };
 }
 
-/** Inverse of {@link decodeCreateBody}: the ABI body (as bytes) Computations.sol emits. For tests and tools. */
+/**
+ * Inverse of {@link decodeCreateBody}: the ABI body (as bytes) Computations.sol emits. For tests and tools.
+ * Throws InvalidUtf8Error (ENVELOPE_INVALID_UTF8) for a name with a lone surrogate.
+ */
 export function encodeCreateBody(b: CreateBody): Uint8Array {
-  return hexToBytes(encodeAbiParameters(CREATE_BODY_ABI, [b.name, b.ctype, b.participants, b.quorum]));
+  return hexToBytes(encodeAbiParameters(CREATE_BODY_ABI, [bytesToHex(encodeUtf8Strict(b.name, 'The computation name')), b.ctype, b.participants, b.quorum]));
 }

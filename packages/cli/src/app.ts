@@ -29,3 +29,22 @@ export function decodeAppOutput(o: ReceivedOutput): AppOutput | null {
   if (!r.success) return { seq: m.seq, ok: false, error: { code: 'APP_BAD_OUTPUT', message: 'the enclave sent an output this client does not understand' } };
   return r.data as AppOutput;
 }
+
+/** What the enclave said about a creation request, as the CLI reports it. */
+export type CreationVerdict = { created: true } | { created: false; error: { code: string; message: string } };
+
+/**
+ * Judge the enclave's output for a `createComputation` request: created only when the enclave accepted exactly this
+ * name (`{ ok: true, op: 'create', computation: name }`). On-chain acceptance alone is not creation (names are bytes,
+ * docs/apps.md#names). `out` is the creator's first app output for the request, or null if none reached it.
+ * Refusal codes: the enclave's (e.g. APP_ALREADY_EXISTS), CLI_NO_VERDICT (no output), CLI_VERDICT_MISMATCH (an ok
+ * output that is not this name's creation).
+ */
+export function creationVerdict(name: string, out: AppOutput | null): CreationVerdict {
+  if (!out) return { created: false, error: { code: 'CLI_NO_VERDICT', message: 'the enclave sent no output this identity can read; register its output key and check with `geode computation list`' } };
+  if (!out.ok) return { created: false, error: out.error };
+  if (out.op !== 'create' || out.computation !== name) {
+    return { created: false, error: { code: 'CLI_VERDICT_MISMATCH', message: `the enclave's output for this request confirms ${out.op} of ${JSON.stringify(out.computation)}, not the creation of ${JSON.stringify(name)}` } };
+  }
+  return { created: true };
+}

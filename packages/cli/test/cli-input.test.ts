@@ -43,7 +43,7 @@ const HELP: [string[], string[]][] = [
   [['identity', 'create'], ['--home', '--offline', '--json']],
   [['identity', 'list'], ['--home', '--json']],
   [['computation'], ['create', 'submit', 'result', 'list']],
-  [['computation', 'create'], ['--type', '--participants', '--quorum', '--as', '--home', '--rpc', '--json']],
+  [['computation', 'create'], ['--type', '--participants', '--quorum', '--as', '--timeout', '--home', '--rpc', '--json']],
   [['computation', 'submit'], ['--as', '--key', '--message', '--timeout', '--json']],
   [['computation', 'result'], ['--as', '--timeout', '--json']],
   [['computation', 'list'], ['--home', '--rpc', '--json']],

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.30;
 
 import {IAttestationVerifier} from "./IAttestationVerifier.sol";
+import {Utf8} from "./Utf8.sol";
 
 /// @title GeodeCore
 /// @notice The on-chain half of a Geode confidential application: deployment config, the enclave session
@@ -168,6 +169,8 @@ contract GeodeCore {
     error InvalidPayloadKind(bytes1 kind);
     /// @notice The HPKE output key is zero.
     error ZeroOutputKey();
+    /// @notice A public request kind is not well-formed UTF-8 (the enclave would refuse it; see Utf8.sol).
+    error KindNotUtf8(bytes kind);
     /// @notice `from` is not committedSeq + 1.
     error UnexpectedBatchStart(uint256 expected, uint256 from);
     /// @notice `to` is before `from` or after requestCount.
@@ -296,11 +299,14 @@ contract GeodeCore {
     }
 
     /// @notice Appends 0x02 || abi.encode(kind, body) as a request from `sender`.
+    /// @dev Reverts KindNotUtf8 unless `kind` is well-formed UTF-8: the enclave decodes it strictly and would
+    ///      refuse it (names are bytes, docs/protocol.md#strings).
     /// @param sender Account the request is attributed to.
     /// @param kind Public request kind, e.g. "computations.create".
     /// @param body Kind-specific ABI-encoded body.
     /// @return seq The request's sequence number.
     function _appendPublicRequest(address sender, string memory kind, bytes memory body) internal returns (uint256 seq) {
+        if (!Utf8.isValid(bytes(kind))) revert KindNotUtf8(bytes(kind));
         return _appendRequest(sender, bytes.concat(PAYLOAD_PUBLIC, abi.encode(kind, body)));
     }
 

@@ -1,9 +1,10 @@
 import { bytesToHex, concatHex, hexToBytes, keccak256, type Address, type Hex } from 'viem';
 import {
-  HPKE_INFO, REGISTER_KEY_KIND, accumulatorStep, assertPlainJson, decodeEnvelope, decodePublicRequest, encodeOutputMessage,
+  HPKE_INFO, MAX_OUTPUT_BYTES_PER_REQUEST, REGISTER_KEY_KIND, accumulatorStep, assertPlainJson, decodeEnvelope, decodePublicRequest, encodeOutputMessage,
   hpkeOpen, hpkeSeal, isGeodeError, outputAad, requestAad, type BatchOutput,
 } from '@geode/protocol';
 import type { EnclaveApp, HandlerContext } from './app.ts';
+import { BatchOutputBudget, outputLimitRefusal, outputsBytes, requestCapExceeded } from './caps.ts';
 import { EnclaveError } from './errors.ts';
 import type { SessionKeys } from './keys.ts';
 import type { EnclaveState, FrameworkState } from './state.ts';
@@ -15,7 +16,8 @@ import type { EnclaveState, FrameworkState } from './state.ts';
  * Isolation: the input state is never mutated. Each handler gets a structuredClone of the current app state;
  * on success the clone becomes the current state, on a throw it is dropped together with the handler's emits,
  * and the sender gets an error output { seq, ok: false, error: { code, message } } (code = the GeodeError's code,
- * or ENCLAVE_HANDLER_FAILED for any other exception, ENCLAVE_DECRYPT for an undecryptable private request).
+ * or ENCLAVE_HANDLER_FAILED for any other exception, ENCLAVE_DECRYPT for an undecryptable private request,
+ * ENCLAVE_OUTPUT_LIMIT for outputs over a per-request cap, see caps.ts).
  */
 
 /** One request of the batch, already parsed. */
@@ -46,6 +48,7 @@ const ADDRESS_RE = /^0x[0-9a-f]{40}$/;
 
 /** Result of executing a batch: the new state and encrypted outputs (in emission order). */
 export interface BatchExecution<S> {
+  /** State after the last request run; its framework.lastSeq is the batch's `to` (see the per-batch cap). */
   state: EnclaveState<S>;
   outputs: BatchOutput[];
 }
@@ -53,18 +56,41 @@ export interface BatchExecution<S> {
 /**
  * Run `requests` (consecutive, verified) on `base`. Deterministic: equal inputs give equal state and outputs
  * (output ephemeral keys are derived from the sealed app secret, see SessionKeys.outputEphemeralIkm).
+ *
+ * Output caps (caps.ts, docs/protocol.md#caps): a request over a per-request cap gets one ENCLAVE_OUTPUT_LIMIT
+ * error output and changes nothing; the batch ends before a request whose outputs would overflow the per-batch
+ * cap, so the result may cover a prefix requests[0..k] (k >= 0): read `to` from state.framework.lastSeq.
  */
 export async function executeBatch<S>(app: EnclaveApp<S>, base: EnclaveState<S>, requests: readonly BatchRequest[], keys: SessionKeys, bc: BatchContext): Promise<BatchExecution<S>> {
+  // See EnclaveApp.validatesBeforeMutating: one working copy per batch, or one per request. A shared copy cannot
+  // drop one request's changes, so a per-request cap refusal re-runs the batch with a copy per request
+  // (deterministic: the outcome is the same as if the cap had been known up front). Only a request over a cap, which
+  // no honest client sends, triggers it.
+  if (app.validatesBeforeMutating === true) {
+    const run = await runRequests(app, base, requests, keys, bc, true);
+    if (run.kind === 'done') return sealOutputs(run, bc, keys);
+  }
+  const run = await runRequests(app, base, requests, keys, bc, false);
+  if (run.kind !== 'done') throw new EnclaveError('ENCLAVE_INTERNAL', 'A batch with a copy per request asked to be re-run; this is a bug in executeBatch.');
+  return sealOutputs(run, bc, keys);
+}
+
+/** A finished run, or (in-place mode only) the signal that a request over a per-request cap needs a re-run. */
+type Run<S> =
+  | { kind: 'done'; fw: FrameworkState; appState: S; pending: PendingOutput[] }
+  | { kind: 'refused' };
+
+async function runRequests<S>(app: EnclaveApp<S>, base: EnclaveState<S>, requests: readonly BatchRequest[], keys: SessionKeys, bc: BatchContext, inPlace: boolean): Promise<Run<S>> {
   const fw: FrameworkState = { lastSeq: base.framework.lastSeq, lastAcc: base.framework.lastAcc, outputKeys: { ...base.framework.outputKeys } };
-  // See EnclaveApp.validatesBeforeMutating: one working copy per batch, or one per request.
-  const inPlace = app.validatesBeforeMutating === true;
   let appState = inPlace ? structuredClone(base.app) : base.app;
   const pending: PendingOutput[] = [];
+  const budget = new BatchOutputBudget();
 
   for (const r of requests) {
     const sender = r.sender.toLowerCase() as Address;
     const payload = hexToBytes(r.payload);
     const emits: PendingOutput[] = [];
+    const outputKeysBefore = fw.outputKeys[sender];
     const ctx: HandlerContext = {
       seq: r.seq,
       sender,
@@ -76,20 +102,25 @@ export async function executeBatch<S>(app: EnclaveApp<S>, base: EnclaveState<S>,
       },
       random: (label: string, length: number) => keys.random(r.seq, label, length),
     };
+    // A request that might not fit the rest of the batch (caps.ts rule 2) runs on its own copy even in in-place mode,
+    // so that it can be left out of this batch; only the batch's last MAX_OUTPUT_BYTES_PER_REQUEST bytes pay for it.
+    const isolated = !inPlace || !budget.fits(MAX_OUTPUT_BYTES_PER_REQUEST);
+    let next = appState;
+    let outs: PendingOutput[];
     try {
       const env = decodeEnvelope(payload); // ENVELOPE_INVALID -> error output
       if (env.kind === 'public') {
-        const { kind, body } = decodePublicRequest(bytesToHex(env.data));
+        const { kind, body } = decodePublicRequest(bytesToHex(env.data)); // ENVELOPE_INVALID(_UTF8) -> error output
         if (kind === REGISTER_KEY_KIND) {
           if (!/^0x[0-9a-fA-F]{64}$/.test(body)) throw new EnclaveError('ENCLAVE_BAD_REQUEST', 'geode.register-key body must be abi.encode(bytes32 x25519PublicKey).');
           const key = body.toLowerCase() as Hex;
           fw.outputKeys[sender] = key;
           ctx.emit(sender, { registered: key });
         } else {
-          const draft = inPlace ? appState : structuredClone(appState);
+          const draft = isolated ? structuredClone(appState) : appState;
           app.onPublic(draft, kind, hexToBytes(body), ctx);
           if (!inPlace) assertPlainJson(draft); // the state must stay plain JSON data (sealable); throws TypeError otherwise
-          appState = draft;
+          next = draft;
         }
       } else {
         let plain: Uint8Array;
@@ -101,12 +132,12 @@ export async function executeBatch<S>(app: EnclaveApp<S>, base: EnclaveState<S>,
         } catch (e) {
           throw new EnclaveError('ENCLAVE_DECRYPT', `Request ${r.seq} could not be decrypted: encrypt it to the active session key with this chain, contract, session and sender as additional data.`, { cause: e });
         }
-        const draft = inPlace ? appState : structuredClone(appState);
+        const draft = isolated ? structuredClone(appState) : appState;
         app.onPrivate(draft, plain, ctx);
         if (!inPlace) assertPlainJson(draft);
-        appState = draft;
+        next = draft;
       }
-      pending.push(...emits);
+      outs = emits;
     } catch (e) {
       if (inPlace && !isGeodeError(e)) {
         // The shared working copy may hold a partial change: refuse the batch; the enclave state is untouched.
@@ -115,8 +146,30 @@ export async function executeBatch<S>(app: EnclaveApp<S>, base: EnclaveState<S>,
       const error = isGeodeError(e)
         ? { code: e.code, message: e.message }
         : { code: 'ENCLAVE_HANDLER_FAILED', message: `The ${app.name} handler failed on request ${r.seq}: ${e instanceof Error ? e.message : String(e)}` };
-      pending.push({ recipient: sender, seq: r.seq, plaintext: encodeOutputMessage({ seq: r.seq.toString(), ok: false, error }), key: fw.outputKeys[sender] ?? null });
+      outs = [errorOutput(sender, r.seq, error, fw.outputKeys[sender] ?? null)];
     }
+    // The request's framework change (a registered output key) is undone with its app change when it is left out.
+    const undoOutputKey = () => {
+      if (outputKeysBefore === undefined) delete fw.outputKeys[sender];
+      else fw.outputKeys[sender] = outputKeysBefore;
+    };
+    // Per-request caps (caps.ts rule 1): the request is refused as a whole and changes nothing.
+    const over = requestCapExceeded(outs);
+    if (over) {
+      if (!isolated) return { kind: 'refused' };
+      next = appState;
+      undoOutputKey();
+      outs = [errorOutput(sender, r.seq, outputLimitRefusal(r.seq, over), fw.outputKeys[sender] ?? null)];
+    }
+    // Per-batch cap (caps.ts rule 2): end the batch before this request; the next batch runs it from the same state.
+    const bytes = outputsBytes(outs);
+    if (!budget.fits(bytes)) {
+      undoOutputKey(); // the app change needs no undo: the request was isolated (under MAX_OUTPUT_BYTES_PER_REQUEST left)
+      break;
+    }
+    budget.add(bytes);
+    appState = next;
+    pending.push(...outs);
     fw.lastAcc = accumulatorStep(fw.lastAcc, r.seq, sender, keccak256(payload));
     fw.lastSeq = r.seq;
   }
@@ -128,7 +181,16 @@ export async function executeBatch<S>(app: EnclaveApp<S>, base: EnclaveState<S>,
       throw new EnclaveError('ENCLAVE_HANDLER_FAILED', `The ${app.name} handlers left state that is not plain JSON data (${(e as Error).message}). The batch is refused; fix the application.`);
     }
   }
+  return { kind: 'done', fw, appState, pending };
+}
 
+function errorOutput(recipient: Address, seq: bigint, error: { code: string; message: string }, key: Hex | null): PendingOutput {
+  return { recipient, seq, plaintext: encodeOutputMessage({ seq: seq.toString(), ok: false, error }), key };
+}
+
+/** Encrypt every pending output to its recipient's key (HPKE, deterministic ephemeral keys). */
+async function sealOutputs<S>(run: { fw: FrameworkState; appState: S; pending: PendingOutput[] }, bc: BatchContext, keys: SessionKeys): Promise<BatchExecution<S>> {
+  const { pending } = run;
   const outputs: BatchOutput[] = [];
   for (let i = 0; i < pending.length; i++) {
     const o = pending[i]!;
@@ -144,5 +206,5 @@ export async function executeBatch<S>(app: EnclaveApp<S>, base: EnclaveState<S>,
     }
     outputs.push({ recipient: o.recipient, seq: o.seq, ciphertext });
   }
-  return { state: { framework: fw, app: appState }, outputs };
+  return { state: { framework: run.fw, app: run.appState }, outputs };
 }

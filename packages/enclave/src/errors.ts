@@ -30,6 +30,7 @@ export const ENCLAVE_ERROR_CODES = [
   'ENCLAVE_STORE_KEY',
   'ENCLAVE_STORE_VALUE',
   'ENCLAVE_STORE_LIMIT',
+  'ENCLAVE_OUTPUT_LIMIT',
 ] as const;
 export type EnclaveErrorCode = (typeof ENCLAVE_ERROR_CODES)[number];
 

@@ -270,6 +270,8 @@ export class EnclaveRuntime<S> {
    * it (ENCLAVE_STALE_STATE); proven committedSeq == lastSeq, from == lastSeq + 1, to <= requestCount
    * (ENCLAVE_SEQ_MISMATCH); accumulator recomputed from lastAcc == proven accAt[to] (ENCLAVE_ACCUMULATOR_MISMATCH).
    * Then executes, signs the commitment, seals the new state atomically, and only then updates memory and replies.
+   * The reply's `to` may be below the last request sent: the per-batch output cap ended the batch early
+   * (docs/protocol.md#caps); the host commits [from, to] and sends the rest again.
    */
   async processBatch(p: ParsedParams<'processBatch'>): Promise<Result<'processBatch'>> {
     const c = this.need();
@@ -320,16 +322,20 @@ export class EnclaveRuntime<S> {
     }
 
     const exec = await executeBatch(this.app, base, requests, keys, { chainId: c.config.chainId, contract: c.config.contract, sessionId });
+    // The per-batch output cap may end the batch early (docs/protocol.md#caps): commit [from, end]. acc(end) is the
+    // proven chain's value too: acc(to) was proven and each step is a hash of the previous one.
+    const end = exec.state.framework.lastSeq;
+    const accEnd = exec.state.framework.lastAcc;
     const newRoot = stateRoot(exec.state);
     const outputs = encodeOutputs(exec.outputs);
     const oh = outputsHash(outputs);
-    const digest = commitmentDigest({ chainId: c.config.chainId, contract: c.config.contract, sessionId, from, to, accTo: acc, prevRoot: provenRoot, newRoot, outputsHash: oh });
+    const digest = commitmentDigest({ chainId: c.config.chainId, contract: c.config.contract, sessionId, from, to: end, accTo: accEnd, prevRoot: provenRoot, newRoot, outputsHash: oh });
     const signature = keys.sign(digest);
     c.store.write(stateFileName(newRoot), serializeState(exec.state));
     c.store.prune([newRoot, provenRoot]);
     this.state = exec.state;
     this.root = newRoot;
     gated.commit();
-    return { sessionId: sessionId.toString(), from: from.toString(), to: to.toString(), accTo: acc, prevRoot: provenRoot, newRoot, outputs, outputsHash: oh, signature };
+    return { sessionId: sessionId.toString(), from: from.toString(), to: end.toString(), accTo: accEnd, prevRoot: provenRoot, newRoot, outputs, outputsHash: oh, signature };
   }
 }

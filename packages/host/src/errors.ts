@@ -29,6 +29,16 @@ export class ChainError extends GeodeError {
 }
 
 /**
+ * A batch commitment would not fit one transaction: its gas estimate is above min(EIP-7825 cap 2^24, block gas
+ * limit). The host halves the batch and tries again; the enclave's output caps make a single request always fit.
+ */
+export class CommitTooLargeError extends GeodeError {
+  constructor(requests: number, estimate: bigint, limit: bigint) {
+    super('HOST_COMMIT_TOO_LARGE', `The commitment of ${requests} requests needs ${estimate} gas, over the ${limit} a transaction may use. The host retries with half as many requests; if one request alone does not fit, report it: the output caps should make that impossible.`, { details: { requests, estimate: estimate.toString(), limit: limit.toString() }, docsPath: 'protocol.md#caps' });
+  }
+}
+
+/**
  * A deployment was refused before any transaction: no configured on-chain attestation verifier checks the evidence
  * of the chosen TEE, so the contract could not check the enclave's quotes (docs/attestation.md#on-chain-verifiers).
  */

@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { getAbiItem, parseEventLogs, type Account, type Address, type Hex, type Log } from 'viem';
+import { fromRlp, getAbiItem, parseEventLogs, type Account, type Address, type Hex, type Log } from 'viem';
 import pino, { type Logger } from 'pino';
-import { batchProofKeys, MAX_BATCH_REQUESTS, sessionProofKeys, slotKey, SLOT, type ConfigJson, type StorageProofJson } from '@geode/protocol';
+import { batchProofKeys, MAX_BATCH_REQUESTS, sessionProofKeys, slotKey, SLOT, TX_GAS_CAP, type ConfigJson, type StorageProofJson } from '@geode/protocol';
 import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
 import type { ChainAccess } from './chain.ts';
 import type { EnclaveProcess } from './enclave.ts';
-import { ChainError } from './errors.ts';
+import { ChainError, CommitTooLargeError } from './errors.ts';
 
 /** Options of the Host (the untrusted relayer between chain and enclave). */
 export interface HostOptions {
@@ -54,12 +54,18 @@ export class Host extends EventEmitter {
   private nonce: number | undefined;
   private fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint; at: number } | undefined;
   /**
-   * Current batch limit. After the enclave dies mid-batch the host retries with a quarter of it (at least 16), and
-   * doubles it back after each commitment, so a frequently crashing enclave still makes progress.
+   * Current batch limit. After the enclave dies mid-batch the host retries with a quarter of it (at least 16), after a
+   * commitment that failed or would not fit a transaction with half of it (at least 1), and doubles it back after
+   * each commitment, so a frequently crashing enclave or an oversized batch still makes progress.
    */
   private batchLimit = MAX_BATCH_REQUESTS;
   /** A head arrived while a step ran: run another step instead of sleeping. */
   private dirty = false;
+  /**
+   * Consecutive commitBatch failures (revert, or estimated over the gas limit). Each one halves the batch, so the
+   * same failing transaction is never sent again; at one request the wait between attempts grows to a minute.
+   */
+  private commitFailures = 0;
 
   constructor(private readonly o: HostOptions) {
     super();
@@ -136,7 +142,8 @@ export class Host extends EventEmitter {
           this.sessionReady = false;
           this.batchLimit = Math.max(16, Math.floor(this.batchLimit / 4));
         }
-        await this.sleep(backoff);
+        if (code === 'HOST_COMMIT_TOO_LARGE' && this.batchLimit > 1) continue; // retry at once with the halved batch
+        await this.sleep(this.commitFailures > 0 ? Math.min(250 * 2 ** this.commitFailures, 60_000) : backoff);
         backoff = Math.min(backoff * 2, 2000);
       }
     }
@@ -165,13 +172,13 @@ export class Host extends EventEmitter {
    * 10 s, so a commitment costs one signature and one eth_sendRawTransaction instead of viem's lookups; the
    * receipt is read at once (automining chains have it) and polled only if absent. Any failure resets the nonce.
    */
-  private async send(functionName: 'sessionCreate' | 'sessionSetPubKey' | 'commitBatch', args: readonly unknown[]): Promise<{ block: bigint; logs: Log[] }> {
+  private async send(functionName: 'sessionCreate' | 'sessionSetPubKey' | 'commitBatch', args: readonly unknown[], gas = 15_000_000n): Promise<{ block: bigint; logs: Log[] }> {
     const wallet = this.o.chain.wallet(this.o.operator);
     try {
       if (this.nonce === undefined) this.nonce = await this.pub.getTransactionCount({ address: this.o.operator.address, blockTag: 'pending' });
       if (!this.fees || performance.now() - this.fees.at > 10_000) this.fees = { ...(await this.pub.estimateFeesPerGas()), at: performance.now() };
       const hash = await wallet.writeContract({
-        address: this.o.contract, abi: GeodeCoreAbi, functionName, args: args as never, gas: 15_000_000n, nonce: this.nonce,
+        address: this.o.contract, abi: GeodeCoreAbi, functionName, args: args as never, gas, nonce: this.nonce,
         maxFeePerGas: this.fees.maxFeePerGas * 2n, maxPriorityFeePerGas: this.fees.maxPriorityFeePerGas,
       } as never);
       this.nonce++;
@@ -249,15 +256,56 @@ export class Host extends EventEmitter {
       .catch((err: unknown) => { head.nack?.(); throw err; });
     head.ack?.();
     const t2 = performance.now();
-    const sent = await this.send('commitBatch', [BigInt(res.from), BigInt(res.to), res.accTo, res.prevRoot, res.newRoot, res.outputs, res.signature]);
+    // The enclave may end the batch early at its per-batch output cap (docs/protocol.md#caps): commit what it signed.
+    const end = BigInt(res.to);
+    const args = [BigInt(res.from), end, res.accTo, res.prevRoot, res.newRoot, res.outputs, res.signature] as const;
+    const gas = await this.commitGas(args, head.rlp as Hex, Number(end - from) + 1);
+    let sent: { block: bigint };
+    try {
+      sent = await this.send('commitBatch', args, gas);
+    } catch (e) {
+      this.commitFailed(Number(end - from) + 1);
+      throw e;
+    }
     const t3 = performance.now();
-    for (let s = from; s <= to; s++) this.requests.delete(s);
+    this.commitFailures = 0;
+    for (let s = from; s <= end; s++) this.requests.delete(s);
     this.batchLimit = Math.min(MAX_BATCH_REQUESTS, this.batchLimit * 2);
-    this.noteCommitted(to);
-    const ev: BatchEvent = { from, to, newRoot: res.newRoot as Hex, block: sent.block, ms: t3 - t0, proofMs: t1 - t0, enclaveMs: t2 - t1, commitMs: t3 - t2 };
-    this.log.info({ from: from.toString(), to: to.toString(), ms: Math.round(ev.ms) }, 'batch committed');
+    this.noteCommitted(end);
+    const ev: BatchEvent = { from, to: end, newRoot: res.newRoot as Hex, block: sent.block, ms: t3 - t0, proofMs: t1 - t0, enclaveMs: t2 - t1, commitMs: t3 - t2 };
+    this.log.info({ from: from.toString(), to: end.toString(), ms: Math.round(ev.ms) }, 'batch committed');
     this.emit('batch', ev);
     return true;
+  }
+
+  /**
+   * Gas limit for a commitment: eth_estimateGas plus a margin, checked against min(EIP-7825 cap 2^24, the block gas
+   * limit of `headRlp`). Over the limit (or the estimate reverting), the batch is halved for the next attempt and
+   * CommitTooLargeError / the estimate's error is thrown; nothing is sent.
+   */
+  private async commitGas(args: readonly unknown[], headRlp: Hex, size: number): Promise<bigint> {
+    const fields = fromRlp(headRlp, 'hex') as Hex[];
+    const blockGasLimit = BigInt(fields[9] === '0x' ? 0 : fields[9]!);
+    const limit = blockGasLimit > 0n && blockGasLimit < TX_GAS_CAP ? blockGasLimit : TX_GAS_CAP;
+    let estimate: bigint;
+    try {
+      estimate = await this.pub.estimateContractGas({ account: this.o.operator, address: this.o.contract, abi: GeodeCoreAbi, functionName: 'commitBatch', args: args as never });
+    } catch (e) {
+      this.commitFailed(size);
+      throw e;
+    }
+    if (estimate > limit) {
+      this.commitFailed(size);
+      throw new CommitTooLargeError(size, estimate, limit);
+    }
+    const withMargin = estimate + estimate / 4n + 50_000n;
+    return withMargin < limit ? withMargin : limit;
+  }
+
+  /** A commitment of `size` requests failed: the next one is at most half as large (at least one request). */
+  private commitFailed(size: number): void {
+    this.commitFailures++;
+    this.batchLimit = Math.max(1, Math.floor(size / 2));
   }
 
   private noteCommitted(seq: bigint): void {

@@ -61,8 +61,45 @@ export const HPKE_INFO = {
 
 /** Largest request payload the contract and the enclave accept, in bytes. */
 export const MAX_PAYLOAD_BYTES = 16 * 1024;
-/** Largest number of requests the enclave processes in one batch (a commitment of 512 outputs is about 3M gas). */
+/** Largest number of requests the enclave processes in one batch. */
 export const MAX_BATCH_REQUESTS = 512;
+
+/**
+ * Output caps (docs/protocol.md#caps): nothing a user sends can make a commitment too large to land.
+ *
+ * Unit: *encoded output bytes*, what an output adds to the commitment's `outputs` (abi.encode(Output[])): a
+ * 32-byte array offset, the 3-word tuple head (recipient, seq, ciphertext offset), the ciphertext length word and
+ * the ciphertext padded to 32 bytes, counted as if delivered (ciphertext = 32-byte enc || plaintext || 16-byte
+ * tag) whether or not the recipient has an output key: {@link encodedOutputBytes}.
+ *
+ * - A request whose outputs exceed MAX_OUTPUTS_PER_REQUEST or MAX_OUTPUT_BYTES_PER_REQUEST gets one error output
+ *   (ENCLAVE_OUTPUT_LIMIT) to its sender instead, and its state changes are dropped; the batch goes on.
+ * - A batch ends before the request whose outputs would take the batch over MAX_OUTPUT_BYTES_PER_BATCH (the
+ *   enclave returns the shorter [from, to']). Cutting never changes a request's outcome, and as
+ *   MAX_OUTPUT_BYTES_PER_REQUEST <= MAX_OUTPUT_BYTES_PER_BATCH every batch holds at least one request.
+ *
+ * Gas at the cap (osaka, EIP-7623 floor of 10 gas per calldata token, 4 tokens per non-zero byte): `outputs` of
+ * 131,072 bytes + ~420 bytes of other arguments, all non-zero in the worst case: floor 21,000 + 40 x 131,500 =
+ * 5.28M gas; the execution-priced cost (16/byte calldata, LOG 8/byte, keccak, calldata->memory copies and their
+ * quadratic memory expansion for two 128 KiB buffers) is about 3.5M. Either way under a third of the EIP-7825
+ * per-transaction cap 2^24 = 16,777,216, and far under the devnet block gas limit of 60M.
+ * packages/contracts/test/caps.test.ts commits such a batch and checks the measured gas.
+ */
+export const MAX_OUTPUTS_PER_REQUEST = 64;
+/** Largest encoded output bytes one request may cause (see MAX_OUTPUTS_PER_REQUEST). 64 KiB. */
+export const MAX_OUTPUT_BYTES_PER_REQUEST = 64 * 1024;
+/** Largest encoded output bytes of one batch (the commitment's `outputs` minus its 64-byte array header). 128 KiB. */
+export const MAX_OUTPUT_BYTES_PER_BATCH = 128 * 1024;
+/** EIP-7825 per-transaction gas cap (osaka): 2^24. The host never sends a commitment estimated above it. */
+export const TX_GAS_CAP = 16_777_216n;
+
+/**
+ * Encoded output bytes of one output with a `plaintextBytes`-byte plaintext (see MAX_OUTPUTS_PER_REQUEST):
+ * 5 words + ceil32(32 + plaintextBytes + 16).
+ */
+export function encodedOutputBytes(plaintextBytes: number): number {
+  return 5 * 32 + Math.ceil((32 + plaintextBytes + 16) / 32) * 32;
+}
 
 /**
  * Light-client anchor signer meaning "trusted RPC": the enclave believes the headers its host brings (no signature

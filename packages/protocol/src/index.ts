@@ -11,3 +11,4 @@ export * from './messages.ts';
 export * from './payloads.ts';
 export * from './hpke.ts';
 export * from './ethereum-anchor.ts';
+export * from './strings.ts';

@@ -75,7 +75,10 @@ export const methods = {
     params: z.object({ sessionId: uint, header: signedHeader, proof: storageProof, beacon: beaconSyncJson.optional() }),
     result: z.object({ encPubKey: bytes32, signer: address, quote: hex }),
   },
-  /** Verify and process requests [from, to]; return the signed commitment. */
+  /**
+   * Verify and process requests [from, to]; return the signed commitment for [from, to'] where to' <= to: the enclave
+   * ends the batch early when the next request's outputs would exceed MAX_OUTPUT_BYTES_PER_BATCH (docs/protocol.md#caps).
+   */
   processBatch: {
     params: z.object({ header: signedHeader, proof: storageProof, requests: z.array(logRequest).min(1).max(MAX_BATCH_REQUESTS), beacon: beaconSyncJson.optional() }),
     result: z.object({

@@ -1,6 +1,7 @@
-import { decodeAbiParameters, encodeAbiParameters, type Hex } from 'viem';
+import { decodeAbiParameters, encodeAbiParameters, bytesToHex, hexToBytes, type Hex } from 'viem';
 import { canonicalJson } from './canonical.ts';
 import { GeodeError } from './errors.ts';
+import { decodeUtf8Strict, encodeUtf8Strict } from './strings.ts';
 
 /**
  * Inner formats of request and output payloads (docs/protocol.md#payloads).
@@ -26,19 +27,28 @@ export class PublicRequestError extends GeodeError {
   }
 }
 
-/** abi.encode(string kind, bytes body), 0x hex. */
+/**
+ * abi.encode(string kind, bytes body), 0x hex. The kind is encoded as its exact UTF-8 bytes (an ABI `string` and
+ * `bytes` encode alike). Throws InvalidUtf8Error (ENVELOPE_INVALID_UTF8) for a kind with a lone surrogate.
+ */
 export function encodePublicRequest(kind: string, body: Hex): Hex {
-  return encodeAbiParameters([{ type: 'string' }, { type: 'bytes' }], [kind, body]);
+  return encodeAbiParameters([{ type: 'bytes' }, { type: 'bytes' }], [bytesToHex(encodeUtf8Strict(kind, 'The public request kind')), body]);
 }
 
-/** Inverse of encodePublicRequest. Throws PublicRequestError (code ENVELOPE_INVALID). */
+/**
+ * Inverse of encodePublicRequest. The kind is read as `bytes` and decoded with decodeUtf8Strict (names are bytes,
+ * docs/protocol.md#strings). Throws PublicRequestError (ENVELOPE_INVALID) when the data does not ABI-decode,
+ * InvalidUtf8Error (ENVELOPE_INVALID_UTF8) when the kind is not well-formed UTF-8.
+ */
 export function decodePublicRequest(data: Hex): { kind: string; body: Hex } {
+  let kindBytes: Hex;
+  let body: Hex;
   try {
-    const [kind, body] = decodeAbiParameters([{ type: 'string' }, { type: 'bytes' }], data);
-    return { kind, body };
+    [kindBytes, body] = decodeAbiParameters([{ type: 'bytes' }, { type: 'bytes' }], data);
   } catch (e) {
     throw new PublicRequestError(e instanceof Error ? e.message.split('\n')[0]! : String(e));
   }
+  return { kind: decodeUtf8Strict(hexToBytes(kindBytes), 'The public request kind'), body };
 }
 
 /** Body of a "geode.register-key" request: abi.encode(bytes32 x25519PublicKey). */

@@ -1,12 +1,28 @@
 import type { Command } from 'commander';
-import type { Address } from 'viem';
+import { hexToBytes, type Address, type Hex } from 'viem';
+import { decodeUtf8Strict } from '@geode/protocol';
 import { COMPUTATION_TYPES, ctypeToName, type Request } from '@geode/app-computations';
 import { ComputationsAbi } from '@geode/contracts/generated/artifacts';
 import { homeDir, identityStore } from '../home.ts';
 import { connect } from '../connect.ts';
-import { createComputation, decodeAppOutput, sendRequest, type AppOutput } from '../app.ts';
+import { createComputation, creationVerdict, decodeAppOutput, sendRequest, type AppOutput } from '../app.ts';
 import { CliArgumentError } from '../errors.ts';
 import { fail, reporter, type Reporter } from '../output.ts';
+
+/** computationNames(uint256,uint256) with its string[] result read as bytes[] (the two ABI-encode alike). */
+const NAMES_AS_BYTES_ABI = [{
+  type: 'function', name: 'computationNames', stateMutability: 'view',
+  inputs: [{ name: 'offset', type: 'uint256' }, { name: 'limit', type: 'uint256' }], outputs: [{ name: 'out', type: 'bytes[]' }],
+}] as const;
+
+/**
+ * A name as a person can tell it apart: unchanged if it is only letters, marks, digits, punctuation, symbols and
+ * spaces; otherwise JSON-quoted with every other character (U+FEFF, controls, format characters) as \uXXXX.
+ */
+export function visibleName(name: string): string {
+  if (/^[\p{L}\p{M}\p{N}\p{P}\p{S} ]+$/u.test(name)) return name;
+  return `"${[...name].map((ch) => (/^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u.test(ch) && ch !== '"' && ch !== '\\' ? ch : [...ch].map((_, i) => `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''))).join('')}"`;
+}
 
 interface Common { home?: string; rpc?: string; json?: boolean; as?: string; timeout?: string }
 
@@ -17,6 +33,16 @@ function timeoutOf(o: Common): number {
   const t = Number(o.timeout ?? '30');
   if (!Number.isFinite(t) || t <= 0) throw new CliArgumentError(`--timeout must be a positive number of seconds, got "${o.timeout}"`);
   return t;
+}
+
+/**
+ * Wait until request `seq` is committed and return `client`'s first app output for it (the enclave's verdict), or
+ * null when none reached it (e.g. it has no registered output key). Throws CLIENT_* / CLI_* on timeout.
+ */
+async function verdictOf(conn: Awaited<ReturnType<typeof connect>>, client: ReturnType<Awaited<ReturnType<typeof connect>>['client']>, seq: bigint, timeoutS: number): Promise<AppOutput | null> {
+  await conn.waitCommitted(seq, timeoutS);
+  const outs = (await client.readOutputs(BigInt(conn.info.fromBlock))).filter((x) => x.seq === seq).map(decodeAppOutput).filter((x): x is AppOutput => x !== null);
+  return outs[0] ?? null;
 }
 
 /** Send one request as `as`, wait until the enclave's commitment lands, and print the sender's output for it. */
@@ -34,9 +60,7 @@ async function requestAndWait(rep: Reporter, o: Common, req: Request): Promise<v
     // Every result says which enclave it trusted, and whether that was a simulation.
     const trusted = { mrEnclave: conn.session.measurement.slice(2), simulated: conn.session.simulated, trustedRpc: conn.session.trustedRpc };
     rep.progress(`request ${seq} on-chain; waiting for the enclave`);
-    await conn.waitCommitted(seq, timeout);
-    const outs = (await client.readOutputs(BigInt(conn.info.fromBlock))).filter((x) => x.seq === seq).map(decodeAppOutput).filter((x): x is AppOutput => x !== null);
-    const out = outs[0];
+    const out = await verdictOf(conn, client, seq, timeout);
     if (!out) {
       rep.say(`request ${seq} processed; no output for ${identity.name}`);
       rep.result({ ok: true, seq: seq.toString(), output: null, attestation: trusted });
@@ -66,7 +90,8 @@ export function registerComputationCommands(program: Command): void {
       .requiredOption('--type <type>', `one of ${COMPUTATION_TYPES.join(', ')}`)
       .requiredOption('--participants <names>', 'comma-separated identity names or addresses')
       .requiredOption('--quorum <n>', 'how many participants must submit before a result')
-      .requiredOption('--as <identity>', 'creator identity (need not be a participant)'),
+      .requiredOption('--as <identity>', 'creator identity (need not be a participant)')
+      .option('--timeout <seconds>', "how long to wait for the enclave's verdict", '30'),
   ).action(async (name: string, o: Common & { type: string; participants: string; quorum: string }) => {
     const rep = reporter(o);
     try {
@@ -77,11 +102,25 @@ export function registerComputationCommands(program: Command): void {
       const store = identityStore(home);
       const participants = o.participants.split(',').map((p) => p.trim()).filter(Boolean).map((p) => (/^0x[0-9a-fA-F]{40}$/.test(p) ? p : store.get(p).address) as Address);
       const creator = store.get(o.as!);
+      const timeout = timeoutOf(o);
       const conn = await connect(home, { rpc: o.rpc });
       try {
-        const { seq } = await createComputation(conn.client(creator), { name, type: o.type, participants, quorum });
-        rep.say(`created ${o.type} "${name}" (request ${seq})`);
-        rep.result({ ok: true, name, type: o.type, participants, quorum, seq: seq.toString() });
+        const client = conn.client(creator);
+        const { seq } = await createComputation(client, { name, type: o.type, participants, quorum });
+        // On-chain acceptance is not creation: only the enclave's verdict for this request says the computation
+        // exists there with these participants (docs/apps.md#names).
+        rep.progress(`creation request ${seq} on-chain; waiting for the enclave's verdict`);
+        const out = await verdictOf(conn, client, seq, timeout);
+        const shown = visibleName(name);
+        const v = creationVerdict(name, out);
+        if (!v.created) {
+          process.exitCode = 1;
+          rep.say(`NOT created: ${shown} (request ${seq}): ${v.error.code}: ${v.error.message}`);
+          rep.result({ ok: false, name, seq: seq.toString(), error: v.error });
+        } else {
+          rep.say(`created ${o.type} ${shown} (request ${seq}, accepted by the enclave)`);
+          rep.result({ ok: true, name, type: o.type, participants, quorum, seq: seq.toString() });
+        }
       } finally {
         await conn.close();
       }
@@ -136,13 +175,15 @@ export function registerComputationCommands(program: Command): void {
       try {
         const pub = conn.chain.publicClient;
         const n = (await pub.readContract({ address: conn.contract, abi: ComputationsAbi, functionName: 'computationCount' })) as bigint;
-        const names = (await pub.readContract({ address: conn.contract, abi: ComputationsAbi, functionName: 'computationNames', args: [0n, n] })) as string[];
+        // Names are bytes: read them as `bytes` (viem's `string` decoding would drop a leading U+FEFF) and decode strictly.
+        const raw = (await pub.readContract({ address: conn.contract, abi: NAMES_AS_BYTES_ABI, functionName: 'computationNames', args: [0n, n] })) as Hex[];
         const list = [];
-        for (const name of names) {
+        for (const nameBytes of raw) {
+          const name = decodeUtf8Strict(hexToBytes(nameBytes), 'A computation name on-chain');
           const x = (await pub.readContract({ address: conn.contract, abi: ComputationsAbi, functionName: 'computation', args: [name] })) as unknown as { ctype: number; participants: Address[]; quorum: bigint; creator: Address };
           list.push({ name, type: ctypeToName(Number(x.ctype)), participants: x.participants.map((p) => store.nameOf(p)), quorum: Number(x.quorum), creator: store.nameOf(x.creator) });
         }
-        for (const l of list) rep.say(`${l.name.padEnd(20)} ${l.type.padEnd(10)} quorum ${l.quorum} of ${l.participants.join(', ')} (by ${l.creator})`);
+        for (const l of list) rep.say(`${visibleName(l.name).padEnd(20)} ${l.type.padEnd(10)} quorum ${l.quorum} of ${l.participants.join(', ')} (by ${l.creator})`);
         if (list.length === 0) rep.say('No computations yet.');
         rep.result({ ok: true, computations: list });
       } finally {
