@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { builtinModules } from 'node:module';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Hex } from 'viem';
@@ -8,8 +8,12 @@ import type { Hex } from 'viem';
 /**
  * Enclave bundle step (docs/enclave.md#bundle): esbuild bundles an app's enclave entry and everything it
  * imports into one ESM file for Node 20; the simulated measurement (mr_enclave) is SHA-256 of that file.
- * Build options are fixed for reproducibility: no minify, no sourcemap, no banner, no legal comments,
- * no metafile-dependent content.
+ * Build options are fixed for reproducibility: no minify, no sourcemap, no legal comments, no metafile-dependent
+ * content.
+ *
+ * The state store's SQLite addon (better_sqlite3.node) cannot be bundled: it is copied beside the bundle and its
+ * SHA-256 is compiled into the bundle (GEODE_SQLITE_NATIVE_SHA256), which checks it before loading it
+ * (store/native.ts). The measurement of the bundle therefore covers the exact native binary the enclave runs.
  */
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -36,6 +40,28 @@ const stubDebug = {
 };
 
 const NODE_BUILTINS = new Set(builtinModules);
+
+/**
+ * better-sqlite3 (the state store) would locate its addon with 'bindings' (a filesystem search); the enclave always
+ * passes the hash-checked addon instead (store/native.ts). Its require()s of 'fs', 'path' and 'util' are served by
+ * the blsWasm plugin's builtin mapping below.
+ */
+const stubBindings = {
+  name: 'geode-stub-bindings',
+  setup(b: { onResolve: Function; onLoad: Function }) {
+    b.onResolve({ filter: /^bindings$/ }, () => ({ path: 'bindings', namespace: 'geode-stub-bindings' }));
+    b.onLoad({ filter: /.*/, namespace: 'geode-stub-bindings' }, () => ({
+      loader: 'js',
+      contents: "module.exports = () => { throw new Error('the enclave loads its SQLite addon through store/native.ts only'); };\n",
+    }));
+  },
+};
+
+/** The SQLite addon in node_modules: its path and SHA-256 (lowercase hex). */
+export function sqliteAddonFile(): { path: string; sha256: string } {
+  const path = createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
+  return { path, sha256: createHash('sha256').update(readFileSync(path)).digest('hex') };
+}
 
 /**
  * The Ethereum light client's BLS (@chainsafe/bls with the herumi backend, docs/protocol.md#ethereum-light-client)
@@ -86,6 +112,7 @@ const hardwareOnly = {
  * `tee` (default 'sim'). Hardware builds (`sgx`, `tdx`, `sev-snp`) define `GEODE_TEE` and exclude every simulation
  * source (see hardwareOnly). Returns the absolute outfile and `measurement` = SHA-256 of the bundle: the sim
  * mr_enclave; on hardware the TEE measures more than the bundle (docs/attestation.md#enclave-identity).
+ * Copies the SQLite addon to `<dir of outfile>/better_sqlite3.node` and compiles its SHA-256 into the bundle.
  * Throws esbuild's error on a build failure (also when a hardware build reaches simulation code).
  */
 export async function buildEnclave(opts: { entry: string; outfile: string; tee?: BuildTee }): Promise<{ outfile: string; measurement: Hex }> {
@@ -94,6 +121,8 @@ export async function buildEnclave(opts: { entry: string; outfile: string; tee?:
   const { build } = await import('esbuild');
   const outfile = resolve(opts.outfile);
   mkdirSync(dirname(outfile), { recursive: true });
+  const addon = sqliteAddonFile();
+  copyFileSync(addon.path, resolve(dirname(outfile), 'better_sqlite3.node'));
   await build({
     // Paths in the bundle's module comments are relative to the repo root, whatever the caller's cwd.
     absWorkingDir: REPO_ROOT,
@@ -108,8 +137,8 @@ export async function buildEnclave(opts: { entry: string; outfile: string; tee?:
     legalComments: 'none',
     charset: 'utf8',
     logLevel: tee === 'sim' ? 'warning' : 'silent',
-    define: { GEODE_TEE: JSON.stringify(tee) },
-    plugins: tee === 'sim' ? [stubDebug, blsWasm] : [stubDebug, blsWasm, hardwareOnly],
+    define: { GEODE_TEE: JSON.stringify(tee), GEODE_SQLITE_NATIVE_SHA256: JSON.stringify(addon.sha256) },
+    plugins: tee === 'sim' ? [stubDebug, stubBindings, blsWasm] : [stubDebug, stubBindings, blsWasm, hardwareOnly],
   });
   return { outfile, measurement: measureEnclave(outfile) };
 }

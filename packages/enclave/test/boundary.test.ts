@@ -13,7 +13,7 @@ const EXEMPT = new Set([join(repo, 'packages/enclave/src/build.ts'), join(repo, 
 
 const ALLOWED_PACKAGES = [
   /^@geode\/protocol(\/[a-z0-9-]+)?$/,
-  /^@geode\/enclave(\/(app|errors|runtime|state|keys|seal|batch|server|main|lightclient\/[a-z]+(\/[a-z]+)?|platform\/[a-z-]+))?$/,
+  /^@geode\/enclave(\/(app|errors|runtime|state|keys|seal|batch|server|main|lightclient\/[a-z]+(\/[a-z]+)?|platform\/[a-z-]+|store\/[a-z-]+))?$/,
   /^@geode\/attestation\/sim\/(quote|layout|errors)$/,
   // Pure parsers (no verification, no I/O) the platforms use to read their own evidence, and the identity rule.
   /^@geode\/attestation\/(dcap\/quote|snp\/report|identity)$/,
@@ -26,6 +26,8 @@ const ALLOWED_PACKAGES = [
   // @lodestar/light-client's transport, which do network I/O).
   /^@lodestar\/(types|config|params)$/,
   /^@chainsafe\/ssz$/, /^@chainsafe\/persistent-merkle-tree$/, /^@chainsafe\/bls\/(herumi|types)$/,
+  // The state store's embedded database; its native addon is pinned by hash in the bundle (store/native.ts).
+  /^better-sqlite3$/,
 ];
 /** Names that would bring chain I/O into the enclave through the viem root export. */
 const VIEM_FORBIDDEN = /^(create\w*Client|http|webSocket|custom|fallback|ipc|\w+Transport|publicActions|walletActions|testActions)$/;

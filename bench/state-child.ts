@@ -1,0 +1,62 @@
+/**
+ * The store-holding process of bench/state.ts, run as an esbuild bundle built like the enclave's (so its RSS is that
+ * of an enclave process, not of the tsx loader): `node state-child.mjs <keys> <dir>`. Prints one JSON line.
+ */
+import { join } from 'node:path';
+import { keccak256, toBytes } from 'viem';
+import { SqliteBackend, StateStore } from '../packages/enclave/src/store/index.ts';
+
+const REQUESTS = Number(process.env.BENCH_STATE_REQUESTS ?? 100);
+const BATCHES = 7;
+/** Bound of the store's decrypted-node cache, and bulk-loader keys per transaction. */
+const CACHE_MIB = Number(process.env.BENCH_STATE_CACHE_MIB ?? 16);
+const CHUNK = Number(process.env.BENCH_STATE_CHUNK ?? 2000);
+
+interface ChildResult { keys: number; loadMs: number; batchMs: number[]; batchCpuMs: number[]; peakRssMiB: number; cacheMiB: number }
+
+async function child(keys: number, dir: string): Promise<void> {
+  const store = StateStore.open({
+    backend: new SqliteBackend(join(dir, 'state.db')),
+    sealingKey: toBytes(keccak256(toBytes('bench-key'))),
+    storeId: toBytes(keccak256(toBytes('bench-store'))),
+    cacheBytes: CACHE_MIB * 2 ** 20,
+  });
+  let t0 = performance.now();
+  function* initial(): Generator<readonly [readonly (string | number)[], unknown]> {
+    // Distinct values: equal leaves would share trie nodes (content addressing) and make the stored trie tiny.
+    for (let i = 0; i < keys; i++) yield [['bank', 'bal', i], { balance: 1_000_000 + i, nonce: 0 }];
+  }
+  await store.bulkLoad(initial(), CHUNK);
+  const loadMs = performance.now() - t0;
+  const batchMs: number[] = [];
+  const batchCpuMs: number[] = [];
+  for (let b = 0; b <= BATCHES; b++) {
+    t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const batch = store.begin();
+    const kv = batch.namespace('bank');
+    for (let r = 0; r < REQUESTS; r++) {
+      batch.beginRequest();
+      const h = toBytes(keccak256(toBytes(`seed-${b}-${r}`)));
+      const from = Number(Buffer.from(h.subarray(0, 6)).readUIntBE(0, 6) % keys);
+      const to = Number(Buffer.from(h.subarray(6, 12)).readUIntBE(0, 6) % keys);
+      const a = (await kv.get<{ balance: number; nonce: number }>(['bal', from]))!;
+      const c = (await kv.get<{ balance: number; nonce: number }>(['bal', to]))!;
+      kv.set(['bal', from], { balance: a.balance - 1, nonce: a.nonce + 1 });
+      kv.set(['bal', to], { balance: c.balance + 1, nonce: c.nonce });
+      batch.commitRequest();
+    }
+    await store.commit(batch);
+    if (b > 0) {
+      batchMs.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      batchCpuMs.push((c.user + c.system) / 1000);
+    }
+  }
+  store.close();
+  const r: ChildResult = { keys, loadMs, batchMs, batchCpuMs, peakRssMiB: process.resourceUsage().maxRSS / 1024, cacheMiB: CACHE_MIB };
+  process.stdout.write(`${JSON.stringify(r)}\n`);
+}
+
+
+await child(Number(process.argv[2]), process.argv[3]!);

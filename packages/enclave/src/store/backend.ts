@@ -1,0 +1,19 @@
+/**
+ * Where sealed store records live (docs/enclave.md#store-backend). The backend is untrusted storage: it only ever
+ * sees sealed bytes under record keys (a node hash, a version id), and the host can read, drop, reorder or replay
+ * anything in it; everything read back is authenticated by the layer above. Keeping this interface narrow is what
+ * lets an oblivious (ORAM) or padded backend replace it without touching apps.
+ */
+export interface RecordBackend {
+  /** The sealed bytes stored under `key`, or undefined. */
+  get(key: Uint8Array): Uint8Array | undefined;
+  /**
+   * Store every record in `puts` (and delete every key in `dels`) in ONE atomic, durable transaction: after a crash
+   * at any point either all of them are there or none. Throws ENCLAVE_SEAL_IO if it could not.
+   */
+  write(puts: readonly (readonly [Uint8Array, Uint8Array])[], dels?: readonly Uint8Array[]): void;
+  /** Every record whose key starts with `prefix`, in ascending key byte order. */
+  scan(prefix: Uint8Array): Iterable<[Uint8Array, Uint8Array]>;
+  /** Release the database; further calls throw. */
+  close(): void;
+}

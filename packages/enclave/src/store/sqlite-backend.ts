@@ -1,0 +1,80 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { EnclaveError } from '../errors.ts';
+import type { RecordBackend } from './backend.ts';
+import { nativeAddon } from './native.ts';
+
+/**
+ * RecordBackend on SQLite (better-sqlite3, docs/enclave.md#store-backend): one table
+ * `records(k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID`, write-ahead log, synchronous=FULL so that a write
+ * is on disk before the host can commit the root it produced. Each write() is one SQLite transaction.
+ */
+export class SqliteBackend implements RecordBackend {
+  private readonly db: Database.Database;
+  private readonly sel: Database.Statement<[Uint8Array], Buffer>;
+  private readonly put: Database.Statement<[Uint8Array, Uint8Array]>;
+  private readonly del: Database.Statement<[Uint8Array]>;
+  private readonly range: Database.Statement<[Uint8Array, Uint8Array]>;
+  private readonly from: Database.Statement<[Uint8Array]>;
+  private readonly tx: (puts: readonly (readonly [Uint8Array, Uint8Array])[], dels: readonly Uint8Array[]) => void;
+
+  /** Open (creating if absent) the database file `file`. Throws ENCLAVE_SEAL_IO if SQLite cannot open it. */
+  constructor(readonly file: string) {
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      // better-sqlite3 accepts a loaded addon object as nativeBinding (lib/database.js); @types/better-sqlite3 only lists a path.
+      this.db = new Database(file, { nativeBinding: nativeAddon().exports as unknown as string });
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.exec('CREATE TABLE IF NOT EXISTS records (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID');
+    } catch (e) {
+      if (e instanceof EnclaveError) throw e;
+      throw new EnclaveError('ENCLAVE_SEAL_IO', `The state database ${file} could not be opened: ${(e as Error).message}. Check the data directory's permissions and free space.`, { cause: e });
+    }
+    this.sel = this.db.prepare<[Uint8Array], Buffer>('SELECT v FROM records WHERE k = ?').pluck();
+    this.put = this.db.prepare('INSERT OR REPLACE INTO records (k, v) VALUES (?, ?)');
+    this.del = this.db.prepare('DELETE FROM records WHERE k = ?');
+    this.range = this.db.prepare('SELECT k, v FROM records WHERE k >= ? AND k < ? ORDER BY k').raw();
+    this.from = this.db.prepare('SELECT k, v FROM records WHERE k >= ? ORDER BY k').raw();
+    this.tx = this.db.transaction((puts, dels) => {
+      for (const [k, v] of puts) this.put.run(k, v);
+      for (const k of dels) this.del.run(k);
+    });
+  }
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    const v = this.sel.get(key);
+    return v === undefined ? undefined : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  }
+
+  write(puts: readonly (readonly [Uint8Array, Uint8Array])[], dels: readonly Uint8Array[] = []): void {
+    try {
+      this.tx(puts, dels);
+    } catch (e) {
+      throw new EnclaveError('ENCLAVE_SEAL_IO', `Writing ${puts.length} records to ${this.file} failed: ${(e as Error).message}. Nothing was written; check free space and permissions.`, { cause: e });
+    }
+  }
+
+  *scan(prefix: Uint8Array): Iterable<[Uint8Array, Uint8Array]> {
+    const end = prefixEnd(prefix);
+    const rows = (end ? this.range.iterate(prefix, end) : this.from.iterate(prefix)) as Iterable<[Buffer, Buffer]>;
+    for (const [k, v] of rows) yield [new Uint8Array(k), new Uint8Array(v)];
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/** Smallest byte string greater than every string starting with `p`, or null if there is none (p all 0xff). */
+function prefixEnd(p: Uint8Array): Uint8Array | null {
+  const e = Uint8Array.from(p);
+  for (let i = e.length - 1; i >= 0; i--) {
+    if (e[i]! < 0xff) {
+      e[i]!++;
+      return e.subarray(0, i + 1);
+    }
+  }
+  return null;
+}

@@ -1,0 +1,111 @@
+import { BranchMPTNode, ExtensionMPTNode, LeafMPTNode, MerklePatriciaTrie, type MPTNode } from '@ethereumjs/mpt';
+import type { SealedNodeDb } from './node-db.ts';
+
+/**
+ * The authenticated structure over the store's key/value pairs (docs/protocol.md#state-root): Ethereum's Merkle
+ * Patricia Trie (Yellow Paper appendix D, @ethereumjs/mpt) keyed by the raw encoded key bytes (no key hashing, so
+ * the trie is in key order and prefix iteration walks one subtree) with the encoded value bytes as leaf values.
+ * Updating k keys costs O(k x depth) node hashes and reads; depth is bounded by KEY_MAX_BYTES.
+ */
+export class StateTrie {
+  private readonly trie: MerklePatriciaTrie;
+
+  /** `root` 32 bytes, or undefined for the empty trie. */
+  constructor(nodes: SealedNodeDb, root?: Uint8Array) {
+    this.trie = new MerklePatriciaTrie({ db: nodes, valueEncoding: 'view', ...(root ? { root } : {}) });
+  }
+
+  /** keccak256(rlp("")), the root of the empty trie. */
+  get emptyRoot(): Uint8Array {
+    return this.trie.EMPTY_TRIE_ROOT;
+  }
+
+  /** The current root (32 bytes). */
+  get root(): Uint8Array {
+    return this.trie.root();
+  }
+
+  /** Switch to `root` (32 bytes). The caller checks it is present first (has). */
+  setRoot(root: Uint8Array): void {
+    this.trie.root(root);
+  }
+
+  /** Whether the root node of `root` is stored (its subtree was written in the same transaction). */
+  has(root: Uint8Array): Promise<boolean> {
+    return this.trie.checkRoot(root);
+  }
+
+  /** The value stored under `key`, or undefined. */
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return (await this.trie.get(key)) ?? undefined;
+  }
+
+  /**
+   * Apply `changes` (value, or null to delete) and return the new root. The new nodes are pending in the node
+   * database until the caller stores them (SealedNodeDb.takeReachable).
+   */
+  async apply(changes: Iterable<readonly [Uint8Array, Uint8Array | null]>): Promise<Uint8Array> {
+    this.trie.checkpoint();
+    try {
+      for (const [k, v] of changes) {
+        if (v === null) await this.trie.del(k);
+        else await this.trie.put(k, v);
+      }
+      await this.trie.commit();
+    } catch (e) {
+      await this.trie.revert();
+      throw e;
+    }
+    return this.trie.root();
+  }
+
+  /** Every [key, value] whose key starts with `prefix`, in ascending key byte order. */
+  async *entries(prefix: Uint8Array): AsyncGenerator<[Uint8Array, Uint8Array]> {
+    const root = this.trie.root();
+    if (Buffer.from(root).equals(Buffer.from(this.trie.EMPTY_TRIE_ROOT))) return;
+    yield* this.walk(await this.trie.lookupNode(root), [], toNibbles(prefix));
+  }
+
+  /**
+   * In-order walk of the subtree at `node` (reached by nibble path `path`), restricted to keys continuing with the
+   * nibbles `want`. In a branch the value (a key ending there) precedes the children, which come in nibble order:
+   * that is ascending byte order of the keys.
+   */
+  private async *walk(node: MPTNode, path: number[], want: number[]): AsyncGenerator<[Uint8Array, Uint8Array]> {
+    if (node instanceof BranchMPTNode) {
+      if (want.length === 0) {
+        const v = node.value();
+        if (v && v.length > 0) yield [fromNibbles(path), v];
+        for (const [i, child] of node.getChildren()) yield* this.walk(await this.trie.lookupNode(child as Uint8Array), [...path, i], []);
+      } else {
+        const child = node.getBranch(want[0]!);
+        if (child && child.length > 0) yield* this.walk(await this.trie.lookupNode(child as Uint8Array), [...path, want[0]!], want.slice(1));
+      }
+      return;
+    }
+    if (node instanceof ExtensionMPTNode || node instanceof LeafMPTNode) {
+      const k = node.key();
+      const n = Math.min(k.length, want.length);
+      for (let i = 0; i < n; i++) if (k[i] !== want[i]) return;
+      const rest = want.slice(n);
+      const full = [...path, ...k];
+      if (node instanceof LeafMPTNode) {
+        if (rest.length === 0) yield [fromNibbles(full), node.value()];
+        return;
+      }
+      yield* this.walk(await this.trie.lookupNode(node.value()), full, rest);
+    }
+  }
+}
+
+function toNibbles(b: Uint8Array): number[] {
+  const out: number[] = [];
+  for (const x of b) out.push(x >> 4, x & 15);
+  return out;
+}
+
+function fromNibbles(n: readonly number[]): Uint8Array {
+  const out = new Uint8Array(n.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = (n[2 * i]! << 4) | n[2 * i + 1]!;
+  return out;
+}
