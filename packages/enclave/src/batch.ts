@@ -1,6 +1,6 @@
-import { bytesToHex, concatHex, hexToBytes, keccak256, type Address, type Hex } from 'viem';
+import { bytesToHex, concatHex, hexToBytes, type Address, type Hex } from 'viem';
 import {
-  HPKE_INFO, MAX_OUTPUT_BYTES_PER_REQUEST, REGISTER_KEY_KIND, accumulatorStep, assertPlainJson, decodeEnvelope, decodePublicRequest, encodeOutputMessage,
+  HPKE_INFO, MAX_OUTPUT_BYTES_PER_REQUEST, REGISTER_KEY_KIND, assertPlainJson, decodeEnvelope, decodePublicRequest, encodeOutputMessage,
   hpkeOpen, hpkeSeal, isGeodeError, outputAad, requestAad, type BatchOutput,
 } from '@geode/protocol';
 import type { EnclaveApp, HandlerContext } from './app.ts';
@@ -27,6 +27,8 @@ export interface BatchRequest {
   payload: Hex;
   /** activeSessionId when the request was appended; proven with it through the accumulator (protocol accumulatorStep). */
   sessionId: bigint;
+  /** acc(seq): the accumulator after this request (protocol accumulatorStep), as the runtime computed it from the request bytes and matched against the proven accumulator. */
+  accAfter: Hex;
 }
 
 /** Binding of the batch to its deployment and the committing session (output HPKE AADs). */
@@ -171,7 +173,7 @@ async function runRequests<S>(app: EnclaveApp<S>, base: EnclaveState<S>, request
     budget.add(bytes);
     appState = next;
     pending.push(...outs);
-    fw.lastAcc = accumulatorStep(fw.lastAcc, r.seq, sender, r.sessionId, keccak256(payload));
+    fw.lastAcc = r.accAfter;
     fw.lastSeq = r.seq;
   }
 
@@ -199,8 +201,8 @@ async function sealOutputs<S>(run: { fw: FrameworkState; appState: S; pending: P
     if (o.key) {
       const keyBytes = hexToBytes(o.key);
       try {
-        const aad = outputAad(bc.chainId, bc.contract, bc.sessionId, o.recipient, o.seq);
-        const { enc, ciphertext: ct } = await hpkeSeal(keyBytes, HPKE_INFO.output, hexToBytes(aad), o.plaintext, keys.outputEphemeralIkm(i, aad, keyBytes, o.plaintext));
+        const aad = hexToBytes(outputAad(bc.chainId, bc.contract, bc.sessionId, o.recipient, o.seq)); // once: HPKE and the ephemeral key
+        const { enc, ciphertext: ct } = await hpkeSeal(keyBytes, HPKE_INFO.output, aad, o.plaintext, keys.outputEphemeralIkm(i, aad, keyBytes, o.plaintext));
         ciphertext = concatHex([bytesToHex(enc), bytesToHex(ct)]);
       } catch {
         ciphertext = '0x'; // e.g. a low-order X25519 key: recorded as undeliverable

@@ -1,7 +1,10 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex, hexToBytes, keccak256, numberToBytes, type Address, type Hex } from 'viem';
 import { hpkeDeriveKeyPair, keyIdOf, type HpkeKeyPair } from '@geode/protocol';
+
+const OUTPUT_EKM_LABEL = Buffer.from('geode.output-ekm.v2', 'ascii');
 
 /**
  * The enclave's long-lived secrets (docs/enclave.md#keys), generated once and kept sealed (keys.sealed):
@@ -110,16 +113,16 @@ export class SessionKeys {
   /**
    * Input keying material (32 bytes) of the ephemeral HPKE key of one output: HKDF-SHA256(appSecret, salt empty,
    * info = "geode.output-ekm.v2" || index (uint256 BE) || keccak256(aad) || recipient key (32) || keccak256(plaintext)),
-   * where `aad` is the output's HPKE additional data (protocol outputAad: chain id, contract, committing session id,
+   * where `aad` is the output's HPKE additional data as bytes (protocol outputAad: chain id, contract, committing session id,
    * recipient, seq). HPKE derives the AES-GCM key and nonce from the ephemeral key, the recipient key and `info`, so
    * binding everything the AAD and the plaintext carry means no (key, nonce) pair ever meets two different
    * (AAD, plaintext) pairs (RFC 9180 §9.7.1; NIST SP 800-38D §8), while re-processing a batch in the same session
    * reproduces the same ciphertexts.
    */
-  outputEphemeralIkm(index: number, aad: Hex, recipientKey: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  outputEphemeralIkm(index: number, aad: Uint8Array, recipientKey: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    // `aad` as bytes (the caller already holds them for HPKE): keccak over bytes, no hex round trips.
     const info = Buffer.concat([
-      Buffer.from('geode.output-ekm.v2', 'ascii'), numberToBytes(BigInt(index), { size: 32 }), hexToBytes(keccak256(aad)),
-      recipientKey, hexToBytes(keccak256(plaintext)),
+      OUTPUT_EKM_LABEL, numberToBytes(BigInt(index), { size: 32 }), keccak_256(aad), recipientKey, keccak_256(plaintext),
     ]);
     return new Uint8Array(hkdfSync('sha256', this.material.appSecret, new Uint8Array(0), info, 32));
   }

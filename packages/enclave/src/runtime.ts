@@ -291,7 +291,7 @@ export class EnclaveRuntime<S> {
     const keys = this.keys;
     const sessionId = keys?.material.sessionId ?? null;
     if (!keys || sessionId === null) throw new EnclaveError('ENCLAVE_NO_SESSION', 'The enclave has no active session keys; run the session handshake first.');
-    const requests: BatchRequest[] = p.requests.map((r) => ({ seq: BigInt(r.seq), sender: r.sender.toLowerCase() as Address, payload: r.payload.toLowerCase() as Hex, sessionId: BigInt(r.sessionId) }));
+    const requests: Omit<BatchRequest, 'accAfter'>[] = p.requests.map((r) => ({ seq: BigInt(r.seq), sender: r.sender.toLowerCase() as Address, payload: r.payload.toLowerCase() as Hex, sessionId: BigInt(r.sessionId) }));
     const from = requests[0]!.seq;
     const to = requests[requests.length - 1]!.seq;
     requests.forEach((r, i) => {
@@ -330,12 +330,16 @@ export class EnclaveRuntime<S> {
       throw new EnclaveError('ENCLAVE_SEQ_MISMATCH', `Batch ends at ${to} but the contract holds only ${requestCount} requests at block ${h.number}; use a later block.`, { details: { to: to.toString(), requestCount: requestCount.toString() } });
     }
     let acc = base.framework.lastAcc;
-    for (const r of requests) acc = accumulatorStep(acc, r.seq, r.sender, r.sessionId, keccak256(r.payload));
+    const verified: BatchRequest[] = [];
+    for (const r of requests) {
+      acc = accumulatorStep(acc, r.seq, r.sender, r.sessionId, keccak256(r.payload));
+      verified.push({ ...r, accAfter: acc }); // executeBatch reuses these steps (checked just below) instead of hashing again
+    }
     if (acc !== provenAcc) {
       throw new EnclaveError('ENCLAVE_ACCUMULATOR_MISMATCH', `Requests ${from}..${to} do not match the on-chain accumulator; fetch them again from the contract's request log.`, { details: { computed: acc, proven: provenAcc } });
     }
 
-    const exec = await executeBatch(this.app, base, requests, keys, { chainId: c.config.chainId, contract: c.config.contract, sessionId });
+    const exec = await executeBatch(this.app, base, verified, keys, { chainId: c.config.chainId, contract: c.config.contract, sessionId });
     // The per-batch output cap may end the batch early (docs/protocol.md#caps): commit [from, end]. acc(end) is the
     // proven chain's value too: acc(to) was proven and each step is a hash of the previous one.
     const end = exec.state.framework.lastSeq;

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { hexToBytes, keccak256, toHex, type Address } from 'viem';
+import { hkdfSync } from 'node:crypto';
+import { hexToBytes, keccak256, numberToBytes, toHex, type Address } from 'viem';
 import { ROOT_ZERO, keyIdOf, outputAad } from '@geode/protocol';
 import { SessionKeys, deserializeState, emptyState, generateKeyMaterial, serializeState, stateRoot } from '../src/index.ts';
 import { deserializeKeyMaterial, serializeKeyMaterial } from '../src/keys.ts';
@@ -45,8 +46,11 @@ test('keys: material round trip, low-s r||s||v signatures, deterministic random 
   assert.throws(() => k.random(1n, 'x', 0), RangeError);
   const pk = new Uint8Array(32).fill(4);
   const to = '0x' + '11'.repeat(20) as Address;
-  const aad = (sessionId: bigint, seq = 1n, chainId = 31337n, contract: Address = '0x' + '22'.repeat(20) as Address, recipient = to) => outputAad(chainId, contract, sessionId, recipient, seq);
+  const aad = (sessionId: bigint, seq = 1n, chainId = 31337n, contract: Address = '0x' + '22'.repeat(20) as Address, recipient = to) => hexToBytes(outputAad(chainId, contract, sessionId, recipient, seq));
   const a = k.outputEphemeralIkm(0, aad(1n), pk, new Uint8Array([1]));
+  // the documented formula, recomputed here from its parts
+  const info = Buffer.concat([Buffer.from('geode.output-ekm.v2', 'ascii'), numberToBytes(0n, { size: 32 }), hexToBytes(keccak256(aad(1n))), pk, hexToBytes(keccak256(new Uint8Array([1])))]);
+  assert.deepEqual(a, new Uint8Array(hkdfSync('sha256', k.material.appSecret, new Uint8Array(0), info, 32)));
   assert.deepEqual(a, k2.outputEphemeralIkm(0, aad(1n), pk, new Uint8Array([1])));
   assert.notDeepEqual(a, k.outputEphemeralIkm(0, aad(1n), pk, new Uint8Array([2])), 'different plaintext, different ephemeral key');
   assert.notDeepEqual(a, k.outputEphemeralIkm(1, aad(1n), pk, new Uint8Array([1])), 'different position');

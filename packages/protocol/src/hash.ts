@@ -1,4 +1,5 @@
 import { encodeAbiParameters, keccak256, type Address, type Hex } from 'viem';
+import { abiWords, addressWord, bytes32Word, uint256Word } from './abi-words.ts';
 import { DOMAIN } from './constants.ts';
 
 /**
@@ -77,12 +78,8 @@ export function sessionKeysReportData(chainId: bigint, contract: Address, nonce:
  * session a private request is sealed to, so it is proven together with the request (GeodeCore._appendRequest).
  */
 export function accumulatorStep(prev: Hex, seq: bigint, sender: Address, sessionId: bigint, payloadHash: Hex): Hex {
-  return keccak256(
-    encodeAbiParameters(
-      [{ type: 'bytes32' }, { type: 'uint256' }, { type: 'address' }, { type: 'uint256' }, { type: 'bytes32' }],
-      [prev, seq, sender, sessionId, payloadHash],
-    ),
-  );
+  // Per request on both sides: fixed-layout words (abi-words.ts), the same bytes as encodeAbiParameters.
+  return keccak256(abiWords(bytes32Word(prev), uint256Word(seq), addressWord(sender), uint256Word(sessionId), bytes32Word(payloadHash)));
 }
 
 /**
@@ -144,18 +141,12 @@ export function commitmentDigest(c: Commitment): Hex {
 
 /** HPKE additional data of a request: abi.encode(DOMAIN.requestAad, chainId, contract, sessionId, sender). */
 export function requestAad(chainId: bigint, contract: Address, sessionId: bigint, sender: Address): Hex {
-  return encodeAbiParameters(
-    [{ type: 'bytes32' }, { type: 'uint256' }, { type: 'address' }, { type: 'uint256' }, { type: 'address' }],
-    [DOMAIN.requestAad, chainId, contract, sessionId, sender],
-  );
+  return abiWords(bytes32Word(DOMAIN.requestAad), uint256Word(chainId), addressWord(contract), uint256Word(sessionId), addressWord(sender));
 }
 
 /** HPKE additional data of an output: abi.encode(DOMAIN.outputAad, chainId, contract, sessionId, recipient, seq). */
 export function outputAad(chainId: bigint, contract: Address, sessionId: bigint, recipient: Address, seq: bigint): Hex {
-  return encodeAbiParameters(
-    [{ type: 'bytes32' }, { type: 'uint256' }, { type: 'address' }, { type: 'uint256' }, { type: 'address' }, { type: 'uint256' }],
-    [DOMAIN.outputAad, chainId, contract, sessionId, recipient, seq],
-  );
+  return abiWords(bytes32Word(DOMAIN.outputAad), uint256Word(chainId), addressWord(contract), uint256Word(sessionId), addressWord(recipient), uint256Word(seq));
 }
 
 /**
