@@ -5,6 +5,15 @@ import { bytesToHex, hexToBytes, keccak256, numberToBytes, type Address, type He
 import { hpkeDeriveKeyPair, keyIdOf, type HpkeKeyPair } from '@geode/protocol';
 
 const OUTPUT_EKM_LABEL = Buffer.from('geode.output-ekm.v2', 'ascii');
+const RANDOM_LABEL = Buffer.from('geode.random.v1', 'ascii');
+
+/** uint256 big-endian (32 bytes) of `v` (0..2^256-1; viem numberToBytes throws outside); a direct write below 2^64, the per-request case. */
+function uint256Be(v: bigint): Buffer {
+  if (v < 0n || v >= 1n << 64n) return Buffer.from(numberToBytes(v, { size: 32 }));
+  const b = Buffer.alloc(32);
+  b.writeBigUInt64BE(v, 24);
+  return b;
+}
 
 /**
  * The enclave's long-lived secrets (docs/enclave.md#keys), generated once and kept sealed (keys.sealed):
@@ -106,7 +115,7 @@ export class SessionKeys {
    */
   random(seq: bigint, label: string, length: number): Uint8Array {
     if (!Number.isInteger(length) || length < 1 || length > 255 * 32) throw new RangeError('random: length must be an integer in 1..8160');
-    const info = Buffer.concat([Buffer.from('geode.random.v1', 'ascii'), numberToBytes(seq, { size: 32 }), Buffer.from(label, 'utf8')]);
+    const info = Buffer.concat([RANDOM_LABEL, uint256Be(seq), Buffer.from(label, 'utf8')]);
     return new Uint8Array(hkdfSync('sha256', this.material.appSecret, new Uint8Array(0), info, length));
   }
 
@@ -122,7 +131,7 @@ export class SessionKeys {
   outputEphemeralIkm(index: number, aad: Uint8Array, recipientKey: Uint8Array, plaintext: Uint8Array): Uint8Array {
     // `aad` as bytes (the caller already holds them for HPKE): keccak over bytes, no hex round trips.
     const info = Buffer.concat([
-      OUTPUT_EKM_LABEL, numberToBytes(BigInt(index), { size: 32 }), keccak_256(aad), recipientKey, keccak_256(plaintext),
+      OUTPUT_EKM_LABEL, uint256Be(BigInt(index)), keccak_256(aad), recipientKey, keccak_256(plaintext),
     ]);
     return new Uint8Array(hkdfSync('sha256', this.material.appSecret, new Uint8Array(0), info, 32));
   }

@@ -44,6 +44,11 @@ test('keys: material round trip, low-s r||s||v signatures, deterministic random 
   assert.notDeepEqual(k.random(5n, 'x', 16), k.random(6n, 'x', 16));
   assert.notDeepEqual(k.random(5n, 'x', 16), k.random(5n, 'y', 16));
   assert.throws(() => k.random(1n, 'x', 0), RangeError);
+  // the documented formula, recomputed here, on both sides of the 2^64 fast path
+  for (const seq of [0n, 5n, (1n << 64n) - 1n, 1n << 64n, (1n << 256n) - 1n]) {
+    const rinfo = Buffer.concat([Buffer.from('geode.random.v1', 'ascii'), numberToBytes(seq, { size: 32 }), Buffer.from('lbl', 'utf8')]);
+    assert.deepEqual(k.random(seq, 'lbl', 40), new Uint8Array(hkdfSync('sha256', k.material.appSecret, new Uint8Array(0), rinfo, 40)));
+  }
   const pk = new Uint8Array(32).fill(4);
   const to = '0x' + '11'.repeat(20) as Address;
   const aad = (sessionId: bigint, seq = 1n, chainId = 31337n, contract: Address = '0x' + '22'.repeat(20) as Address, recipient = to) => hexToBytes(outputAad(chainId, contract, sessionId, recipient, seq));
