@@ -25,6 +25,8 @@ export interface BatchRequest {
   seq: bigint;
   sender: Address;
   payload: Hex;
+  /** The same payload as bytes (the runtime decodes it once to hash it). */
+  payloadBytes: Uint8Array;
   /** activeSessionId when the request was appended; proven with it through the accumulator (protocol accumulatorStep). */
   sessionId: bigint;
   /** acc(seq): the accumulator after this request (protocol accumulatorStep), as the runtime computed it from the request bytes and matched against the proven accumulator. */
@@ -87,10 +89,18 @@ async function runRequests<S>(app: EnclaveApp<S>, base: EnclaveState<S>, request
   let appState = inPlace ? structuredClone(base.app) : base.app;
   const pending: PendingOutput[] = [];
   const budget = new BatchOutputBudget();
+  // Request AAD bytes per (session, sender): a batch repeats senders, and the AAD depends on nothing else.
+  const requestAads = new Map<string, Uint8Array>();
+  const requestAadOf = (sessionId: bigint, sender: Address): Uint8Array => {
+    const k = `${sessionId}:${sender}`;
+    let aad = requestAads.get(k);
+    if (!aad) requestAads.set(k, (aad = hexToBytes(requestAad(bc.chainId, bc.contract, sessionId, sender))));
+    return aad;
+  };
 
   for (const r of requests) {
     const sender = r.sender.toLowerCase() as Address;
-    const payload = hexToBytes(r.payload);
+    const payload = r.payloadBytes;
     const emits: PendingOutput[] = [];
     const outputKeysBefore = fw.outputKeys[sender];
     const ctx: HandlerContext = {
@@ -131,7 +141,7 @@ async function runRequests<S>(app: EnclaveApp<S>, base: EnclaveState<S>, request
           // any other value would be a host choice). Whether it opens is then a function of proven bytes and of this
           // key material, which the state is bound to (keyId): a request sealed to another lineage's key fails here,
           // the same way in every instance that can continue this state.
-          plain = await hpkeOpen(keys.hpke.privateKey, env.enc, HPKE_INFO.request, hexToBytes(requestAad(bc.chainId, bc.contract, r.sessionId, sender)), env.ciphertext);
+          plain = await hpkeOpen(keys.hpke.privateKey, env.enc, HPKE_INFO.request, requestAadOf(r.sessionId, sender), env.ciphertext);
         } catch (e) {
           throw new EnclaveError('ENCLAVE_DECRYPT', `Request ${r.seq} could not be decrypted: encrypt it to the active session key with this chain, contract, session and sender as additional data.`, { cause: e });
         }

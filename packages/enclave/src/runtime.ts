@@ -291,7 +291,7 @@ export class EnclaveRuntime<S> {
     const keys = this.keys;
     const sessionId = keys?.material.sessionId ?? null;
     if (!keys || sessionId === null) throw new EnclaveError('ENCLAVE_NO_SESSION', 'The enclave has no active session keys; run the session handshake first.');
-    const requests: Omit<BatchRequest, 'accAfter'>[] = p.requests.map((r) => ({ seq: BigInt(r.seq), sender: r.sender.toLowerCase() as Address, payload: r.payload.toLowerCase() as Hex, sessionId: BigInt(r.sessionId) }));
+    const requests: Omit<BatchRequest, 'accAfter' | 'payloadBytes'>[] = p.requests.map((r) => ({ seq: BigInt(r.seq), sender: r.sender.toLowerCase() as Address, payload: r.payload.toLowerCase() as Hex, sessionId: BigInt(r.sessionId) }));
     const from = requests[0]!.seq;
     const to = requests[requests.length - 1]!.seq;
     requests.forEach((r, i) => {
@@ -332,8 +332,9 @@ export class EnclaveRuntime<S> {
     let acc = base.framework.lastAcc;
     const verified: BatchRequest[] = [];
     for (const r of requests) {
-      acc = accumulatorStep(acc, r.seq, r.sender, r.sessionId, keccak256(r.payload));
-      verified.push({ ...r, accAfter: acc }); // executeBatch reuses these steps (checked just below) instead of hashing again
+      const payloadBytes = hexToBytes(r.payload); // once: hashed here, decoded by executeBatch
+      acc = accumulatorStep(acc, r.seq, r.sender, r.sessionId, keccak256(payloadBytes));
+      verified.push({ ...r, payloadBytes, accAfter: acc }); // executeBatch reuses these steps (checked just below) instead of hashing again
     }
     if (acc !== provenAcc) {
       throw new EnclaveError('ENCLAVE_ACCUMULATOR_MISMATCH', `Requests ${from}..${to} do not match the on-chain accumulator; fetch them again from the contract's request log.`, { details: { computed: acc, proven: provenAcc } });
