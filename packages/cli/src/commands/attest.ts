@@ -200,9 +200,6 @@ export async function runAttestVerify(
     );
   } else {
     const lines: string[] = [];
-    if (nowSource === 'clock') lines.push(`note: no --now given, verified at the current time ${iso(now)}`);
-    if (nowSource === 'document') lines.push(`note: no --now given, verified at the document's own timestamp ${iso(now)}`);
-    else lines.push(`verified at ${iso(now)}`);
     if (verdict) {
       lines.push(`TEE: ${verdict.teeType} (format version ${verdict.version})${verdict.simulated ? ' SIMULATED' : ''}${verdict.debug ? ' DEBUG' : ''}`);
       lines.push(`TCB status: ${verdict.status}`);
@@ -222,11 +219,21 @@ export async function runAttestVerify(
       lines.push(`  ${error.message}`);
       const link = docsLink(error.docsPath);
       if (link) lines.push(`  see ${link}`);
-      lines.push('REFUSED');
-    } else lines.push(`ACCEPTED${opts.policy ? ` by policy ${opts.policy}` : ' by the default policy'}`);
+      lines.push(`REFUSED ${atTime(now, nowSource)}`);
+    } else lines.push(`ACCEPTED${opts.policy ? ` by policy ${opts.policy}` : ' by the default policy'} ${atTime(now, nowSource)}`);
     io.out(lines.join('\n'));
   }
   return accepted ? 0 : 1;
+}
+
+/**
+ * The verification instant, printed with the verdict (never before it, so a refusal is not preceded by a line that
+ * reads like success). `source` says where it came from: --now, the local clock, or a Nitro document's timestamp.
+ */
+function atTime(now: number, source: 'option' | 'clock' | 'document'): string {
+  if (source === 'clock') return `at ${iso(now)} (the current time: no --now given)`;
+  if (source === 'document') return `at ${iso(now)} (the document's own timestamp: no --now given)`;
+  return `at ${iso(now)} (--now)`;
 }
 
 function safeKind(b: Uint8Array): string | null {
