@@ -182,3 +182,26 @@ test('verify --onchain refuses evidence other than DCAP and a missing --collater
   assert.equal(await runAttestVerify(f('dcap-qvl/tdx_quote'), { now: String(TDX_OK.now), json: true, onchain: true }, s), 2);
   assert.equal(JSON.parse(s.lines[0]).error.code, 'CLI_ARGUMENT');
 });
+
+test('inspect: SEV-SNP and Nitro print their fields as for DCAP quotes (measurements as attest verify names them)', async () => {
+  const snp = f('sev-snp/go-sev-guest/attestation.bin');
+  const s = io();
+  assert.equal(runAttestInspect(snp, { json: true }, s), 0);
+  const j = JSON.parse(s.lines[0]!);
+  // The same measurement block `attest verify` reports for this report (verified with its VCEK at a pinned time).
+  const v = io();
+  await runAttestVerify(snp, { collateral: f('sev-snp/go-sev-guest/vcek.testcer'), now: '1663981200', json: true }, v);
+  assert.deepEqual(j.measurements, JSON.parse(v.lines[0]!).measurements);
+  assert.equal(j.signingKey, 'VCEK');
+  assert.equal(j.debug, true);
+  assert.match(j.firmware.current, /^\d+\.\d+\.\d+$/);
+  const t = io();
+  assert.equal(runAttestInspect(snp, {}, t), 0);
+  const text = t.lines.join('\n');
+  assert.ok(text.split('\n').length > 15, text);
+  assert.match(text, /^sev-snp evidence \(sev-snp, version 2, binary, 1184 bytes\)\nmeasurements:\n  measurement: b07af962/);
+  assert.match(text, /\nsigningKey: VCEK\n/);
+  const n = io();
+  assert.equal(runAttestInspect(f('nitro/blocky-nitrite/nitro_attestation.b64'), {}, n), 0);
+  assert.match(n.lines.join('\n'), /\n  pcrs\[0\]: e72a46ca[\s\S]*\ntimestamp: 2024-09-07T14:37:39\.545Z\n/);
+});

@@ -19,6 +19,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseNitroDocument } from '@geode/attestation/nitro/index';
+import { parseSnpReport } from '@geode/attestation/snp/index';
 import type { Command } from 'commander';
 import { docsLink } from '../output.ts';
 import type { OnchainAttestResult } from './attest-onchain.ts';
@@ -245,6 +246,50 @@ function safeKind(b: Uint8Array): string | null {
   }
 }
 
+/**
+ * SEV-SNP ATTESTATION_REPORT fields for `attest inspect` (AMD SEV-SNP ABI spec 56860, table "ATTESTATION_REPORT
+ * Structure"): the same measurement names `attest verify` reports, then the other fields; hex strings, bigints as
+ * hex, no verification. Throws the parser's DecodeError on a malformed report.
+ */
+function snpFields(bytes: Uint8Array): Record<string, unknown> {
+  const r = parseSnpReport(bytes);
+  const fw = (major: number, minor: number, build: number) => `${major}.${minor}.${build}`;
+  return {
+    measurements: { measurement: r.measurement, hostData: r.hostData, reportData: r.reportData, policy: r.policy.toString(16).padStart(16, '0'), chipId: r.chipId, reportedTcb: r.reportedTcb, vmpl: r.vmpl },
+    debug: r.debug,
+    guestSvn: r.guestSvn,
+    familyId: r.familyId,
+    imageId: r.imageId,
+    signatureAlgo: r.signatureAlgo,
+    signingKey: r.signingKey === 0 ? 'VCEK' : r.signingKey === 1 ? 'VLEK' : r.signingKey === 7 ? 'none' : `reserved (${r.signingKey})`,
+    authorKeyEn: r.authorKeyEn,
+    maskChipKey: r.maskChipKey,
+    platformInfo: r.platformInfo.toString(16).padStart(16, '0'),
+    tcb: { current: r.currentTcb, committed: r.committedTcb, launch: r.launchTcb },
+    firmware: { current: fw(r.currentMajor, r.currentMinor, r.currentBuild), committed: fw(r.committedMajor, r.committedMinor, r.committedBuild) },
+    ...(r.cpuidFamId !== undefined ? { cpuid: { family: r.cpuidFamId, model: r.cpuidModId, stepping: r.cpuidStep } } : {}),
+    idKeyDigest: r.idKeyDigest,
+    authorKeyDigest: r.authorKeyDigest,
+    reportId: r.reportId,
+    reportIdMa: r.reportIdMa,
+  };
+}
+
+/** AWS Nitro attestation document fields for `attest inspect` (COSE_Sign1 payload; no verification). */
+function nitroFields(bytes: Uint8Array): Record<string, unknown> {
+  const n = parseNitroDocument(bytes);
+  const hx = (b: Uint8Array | undefined) => (b ? Buffer.from(b).toString('hex') : null);
+  return {
+    measurements: { pcrs: Object.fromEntries([...n.pcrs].sort(([a], [b]) => a - b).map(([i, v]) => [i, hx(v)])), moduleId: n.moduleId },
+    digest: n.digest,
+    timestamp: new Date(n.timestampMs).toISOString(),
+    caBundleCertificates: n.cabundle.length,
+    publicKey: hx(n.publicKey),
+    userData: hx(n.userData),
+    nonce: hx(n.nonce),
+  };
+}
+
 /** Implements `attest inspect`: structure only, no verification. */
 export function runAttestInspect(file: string, opts: { json?: boolean }, io: AttestIo = defaultIo): number {
   let info: Record<string, unknown>;
@@ -268,7 +313,8 @@ export function runAttestInspect(file: string, opts: { json?: boolean }, io: Att
         signatureDataLength: q.signatureDataLength,
         trailingBytes: q.trailingBytes,
       };
-    }
+    } else if (d.kind === 'sev-snp') info = { ...info, ...snpFields(d.bytes) };
+    else info = { ...info, ...nitroFields(d.bytes) };
   } catch (e) {
     const err = errJson(e, 'input');
     if ((e as NodeJS.ErrnoException).syscall) err.code = 'CLI_FILE';
