@@ -1,7 +1,7 @@
 // `geode dev` failure modes a new user meets, run through the real CLI in child processes with a temp home.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,35 @@ function geode(args: string[], home: string): Promise<Run> {
     execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env: { ...process.env, GEODE_HOME: home }, timeout: 90_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
     });
+  });
+}
+/** `geode ... --json` that must succeed: its last stdout line parsed. */
+async function ok<T = Record<string, unknown>>(args: string[], home: string): Promise<T> {
+  const r = await geode([...args, '--json'], home);
+  assert.equal(r.code, 0, `geode ${args.join(' ')}: ${r.stdout}\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as T;
+}
+
+/** Start `geode dev` on any free port and resolve once it printed its JSON line (stack up, dev.json written). */
+function startDev(home: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'dev', '--port', '0', '--json', '--home', home], { cwd: ROOT, env: { ...process.env, GEODE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) (JSON.parse(line) as { ok: boolean }).ok ? resolve(child) : reject(new Error(line));
+    });
+    child.once('exit', (code) => reject(new Error(`geode dev exited ${code}: ${err.slice(-2000)}`)));
+  });
+}
+function stopDev(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
   });
 }
 
@@ -42,5 +71,31 @@ test('geode dev on a port in use: CLI_PORT_UNAVAILABLE with its remedy and docs 
     assert.equal(existsSync(join(home, 'dev.json')), false);
   } finally {
     blocker.close();
+  }
+});
+
+interface Listed { name: string; type: string; locked: boolean | null; lockedSeenBy?: string }
+
+test('computation list shows what this home knows of each lock: unknown, then locked once an identity here got the result; key matchers never lock', { timeout: 300_000 }, async () => {
+  const home = mkdtempSync(join(tmpdir(), 'geode-cli-list-'));
+  const dev = await startDev(home);
+  try {
+    for (const who of ['alice', 'bob']) await ok(['identity', 'create', who], home);
+    await ok(['computation', 'create', 'avg', '--type', 'average', '--participants', 'alice,bob', '--quorum', '2', '--as', 'alice'], home);
+    await ok(['computation', 'create', 'km', '--type', 'keyMatcher', '--participants', 'alice,bob', '--quorum', '1', '--as', 'alice'], home);
+    await ok(['computation', 'submit', 'avg', '1', '--as', 'alice'], home);
+    await ok(['computation', 'submit', 'avg', '3', '--as', 'bob'], home);
+    const before = await ok<{ computations: Listed[] }>(['computation', 'list'], home);
+    assert.deepEqual(before.computations.map((c) => [c.name, c.locked, c.lockedSeenBy]), [['avg', null, undefined], ['km', false, undefined]]);
+    const text = await geode(['computation', 'list'], home);
+    assert.match(text.stdout, /avg .*lock state not known here/);
+    assert.match(text.stdout, /km .*never locks/);
+    assert.match(text.stdout, /lock state is private to the enclave/);
+    await ok(['computation', 'result', 'avg', '--as', 'bob'], home);
+    const after = await ok<{ computations: Listed[] }>(['computation', 'list'], home);
+    assert.deepEqual(after.computations.map((c) => [c.name, c.locked, c.lockedSeenBy]), [['avg', true, 'bob'], ['km', false, undefined]]);
+    assert.match((await geode(['computation', 'list'], home)).stdout, /avg .*locked \(bob received its result\)/);
+  } finally {
+    await stopDev(dev);
   }
 });

@@ -4,6 +4,7 @@ import { decodeUtf8Strict } from '@geode/protocol';
 import { COMPUTATION_TYPES, ctypeToName, type Request } from '@geode/app-computations';
 import { ComputationsAbi } from '@geode/contracts/generated/artifacts';
 import { homeDir, identityStore } from '../home.ts';
+import type { Identity } from '@geode/client';
 import { connect } from '../connect.ts';
 import { createComputation, creationVerdict, decodeAppOutput, sendRequest, type AppOutput } from '../app.ts';
 import { CliArgumentError } from '../errors.ts';
@@ -79,6 +80,38 @@ async function requestAndWait(rep: Reporter, o: Common, req: Request): Promise<v
   } finally {
     await conn.close();
   }
+}
+
+/**
+ * Which computations the enclave has told an identity in this home are locked: an ok `result` output (the first
+ * result locks an average/max/min computation) or an APP_LOCKED refusal naming it. Returns computation name ->
+ * the identity name that saw it. Only outputs addressed to these identities are readable; nothing else is known.
+ */
+async function lockSightings(conn: Awaited<ReturnType<typeof connect>>, identities: Identity[]): Promise<Map<string, string>> {
+  const seen = new Map<string, string>();
+  for (const identity of identities) {
+    const outs = (await conn.client(identity).readOutputs(BigInt(conn.info.fromBlock))).map(decodeAppOutput);
+    for (const o of outs) {
+      const name = o?.ok ? (o.op === 'result' ? o.computation : undefined) : o?.error.code === 'APP_LOCKED' ? o.computation : undefined;
+      if (name !== undefined && !seen.has(name)) seen.set(name, identity.name);
+    }
+  }
+  return seen;
+}
+
+/**
+ * A computation's lock state as far as this home can know it: `locked: false` only for key matchers (they never
+ * lock); `true` with `lockedSeenBy` when an identity here received the result or an APP_LOCKED refusal; else `null`.
+ */
+export function lockState(type: string, seenBy: string | undefined): { locked: boolean | null; lockedSeenBy?: string } {
+  if (type === 'keyMatcher') return { locked: false };
+  return seenBy === undefined ? { locked: null } : { locked: true, lockedSeenBy: seenBy };
+}
+
+function lockText(l: { locked: boolean | null; lockedSeenBy?: string }): string {
+  if (l.locked === false) return 'never locks';
+  if (l.locked) return `locked (${l.lockedSeenBy} received its result)`;
+  return 'lock state not known here';
 }
 
 export function registerComputationCommands(program: Command): void {
@@ -183,9 +216,12 @@ export function registerComputationCommands(program: Command): void {
           const x = (await pub.readContract({ address: conn.contract, abi: ComputationsAbi, functionName: 'computation', args: [name] })) as unknown as { ctype: number; participants: Address[]; quorum: bigint; creator: Address };
           list.push({ name, type: ctypeToName(Number(x.ctype)), participants: x.participants.map((p) => store.nameOf(p)), quorum: Number(x.quorum), creator: store.nameOf(x.creator) });
         }
-        for (const l of list) rep.say(`${visibleName(l.name).padEnd(20)} ${l.type.padEnd(10)} quorum ${l.quorum} of ${l.participants.join(', ')} (by ${l.creator})`);
+        const seen = await lockSightings(conn, store.list().identities);
+        const withLock = list.map((l) => ({ ...l, ...lockState(l.type, seen.get(l.name)) }));
+        for (const l of withLock) rep.say(`${visibleName(l.name).padEnd(20)} ${l.type.padEnd(10)} quorum ${l.quorum} of ${l.participants.join(', ')} (by ${l.creator})  ${lockText(l)}`);
         if (list.length === 0) rep.say('No computations yet.');
-        rep.result({ ok: true, computations: list });
+        else if (withLock.some((l) => l.locked === null)) rep.say(`(lock state is private to the enclave; "not known here" means no identity in ${home} has received that computation's result)`);
+        rep.result({ ok: true, computations: withLock });
       } finally {
         await conn.close();
       }
