@@ -95,6 +95,17 @@ test('computation list shows what this home knows of each lock: unknown, then lo
     const after = await ok<{ computations: Listed[] }>(['computation', 'list'], home);
     assert.deepEqual(after.computations.map((c) => [c.name, c.locked, c.lockedSeenBy]), [['avg', true, 'bob'], ['km', false, undefined]]);
     assert.match((await geode(['computation', 'list'], home)).stdout, /avg .*locked \(bob received its result\)/);
+    // Refusal hints name the command to run, not the API's { op: … } objects.
+    const late = await geode(['computation', 'submit', 'avg', '5', '--as', 'alice'], home);
+    assert.equal(late.code, 1);
+    assert.match(late.stdout, /refused by the enclave: APP_LOCKED: .*request the result with `geode computation result avg --as alice`/);
+    assert.doesNotMatch(late.stdout, /\{ op:/);
+    const lateJson = await geode(['computation', 'submit', 'avg', '5', '--as', 'alice', '--json'], home);
+    const lj = JSON.parse(lateJson.stdout.trim().split('\n').at(-1)!) as { error: { code: string; message: string }; command: string };
+    assert.deepEqual([lj.error.code, lj.command], ['APP_LOCKED', 'geode computation result avg --as alice']);
+    assert.match(lj.error.message, /\{ op: 'result' \}/, 'the enclave message itself is kept verbatim in --json');
+    const km = await geode(['computation', 'result', 'km', '--as', 'bob'], home);
+    assert.match(km.stdout, /submit keys with `geode computation submit km --key <key> --message <text> --as bob`/);
   } finally {
     await stopDev(dev);
   }

@@ -46,6 +46,38 @@ async function verdictOf(conn: Awaited<ReturnType<typeof connect>>, client: Retu
   return outs[0] ?? null;
 }
 
+/** The CLI command that sends each computations request op (the enclave's hints name ops, the API's words). */
+function commandFor(op: string, name: string, as: string): string | undefined {
+  const n = /^[A-Za-z0-9._-]+$/.test(name) ? name : JSON.stringify(name);
+  if (op === 'result') return `geode computation result ${n} --as ${as}`;
+  if (op === 'submit') return `geode computation submit ${n} <value> --as ${as}`;
+  if (op === 'submitKey') return `geode computation submit ${n} --key <key> --message <text> --as ${as}`;
+  return undefined;
+}
+
+const API_HINT = /\{ op: '(\w+)'[^}]*\}/g;
+
+/**
+ * An enclave message with its API hints (`{ op: 'result' }`, `{ op: 'submitKey', key, message }`) replaced by the
+ * command that sends that request, e.g. "request the result with `geode computation result avg --as dave`".
+ * The enclave's own message stays unchanged in --json (`error.message`); the command is added as `command`.
+ */
+export function commandsForApiHints(message: string, name: string, as: string): string {
+  return message.replace(API_HINT, (hint, op: string) => {
+    const cmd = commandFor(op, name, as);
+    return cmd ? `\`${cmd}\`` : hint;
+  });
+}
+
+/** The first command an enclave message hints at (see commandsForApiHints), or undefined. */
+export function nextCommand(message: string, name: string, as: string): string | undefined {
+  for (const m of message.matchAll(API_HINT)) {
+    const cmd = commandFor(m[1]!, name, as);
+    if (cmd) return cmd;
+  }
+  return undefined;
+}
+
 /** Send one request as `as`, wait until the enclave's commitment lands, and print the sender's output for it. */
 async function requestAndWait(rep: Reporter, o: Common, req: Request): Promise<void> {
   if (!o.as) throw new CliArgumentError('--as <identity> is required');
@@ -69,8 +101,9 @@ async function requestAndWait(rep: Reporter, o: Common, req: Request): Promise<v
     }
     if (!out.ok) {
       process.exitCode = 1;
-      rep.say(`refused by the enclave: ${out.error.code}: ${out.error.message}`);
-      rep.result({ ok: false, seq: seq.toString(), error: out.error, attestation: trusted });
+      const command = nextCommand(out.error.message, req.computation, identity.name);
+      rep.say(`refused by the enclave: ${out.error.code}: ${commandsForApiHints(out.error.message, req.computation, identity.name)}`);
+      rep.result({ ok: false, seq: seq.toString(), error: out.error, ...(command ? { command } : {}), attestation: trusted });
       return;
     }
     const r = out.result;
