@@ -35,3 +35,14 @@ export class CliPortUnavailableError extends GeodeError {
     super('CLI_PORT_UNAVAILABLE', `${why}. Stop the process using it, or pick another with --port (--port 0 takes any free port).`, { cause, details: { host, port, reason }, docsPath: 'cli.md#cli-port-unavailable' });
   }
 }
+
+/**
+ * The identity's account holds no ETH on the chain `geode dev` now runs, so it cannot pay for a request: usually
+ * `geode dev` was restarted (a new devnet and deployment) after the identity was created, which also dropped its
+ * output-key registration. Nothing was sent.
+ */
+export class CliIdentityUnfundedError extends GeodeError {
+  constructor(name: string, address: string) {
+    super('CLI_IDENTITY_UNFUNDED', `identity "${name}" (${address}) has no funds on this devnet, so it cannot send requests; if \`geode dev\` was restarted since it was created, its output key is not registered with the new deployment either. Run \`geode identity register ${name}\` (or \`geode identity register\` for all identities) to fund it and register its output key again.`, { details: { name, address }, docsPath: 'cli.md#cli-identity-unfunded' });
+  }
+}

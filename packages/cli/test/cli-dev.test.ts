@@ -110,3 +110,35 @@ test('computation list shows what this home knows of each lock: unknown, then lo
     await stopDev(dev);
   }
 });
+
+test('after geode dev restarts, an old identity is reported unfunded with the command that fixes it; identity register funds and re-registers it', { timeout: 300_000 }, async () => {
+  const home = mkdtempSync(join(tmpdir(), 'geode-cli-restart-'));
+  let dev = await startDev(home);
+  try {
+    await ok(['identity', 'create', 'alice'], home);
+    await ok(['identity', 'create', 'bob', '--offline'], home); // a participant only (the contract wants two or more)
+    await stopDev(dev);
+    dev = await startDev(home); // a new devnet and deployment: alice's account is empty, her output key unknown
+    const args = ['computation', 'create', 'c1', '--type', 'average', '--participants', 'alice,bob', '--quorum', '1', '--as', 'alice'];
+    const text = await geode(args, home);
+    assert.equal(text.code, 1);
+    assert.match(text.stderr, /error CLI_IDENTITY_UNFUNDED: identity "alice" \(0x[0-9a-fA-F]{40}\) has no funds on this devnet.*Run `geode identity register alice`/);
+    assert.match(text.stderr, /see docs\/cli\.md#cli-identity-unfunded/);
+    assert.doesNotMatch(text.stderr, /Missing or invalid parameters/);
+    assert.ok(readFileSync(join(ROOT, 'docs/cli.md'), 'utf8').includes('<a id="cli-identity-unfunded"></a>'));
+    const submit = await geode(['computation', 'submit', 'c1', '1', '--as', 'alice', '--json'], home);
+    assert.equal((JSON.parse(submit.stdout.trim().split('\n').at(-1)!) as { error: { code: string } }).error.code, 'CLI_IDENTITY_UNFUNDED');
+    const reg = await ok<{ identities: { name: string; funded: boolean; registered: boolean }[] }>(['identity', 'register'], home);
+    assert.deepEqual(reg.identities.map((i) => [i.name, i.funded, i.registered]).sort(), [['alice', true, true], ['bob', true, true]]);
+    // Funded and registered again: the enclave's verdict reaches alice (her output key is registered).
+    const made = await ok<{ ok: boolean; name: string }>(args, home); // ok only on the enclave's creation verdict
+    assert.deepEqual([made.ok, made.name], [true, 'c1']);
+    // Already funded: register only re-registers.
+    const again = await ok<{ identities: { funded: boolean }[] }>(['identity', 'register', 'alice'], home);
+    assert.equal(again.identities[0]!.funded, false);
+    const unknown = await geode(['identity', 'register', 'zed', '--json'], home);
+    assert.equal((JSON.parse(unknown.stdout.trim().split('\n').at(-1)!) as { error: { code: string } }).error.code, 'CLIENT_UNKNOWN_IDENTITY');
+  } finally {
+    await stopDev(dev);
+  }
+});

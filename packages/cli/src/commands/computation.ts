@@ -5,7 +5,7 @@ import { COMPUTATION_TYPES, ctypeToName, type Request } from '@geode/app-computa
 import { ComputationsAbi } from '@geode/contracts/generated/artifacts';
 import { homeDir, identityStore } from '../home.ts';
 import type { Identity } from '@geode/client';
-import { connect } from '../connect.ts';
+import { connect, requireFunded } from '../connect.ts';
 import { createComputation, creationVerdict, decodeAppOutput, sendRequest, type AppOutput } from '../app.ts';
 import { CliArgumentError } from '../errors.ts';
 import { fail, reporter, type Reporter } from '../output.ts';
@@ -87,6 +87,7 @@ async function requestAndWait(rep: Reporter, o: Common, req: Request): Promise<v
   const timeout = timeoutOf(o);
   const conn = await connect(home, { rpc: o.rpc });
   try {
+    await requireFunded(conn.chain, identity);
     const client = conn.client(identity);
     rep.progress(`encrypting to session ${conn.session.sessionId} (mr_enclave ${conn.session.measurement.slice(2, 18)}…, ${conn.session.simulated ? 'SIMULATED TEE' : 'hardware TEE'})`);
     const { seq } = await sendRequest(client, req);
@@ -171,6 +172,7 @@ export function registerComputationCommands(program: Command): void {
       const timeout = timeoutOf(o);
       const conn = await connect(home, { rpc: o.rpc });
       try {
+        await requireFunded(conn.chain, creator);
         const client = conn.client(creator);
         const { seq } = await createComputation(client, { name, type: o.type, participants, quorum });
         // On-chain acceptance is not creation: only the enclave's verdict for this request says the computation
