@@ -4,7 +4,7 @@ import { chainAccessFromUrl, type ChainAccess } from '@geode/host';
 import { GeodeClient, verifyActiveSession, type Identity, type TrustedSession } from '@geode/client';
 import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
 import { readDevInfo, type DevInfo } from './home.ts';
-import { CliTimeoutError } from './errors.ts';
+import { CliIdentityUnfundedError, CliTimeoutError } from './errors.ts';
 
 /** A connection to a running `geode dev`: chain access, contract and its verified session. */
 export interface Connection {
@@ -49,4 +49,14 @@ export async function fundFromFaucet(chain: ChainAccess, faucetKey: Hex, to: Add
   const w = chain.wallet(privateKeyToAccount(faucetKey));
   const hash = await w.sendTransaction({ to, value });
   await chain.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+}
+
+/**
+ * Refuse to send as an identity whose account has a zero balance on the connected chain (the symptom of a
+ * restarted `geode dev`: the node would answer "Missing or invalid parameters"). Throws CliIdentityUnfundedError,
+ * whose message names `geode identity register`.
+ */
+export async function requireFunded(chain: ChainAccess, identity: Identity): Promise<void> {
+  const balance = await chain.publicClient.getBalance({ address: identity.address as Address });
+  if (balance === 0n) throw new CliIdentityUnfundedError(identity.name, identity.address);
 }

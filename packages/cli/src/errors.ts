@@ -20,3 +20,29 @@ export class CliFileError extends GeodeError {
     super('CLI_FILE', `${message} Check the path and that the file holds the JSON the command expects (see --help).`, { cause, docsPath: 'protocol.md#errors' });
   }
 }
+
+/**
+ * `geode dev` could not listen on --host:--port: another process holds the port (EADDRINUSE), the port needs
+ * privileges (EACCES), or the address is not on this machine (EADDRNOTAVAIL). Nothing was deployed or written.
+ */
+export class CliPortUnavailableError extends GeodeError {
+  constructor(host: string, port: number, reason: string, cause?: unknown) {
+    const why =
+      reason === 'EADDRINUSE' ? `port ${port} on ${host} is already in use (another \`geode dev\` or devnet?)`
+      : reason === 'EACCES' ? `listening on port ${port} needs privileges`
+      : reason === 'EADDRNOTAVAIL' ? `${host} is not an address of this machine`
+      : `cannot listen on ${host}:${port} (${reason})`;
+    super('CLI_PORT_UNAVAILABLE', `${why}. Stop the process using it, or pick another with --port (--port 0 takes any free port).`, { cause, details: { host, port, reason }, docsPath: 'cli.md#cli-port-unavailable' });
+  }
+}
+
+/**
+ * The identity's account holds no ETH on the chain `geode dev` now runs, so it cannot pay for a request: usually
+ * `geode dev` was restarted (a new devnet and deployment) after the identity was created, which also dropped its
+ * output-key registration. Nothing was sent.
+ */
+export class CliIdentityUnfundedError extends GeodeError {
+  constructor(name: string, address: string) {
+    super('CLI_IDENTITY_UNFUNDED', `identity "${name}" (${address}) has no funds on this devnet, so it cannot send requests; if \`geode dev\` was restarted since it was created, its output key is not registered with the new deployment either. Run \`geode identity register ${name}\` (or \`geode identity register\` for all identities) to fund it and register its output key again.`, { details: { name, address }, docsPath: 'cli.md#cli-identity-unfunded' });
+  }
+}

@@ -10,7 +10,7 @@ import { ensurePrivateDir, writeFileAtomic } from '@geode/protocol/files';
 import { devAccounts, devnetTransport, serveDevnet, startDevnet, type Devnet, type DevnetServer } from '@geode/devnet';
 import { beaconApi, chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, requireVerifierFor, type ChainAccess, type DeployTee, type Deployment } from '@geode/host';
 import { fundFromFaucet } from './connect.ts';
-import { CliArgumentError } from './errors.ts';
+import { CliArgumentError, CliPortUnavailableError } from './errors.ts';
 import { createSimulationPki, type SimulationPki } from '@geode/attestation/sim/index';
 import { measureEnclave, buildEnclave } from '@geode/enclave/build';
 import { ComputationsAbi, ComputationsBytecode } from '@geode/contracts/generated/artifacts';
@@ -165,7 +165,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
     const d = await startDevnet({ fund, blockSignerKey });
     devnet = d;
     chain = chainAccessFromTransport({ chainId: d.chainId, transport: devnetTransport(d), onNewHead: (cb) => d.onNewHead(cb) });
-    server = o.servePort !== undefined ? await serveDevnet(d, { port: o.servePort, host: o.serveHost }) : undefined;
+    server = o.servePort !== undefined ? await serveOrExplain(d, o.servePort, o.serveHost ?? '127.0.0.1') : undefined;
     anchor = { signer: d.blockSigner, genesisHash: d.genesisHash };
     deployer = privateKeyToAccount(accounts[0]!.privateKey);
     operator = privateKeyToAccount(accounts[1]!.privateKey);
@@ -241,4 +241,19 @@ export function withRpcOptions<T extends { option(flags: string, desc: string): 
     .option('--private-key <hex>', 'funded account that deploys and pays with --rpc (or GEODE_PRIVATE_KEY)')
     .option('--beacon <url>', 'Ethereum mainnet: Beacon API node for the enclave\'s sync-committee light client (with --checkpoint)')
     .option('--checkpoint <root>', 'Ethereum mainnet: weak-subjectivity checkpoint (recent finalized beacon block root) the enclave bootstraps from');
+}
+
+/**
+ * serveDevnet on host:port; a listen failure (port taken, privileged, foreign address) closes the devnet and
+ * throws CliPortUnavailableError (code, remedy, docs link) instead of the raw socket error.
+ */
+async function serveOrExplain(d: Devnet, port: number, host: string): Promise<DevnetServer> {
+  try {
+    return await serveDevnet(d, { port, host });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if ((e as NodeJS.ErrnoException).syscall !== 'listen' || !code) throw e;
+    await d.close();
+    throw new CliPortUnavailableError(host, port, code, e);
+  }
 }

@@ -81,6 +81,9 @@ export async function serveDevnet(devnet: Devnet, opts: { host?: string; port?: 
     });
   });
   const wss = new WebSocketServer({ server, maxPayload: MAX_BODY });
+  // ws re-emits the HTTP server's errors (a taken port) on itself; the listen promise below reports them, so an
+  // unhandled 'error' here must not crash the process.
+  wss.on('error', () => {});
   const internal = devnet as Devnet & { _subscribe(params: unknown[], route: (r: unknown) => void): Promise<Hex>; _unsubscribe(id: Hex): Promise<void> };
   wss.on('connection', (ws: WebSocket) => {
     const subs = new Set<Hex>();

@@ -19,6 +19,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseNitroDocument } from '@geode/attestation/nitro/index';
+import { parseSnpReport } from '@geode/attestation/snp/index';
 import type { Command } from 'commander';
 import { docsLink } from '../output.ts';
 import type { OnchainAttestResult } from './attest-onchain.ts';
@@ -200,9 +201,6 @@ export async function runAttestVerify(
     );
   } else {
     const lines: string[] = [];
-    if (nowSource === 'clock') lines.push(`note: no --now given, verified at the current time ${iso(now)}`);
-    if (nowSource === 'document') lines.push(`note: no --now given, verified at the document's own timestamp ${iso(now)}`);
-    else lines.push(`verified at ${iso(now)}`);
     if (verdict) {
       lines.push(`TEE: ${verdict.teeType} (format version ${verdict.version})${verdict.simulated ? ' SIMULATED' : ''}${verdict.debug ? ' DEBUG' : ''}`);
       lines.push(`TCB status: ${verdict.status}`);
@@ -222,11 +220,21 @@ export async function runAttestVerify(
       lines.push(`  ${error.message}`);
       const link = docsLink(error.docsPath);
       if (link) lines.push(`  see ${link}`);
-      lines.push('REFUSED');
-    } else lines.push(`ACCEPTED${opts.policy ? ` by policy ${opts.policy}` : ' by the default policy'}`);
+      lines.push(`REFUSED ${atTime(now, nowSource)}`);
+    } else lines.push(`ACCEPTED${opts.policy ? ` by policy ${opts.policy}` : ' by the default policy'} ${atTime(now, nowSource)}`);
     io.out(lines.join('\n'));
   }
   return accepted ? 0 : 1;
+}
+
+/**
+ * The verification instant, printed with the verdict (never before it, so a refusal is not preceded by a line that
+ * reads like success). `source` says where it came from: --now, the local clock, or a Nitro document's timestamp.
+ */
+function atTime(now: number, source: 'option' | 'clock' | 'document'): string {
+  if (source === 'clock') return `at ${iso(now)} (the current time: no --now given)`;
+  if (source === 'document') return `at ${iso(now)} (the document's own timestamp: no --now given)`;
+  return `at ${iso(now)} (--now)`;
 }
 
 function safeKind(b: Uint8Array): string | null {
@@ -236,6 +244,50 @@ function safeKind(b: Uint8Array): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * SEV-SNP ATTESTATION_REPORT fields for `attest inspect` (AMD SEV-SNP ABI spec 56860, table "ATTESTATION_REPORT
+ * Structure"): the same measurement names `attest verify` reports, then the other fields; hex strings, bigints as
+ * hex, no verification. Throws the parser's DecodeError on a malformed report.
+ */
+function snpFields(bytes: Uint8Array): Record<string, unknown> {
+  const r = parseSnpReport(bytes);
+  const fw = (major: number, minor: number, build: number) => `${major}.${minor}.${build}`;
+  return {
+    measurements: { measurement: r.measurement, hostData: r.hostData, reportData: r.reportData, policy: r.policy.toString(16).padStart(16, '0'), chipId: r.chipId, reportedTcb: r.reportedTcb, vmpl: r.vmpl },
+    debug: r.debug,
+    guestSvn: r.guestSvn,
+    familyId: r.familyId,
+    imageId: r.imageId,
+    signatureAlgo: r.signatureAlgo,
+    signingKey: r.signingKey === 0 ? 'VCEK' : r.signingKey === 1 ? 'VLEK' : r.signingKey === 7 ? 'none' : `reserved (${r.signingKey})`,
+    authorKeyEn: r.authorKeyEn,
+    maskChipKey: r.maskChipKey,
+    platformInfo: r.platformInfo.toString(16).padStart(16, '0'),
+    tcb: { current: r.currentTcb, committed: r.committedTcb, launch: r.launchTcb },
+    firmware: { current: fw(r.currentMajor, r.currentMinor, r.currentBuild), committed: fw(r.committedMajor, r.committedMinor, r.committedBuild) },
+    ...(r.cpuidFamId !== undefined ? { cpuid: { family: r.cpuidFamId, model: r.cpuidModId, stepping: r.cpuidStep } } : {}),
+    idKeyDigest: r.idKeyDigest,
+    authorKeyDigest: r.authorKeyDigest,
+    reportId: r.reportId,
+    reportIdMa: r.reportIdMa,
+  };
+}
+
+/** AWS Nitro attestation document fields for `attest inspect` (COSE_Sign1 payload; no verification). */
+function nitroFields(bytes: Uint8Array): Record<string, unknown> {
+  const n = parseNitroDocument(bytes);
+  const hx = (b: Uint8Array | undefined) => (b ? Buffer.from(b).toString('hex') : null);
+  return {
+    measurements: { pcrs: Object.fromEntries([...n.pcrs].sort(([a], [b]) => a - b).map(([i, v]) => [i, hx(v)])), moduleId: n.moduleId },
+    digest: n.digest,
+    timestamp: new Date(n.timestampMs).toISOString(),
+    caBundleCertificates: n.cabundle.length,
+    publicKey: hx(n.publicKey),
+    userData: hx(n.userData),
+    nonce: hx(n.nonce),
+  };
 }
 
 /** Implements `attest inspect`: structure only, no verification. */
@@ -261,7 +313,8 @@ export function runAttestInspect(file: string, opts: { json?: boolean }, io: Att
         signatureDataLength: q.signatureDataLength,
         trailingBytes: q.trailingBytes,
       };
-    }
+    } else if (d.kind === 'sev-snp') info = { ...info, ...snpFields(d.bytes) };
+    else info = { ...info, ...nitroFields(d.bytes) };
   } catch (e) {
     const err = errJson(e, 'input');
     if ((e as NodeJS.ErrnoException).syscall) err.code = 'CLI_FILE';

@@ -4,7 +4,8 @@ import { decodeUtf8Strict } from '@geode/protocol';
 import { COMPUTATION_TYPES, ctypeToName, type Request } from '@geode/app-computations';
 import { ComputationsAbi } from '@geode/contracts/generated/artifacts';
 import { homeDir, identityStore } from '../home.ts';
-import { connect } from '../connect.ts';
+import type { Identity } from '@geode/client';
+import { connect, requireFunded } from '../connect.ts';
 import { createComputation, creationVerdict, decodeAppOutput, sendRequest, type AppOutput } from '../app.ts';
 import { CliArgumentError } from '../errors.ts';
 import { fail, reporter, type Reporter } from '../output.ts';
@@ -45,6 +46,38 @@ async function verdictOf(conn: Awaited<ReturnType<typeof connect>>, client: Retu
   return outs[0] ?? null;
 }
 
+/** The CLI command that sends each computations request op (the enclave's hints name ops, the API's words). */
+function commandFor(op: string, name: string, as: string): string | undefined {
+  const n = /^[A-Za-z0-9._-]+$/.test(name) ? name : JSON.stringify(name);
+  if (op === 'result') return `geode computation result ${n} --as ${as}`;
+  if (op === 'submit') return `geode computation submit ${n} <value> --as ${as}`;
+  if (op === 'submitKey') return `geode computation submit ${n} --key <key> --message <text> --as ${as}`;
+  return undefined;
+}
+
+const API_HINT = /\{ op: '(\w+)'[^}]*\}/g;
+
+/**
+ * An enclave message with its API hints (`{ op: 'result' }`, `{ op: 'submitKey', key, message }`) replaced by the
+ * command that sends that request, e.g. "request the result with `geode computation result avg --as dave`".
+ * The enclave's own message stays unchanged in --json (`error.message`); the command is added as `command`.
+ */
+export function commandsForApiHints(message: string, name: string, as: string): string {
+  return message.replace(API_HINT, (hint, op: string) => {
+    const cmd = commandFor(op, name, as);
+    return cmd ? `\`${cmd}\`` : hint;
+  });
+}
+
+/** The first command an enclave message hints at (see commandsForApiHints), or undefined. */
+export function nextCommand(message: string, name: string, as: string): string | undefined {
+  for (const m of message.matchAll(API_HINT)) {
+    const cmd = commandFor(m[1]!, name, as);
+    if (cmd) return cmd;
+  }
+  return undefined;
+}
+
 /** Send one request as `as`, wait until the enclave's commitment lands, and print the sender's output for it. */
 async function requestAndWait(rep: Reporter, o: Common, req: Request): Promise<void> {
   if (!o.as) throw new CliArgumentError('--as <identity> is required');
@@ -54,6 +87,7 @@ async function requestAndWait(rep: Reporter, o: Common, req: Request): Promise<v
   const timeout = timeoutOf(o);
   const conn = await connect(home, { rpc: o.rpc });
   try {
+    await requireFunded(conn.chain, identity);
     const client = conn.client(identity);
     rep.progress(`encrypting to session ${conn.session.sessionId} (mr_enclave ${conn.session.measurement.slice(2, 18)}…, ${conn.session.simulated ? 'SIMULATED TEE' : 'hardware TEE'})`);
     const { seq } = await sendRequest(client, req);
@@ -68,8 +102,9 @@ async function requestAndWait(rep: Reporter, o: Common, req: Request): Promise<v
     }
     if (!out.ok) {
       process.exitCode = 1;
-      rep.say(`refused by the enclave: ${out.error.code}: ${out.error.message}`);
-      rep.result({ ok: false, seq: seq.toString(), error: out.error, attestation: trusted });
+      const command = nextCommand(out.error.message, req.computation, identity.name);
+      rep.say(`refused by the enclave: ${out.error.code}: ${commandsForApiHints(out.error.message, req.computation, identity.name)}`);
+      rep.result({ ok: false, seq: seq.toString(), error: out.error, ...(command ? { command } : {}), attestation: trusted });
       return;
     }
     const r = out.result;
@@ -79,6 +114,38 @@ async function requestAndWait(rep: Reporter, o: Common, req: Request): Promise<v
   } finally {
     await conn.close();
   }
+}
+
+/**
+ * Which computations the enclave has told an identity in this home are locked: an ok `result` output (the first
+ * result locks an average/max/min computation) or an APP_LOCKED refusal naming it. Returns computation name ->
+ * the identity name that saw it. Only outputs addressed to these identities are readable; nothing else is known.
+ */
+async function lockSightings(conn: Awaited<ReturnType<typeof connect>>, identities: Identity[]): Promise<Map<string, string>> {
+  const seen = new Map<string, string>();
+  for (const identity of identities) {
+    const outs = (await conn.client(identity).readOutputs(BigInt(conn.info.fromBlock))).map(decodeAppOutput);
+    for (const o of outs) {
+      const name = o?.ok ? (o.op === 'result' ? o.computation : undefined) : o?.error.code === 'APP_LOCKED' ? o.computation : undefined;
+      if (name !== undefined && !seen.has(name)) seen.set(name, identity.name);
+    }
+  }
+  return seen;
+}
+
+/**
+ * A computation's lock state as far as this home can know it: `locked: false` only for key matchers (they never
+ * lock); `true` with `lockedSeenBy` when an identity here received the result or an APP_LOCKED refusal; else `null`.
+ */
+export function lockState(type: string, seenBy: string | undefined): { locked: boolean | null; lockedSeenBy?: string } {
+  if (type === 'keyMatcher') return { locked: false };
+  return seenBy === undefined ? { locked: null } : { locked: true, lockedSeenBy: seenBy };
+}
+
+function lockText(l: { locked: boolean | null; lockedSeenBy?: string }): string {
+  if (l.locked === false) return 'never locks';
+  if (l.locked) return `locked (${l.lockedSeenBy} received its result)`;
+  return 'lock state not known here';
 }
 
 export function registerComputationCommands(program: Command): void {
@@ -105,6 +172,7 @@ export function registerComputationCommands(program: Command): void {
       const timeout = timeoutOf(o);
       const conn = await connect(home, { rpc: o.rpc });
       try {
+        await requireFunded(conn.chain, creator);
         const client = conn.client(creator);
         const { seq } = await createComputation(client, { name, type: o.type, participants, quorum });
         // On-chain acceptance is not creation: only the enclave's verdict for this request says the computation
@@ -183,9 +251,12 @@ export function registerComputationCommands(program: Command): void {
           const x = (await pub.readContract({ address: conn.contract, abi: ComputationsAbi, functionName: 'computation', args: [name] })) as unknown as { ctype: number; participants: Address[]; quorum: bigint; creator: Address };
           list.push({ name, type: ctypeToName(Number(x.ctype)), participants: x.participants.map((p) => store.nameOf(p)), quorum: Number(x.quorum), creator: store.nameOf(x.creator) });
         }
-        for (const l of list) rep.say(`${visibleName(l.name).padEnd(20)} ${l.type.padEnd(10)} quorum ${l.quorum} of ${l.participants.join(', ')} (by ${l.creator})`);
+        const seen = await lockSightings(conn, store.list().identities);
+        const withLock = list.map((l) => ({ ...l, ...lockState(l.type, seen.get(l.name)) }));
+        for (const l of withLock) rep.say(`${visibleName(l.name).padEnd(20)} ${l.type.padEnd(10)} quorum ${l.quorum} of ${l.participants.join(', ')} (by ${l.creator})  ${lockText(l)}`);
         if (list.length === 0) rep.say('No computations yet.');
-        rep.result({ ok: true, computations: list });
+        else if (withLock.some((l) => l.locked === null)) rep.say(`(lock state is private to the enclave; "not known here" means no identity in ${home} has received that computation's result)`);
+        rep.result({ ok: true, computations: withLock });
       } finally {
         await conn.close();
       }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { parseEther } from 'viem';
 import { createIdentity, checkIdentityName, IdentityError } from '@geode/client';
 import { faucetKeyOf, homeDir, identityStore, readDevInfo } from '../home.ts';
 import { connect, fundFromFaucet } from '../connect.ts';
@@ -39,6 +40,44 @@ export function registerIdentityCommands(program: Command): void {
         store.save(identity);
         rep.say(`${name} = ${identity.address}${registered ? ' (funded, output key registered)' : ''}`);
         rep.result({ ok: true, name, address: identity.address, outputKey: identity.outputKey.publicKey, registered });
+      } catch (e) {
+        fail(rep, e);
+      }
+    });
+  id.command('register')
+    .argument('[names...]', 'identities to fund and register (default: every identity in the home)')
+    .description('Fund identities from the dev faucet and register their output keys with the running `geode dev` (after a restart of `geode dev`, old identities need this)')
+    .option('--home <dir>', 'CLI home (default ./.geode)')
+    .option('--json', 'one JSON line')
+    .action(async (names: string[], opts: { home?: string; json?: boolean }) => {
+      const rep = reporter(opts);
+      try {
+        const home = homeDir(opts.home);
+        const store = identityStore(home);
+        // Resolve every name first: an unknown one fails the command before anything touches the chain.
+        const identities = names.length ? names.map((n) => store.get(n)) : store.list().identities;
+        if (identities.length === 0) throw new IdentityError('No identities to register: create one with `geode identity create alice`.', {});
+        const faucetKey = faucetKeyOf(readDevInfo(home));
+        rep.progress('connecting to the devnet and verifying the enclave');
+        const conn = await connect(home);
+        const done: { name: string; address: string; funded: boolean; registered: boolean }[] = [];
+        try {
+          for (const identity of identities) {
+            const balance = await conn.chain.publicClient.getBalance({ address: identity.address });
+            const funded = balance < parseEther('1');
+            if (funded) {
+              rep.progress(`funding ${identity.name} from the dev faucet`);
+              await fundFromFaucet(conn.chain, faucetKey, identity.address);
+            }
+            rep.progress(`registering ${identity.name}'s output key`);
+            await conn.client(identity).registerOutputKey();
+            done.push({ name: identity.name, address: identity.address, funded, registered: true });
+            rep.say(`${identity.name} = ${identity.address} (${funded ? 'funded, ' : ''}output key registered)`);
+          }
+        } finally {
+          await conn.close();
+        }
+        rep.result({ ok: true, identities: done });
       } catch (e) {
         fail(rep, e);
       }
