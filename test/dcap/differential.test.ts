@@ -194,7 +194,8 @@ test('verifyQuote advisory policy: an empty list refuses every advisory evaluate
     if ('code' in off || off.debug) continue;
     const lenient = { acceptedStatuses: all as never, allowMrServiceTd: true, tdx: { requireSeptVeDisable: false } };
     const offCode = codeOf(() => evaluatePolicy(off, { ...lenient, allowedAdvisoryIds: [] } as never, { now: c.now }));
-    await registered(c);
+    // Registered a minute early so that the two deployments' blocks stay before the fixture time checked below.
+    await registered(c, c.now - 60);
     const strict = (await deployDcapVerifier(env.dc, ROOT, { allowedAdvisoryIds: [], tdxPolicy: tolerant, registry })).verifier;
     const listed = (await deployDcapVerifier(env.dc, ROOT, { allowedAdvisoryIds: off.advisoryIds, tdxPolicy: tolerant, registry })).verifier;
     await env.next(c.now);
