@@ -1,12 +1,13 @@
 // `geode dev` failure modes a new user meets, run through the real CLI in child processes with a temp home.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startDev as spawnDev, stopDev } from './dev-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = join(ROOT, 'packages/cli/src/main.ts');
@@ -27,27 +28,6 @@ async function ok<T = Record<string, unknown>>(args: string[], home: string): Pr
 }
 
 /** Start `geode dev` on any free port and resolve once it printed its JSON line (stack up, dev.json written). */
-function startDev(home: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'dev', '--port', '0', '--json', '--home', home], { cwd: ROOT, env: { ...process.env, GEODE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) (JSON.parse(line) as { ok: boolean }).ok ? resolve(child) : reject(new Error(line));
-    });
-    child.once('exit', (code) => reject(new Error(`geode dev exited ${code}: ${err.slice(-2000)}`)));
-  });
-}
-function stopDev(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
 
 test('geode dev on a port in use: CLI_PORT_UNAVAILABLE with its remedy and docs link, no stack trace, no dev.json', { timeout: 180_000 }, async () => {
   const blocker = createServer();
@@ -78,7 +58,7 @@ interface Listed { name: string; type: string; locked: boolean | null; lockedSee
 
 test('computation list shows what this home knows of each lock: unknown, then locked once an identity here got the result; key matchers never lock', { timeout: 300_000 }, async () => {
   const home = mkdtempSync(join(tmpdir(), 'geode-cli-list-'));
-  const dev = await startDev(home);
+  const dev = await spawnDev(['--home', home], { ...process.env, GEODE_HOME: home });
   try {
     for (const who of ['alice', 'bob']) await ok(['identity', 'create', who], home);
     await ok(['computation', 'create', 'avg', '--type', 'average', '--participants', 'alice,bob', '--quorum', '2', '--as', 'alice'], home);
@@ -113,12 +93,12 @@ test('computation list shows what this home knows of each lock: unknown, then lo
 
 test('after geode dev restarts, an old identity is reported unfunded with the command that fixes it; identity register funds and re-registers it', { timeout: 300_000 }, async () => {
   const home = mkdtempSync(join(tmpdir(), 'geode-cli-restart-'));
-  let dev = await startDev(home);
+  let dev = await spawnDev(['--home', home], { ...process.env, GEODE_HOME: home });
   try {
     await ok(['identity', 'create', 'alice'], home);
     await ok(['identity', 'create', 'bob', '--offline'], home); // a participant only (the contract wants two or more)
     await stopDev(dev);
-    dev = await startDev(home); // a new devnet and deployment: alice's account is empty, her output key unknown
+    dev = await spawnDev(['--home', home], { ...process.env, GEODE_HOME: home }); // a new devnet and deployment: alice's account is empty, her output key unknown
     const args = ['computation', 'create', 'c1', '--type', 'average', '--participants', 'alice,bob', '--quorum', '1', '--as', 'alice'];
     const text = await geode(args, home);
     assert.equal(text.code, 1);

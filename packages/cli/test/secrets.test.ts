@@ -4,11 +4,12 @@
 // the user's key nowhere under the home (nor the data directory) unless --save-private-key asks for it.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startDev as spawnDev, stopDev } from './dev-process.ts';
 import { parseEther } from 'viem';
 import { devAccounts, serveDevnet, startDevnet } from '@geode/devnet';
 
@@ -34,28 +35,6 @@ function geode(args: string[], tmp: string): Promise<{ code: number; stdout: str
 }
 
 /** Start `geode dev` and resolve once it printed its JSON result line (the stack is up and dev.json written). */
-function startDev(args: string[], tmp: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'dev', '--port', '0', '--json', ...args], { cwd: ROOT, env: childEnv(tmp), stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) (JSON.parse(line) as { ok: boolean }).ok ? resolve(child) : reject(new Error(line));
-    });
-    child.once('exit', (code) => reject(new Error(`geode dev exited ${code}: ${err.slice(-2000)}`)));
-  });
-}
-
-function stopDev(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
 
 /** Every file and directory under `dir` with its permission bits. */
 function tree(dir: string): { path: string; dir: boolean; mode: number }[] {
@@ -80,7 +59,7 @@ function assertPrivate(root: string): void {
 test('secrets: geode dev and identity create write dev.json, identities, sim PKI and sealed files 0600 in 0700 directories', { timeout: 240_000 }, async () => {
   const tmp = mkdtempSync(join(scratch, 'tmp-'));
   const home = join(scratch, 'home-embedded');
-  const dev = await startDev(['--home', home], tmp);
+  const dev = await spawnDev(['--home', home], childEnv(tmp));
   try {
     const created = await geode(['identity', 'create', 'alice', '--home', home, '--json'], tmp);
     assert.equal(created.code, 0, created.stdout);
@@ -109,7 +88,7 @@ test('secrets: geode dev --rpc --private-key writes the key nowhere; --save-priv
   try {
     const tmp = mkdtempSync(join(scratch, 'tmp-'));
     const home = join(scratch, 'home-rpc');
-    let dev = await startDev(['--home', home, '--rpc', srv.url, '--private-key', payer.privateKey], tmp);
+    let dev = await spawnDev(['--home', home, '--rpc', srv.url, '--private-key', payer.privateKey], childEnv(tmp));
     try {
       assert.deepEqual(holdsKey(home), [], 'no file under the home holds --private-key');
       assert.deepEqual(holdsKey(tmp), [], 'no file in the data directory holds --private-key');
@@ -124,7 +103,7 @@ test('secrets: geode dev --rpc --private-key writes the key nowhere; --save-priv
     } finally {
       await stopDev(dev);
     }
-    dev = await startDev(['--home', home, '--rpc', srv.url, '--private-key', payer.privateKey, '--save-private-key'], tmp);
+    dev = await spawnDev(['--home', home, '--rpc', srv.url, '--private-key', payer.privateKey, '--save-private-key'], childEnv(tmp));
     try {
       assert.deepEqual(holdsKey(home), [join(home, 'dev.json')], 'asked for, the key is in dev.json only');
       assertPrivate(home);

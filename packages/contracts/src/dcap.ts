@@ -22,6 +22,7 @@ import {
   type PublicClient,
   type WalletClient,
 } from 'viem';
+import type { QuoteCollateral } from '@geode/attestation';
 import { GeodeError } from '@geode/protocol';
 import {
   DcapCollateralRegistryAbi,
@@ -30,18 +31,8 @@ import {
   DcapQuoteVerifierBytecode,
 } from './generated/artifacts.ts';
 
-/** The dcap-qvl `QuoteCollateralV3` fields the registry needs (same shape as @geode/attestation's QuoteCollateral). */
-export interface DcapCollateralInput {
-  pck_crl_issuer_chain: string;
-  root_ca_crl: string;
-  pck_crl: string;
-  tcb_info_issuer_chain: string;
-  tcb_info: string;
-  tcb_info_signature: string;
-  qe_identity_issuer_chain: string;
-  qe_identity: string;
-  qe_identity_signature: string;
-}
+/** The dcap-qvl `QuoteCollateralV3` JSON the registry takes: @geode/attestation's QuoteCollateral, one definition. */
+export type DcapCollateralInput = QuoteCollateral;
 
 /** TCB status names by the contracts' status code (TcbCollateral.sol). */
 export const DCAP_STATUS_NAMES = [
