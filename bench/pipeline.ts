@@ -11,7 +11,7 @@ import { encodeFunctionData, keccak256, parseEther, parseGwei, toBytes, type Add
 import { privateKeyToAccount } from 'viem/accounts';
 import { createIdentity, GeodeClient, verifyActiveSession, type Identity } from '@geode/client';
 import { devAccounts, startDevnet } from '@geode/devnet';
-import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
+import { GeodeCoreAbi } from '@geode/contracts';
 import { encodeRequest } from '@geode/app-computations';
 import { startDevStack } from '../packages/cli/src/stack.ts';
 import { createComputation } from '../packages/cli/src/app.ts';

@@ -20,9 +20,9 @@ import {
 import { devAccounts, devnetTransport, startDevnet, type Devnet } from '@geode/devnet';
 import { chainAccessFromTransport, EnclaveProcess, Host, type ChainAccess } from '@geode/host';
 import { createIdentity, GeodeClient, verifyActiveSession, type Identity, type TrustedSession } from '@geode/client';
-import { ComputationsAbi, GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
-import { ENCLAVE_BUNDLE, startDevStack, type DevStack } from '@geode/cli/stack';
-import { createComputation, decodeAppOutput, sendRequest, type AppOutput } from '@geode/cli/app';
+import { ComputationsAbi, GeodeCoreAbi } from '@geode/contracts';
+import { ENCLAVE_BUNDLE, startDevStack, type DevStack } from '@geode/cli';
+import { createComputation, decodeAppOutput, sendRequest, type AppOutput } from '@geode/cli';
 import type { Request } from '@geode/app-computations';
 
 export const quiet = pino({ level: 'silent' });

@@ -1,7 +1,7 @@
 import type { Address, Hex } from 'viem';
 import { decodeOutputMessage } from '@geode/protocol';
 import { GeodeClient, type ReceivedOutput } from '@geode/client';
-import { ComputationsAbi } from '@geode/contracts/generated/artifacts';
+import { ComputationsAbi } from '@geode/contracts';
 import { ctypeFromName, encodeRequest, outputSchema, type Output, type Request } from '@geode/app-computations';
 
 /** One decrypted output of the computations app, with the framework-level refusals folded in. */

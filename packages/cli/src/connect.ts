@@ -2,7 +2,7 @@ import { hexToBytes, parseEther, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { chainAccessFromUrl, type ChainAccess } from '@geode/host';
 import { GeodeClient, verifyActiveSession, type Identity, type TrustedSession } from '@geode/client';
-import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
+import { GeodeCoreAbi } from '@geode/contracts';
 import { readDevInfo, type DevInfo } from './home.ts';
 import { CliIdentityUnfundedError, CliTimeoutError } from './errors.ts';
 

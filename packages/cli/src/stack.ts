@@ -11,13 +11,13 @@ import { devAccounts, devnetTransport, serveDevnet, startDevnet, type Devnet, ty
 import { beaconApi, chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, requireVerifierFor, type ChainAccess, type DeployTee, type Deployment } from '@geode/host';
 import { fundFromFaucet } from './connect.ts';
 import { CliArgumentError, CliPortUnavailableError } from './errors.ts';
-import { createSimulationPki, type SimulationPki } from '@geode/attestation/sim/index';
-import { measureEnclave, buildEnclave } from '@geode/enclave/build';
-import { ComputationsAbi, ComputationsBytecode } from '@geode/contracts/generated/artifacts';
-import { parsePolicy, type Policy } from '@geode/attestation/policy';
+import { createSimulationPki, type SimulationPki } from '@geode/attestation/sim';
+import { measureEnclave, buildEnclave, workspaceRoot } from '@geode/enclave/build';
+import { ComputationsAbi, ComputationsBytecode } from '@geode/contracts';
+import { parsePolicy, type Policy } from '@geode/attestation';
 
-/** Repository root (the CLI runs from source). */
-export const REPO_ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
+/** Repository root, found from this module (source, dist or the CLI bundle: workspaceRoot). */
+export const REPO_ROOT = workspaceRoot(fileURLToPath(import.meta.url));
 /** The computations app's enclave bundle, built by `npm run build`. */
 export const ENCLAVE_BUNDLE = join(REPO_ROOT, 'dist/enclave/computations.mjs');
 const ENCLAVE_ENTRY = join(REPO_ROOT, 'apps/computations/src/enclave/main.ts');
@@ -138,7 +138,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   if (o.rpc) {
     progress(`connecting to ${o.rpc.url}`);
     // Ethereum's sync-committee light client (docs/protocol.md#ethereum-light-client): mainnet's anchor from the checkpoint.
-    const ethereum = o.rpc.beacon ? (await import('@geode/enclave/lightclient/ethereum/anchor')).mainnetAnchor(o.rpc.beacon.checkpoint) as EthereumAnchorJson : undefined;
+    const ethereum = o.rpc.beacon ? (await import('@geode/enclave/ethereum')).mainnetAnchor(o.rpc.beacon.checkpoint) as EthereumAnchorJson : undefined;
     chain = await chainAccessFromUrl(o.rpc.url, { trustedRpc: o.rpc.trustedRpc, ethereum: ethereum && { anchor: ethereum, beacon: beaconApi(o.rpc.beacon!.url) } });
     const published = ethereum ? null : await devnetAnchor(chain);
     if (ethereum) {

@@ -1,7 +1,7 @@
 import { BaseError, ContractFunctionRevertedError, bytesToHex, getAbiItem, hexToBytes, parseEventLogs, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { decodeOutputs, encodeEnvelope, HPKE_INFO, hpkeOpen, hpkeSeal, outputAad, requestAad } from '@geode/protocol';
-import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
+import { GeodeCoreAbi } from '@geode/contracts';
 import type { Identity } from './identity.ts';
 import type { TrustedSession } from './session.ts';
 import { TransactionRevertedError } from './errors.ts';

@@ -1,6 +1,6 @@
 import type { Abi, Account, Address, Hex } from 'viem';
 import { configHash, type ConfigJson, type EthereumAnchorJson } from '@geode/protocol';
-import { SimQuoteVerifierAbi, SimQuoteVerifierBytecode } from '@geode/contracts/generated/artifacts';
+import { SimQuoteVerifierAbi, SimQuoteVerifierBytecode } from '@geode/contracts';
 import type { ChainAccess } from './chain.ts';
 import { ChainError, DeployRefusedError } from './errors.ts';
 

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { fromRlp, getAbiItem, parseEventLogs, type Account, type Address, type Hex, type Log } from 'viem';
 import pino, { type Logger } from 'pino';
 import { batchProofKeys, MAX_BATCH_REQUESTS, sessionProofKeys, slotKey, SLOT, TX_GAS_CAP, type ConfigJson, type StorageProofJson } from '@geode/protocol';
-import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
+import { GeodeCoreAbi } from '@geode/contracts';
 import type { ChainAccess } from './chain.ts';
 import type { EnclaveProcess } from './enclave.ts';
 import { ChainError, CommitTooLargeError, KeysLostError } from './errors.ts';

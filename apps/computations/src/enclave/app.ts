@@ -18,7 +18,7 @@
  * "__proto__" are safe), arrays in a deterministic order.
  */
 import type { Address } from 'viem';
-import type { EnclaveApp, HandlerContext } from '@geode/enclave/app';
+import type { EnclaveApp, HandlerContext } from '@geode/enclave';
 import {
   AlreadyExistsError, BadRequestError, DoesNotExistError, InvalidValueError, LockedError,
   NotAuthorisedError, QuorumNotReachedError,

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { hexToBytes, type Address, type Hex } from 'viem';
 import { decodeUtf8Strict } from '@geode/protocol';
 import { COMPUTATION_TYPES, ctypeToName, type Request } from '@geode/app-computations';
-import { ComputationsAbi } from '@geode/contracts/generated/artifacts';
+import { ComputationsAbi } from '@geode/contracts';
 import { homeDir, identityStore } from '../home.ts';
 import type { Identity } from '@geode/client';
 import { connect, requireFunded } from '../connect.ts';
