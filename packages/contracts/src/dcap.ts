@@ -23,7 +23,7 @@ import {
   type WalletClient,
 } from 'viem';
 import type { QuoteCollateral } from '@geode/attestation';
-import { GeodeError } from '@geode/protocol';
+import { defineError } from '@geode/protocol';
 import {
   DcapCollateralRegistryAbi,
   DcapCollateralRegistryBytecode,
@@ -44,9 +44,13 @@ export const DCAP_STATUS_NAMES = [
 export const ALL_STATUSES_MASK = 0x3fn;
 
 /** Thrown by {@link verifyQuoteOnchain} / {@link registerCollateral} when a contract reverts. */
-export class OnchainDcapError extends GeodeError {
-  constructor(code: string, readonly errorName: string, message: string, details: Record<string, unknown> = {}) {
-    super(code, message, { details: { errorName, ...details }, docsPath: 'attestation.md#on-chain-dcap-verifier' });
+export class OnchainDcapError extends defineError({
+  docsPath: 'attestation.md#on-chain-dcap-verifier',
+  build: (code: string, errorName: string, message: string, details: Record<string, unknown> = {}) => ({ code, message, details: { errorName, ...details } }),
+}) {
+  /** The verifier's Solidity custom error name (also `details.errorName`). */
+  get errorName(): string {
+    return this.details!.errorName as string;
   }
 }
 
