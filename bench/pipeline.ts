@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   const stack = await startDevStack({ fund: ids.map((i) => i.address), progress: (s) => log(`… ${s}`) });
   try {
     const now = Math.floor(Date.now() / 1000);
-    const session = await verifyActiveSession({ publicClient: stack.chain.publicClient, chainId: stack.chain.chainId, contract: stack.deployment.contract, collateral: stack.pki.collateral() as never, rootCaDer: stack.pki.rootCaDer, policy: stack.policy, now });
+    const session = await verifyActiveSession({ publicClient: stack.chain.publicClient, chainId: stack.chain.chainId, contract: stack.deployment.contract, collateral: stack.pki.collateral(), rootCaDer: stack.pki.rootCaDer, policy: stack.policy, now });
     const clients = ids.map((identity) => new GeodeClient({ publicClient: stack.chain.publicClient, wallet: stack.chain.wallet, chainId: stack.chain.chainId, contract: stack.deployment.contract, identity, session }));
     log('… creating the computation');
     await createComputation(clients[0]!, { name: 'bench', type: 'average', participants: ids.map((i) => i.address as Address), quorum: P });

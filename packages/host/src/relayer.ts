@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { fromRlp, getAbiItem, parseEventLogs, type Account, type Address, type Hex, type Log } from 'viem';
+import { fromRlp, getAbiItem, isHex, parseEventLogs, type Abi, type Account, type ContractFunctionArgs, type Address, type Hex, type Log } from 'viem';
 import pino, { type Logger } from 'pino';
 import { batchProofKeys, MAX_BATCH_REQUESTS, sessionProofKeys, slotKey, SLOT, TX_GAS_CAP, type ConfigJson, type StorageProofJson } from '@geode/protocol';
 import { GeodeCoreAbi } from '@geode/contracts';
 import type { ChainAccess } from './chain.ts';
 import type { EnclaveProcess } from './enclave.ts';
-import { ChainError, CommitTooLargeError, KeysLostError } from './errors.ts';
+import { ChainError, CommitTooLargeError, EnclaveProtocolError, KeysLostError } from './errors.ts';
 
 /** Options of the Host (the untrusted relayer between chain and enclave). */
 export interface HostOptions {
@@ -38,6 +38,16 @@ const REQUEST_EVENT = getAbiItem({ abi: GeodeCoreAbi, name: 'RequestSubmitted' }
  * enclave, and submits its signed commitments. It is untrusted: the enclave and the contract check
  * everything it brings. Events: 'batch' (BatchEvent), 'error' is never emitted (failures are logged and retried).
  */
+/**
+ * `v` typed as viem's Hex for a typed contract call: an enclave result field (`field` names it). The transport
+ * schema has already required 0x-prefixed hex; this re-checks it where the type is needed instead of casting.
+ * Throws EnclaveProtocolError (HOST_ENCLAVE_PROTOCOL) otherwise.
+ */
+function hexOf(v: string, field: string): Hex {
+  if (!isHex(v, { strict: true })) throw new EnclaveProtocolError(`${field} is not 0x-prefixed hex`, { field });
+  return v;
+}
+
 export class Host extends EventEmitter {
   readonly log: Logger;
   private requests = new Map<bigint, { sender: Address; payload: Hex; sessionId: bigint }>();
@@ -172,15 +182,15 @@ export class Host extends EventEmitter {
    * 10 s, so a commitment costs one signature and one eth_sendRawTransaction instead of viem's lookups; the
    * receipt is read at once (automining chains have it) and polled only if absent. Any failure resets the nonce.
    */
-  private async send(functionName: 'sessionCreate' | 'sessionSetPubKey' | 'commitBatch', args: readonly unknown[], gas = 15_000_000n): Promise<{ block: bigint; logs: Log[] }> {
+  private async send<const F extends 'sessionCreate' | 'sessionSetPubKey' | 'commitBatch'>(functionName: F, args: ContractFunctionArgs<typeof GeodeCoreAbi, 'nonpayable', F>, gas = 15_000_000n): Promise<{ block: bigint; logs: Log[] }> {
     const wallet = this.o.chain.wallet(this.o.operator);
     try {
       if (this.nonce === undefined) this.nonce = await this.pub.getTransactionCount({ address: this.o.operator.address, blockTag: 'pending' });
       if (!this.fees || performance.now() - this.fees.at > 10_000) this.fees = { ...(await this.pub.estimateFeesPerGas()), at: performance.now() };
       const hash = await wallet.writeContract({
-        address: this.o.contract, abi: GeodeCoreAbi, functionName, args: args as never, gas, nonce: this.nonce,
+        address: this.o.contract, abi: GeodeCoreAbi as Abi, functionName: functionName as string, args: args as readonly unknown[], gas, nonce: this.nonce,
         maxFeePerGas: this.fees.maxFeePerGas * 2n, maxPriorityFeePerGas: this.fees.maxPriorityFeePerGas,
-      } as never);
+      });
       this.nonce++;
       const r = (await this.pub.getTransactionReceipt({ hash }).catch(() => null)) ?? (await this.pub.waitForTransactionReceipt({ hash, pollingInterval: 20 }));
       if (r.status !== 'success') throw new ChainError(`${functionName} transaction reverted`, { details: { hash } });
@@ -214,7 +224,7 @@ export class Host extends EventEmitter {
     }
     this.log.info({ activeId: activeId.toString() }, 'running the handshake');
     const created = await e.call('sessionCreate');
-    const c = await this.send('sessionCreate', [created.quote, created.nonce]);
+    const c = await this.send('sessionCreate', [hexOf(created.quote, 'quote'), hexOf(created.nonce, 'nonce')]);
     const ev = parseEventLogs({ abi: GeodeCoreAbi, logs: c.logs, eventName: 'SessionCreated' })[0];
     if (!ev) throw new ChainError('sessionCreate emitted no SessionCreated event');
     const id = (ev.args as { sessionId: bigint }).sessionId;
@@ -224,7 +234,7 @@ export class Host extends EventEmitter {
     const keys = await e.call('sessionSetPubKey', { sessionId: id.toString(), header: { rlp: header.rlp, signature: header.signature }, proof, ...(header.beacon ? { beacon: header.beacon } : {}) })
       .catch((err: unknown) => { header.nack?.(); throw err; });
     header.ack?.();
-    await this.send('sessionSetPubKey', [id, keys.quote, keys.encPubKey, keys.signer]);
+    await this.send('sessionSetPubKey', [id, hexOf(keys.quote, 'quote'), hexOf(keys.encPubKey, 'encPubKey'), hexOf(keys.signer, 'signer')]);
     this.sessionReady = true;
     this.log.info({ sessionId: id.toString(), signer: keys.signer }, 'session active');
   }
@@ -268,7 +278,7 @@ export class Host extends EventEmitter {
     const t2 = performance.now();
     // The enclave may end the batch early at its per-batch output cap (docs/protocol.md#caps): commit what it signed.
     const end = BigInt(res.to);
-    const args = [BigInt(res.from), end, res.accTo, res.prevRoot, res.newRoot, res.outputs, res.signature] as const;
+    const args = [BigInt(res.from), end, hexOf(res.accTo, 'accTo'), hexOf(res.prevRoot, 'prevRoot'), hexOf(res.newRoot, 'newRoot'), hexOf(res.outputs, 'outputs'), hexOf(res.signature, 'signature')] as const;
     const gas = await this.commitGas(args, head.rlp as Hex, Number(end - from) + 1);
     let sent: { block: bigint };
     try {
@@ -293,13 +303,13 @@ export class Host extends EventEmitter {
    * limit of `headRlp`). Over the limit (or the estimate reverting), the batch is halved for the next attempt and
    * CommitTooLargeError / the estimate's error is thrown; nothing is sent.
    */
-  private async commitGas(args: readonly unknown[], headRlp: Hex, size: number): Promise<bigint> {
+  private async commitGas(args: ContractFunctionArgs<typeof GeodeCoreAbi, 'nonpayable', 'commitBatch'>, headRlp: Hex, size: number): Promise<bigint> {
     const fields = fromRlp(headRlp, 'hex') as Hex[];
     const blockGasLimit = BigInt(fields[9] === '0x' ? 0 : fields[9]!);
     const limit = blockGasLimit > 0n && blockGasLimit < TX_GAS_CAP ? blockGasLimit : TX_GAS_CAP;
     let estimate: bigint;
     try {
-      estimate = await this.pub.estimateContractGas({ account: this.o.operator, address: this.o.contract, abi: GeodeCoreAbi, functionName: 'commitBatch', args: args as never });
+      estimate = await this.pub.estimateContractGas({ account: this.o.operator, address: this.o.contract, abi: GeodeCoreAbi, functionName: 'commitBatch', args });
     } catch (e) {
       this.commitFailed(size);
       throw e;

@@ -94,7 +94,7 @@ export async function runDemo(rep: Reporter, opts: RpcCliOptions = {}): Promise<
     const now = Math.floor(Date.now() / 1000);
     const session: TrustedSession = await verifyActiveSession({
       publicClient: stack.chain.publicClient, chainId: stack.chain.chainId, contract: stack.deployment.contract,
-      collateral: stack.pki.collateral() as never, rootCaDer: stack.pki.rootCaDer, policy: stack.policy, now, allowTrustedRpc: stack.trustedRpc,
+      collateral: stack.pki.collateral(), rootCaDer: stack.pki.rootCaDer, policy: stack.policy, now, allowTrustedRpc: stack.trustedRpc,
     });
     if (session.trustedRpc) rep.say('WARNING: the enclave trusts its RPC node (--insecure-trusted-rpc): no light client protects it.');
     rep.say(`Attestation: ${session.verdict.teeType} quote, TCB ${session.verdict.status}, mr_enclave ${session.measurement.slice(2)}`);
