@@ -6,7 +6,7 @@
 // Prints one line per entry point and exits non-zero on the first failure. Too slow for `npm test` (minutes); the
 // fast checks of the same package.json fields are in test/packages/exports.test.ts.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,11 +21,12 @@ function main(): void {
   const keep = process.argv.includes('--keep');
   try {
     const tarDir = join(work, 'tarballs');
+    mkdirSync(tarDir);
     const packs = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tarDir, ...BUILT_PACKAGES.flatMap((r) => ['-w', r])], { cwd: ROOT, encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'] })) as { name: string; filename: string; size: number; entryCount: number }[];
     for (const p of packs) console.log(`packed ${p.name}: ${p.entryCount} files, ${(p.size / 1024).toFixed(0)} KiB`);
 
     const app = join(work, 'consumer');
-    execFileSync('mkdir', ['-p', app]);
+    mkdirSync(app);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'geode-pack-consumer', version: '0.0.0', private: true, type: 'module' }, null, 2));
     const t0 = performance.now();
     execFileSync('npm', ['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', ...packs.map((p) => join(tarDir, p.filename))], { cwd: app, env, stdio: 'inherit' });
