@@ -64,19 +64,62 @@ export interface EthereumHeader extends SignedHeaderJson {
 }
 
 const slotsPerPeriod = (preset: EthereumAnchorJson['preset']): number => (preset === 'mainnet' ? 32 * 256 : 8 * 8);
+const committeeSize = (preset: EthereumAnchorJson['preset']): number => (preset === 'mainnet' ? 512 : 32);
 const MAX_UPDATES = 128;
 
+/** What the host knows of the enclave's light-client store: its finalized slot and whether it knows the next committee. */
+interface StoreView { finalizedSlot: number; nextKnown: boolean }
+
+const nonZero = (branch: unknown): boolean => Array.isArray(branch) && branch.some((b) => typeof b === 'string' && /[1-9a-f]/i.test(b.slice(2)));
+const popcount = (hex: string): number => [...Buffer.from(hex.slice(2), 'hex')].reduce((n, b) => { let c = n; for (let x = b; x; x >>= 1) c += x & 1; return c; }, 0);
+
 /**
- * Builds, for each call, the finalized execution header and the beacon data the enclave needs to reach it. The host
- * tracks which period the enclave's store has reached (advanced by `ack()`). The first call, and the call after a
- * refused (`nack()`) incremental one, start from the checkpoint's bootstrap (an enclave that restarted lost its
- * in-memory store); after a refused bootstrap attempt the next call is incremental again.
- * `atLeast`: wait (polling every `pollMs`, up to `waitMs`) until the finalized execution block reaches this number.
+ * The host's model of the enclave's store (the bookkeeping of consensus-specs process_light_client_update, without
+ * the checks the enclave makes), so the host sends exactly the updates the store can use: `relevant` is the spec's
+ * relevance condition (an irrelevant update is refused, LC_UPDATE_IRRELEVANT) and `apply` follows
+ * apply_light_client_update. A wrong model costs one refused call (then the host restarts from the checkpoint), never
+ * safety: the enclave verifies everything.
+ */
+function storeModel(preset: EthereumAnchorJson['preset']) {
+  const perPeriod = slotsPerPeriod(preset);
+  const size = committeeSize(preset);
+  const period = (slot: number) => Math.floor(slot / perPeriod);
+  const facts = (u: BeaconObject) => ({
+    attested: Number(u.data.attested_header.beacon.slot),
+    finalized: Number(u.data.finalized_header?.beacon.slot ?? 0),
+    hasNext: nonZero(u.data.next_sync_committee_branch),
+    hasFinality: nonZero(u.data.finality_branch),
+    signers: popcount(String(u.data.sync_aggregate.sync_committee_bits)),
+  });
+  return {
+    period,
+    relevant(s: StoreView, u: BeaconObject): boolean {
+      const f = facts(u);
+      return f.attested > s.finalizedSlot || (!s.nextKnown && f.hasNext && period(f.attested) === period(s.finalizedSlot));
+    },
+    apply(s: StoreView, u: BeaconObject): StoreView {
+      const f = facts(u);
+      const learnsNext = !s.nextKnown && f.hasNext && f.hasFinality && period(f.finalized) === period(f.attested);
+      if (f.signers * 3 < size * 2 || !(f.finalized > s.finalizedSlot || learnsNext)) return s;
+      const nextKnown = !s.nextKnown || period(f.finalized) === period(s.finalizedSlot) + 1 ? f.hasNext : s.nextKnown;
+      return { finalizedSlot: Math.max(s.finalizedSlot, f.finalized), nextKnown };
+    },
+  };
+}
+
+/**
+ * Builds, for each call, the finalized execution header and the beacon data the enclave needs to reach it: the
+ * finality update, and the period updates from the store's period to the finality update's attested period that the
+ * store can use (storeModel). The host tracks the enclave's store through the calls the enclave accepted (`ack()`).
+ * The first call, and the call after a refused (`nack()`) incremental one, start from the checkpoint's bootstrap (an
+ * enclave that restarted lost its in-memory store); after a refused bootstrap attempt the next call is incremental
+ * again.
+ * `atLeast`: wait (polling every `pollMs`, default 12 s, up to `waitMs`) until the finalized execution block reaches it.
  * Errors: ChainError when the nodes disagree with each other or finality does not reach `atLeast` in time.
  */
 export function ethereumHeaders(o: { anchor: EthereumAnchorJson; beacon: BeaconSource; publicClient: PublicClient; pollMs?: number; waitMs?: number }) {
-  const perPeriod = slotsPerPeriod(o.anchor.preset);
-  let acked: number | null = null;
+  const model = storeModel(o.anchor.preset);
+  let acked: StoreView | null = null;
   let restart = false;
   return async function finalizedHeader(atLeast?: bigint): Promise<EthereumHeader> {
     const deadline = Date.now() + (o.waitMs ?? 30 * 60_000);
@@ -87,29 +130,38 @@ export function ethereumHeaders(o: { anchor: EthereumAnchorJson; beacon: BeaconS
       fin = await o.beacon.finalityUpdate();
     }
     const fromCheckpoint = acked === null || restart;
-    const beacon: BeaconSyncJson = { finalityUpdate: fin };
-    // The store's period after the updates: that of the finality update's attested header (where the signing committee lives).
-    const target = Math.floor(Number(fin.data.attested_header.beacon.slot) / perPeriod);
-    let start: number;
+    const beacon: BeaconSyncJson = {};
+    let view: StoreView;
     if (fromCheckpoint) {
       const boot = await o.beacon.bootstrap(o.anchor.checkpoint as Hex);
       beacon.bootstrap = boot;
-      start = Math.floor(Number(boot.data.header.beacon.slot) / perPeriod);
+      view = { finalizedSlot: Number(boot.data.header.beacon.slot), nextKnown: false };
     } else {
-      start = acked! + 1;
+      view = acked!;
     }
-    const count = target - start + 1;
+    // Periods from the store's to the one whose committee signs the finality update's attested header.
+    const start = model.period(view.finalizedSlot);
+    const count = model.period(Number(fin.data.attested_header.beacon.slot)) - start + 1;
     if (count > MAX_UPDATES) throw new ChainError(`The enclave's light client is ${count} periods behind; more than ${MAX_UPDATES} per call is not supported: redeploy from a recent checkpoint`);
-    if (count > 0) beacon.updates = await o.beacon.updates(start, count);
+    const updates: BeaconObject[] = [];
+    for (const u of count > 0 ? await o.beacon.updates(start, count) : []) {
+      if (!model.relevant(view, u)) continue;
+      updates.push(u);
+      view = model.apply(view, u);
+    }
+    if (updates.length > 0) beacon.updates = updates;
+    beacon.finalityUpdate = fin;
+    view = model.apply(view, fin);
     const number = BigInt(fin.data.finalized_header.execution.block_number);
     const b = (await o.publicClient.request({ method: 'eth_getBlockByNumber', params: [`0x${number.toString(16)}`, false] })) as unknown as RpcBlockHeader & { hash: Hex };
     if (!b) throw new ChainError(`The execution node has no block ${number}`);
     const rlp = encodeHeaderRlp(b);
     const hash = keccak256(rlp);
     if (hash !== fin.data.finalized_header.execution.block_hash) throw new ChainError(`The execution node's block ${number} is not the one the Beacon API finalized (${hash} vs ${fin.data.finalized_header.execution.block_hash})`);
+    const next = view;
     return {
       number, hash, rlp, signature: UNSIGNED_HEADER_SIGNATURE as Hex, beacon,
-      ack: () => { acked = Math.max(acked ?? -1, target); restart = false; },
+      ack: () => { acked = next; restart = false; },
       nack: () => { restart = !fromCheckpoint; },
     };
   };
