@@ -67,8 +67,11 @@ const slotsPerPeriod = (preset: EthereumAnchorJson['preset']): number => (preset
 const committeeSize = (preset: EthereumAnchorJson['preset']): number => (preset === 'mainnet' ? 512 : 32);
 const MAX_UPDATES = 128;
 
-/** What the host knows of the enclave's light-client store: its finalized slot and whether it knows the next committee. */
-interface StoreView { finalizedSlot: number; nextKnown: boolean }
+/**
+ * What the host knows of the enclave's light-client store: its finalized slot and execution block (the header every
+ * call must send), and whether it knows the next committee.
+ */
+interface StoreView { finalizedSlot: number; execution: { block_number: string; block_hash: Hex }; nextKnown: boolean }
 
 const nonZero = (branch: unknown): boolean => Array.isArray(branch) && branch.some((b) => typeof b === 'string' && /[1-9a-f]/i.test(b.slice(2)));
 const popcount = (hex: string): number => [...Buffer.from(hex.slice(2), 'hex')].reduce((n, b) => { let c = n; for (let x = b; x; x >>= 1) c += x & 1; return c; }, 0);
@@ -102,7 +105,7 @@ function storeModel(preset: EthereumAnchorJson['preset']) {
       const learnsNext = !s.nextKnown && f.hasNext && f.hasFinality && period(f.finalized) === period(f.attested);
       if (f.signers * 3 < size * 2 || !(f.finalized > s.finalizedSlot || learnsNext)) return s;
       const nextKnown = !s.nextKnown || period(f.finalized) === period(s.finalizedSlot) + 1 ? f.hasNext : s.nextKnown;
-      return { finalizedSlot: Math.max(s.finalizedSlot, f.finalized), nextKnown };
+      return f.finalized > s.finalizedSlot ? { finalizedSlot: f.finalized, execution: u.data.finalized_header.execution, nextKnown } : { ...s, nextKnown };
     },
   };
 }
@@ -135,7 +138,7 @@ export function ethereumHeaders(o: { anchor: EthereumAnchorJson; beacon: BeaconS
     if (fromCheckpoint) {
       const boot = await o.beacon.bootstrap(o.anchor.checkpoint as Hex);
       beacon.bootstrap = boot;
-      view = { finalizedSlot: Number(boot.data.header.beacon.slot), nextKnown: false };
+      view = { finalizedSlot: Number(boot.data.header.beacon.slot), execution: boot.data.header.execution, nextKnown: false };
     } else {
       view = acked!;
     }
@@ -152,12 +155,13 @@ export function ethereumHeaders(o: { anchor: EthereumAnchorJson; beacon: BeaconS
     if (updates.length > 0) beacon.updates = updates;
     beacon.finalityUpdate = fin;
     view = model.apply(view, fin);
-    const number = BigInt(fin.data.finalized_header.execution.block_number);
+    // The store's finalized block after all of it (a period update fetched after the finality update may be newer).
+    const number = BigInt(view.execution.block_number);
     const b = (await o.publicClient.request({ method: 'eth_getBlockByNumber', params: [`0x${number.toString(16)}`, false] })) as unknown as RpcBlockHeader & { hash: Hex };
     if (!b) throw new ChainError(`The execution node has no block ${number}`);
     const rlp = encodeHeaderRlp(b);
     const hash = keccak256(rlp);
-    if (hash !== fin.data.finalized_header.execution.block_hash) throw new ChainError(`The execution node's block ${number} is not the one the Beacon API finalized (${hash} vs ${fin.data.finalized_header.execution.block_hash})`);
+    if (hash !== view.execution.block_hash) throw new ChainError(`The execution node's block ${number} is not the one the Beacon API finalized (${hash} vs ${view.execution.block_hash})`);
     const next = view;
     return {
       number, hash, rlp, signature: UNSIGNED_HEADER_SIGNATURE as Hex, beacon,
