@@ -92,3 +92,27 @@ test('devnet beacon: mutated beacon data is refused with a typed LC_* code', asy
   assert.equal(syncLightClient(anchor, store, { finalityUpdate: fin }).finalized.execution.number, 3n, 'the unmutated update still verifies');
   await d.close();
 });
+
+test('devnet beacon over HTTP: the host\'s Beacon API client reads what the light client verifies; unknown objects are 404', async () => {
+  const { serveDevnet } = await import('@geode/devnet');
+  const { beaconApi } = await import('@geode/host');
+  const d = await startDevnet();
+  const beacon = devnetBeacon(d);
+  const anchor = (await beacon.anchor(0n)) as EthereumTrustAnchor;
+  const server = await serveDevnet(d, { beacon });
+  try {
+    const early = await fetch(`${server.url}/eth/v1/beacon/light_client/finality_update`);
+    assert.equal(early.status, 404, 'no finality before lag + 2 blocks');
+    await mine(d, 5);
+    const api = beaconApi(server.url);
+    const r = syncLightClient(anchor, null, { bootstrap: await api.bootstrap(anchor.checkpoint), updates: await api.updates(0, 1), finalityUpdate: await api.finalityUpdate() });
+    assert.equal(r.finalized.execution.hash, (await block(d, 2n)).hash);
+    assert.equal((await fetch(`${server.url}/eth/v1/beacon/light_client/bootstrap/0x${'00'.repeat(32)}`)).status, 404);
+    assert.equal((await fetch(`${server.url}/eth/v1/beacon/light_client/updates?start_period=0&count=500`)).status, 400);
+    const g = (await (await fetch(`${server.url}/eth/v1/beacon/genesis`)).json()) as { data: { genesis_validators_root: string } };
+    assert.equal(g.data.genesis_validators_root, anchor.genesisValidatorsRoot);
+  } finally {
+    await server.close();
+    await d.close();
+  }
+});
