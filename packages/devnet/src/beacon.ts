@@ -145,6 +145,8 @@ export function devnetBeacon(devnet: Devnet, opts: DevnetBeaconOptions = {}): De
   };
 
   const built: Built[] = [];
+  /** Execution block number by beacon root (0x hex), for bootstrap lookups. */
+  const byRoot = new Map<Hex, number>();
   let state: ReturnType<typeof ssz.electra.BeaconState.defaultViewDU> | undefined;
   let building: Promise<void> = Promise.resolve();
   const blockAt = async (n: bigint): Promise<RpcBlockHeader & { hash: Hex; number: Hex }> => {
@@ -184,8 +186,10 @@ export function devnetBeacon(devnet: Devnet, opts: DevnetBeaconOptions = {}): De
     state.commit();
     const beacon = { slot, proposerIndex, parentRoot, stateRoot: state.hashTreeRoot(), bodyRoot };
     const header: deneb.LightClientHeader = { beacon, execution, executionBranch: proofOf(body.node, G.execution) };
+    const root = ssz.phase0.BeaconBlockHeader.hashTreeRoot(beacon);
+    byRoot.set(bytesToHex(root), built.length);
     built.push({
-      number: n, header, root: ssz.phase0.BeaconBlockHeader.hashTreeRoot(beacon),
+      number: n, header, root,
       finalityBranch: proofOf(state.node, G.finalized), currentCommitteeBranch: proofOf(state.node, G.current), nextCommitteeBranch: proofOf(state.node, G.next),
     });
   };
@@ -254,9 +258,9 @@ export function devnetBeacon(devnet: Devnet, opts: DevnetBeaconOptions = {}): De
       };
     },
     async bootstrap(blockRoot) {
-      const want = blockRoot.toLowerCase();
       // Roots are looked up among the built blocks: a checkpoint is always one the anchor was made from.
-      const b = built.find((x) => bytesToHex(x.root) === want);
+      const i = byRoot.get(blockRoot.toLowerCase() as Hex);
+      const b = i === undefined ? undefined : built[i];
       if (!b) throw new BeaconNotAvailableError(`no beacon block with root ${blockRoot}`);
       const c = await committee(periodOf(b.number));
       return json(ssz.electra.LightClientBootstrap, { header: b.header, currentSyncCommittee: c.value, currentSyncCommitteeBranch: b.currentCommitteeBranch });
