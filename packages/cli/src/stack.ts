@@ -7,7 +7,7 @@ import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 
 import pino, { type Logger } from 'pino';
 import { canonicalJson, ETHEREUM_SYNC_COMMITTEE_SIGNER, ethereumAnchorHash, TRUSTED_RPC_SIGNER, type EthereumAnchorJson } from '@geode/protocol';
 import { ensurePrivateDir, writeFileAtomic } from '@geode/protocol/files';
-import { devAccounts, devnetBeacon, devnetTransport, serveDevnet, startDevnet, type Devnet, type DevnetBeacon, type DevnetBeaconOptions, type DevnetServer } from '@geode/devnet';
+import { devAccounts, devnetTransport, serveDevnet, startDevnet, type Devnet, type DevnetBeacon, type DevnetBeaconOptions, type DevnetServer } from '@geode/devnet';
 import { beaconApi, chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, requireVerifierFor, type ChainAccess, type DeployTee, type Deployment } from '@geode/host';
 import { fundFromFaucet } from './connect.ts';
 import { CliArgumentError, CliPortUnavailableError } from './errors.ts';
@@ -190,7 +190,8 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
     const d = await startDevnet({ fund, blockSignerKey, ...(ethereumLc ? { blockIntervalMs: slotMs } : {}) });
     devnet = d;
     if (ethereumLc) {
-      beacon = devnetBeacon(d, o.beacon);
+      // Loaded on demand: Lodestar and BLS cost every other CLI command nothing.
+      beacon = (await import('@geode/devnet/beacon')).devnetBeacon(d, o.beacon);
       // The checkpoint is the beacon block of genesis: the enclave bootstraps from it and follows every period since.
       const ethereum = await beacon.anchor(0n);
       chain = chainAccessFromTransport({ chainId: d.chainId, transport: devnetTransport(d), onNewHead: (cb) => d.onNewHead(cb), ethereum: { anchor: ethereum, beacon, pollMs: slotMs } });

@@ -4,4 +4,5 @@ export { SERVED_METHODS, isServedMethod } from './surface.ts';
 export { devAccounts, devKey, DEFAULT_BLOCK_SIGNER_KEY } from './accounts.ts';
 export { DevnetStartError, UnknownBlockError, DevnetClosedError, BeaconNotAvailableError } from './errors.ts';
 export { devnetTransport } from './transport.ts';
-export { devnetBeacon, DEFAULT_BEACON_SEED, DEVNET_COMMITTEE_KEYS, type DevnetBeacon, type DevnetBeaconOptions, type BeaconApiObject } from './beacon.ts';
+// The beacon chain (Lodestar, BLS) loads only when used: import '@geode/devnet/beacon'.
+export type { DevnetBeacon, DevnetBeaconOptions, BeaconApiObject } from './beacon.ts';

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeHeaderRlp, type RpcBlockHeader } from '@geode/protocol';
-import { devnetBeacon, startDevnet, type Devnet } from '@geode/devnet';
+import { startDevnet, type Devnet } from '@geode/devnet';
+import { devnetBeacon } from '@geode/devnet/beacon';
 import { syncLightClient } from '@geode/enclave/lightclient/ethereum/sync';
 import { verifyExecutionHeader } from '@geode/enclave/lightclient/ethereum/execution';
 import type { EthereumTrustAnchor } from '@geode/enclave/lightclient/ethereum/anchor';
