@@ -8,7 +8,7 @@ import pino, { type Logger } from 'pino';
 import { canonicalJson, ETHEREUM_SYNC_COMMITTEE_SIGNER, ethereumAnchorHash, TRUSTED_RPC_SIGNER, type EthereumAnchorJson } from '@geode/protocol';
 import { ensurePrivateDir, writeFileAtomic } from '@geode/protocol/files';
 import { devAccounts, devnetTransport, serveDevnet, startDevnet, type Devnet, type DevnetBeacon, type DevnetBeaconOptions, type DevnetServer } from '@geode/devnet';
-import { beaconApi, chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, requireVerifierFor, type ChainAccess, type DeployTee, type Deployment } from '@geode/host';
+import { beaconApi, beaconNetworkAnchor, chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, requireVerifierFor, type ChainAccess, type DeployTee, type Deployment } from '@geode/host';
 import { fundFromFaucet } from './connect.ts';
 import { CliArgumentError, CliPortUnavailableError } from './errors.ts';
 import { createSimulationPki, type SimulationPki } from '@geode/attestation/sim/index';
@@ -159,12 +159,22 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   if (o.rpc && o.lightClient === 'ethereum') throw new CliArgumentError('--light-client ethereum runs the embedded devnet\'s beacon chain; with --rpc pass --beacon <url> --checkpoint <root> instead');
   if (o.rpc) {
     progress(`connecting to ${o.rpc.url}`);
-    // Ethereum's sync-committee light client (docs/protocol.md#ethereum-light-client): mainnet's anchor from the checkpoint.
-    const ethereum = o.rpc.beacon ? (await import('@geode/enclave/lightclient/ethereum/anchor')).mainnetAnchor(o.rpc.beacon.checkpoint) as EthereumAnchorJson : undefined;
-    chain = await chainAccessFromUrl(o.rpc.url, { trustedRpc: o.rpc.trustedRpc, ethereum: ethereum && { anchor: ethereum, beacon: beaconApi(o.rpc.beacon!.url) } });
+    // Ethereum's sync-committee light client (docs/protocol.md#ethereum-light-client): on mainnet (chain 1) the pinned
+    // mainnet anchor from the checkpoint; on another chain (e.g. a `geode dev --light-client ethereum` devnet) the
+    // genesis validators root, fork schedule and preset its Beacon API describes (beaconNetworkAnchor).
+    let ethereum: EthereumAnchorJson | undefined;
+    let chainId = 0n;
+    if (o.rpc.beacon) {
+      const probe = await chainAccessFromUrl(o.rpc.url);
+      chainId = probe.chainId;
+      await probe.close();
+      ethereum = chainId === 1n
+        ? (await import('@geode/enclave/lightclient/ethereum/anchor')).mainnetAnchor(o.rpc.beacon.checkpoint) as EthereumAnchorJson
+        : await beaconNetworkAnchor(o.rpc.beacon.url, o.rpc.beacon.checkpoint, `chain-${chainId}`);
+    }
+    chain = await chainAccessFromUrl(o.rpc.url, { trustedRpc: o.rpc.trustedRpc, ethereum: ethereum && { anchor: ethereum, beacon: beaconApi(o.rpc.beacon!.url), pollMs: chainId === 1n ? 12_000 : 1000 } });
     const published = ethereum ? null : await devnetAnchor(chain);
     if (ethereum) {
-      if (chain.chainId !== 1n) throw new CliArgumentError(`--beacon/--checkpoint use Ethereum mainnet's anchor but ${o.rpc.url} is chain ${chain.chainId}`);
       anchor = { signer: ETHEREUM_SYNC_COMMITTEE_SIGNER, genesisHash: ethereumAnchorHash(ethereum), ethereum };
     } else if (o.rpc.trustedRpc) {
       const genesis = await chain.publicClient.getBlock({ blockNumber: 0n });
@@ -273,8 +283,8 @@ export function withRpcOptions<T extends { option(flags: string, desc: string): 
     .option('--rpc <url>', 'run against this EVM JSON-RPC endpoint instead of the embedded devnet')
     .option('--insecure-trusted-rpc', 'INSECURE, testing only: let the enclave believe the RPC node (networks with no Geode light client)')
     .option('--private-key <hex>', 'funded account that deploys and pays with --rpc (or GEODE_PRIVATE_KEY)')
-    .option('--beacon <url>', 'Ethereum mainnet: Beacon API node for the enclave\'s sync-committee light client (with --checkpoint)')
-    .option('--checkpoint <root>', 'Ethereum mainnet: weak-subjectivity checkpoint (recent finalized beacon block root) the enclave bootstraps from')
+    .option('--beacon <url>', 'Ethereum: Beacon API node for the enclave\'s sync-committee light client (with --checkpoint; mainnet, or a `geode dev --light-client ethereum` devnet)')
+    .option('--checkpoint <root>', 'Ethereum: weak-subjectivity checkpoint (recent finalized beacon block root) the enclave bootstraps from')
     .option('--light-client <kind>', 'embedded devnet: devnet (default: headers signed by its block signer) or ethereum (Ethereum\'s sync-committee light client over the devnet\'s Beacon API, with a generated committee: no security, the code path of mainnet)');
 }
 

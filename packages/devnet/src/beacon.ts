@@ -51,6 +51,8 @@ export interface DevnetBeaconOptions {
   slotsPerBlock?: number;
   /** Blocks between an attested block and the block its state finalizes (>= 1, default 2). */
   finalityLag?: number;
+  /** The slot clock the devnet mines at (informational: /eth/v1/config/spec SECONDS_PER_SLOT), ms. Default 1000. */
+  slotMs?: number;
 }
 
 /** A Beacon API light-client object: `{"version": fork, "data": SSZ JSON}`. */
@@ -70,6 +72,10 @@ export interface DevnetBeacon {
   optimisticUpdate(): Promise<BeaconApiObject>;
   /** /eth/v1/beacon/genesis. */
   genesis(): { genesis_time: string; genesis_validators_root: Hex; genesis_fork_version: Hex };
+  /** /eth/v1/config/fork_schedule: phase0 then each fork, in spec order. */
+  forkSchedule(): { previous_version: Hex; current_version: Hex; epoch: string }[];
+  /** /eth/v1/config/spec (the fields a light client's anchor needs). */
+  spec(): { PRESET_BASE: string; SECONDS_PER_SLOT: string; SLOTS_PER_EPOCH: string; EPOCHS_PER_SYNC_COMMITTEE_PERIOD: string; SYNC_COMMITTEE_SIZE: string };
   /** The slot of execution block `n`. */
   slotOf(n: bigint): number;
 }
@@ -250,6 +256,11 @@ export function devnetBeacon(devnet: Devnet, opts: DevnetBeaconOptions = {}): De
   return {
     slotOf,
     genesis: () => ({ genesis_time: '0', genesis_validators_root: bytesToHex(genesisValidatorsRoot), genesis_fork_version: GENESIS_FORK_VERSION }),
+    forkSchedule: () => [{ version: GENESIS_FORK_VERSION, epoch: 0 }, ...FORKS].map((f, i, all) => ({ previous_version: (all[i - 1] ?? f).version, current_version: f.version, epoch: String(f.epoch) })),
+    spec: () => ({
+      PRESET_BASE: ACTIVE_PRESET, SECONDS_PER_SLOT: String(Math.max(1, Math.round((opts.slotMs ?? 1000) / 1000))), SLOTS_PER_EPOCH: String(SLOTS_PER_EPOCH),
+      EPOCHS_PER_SYNC_COMMITTEE_PERIOD: String(EPOCHS_PER_SYNC_COMMITTEE_PERIOD), SYNC_COMMITTEE_SIZE: String(SYNC_COMMITTEE_SIZE),
+    }),
     async anchor(checkpointBlock = 0n) {
       const b = await get(checkpointBlock);
       return {

@@ -45,7 +45,7 @@ async function handleBody(devnet: Devnet, body: string, plainEvm = false): Promi
 
 /**
  * GET routes of the devnet's Beacon API (ethereum/beacon-APIs): the light-client objects as `{"version","data"}`
- * (updates as an array) and `/eth/v1/beacon/genesis` as `{"data"}`. Unknown or not-yet-available objects answer
+ * (updates as an array) and `/eth/v1/beacon/genesis`, `/eth/v1/config/{fork_schedule,spec}` as `{"data"}`. Unknown or not-yet-available objects answer
  * 404, malformed query parameters 400, each with `{"code","message"}` as beacon nodes do.
  */
 async function answerBeacon(beacon: DevnetBeacon, url: URL): Promise<{ status: number; body: unknown }> {
@@ -53,6 +53,8 @@ async function answerBeacon(beacon: DevnetBeacon, url: URL): Promise<{ status: n
   const lc = '/eth/v1/beacon/light_client';
   try {
     if (p === '/eth/v1/beacon/genesis') return { status: 200, body: { data: beacon.genesis() } };
+    if (p === '/eth/v1/config/fork_schedule') return { status: 200, body: { data: beacon.forkSchedule() } };
+    if (p === '/eth/v1/config/spec') return { status: 200, body: { data: beacon.spec() } };
     if (p === `${lc}/finality_update`) return { status: 200, body: await beacon.finalityUpdate() };
     if (p === `${lc}/optimistic_update`) return { status: 200, body: await beacon.optimisticUpdate() };
     const boot = p.match(/^\/eth\/v1\/beacon\/light_client\/bootstrap\/(0x[0-9a-fA-F]{64})$/);
@@ -63,7 +65,7 @@ async function answerBeacon(beacon: DevnetBeacon, url: URL): Promise<{ status: n
       if (!Number.isSafeInteger(start) || start < 0 || !Number.isSafeInteger(count) || count < 1 || count > 128) return { status: 400, body: { code: 400, message: 'start_period must be an integer >= 0 and count 1..128' } };
       return { status: 200, body: await beacon.updates(start, count) };
     }
-    return { status: 404, body: { code: 404, message: `No Beacon API route ${p} on the devnet (it serves /eth/v1/beacon/genesis and /eth/v1/beacon/light_client/*)` } };
+    return { status: 404, body: { code: 404, message: `No Beacon API route ${p} on the devnet (it serves /eth/v1/beacon/genesis, /eth/v1/config/{fork_schedule,spec} and /eth/v1/beacon/light_client/*)` } };
   } catch (e) {
     if ((e as { code?: string }).code === 'DEVNET_BEACON_UNAVAILABLE') return { status: 404, body: { code: 404, message: (e as Error).message } };
     return { status: 500, body: { code: 500, message: e instanceof Error ? e.message : String(e) } };

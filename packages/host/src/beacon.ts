@@ -1,4 +1,4 @@
-import { encodeHeaderRlp, UNSIGNED_HEADER_SIGNATURE, type BeaconSyncJson, type EthereumAnchorJson, type RpcBlockHeader, type SignedHeaderJson } from '@geode/protocol';
+import { encodeHeaderRlp, ethereumAnchorJson, UNSIGNED_HEADER_SIGNATURE, type BeaconSyncJson, type EthereumAnchorJson, type RpcBlockHeader, type SignedHeaderJson } from '@geode/protocol';
 import { keccak256, type Hex, type PublicClient } from 'viem';
 import { ChainError } from './errors.ts';
 
@@ -20,27 +20,30 @@ export interface BeaconSource {
   finalityUpdate(): Promise<BeaconObject>;
 }
 
+/** GET `path` from a Beacon API node as JSON, one retry. Errors: ChainError (HOST_CHAIN). */
+async function beaconGet(base: string, path: string, opts: { fetch?: typeof fetch; timeoutMs?: number }): Promise<unknown> {
+  const f = opts.fetch ?? fetch;
+  let res: Response | undefined;
+  // One retry: a pooled keep-alive connection the node closed while the host was busy fails once.
+  for (let attempt = 0; !res; attempt++) {
+    try {
+      res = await f(`${base}${path}`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(opts.timeoutMs ?? 15_000) });
+    } catch (e) {
+      if (attempt >= 1) throw new ChainError(`Cannot reach the Beacon API at ${base}${path}`, { cause: e });
+    }
+  }
+  if (!res.ok) throw new ChainError(`Beacon API ${base}${path} answered HTTP ${res.status}`);
+  try {
+    return await res.json();
+  } catch (e) {
+    throw new ChainError(`Beacon API ${base}${path} did not answer JSON`, { cause: e });
+  }
+}
+
 /** A BeaconSource over HTTP (`fetch`), with a per-request timeout. Errors: ChainError (HOST_CHAIN) on any failure. */
 export function beaconApi(baseUrl: string, opts: { fetch?: typeof fetch; timeoutMs?: number } = {}): BeaconSource {
-  const f = opts.fetch ?? fetch;
   const base = baseUrl.replace(/\/+$/, '');
-  const get = async (path: string): Promise<unknown> => {
-    let res: Response | undefined;
-    // One retry: a pooled keep-alive connection the node closed while the host was busy fails once.
-    for (let attempt = 0; !res; attempt++) {
-      try {
-        res = await f(`${base}${path}`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(opts.timeoutMs ?? 15_000) });
-      } catch (e) {
-        if (attempt >= 1) throw new ChainError(`Cannot reach the Beacon API at ${base}${path}`, { cause: e });
-      }
-    }
-    if (!res.ok) throw new ChainError(`Beacon API ${base}${path} answered HTTP ${res.status}`);
-    try {
-      return await res.json();
-    } catch (e) {
-      throw new ChainError(`Beacon API ${base}${path} did not answer JSON`, { cause: e });
-    }
-  };
+  const get = (path: string) => beaconGet(base, path, opts);
   return {
     bootstrap: async (root) => (await get(`/eth/v1/beacon/light_client/bootstrap/${root}`)) as BeaconObject,
     updates: async (start, count) => {
@@ -50,6 +53,33 @@ export function beaconApi(baseUrl: string, opts: { fetch?: typeof fetch; timeout
     },
     finalityUpdate: async () => (await get('/eth/v1/beacon/light_client/finality_update')) as BeaconObject,
   };
+}
+
+const FORK_NAMES = ethereumAnchorJson.shape.forks.element.shape.name.options;
+const FAR_FUTURE_EPOCH = '18446744073709551615';
+
+/**
+ * The trust anchor of a network other than mainnet, read from its Beacon API: `genesis_validators_root` and
+ * `genesis_fork_version` (/eth/v1/beacon/genesis), the fork schedule (/eth/v1/config/fork_schedule: phase0 first,
+ * then Altair, Bellatrix, ... in spec order; forks at FAR_FUTURE_EPOCH are left out) and the preset
+ * (/eth/v1/config/spec PRESET_BASE), with `checkpoint` from the deployer. The node is not trusted for safety: the
+ * deployer picks the checkpoint, the bootstrap must hash to it, and a wrong root, version or epoch only makes every
+ * signature or branch fail; the anchor then goes into the config hash like mainnet's. Mainnet's is pinned instead
+ * (mainnetAnchor in the enclave's anchor.ts). Errors: ChainError (unreachable node, or an answer of another shape).
+ */
+export async function beaconNetworkAnchor(baseUrl: string, checkpoint: Hex, network: string, opts: { fetch?: typeof fetch; timeoutMs?: number } = {}): Promise<EthereumAnchorJson> {
+  const base = baseUrl.replace(/\/+$/, '');
+  const [genesis, schedule, spec] = await Promise.all(['/eth/v1/beacon/genesis', '/eth/v1/config/fork_schedule', '/eth/v1/config/spec'].map((p) => beaconGet(base, p, opts))) as { data: any }[];
+  const forks = ((schedule?.data ?? []) as { current_version: string; epoch: string }[]).slice(1)
+    .map((f, i) => ({ name: FORK_NAMES[i], version: f.current_version, epoch: f.epoch }))
+    .filter((f) => f.name !== undefined && f.epoch !== FAR_FUTURE_EPOCH)
+    .map((f) => ({ ...f, epoch: Number(f.epoch) }));
+  const parsed = ethereumAnchorJson.safeParse({
+    network, preset: String(spec?.data?.PRESET_BASE), checkpoint, genesisValidatorsRoot: genesis?.data?.genesis_validators_root,
+    genesisForkVersion: genesis?.data?.genesis_fork_version, forks,
+  });
+  if (!parsed.success) throw new ChainError(`The Beacon API at ${base} does not describe a network Geode's light client can anchor to: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
 }
 
 /** A finalized execution header with the beacon data that proves it, and callbacks for the enclave's verdict. */

@@ -104,7 +104,7 @@ export async function devnetAnchor(chain: ChainAccess): Promise<{ blockSigner: H
  * ChainAccess for an RPC URL (http(s):// or ws(s)://). Reads the chain id from the endpoint.
  * `trustedRpc` (INSECURE) serves unsigned headers rebuilt from the RPC's blocks; see chainAccessFromTransport.
  */
-export async function chainAccessFromUrl(url: string, opts: { trustedRpc?: boolean; ethereum?: { anchor: EthereumAnchorJson; beacon: BeaconSource } } = {}): Promise<ChainAccess> {
+export async function chainAccessFromUrl(url: string, opts: { trustedRpc?: boolean; ethereum?: { anchor: EthereumAnchorJson; beacon: BeaconSource; pollMs?: number } } = {}): Promise<ChainAccess> {
   const transport = url.startsWith('ws') ? webSocket(url, { retryCount: 3 }) : http(url, { retryCount: 1, batch: false, timeout: 5_000 });
   const probe = createPublicClient({ transport });
   let chainId: number;
