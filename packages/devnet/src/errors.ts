@@ -18,3 +18,10 @@ export class DevnetClosedError extends defineError({
   codes: ['DEVNET_CLOSED'],
   build: () => ({ code: 'DEVNET_CLOSED', message: 'The devnet has been closed. Start a new one with startDevnet().' }),
 }) {}
+
+/** The devnet's Beacon API has no such object yet (the chain is too short for a finality update, or the root is unknown). */
+export class BeaconNotAvailableError extends defineError({
+  codes: ['DEVNET_BEACON_UNAVAILABLE'],
+  docsPath: 'protocol.md#devnet-beacon',
+  build: (what: string) => ({ code: 'DEVNET_BEACON_UNAVAILABLE', message: `The devnet's beacon chain cannot serve this yet: ${what}. Wait for more blocks, or ask for a root the devnet's anchor names.`, details: { what } }),
+}) {}
