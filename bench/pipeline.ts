@@ -14,7 +14,7 @@ import { devAccounts, startDevnet } from '@geode/devnet';
 import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
 import { encodeRequest } from '@geode/app-computations';
 import { startDevStack } from '../packages/cli/src/stack.ts';
-import { createComputation } from '../packages/cli/src/app.ts';
+import { createComputation } from '../apps/computations/src/client/api.ts';
 
 const N = Number(process.env.BENCH_N ?? 4000);
 const P = Number(process.env.BENCH_P ?? 200);
