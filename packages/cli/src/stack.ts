@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { keccak256, parseEther, toBytes, type Address, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import pino, { type Logger } from 'pino';
@@ -118,14 +118,12 @@ export async function ensureEnclaveBundle(app: GeodeApp = defaultApp()): Promise
 }
 
 /**
- * Compile `app`'s contracts when its generated module is missing or stale (packages/contracts/src/build.ts skips
- * whatever is current), so an app made by `geode init` runs without a separate `npm run build`. Apps must live in
- * the repository's apps/ folder. Throws CliAppError otherwise, ContractsCompileError on a Solidity error.
+ * Compile `app`'s contracts (and the framework's) when their generated module is missing or stale
+ * (packages/contracts/src/build.ts skips whatever is current), so an app made by `geode init` runs without a
+ * separate `npm run build`. Throws ContractsCompileError on a Solidity error.
  */
 export async function ensureAppContracts(app: GeodeApp): Promise<void> {
-  const rel = relative(join(REPO_ROOT, 'apps'), app.dir);
-  if (rel.startsWith('..') || rel.includes(sep) || rel === '') throw new CliAppError(`${app.dir} is outside ${join(REPO_ROOT, 'apps')}: this CLI builds contracts of the repository's apps only`);
-  await buildContracts({ log: () => undefined });
+  await buildContracts({ log: () => undefined, apps: [app.dir] });
 }
 
 /** The default client policy for the simulated TEE: this exact measurement, UpToDate TCB, simulation allowed explicitly. */

@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { GeodeError } from '@geode/protocol';
@@ -88,6 +88,20 @@ function readSources(root: string, dirs: string[]): Record<string, string> {
   return out;
 }
 
+/**
+ * An app's `.sol` files under `<dir>/contracts/`, keyed `apps/<name>/contracts/<file>` (name = the folder's name)
+ * wherever the folder is, so an app outside the repository compiles to the same source units (and bytecode) as
+ * inside it. Imports of `@geode/contracts/…` resolve from the repository.
+ */
+function appSources(dir: string): Record<string, string> {
+  const contracts = join(dir, 'contracts');
+  const name = basename(resolve(dir));
+  const out: Record<string, string> = {};
+  if (!existsSync(contracts)) return out;
+  for (const f of readdirSync(contracts).filter((x) => x.endsWith('.sol')).sort()) out[`apps/${name}/contracts/${f}`] = readFileSync(join(contracts, f), 'utf8');
+  return out;
+}
+
 /** The framework's Solidity sources (packages/contracts/src and its dcap/ folder): repo-relative path -> content. */
 export function frameworkSources(root: string = REPO_ROOT): Record<string, string> {
   return readSources(root, ['packages/contracts/src', 'packages/contracts/src/dcap']);
@@ -114,13 +128,20 @@ export interface ArtifactsTarget {
   prefix: string;
 }
 
-/** The generated modules to build: the framework's first, then one per app with contracts (contractApps). */
-export function artifactTargets(root: string = REPO_ROOT): ArtifactsTarget[] {
+/**
+ * The generated modules to build: the framework's first, then one per app with contracts: those of `appDirs`
+ * (absolute app folders, anywhere; their module goes to `<dir>/generated/artifacts.ts`) or by default every app of
+ * the repository (contractApps).
+ */
+export function artifactTargets(root: string = REPO_ROOT, appDirs?: readonly string[]): ArtifactsTarget[] {
   const framework = frameworkSources(root);
   const targets: ArtifactsTarget[] = [{ owner: 'framework', path: ARTIFACTS_PATH, sources: framework, hashed: framework, prefix: 'packages/contracts/' }];
-  for (const app of contractApps(root)) {
-    const own = readSources(root, [`apps/${app}/contracts`]);
-    targets.push({ owner: app, path: appArtifactsPath(app), sources: own, hashed: { ...framework, ...own }, prefix: `apps/${app}/` });
+  for (const dir of appDirs ?? contractApps(root).map((a) => join(root, 'apps', a))) {
+    const own = appSources(dir);
+    if (!Object.keys(own).length) continue;
+    const app = basename(resolve(dir));
+    const inRepo = resolve(dir) === resolve(root, 'apps', app);
+    targets.push({ owner: app, path: inRepo ? appArtifactsPath(app) : join(resolve(dir), 'generated/artifacts.ts'), sources: own, hashed: { ...framework, ...own }, prefix: `apps/${app}/` });
   }
   return targets;
 }
@@ -229,7 +250,7 @@ export function renderArtifacts(r: CompileResult, prefix?: string): string {
 
 /** Reads the sourcesHash recorded in a generated file (default the framework's), or null if missing/unparseable. */
 export function recordedSourcesHash(root: string = REPO_ROOT, path: string = ARTIFACTS_PATH): string | null {
-  const file = join(root, path);
+  const file = resolve(root, path);
   if (!existsSync(file)) return null;
   const m = /export const sourcesHash = '(0x[0-9a-f]{64})'/.exec(readFileSync(file, 'utf8'));
   return m ? m[1] : null;
@@ -239,13 +260,14 @@ export function recordedSourcesHash(root: string = REPO_ROOT, path: string = ART
  * Compiles the contracts and writes each generated module (artifactTargets) whose recorded sourcesHash is not
  * current. Prints progress with `log` (default console.log). Throws ContractsCompileError on compile errors, before
  * writing that target (a failed build leaves its generated file alone).
+ * `apps`: build only these app folders (absolute, anywhere) besides the framework; default every app of the repo.
  * @returns whether anything compiled, and the result per compiled owner ('framework' or the app's folder name).
  */
-export async function buildContracts(opts: { root?: string; force?: boolean; log?: (msg: string) => void } = {}): Promise<{ compiled: boolean; results?: Record<string, CompileResult> }> {
+export async function buildContracts(opts: { root?: string; force?: boolean; log?: (msg: string) => void; apps?: readonly string[] } = {}): Promise<{ compiled: boolean; results?: Record<string, CompileResult> }> {
   const root = opts.root ?? REPO_ROOT;
   const log = opts.log ?? ((m: string) => console.log(m));
   const results: Record<string, CompileResult> = {};
-  for (const t of artifactTargets(root)) {
+  for (const t of artifactTargets(root, opts.apps)) {
     if (!opts.force && recordedSourcesHash(root, t.path) === hashSources(t.hashed)) continue;
     const t0 = performance.now();
     log(`contracts (${t.owner}): compiling ${Object.keys(t.sources).length} sources…`);
@@ -253,7 +275,7 @@ export async function buildContracts(opts: { root?: string; force?: boolean; log
     // The record hashes everything the output depends on (an app's contracts inherit the framework's).
     const result = { ...compiled, sourcesHash: hashSources(t.hashed, compiled.solcVersion) };
     for (const w of result.warnings) log(w);
-    const file = join(root, t.path);
+    const file = resolve(root, t.path);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, renderArtifacts(result, t.prefix));
     const kept = Object.values(result.contracts).filter((c) => c.sourceName.startsWith(t.prefix)).length;
