@@ -21,6 +21,7 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
     import('./commands/lightclient.ts').then((m) => m.registerLightClientCommands(program)),
     import('./commands/enclave.ts').then((m) => m.registerEnclaveCommands(program)),
     import('./commands/init.ts').then((m) => m.registerInitCommand(program)),
+    import('./commands/steps.ts').then((m) => m.registerStepCommands(program)),
   ]);
   for (const r of extra) if (r.status === 'rejected' && process.env.GEODE_DEBUG) console.error(r.reason);
   // A broken app must not take the framework's commands down with it: say why its commands are missing, once.

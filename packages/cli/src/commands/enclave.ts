@@ -66,9 +66,30 @@ export async function runEnclaveBuild(o: EnclaveBuildOptions): Promise<EnclaveBu
   return r;
 }
 
-/** Register `geode enclave build`. */
+/** Register `geode enclave build` and `geode enclave start`. */
 export function registerEnclaveCommands(program: Command): void {
-  const enclave = program.command('enclave').description('Build enclave bundles for a TEE');
+  const enclave = program.command('enclave').description('Build enclave bundles for a TEE; start an enclave and host for a deployment');
+  enclave
+    .command('start')
+    .option('--data-dir <dir>', 'the data dir `geode deploy` wrote (deployment.json, operator key); sealed files go to <dir>/enclave')
+    .option('--json', 'print one JSON line once started')
+    .option('-v, --verbose', 'log host and enclave activity to stderr')
+    .description('Start the enclave process and the host for a deployment, with a loopback control endpoint for `geode handshake` and `geode status`; Ctrl-C stops')
+    .action(async (opts: { dataDir?: string; json?: boolean; verbose?: boolean }) => {
+      const rep = reporter(opts);
+      try {
+        if (!opts.dataDir) throw new CliArgumentError('--data-dir <dir> is required (the one `geode deploy` wrote)');
+        const { startEnclave } = await import('../steps.ts');
+        const r = await startEnclave({ dataDir: opts.dataDir, logger: rep.logger });
+        rep.say(`enclave running (pid ${r.enclave.pid}); control endpoint ${r.url}. Next: geode handshake --data-dir ${opts.dataDir}`);
+        rep.result({ ok: true, pid: r.enclave.pid ?? null, control: r.url });
+        const stop = async () => { await r.stop(); process.exit(0); };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      } catch (e) {
+        fail(rep, e, e instanceof CliArgumentError ? 2 : 1);
+      }
+    });
   enclave
     .command('build')
     .option('--tee <tee>', `TEE to build for: ${BUILD_TEES.join(', ')}`, 'sim')
