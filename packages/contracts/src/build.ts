@@ -248,6 +248,18 @@ export function renderArtifacts(r: CompileResult, prefix?: string): string {
   return lines.join('\n');
 }
 
+/**
+ * The installed solc's full version without loading the compiler (seconds of start-up) when a generated file
+ * records it: the recorded `solcVersion` if it belongs to the installed npm `solc` (same release), else the
+ * compiler's own answer.
+ */
+function installedSolcVersion(root: string, path: string): string {
+  const file = resolve(root, path);
+  const recorded = existsSync(file) ? /export const solcVersion = '([^']+)'/.exec(readFileSync(file, 'utf8'))?.[1] : undefined;
+  const release = (require('solc/package.json') as { version: string }).version;
+  return recorded?.startsWith(`${release}+`) ? recorded : solc().version();
+}
+
 /** Reads the sourcesHash recorded in a generated file (default the framework's), or null if missing/unparseable. */
 export function recordedSourcesHash(root: string = REPO_ROOT, path: string = ARTIFACTS_PATH): string | null {
   const file = resolve(root, path);
@@ -268,7 +280,7 @@ export async function buildContracts(opts: { root?: string; force?: boolean; log
   const log = opts.log ?? ((m: string) => console.log(m));
   const results: Record<string, CompileResult> = {};
   for (const t of artifactTargets(root, opts.apps)) {
-    if (!opts.force && recordedSourcesHash(root, t.path) === hashSources(t.hashed)) continue;
+    if (!opts.force && recordedSourcesHash(root, t.path) === hashSources(t.hashed, installedSolcVersion(root, t.path))) continue;
     const t0 = performance.now();
     log(`contracts (${t.owner}): compiling ${Object.keys(t.sources).length} sources…`);
     const compiled = compileContracts(t.sources, root);
