@@ -1,14 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runDemo as runAnyDemo } from '@geode/cli/commands/demo';
-import type { Reporter } from '@geode/cli/app-kit';
-import { loadApp } from '@geode/cli/apps';
+import { fileURLToPath } from 'node:url';
+import { runAppDemo, type Reporter } from '@geode/cli/app-kit';
 import type { DemoResult } from '../src/client/demo.ts';
 import pino from 'pino';
 
 /** `geode demo --app apps/computations`, typed with this app's result. */
-const APP = loadApp(new URL('..', import.meta.url).pathname, new URL('../../..', import.meta.url).pathname);
-const runDemo = async (rep: Reporter, o: Parameters<typeof runAnyDemo>[1] = {}) => (await runAnyDemo(rep, { ...o, app: APP })) as unknown as DemoResult;
+const runDemo = async (rep: Reporter, o: Parameters<typeof runAppDemo>[2] = {}) => (await runAppDemo(fileURLToPath(new URL('..', import.meta.url)), rep, o)) as unknown as DemoResult;
 const quiet: Reporter = { json: true, progress() {}, say() {}, result() {}, logger: pino({ level: 'silent' }) };
 
 test('geode demo: end to end on the embedded devnet, every participant learns the locked result', { timeout: 180_000 }, async () => {

@@ -42,6 +42,16 @@ export interface AppDemo {
   run(ctx: AppDemoContext): Promise<Record<string, unknown>>;
 }
 
+/**
+ * `geode demo --app <appDir>` as a function, for an app's end-to-end tests: resolves with `{ ok: true, ...}` (the
+ * scenario's fields) or throws what the demo throws (CLI_BAD_APP, the scenario's errors). `opts` are the --rpc
+ * options of `geode demo`. Loads the stack code only when called.
+ */
+export async function runAppDemo(appDir: string, rep: Reporter, opts: import('./stack.ts').RpcCliOptions = {}): Promise<{ ok: true } & Record<string, unknown>> {
+  const [{ runDemo }, { loadApp, REPO_ROOT }] = await Promise.all([import('./commands/demo.ts'), import('./apps.ts')]);
+  return runDemo(rep, { ...opts, app: loadApp(appDir, REPO_ROOT) });
+}
+
 /** The exports the CLI reads from an app's client module (at least one of the two). */
 export interface AppClientModule {
   /** Add the app's commands (e.g. `geode computation …`) to the CLI's program. */

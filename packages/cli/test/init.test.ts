@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runInit } from '../src/commands/init.ts';
@@ -27,7 +27,7 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
 }
 const lastJson = (s: string) => JSON.parse(s.trim().split('\n').at(-1)!) as Record<string, unknown>;
 
-test('geode init <name>: then geode demo --app <dir> --json ends {"ok":true,…} and the app\'s tests pass', { timeout: 600_000 }, async () => {
+test('geode init <name>: the app typechecks, then geode demo --app <dir> --json ends {"ok":true,…} and the app\'s tests pass', { timeout: 600_000 }, async () => {
   const parent = mkdtempSync(join(ROOT, '.geode-init-'));
   const name = `tally-${process.pid}`;
   try {
@@ -39,6 +39,11 @@ test('geode init <name>: then geode demo --app <dir> --json ends {"ok":true,…}
     const Name = `Tally${process.pid}`;
     assert.deepEqual(r.files, [`contracts/${Name}.sol`, 'package.json', 'src/client/index.ts', 'src/enclave/app.ts', 'src/enclave/main.ts', 'src/messages.ts', 'test/app.test.ts', 'test/demo.test.ts']);
     for (const side of ['contract', 'enclave', 'client']) assert.ok(r.lines[side]! > 5, side);
+
+    // The scaffold typechecks under the repository's strict settings.
+    writeFileSync(join(parent, 'tsconfig.json'), JSON.stringify({ extends: join(ROOT, 'tsconfig.json'), include: [`${name}/**/*.ts`] }));
+    const tsc = await run([join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(parent, 'tsconfig.json'), '--noEmit']);
+    assert.equal(tsc.code, 0, tsc.stdout + tsc.stderr);
 
     const demo = await run([MAIN, 'demo', '--app', r.dir, '--json']);
     assert.equal(demo.code, 0, demo.stderr.slice(-2000));
