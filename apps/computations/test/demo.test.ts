@@ -9,8 +9,8 @@ import pino from 'pino';
 const runDemo = async (rep: Reporter, o: Parameters<typeof runAppDemo>[2] = {}) => (await runAppDemo(fileURLToPath(new URL('..', import.meta.url)), rep, o)) as unknown as DemoResult;
 const quiet: Reporter = { json: true, progress() {}, say() {}, result() {}, logger: pino({ level: 'silent' }) };
 
-test('geode demo: end to end on the embedded devnet, every participant learns the locked result', { timeout: 180_000 }, async () => {
-  const r = await runDemo(quiet);
+/** The demo's committed results, whichever light client gated them. */
+function assertDemoResults(r: DemoResult): void {
   assert.equal(r.ok, true);
   assert.match(r.measurement, /^[0-9a-f]{64}$/);
   assert.equal(r.attestation.simulated, true);
@@ -31,4 +31,16 @@ test('geode demo: end to end on the embedded devnet, every participant learns th
     'alice:APP_NOT_AUTHORISED', 'bob:APP_QUORUM_NOT_REACHED', 'bob:ComputationExists', 'dave:APP_LOCKED', 'eve:APP_DOES_NOT_EXIST', 'eve:APP_NOT_AUTHORISED',
   ]);
   assert.equal(r.requests, 38);
+}
+
+test('geode demo: end to end on the embedded devnet, every participant learns the locked result', { timeout: 180_000 }, async () => {
+  const r = await runDemo(quiet);
+  assert.equal(r.lightClient, 'devnet');
+  assertDemoResults(r);
+});
+
+test('geode demo --light-client ethereum: the same results, every batch gated by the sync-committee light client over the devnet\'s Beacon API', { timeout: 420_000 }, async () => {
+  const r = await runDemo(quiet, { lightClient: 'ethereum' });
+  assert.equal(r.lightClient, 'ethereum');
+  assertDemoResults(r);
 });

@@ -26,6 +26,8 @@ export interface AppDemoContext {
   readonly clients: Readonly<Record<string, GeodeClient>>;
   /** Requests the framework sent before the scenario (one output-key registration per identity). */
   readonly requests: number;
+  /** The enclave's light client: the devnet's block signer, Ethereum's sync committee, or none (trusted RPC). */
+  readonly lightClient: 'devnet' | 'ethereum' | 'trusted-rpc';
   /** The demo identity's name for an address (case-insensitive), or the address itself. */
   nameOf(address: string): string;
   /** Milliseconds since the demo started (before the stack started). */

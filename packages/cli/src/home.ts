@@ -35,6 +35,11 @@ export const devInfoSchema = z.object({
   trustedRpc: z.boolean().optional(),
   /** Absolute path of the app folder this dev stack runs (its commands are the ones the CLI offers). */
   app: z.string().optional(),
+  /** The enclave's light client: the devnet's block signer or Ethereum's sync committee (docs/cli.md#light-client). */
+  lightClient: z.enum(['devnet', 'ethereum']).optional(),
+  /** With `--light-client ethereum`: the devnet's Beacon API base URL and the deployment's Ethereum anchor. */
+  beaconUrl: z.string().url().optional(),
+  ethereumAnchor: z.unknown().optional(),
 });
 export type DevInfo = z.infer<typeof devInfoSchema>;
 

@@ -15,6 +15,8 @@ export interface DemoResult {
   measurement: string;
   simulated: boolean;
   attestation: { teeType: string; status: string; mrEnclave: string; sessionId: string; simulated: boolean; trustedRpc: boolean };
+  /** The enclave's light client: the devnet's block signer, Ethereum's sync committee, or none (trusted RPC). */
+  lightClient: 'devnet' | 'ethereum' | 'trusted-rpc';
   computations: { name: string; type: string; results: Record<string, unknown> }[];
   refused: { who: string; action: string; code: string }[];
   requests: number;
@@ -144,6 +146,7 @@ async function run(ctx: AppDemoContext): Promise<Omit<DemoResult, 'ok'>> {
     measurement: stack.measurement.slice(2),
     simulated: session.simulated,
     attestation: { teeType: session.verdict.teeType, status: session.verdict.status, mrEnclave: session.measurement.slice(2), sessionId: session.sessionId.toString(), simulated: session.simulated, trustedRpc: session.trustedRpc },
+    lightClient: ctx.lightClient,
     computations,
     refused,
     requests,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { keccak256, toBytes } from 'viem';
 import { createIdentity, GeodeClient, verifyActiveSession, type Identity, type TrustedSession } from '@geode/client';
-import { REPO_ROOT, defaultApp, rpcOption, startDevStack, withRpcOptions, type RpcCliOptions } from '../stack.ts';
+import { REPO_ROOT, defaultApp, lightClientOption, rpcOption, startDevStack, withRpcOptions, type RpcCliOptions } from '../stack.ts';
 import { appClient, loadApp, type GeodeApp } from '../apps.ts';
 import { CliAppError } from '../errors.ts';
 import { fail, reporter, type Reporter } from '../output.ts';
@@ -28,6 +28,7 @@ async function demoIdentities(names: readonly string[]): Promise<Record<string, 
  */
 export async function runDemo(rep: Reporter, opts: RpcCliOptions & { app?: GeodeApp } = {}): Promise<DemoResult> {
   const rpc = rpcOption(opts);
+  const lightClient = lightClientOption(opts.lightClient);
   const t0 = performance.now();
   const app = opts.app ?? defaultApp();
   const { demo } = await appClient(app);
@@ -37,7 +38,7 @@ export async function runDemo(rep: Reporter, opts: RpcCliOptions & { app?: Geode
   }
   const ids = await demoIdentities(demo.identities);
   const nameOf = (a: string) => demo.identities.find((n) => ids[n]!.address.toLowerCase() === a.toLowerCase()) ?? a;
-  const stack = await startDevStack({ app, progress: rep.progress, logger: rep.logger, fund: demo.identities.map((n) => ids[n]!.address), rpc });
+  const stack = await startDevStack({ app, progress: rep.progress, logger: rep.logger, fund: demo.identities.map((n) => ids[n]!.address), rpc, lightClient });
   try {
     rep.progress('verifying the enclave attestation');
     const now = Math.floor(Date.now() / 1000);
@@ -45,6 +46,7 @@ export async function runDemo(rep: Reporter, opts: RpcCliOptions & { app?: Geode
       publicClient: stack.chain.publicClient, chainId: stack.chain.chainId, contract: stack.deployment.contract,
       collateral: stack.pki.collateral() as never, rootCaDer: stack.pki.rootCaDer, policy: stack.policy, now, allowTrustedRpc: stack.trustedRpc,
     });
+    if (stack.beacon) rep.say('Light client: Ethereum sync committee over the devnet\'s Beacon API (the devnet holds every committee key: no security; the code path of a mainnet deployment).');
     if (session.trustedRpc) rep.say('WARNING: the enclave trusts its RPC node (--insecure-trusted-rpc): no light client protects it.');
     rep.say(`Attestation: ${session.verdict.teeType} quote, TCB ${session.verdict.status}, mr_enclave ${session.measurement.slice(2)}`);
     rep.say(`WARNING: trusting a SIMULATED TEE (policy allowSimulation: true) — no hardware protection.`);
@@ -55,7 +57,8 @@ export async function runDemo(rep: Reporter, opts: RpcCliOptions & { app?: Geode
     rep.progress('registering output keys');
     let requests = 0;
     for (const n of demo.identities) { await clients[n]!.registerOutputKey(); requests++; }
-    const result = await demo.run({ stack, session, identities: ids, clients, requests, nameOf, rep, elapsedMs: () => Math.round(performance.now() - t0) });
+    const lc = stack.deployment.config.ethereumAnchor ? 'ethereum' : stack.trustedRpc ? 'trusted-rpc' : 'devnet';
+    const result = await demo.run({ stack, session, identities: ids, clients, requests, lightClient: lc, nameOf, rep, elapsedMs: () => Math.round(performance.now() - t0) });
     // `ok` first in the JSON line (a reader scans for it), and always the framework's.
     return Object.assign({ ok: true }, result, { ok: true as const });
   } finally {
