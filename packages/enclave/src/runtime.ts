@@ -13,6 +13,7 @@ import { SessionKeys, deserializeKeyMaterial, generateKeyMaterial, serializeKeyM
 import { verifyStorageProof, type TrustAnchor } from './lightclient/index.ts';
 import { devnetGate, ethereumGate, type HeaderGate } from './lightclient/gate.ts';
 import { KEYS_FILE, LIGHT_CLIENT_FILE, SealedStore, stateFileName } from './seal.ts';
+import { chooseBatchBase, type PendingCommitment } from './pending.ts';
 import { deserializeState, emptyState, serializeState, stateRoot, type EnclaveState } from './state.ts';
 import { evidenceBytes, sealingKeyFor, type Platform } from './platform/platform.ts';
 
@@ -57,6 +58,8 @@ export class EnclaveRuntime<S> {
   private pendingNonce: Hex | null = null;
   private state: EnclaveState<S>;
   private root: Hex = ROOT_ZERO;
+  /** This process's signed commitments not yet proven committed, oldest first (pending.ts, docs/protocol.md#pipelining). */
+  private pending: readonly PendingCommitment[] = [];
   private readonly log: (line: string) => void;
 
   constructor(private readonly app: EnclaveApp<S>, private readonly opts: RuntimeOptions) {
@@ -171,6 +174,7 @@ export class EnclaveRuntime<S> {
   private useKeys(keys: SessionKeys): void {
     const c = this.need();
     this.keys = keys;
+    this.pending = [];
     this.states = new SealedStore(this.opts.dataDir, keys.stateSealingKey(this.opts.platform.measurement, hexToBytes(c.hash)), hexToBytes(keys.keyId));
   }
 
@@ -282,6 +286,9 @@ export class EnclaveRuntime<S> {
    * (ENCLAVE_SESSION_MISMATCH); proven stateRoot == our root, else the sealed state for the proven root if we have
    * it (ENCLAVE_STALE_STATE); proven committedSeq == lastSeq, from == lastSeq + 1, to <= requestCount
    * (ENCLAVE_SEQ_MISMATCH); accumulator recomputed from lastAcc == proven accAt[to] (ENCLAVE_ACCUMULATOR_MISMATCH).
+   * Working ahead (pending.ts, docs/protocol.md#pipelining): when the proven (committedSeq, stateRoot) is where one of
+   * this process's own pending commitments starts and the batch continues its latest state, it runs on that state and
+   * its commitment's prevRoot is that state's root (the contract takes it only after the pending ones have landed).
    * Then executes, signs the commitment, seals the new state atomically, and only then updates memory and replies.
    * The reply's `to` may be below the last request sent: the per-batch output cap ended the batch early
    * (docs/protocol.md#caps); the host commits [from, to] and sends the rest again.
@@ -313,14 +320,17 @@ export class EnclaveRuntime<S> {
       throw new EnclaveError('ENCLAVE_SESSION_MISMATCH', `The contract's active session is ${activeSessionId}, this enclave holds session ${sessionId}; run a new session handshake.`, { details: { active: activeSessionId.toString(), ours: sessionId.toString() } });
     }
     let base: EnclaveState<S> = this.state;
-    if (provenRoot !== this.root) {
+    // Working ahead (pending.ts): the proven position may be where one of this enclave's own pending commitments starts.
+    const ahead = chooseBatchBase(this.pending, { committedSeq, stateRoot: provenRoot }, { lastSeq: this.state.framework.lastSeq, root: this.root }, from);
+    const prevRoot = ahead.kind === 'head' ? this.root : provenRoot;
+    if (ahead.kind === 'proven' && provenRoot !== this.root) {
       if (provenRoot === ROOT_ZERO) base = emptyState(this.app.initialState());
       else base = this.readState(provenRoot); // ENCLAVE_STALE_STATE absent, ENCLAVE_KEYS_MISMATCH other keys, ENCLAVE_SEAL_CORRUPT bad
       this.log(`switching to sealed state ${provenRoot} (seq ${base.framework.lastSeq}) proven on-chain`);
     }
     this.assertOwnState(base);
     const lastSeq = base.framework.lastSeq;
-    if (committedSeq !== lastSeq) {
+    if (ahead.kind === 'proven' && committedSeq !== lastSeq) {
       throw new EnclaveError('ENCLAVE_SEQ_MISMATCH', `The contract's committedSeq ${committedSeq} differs from the state's lastSeq ${lastSeq}.`, { details: { committedSeq: committedSeq.toString(), lastSeq: lastSeq.toString() } });
     }
     if (from !== lastSeq + 1n) {
@@ -348,13 +358,16 @@ export class EnclaveRuntime<S> {
     const newRoot = stateRoot(exec.state);
     const outputs = encodeOutputs(exec.outputs);
     const oh = outputsHash(outputs);
-    const digest = commitmentDigest({ chainId: c.config.chainId, contract: c.config.contract, sessionId, from, to: end, accTo: accEnd, prevRoot: provenRoot, newRoot, outputsHash: oh });
+    const digest = commitmentDigest({ chainId: c.config.chainId, contract: c.config.contract, sessionId, from, to: end, accTo: accEnd, prevRoot, newRoot, outputsHash: oh });
     const signature = keys.sign(digest);
+    const pending = [...(ahead.kind === 'head' ? ahead.pending : []), { from, to: end, prevRoot, newRoot }];
     this.states!.write(stateFileName(newRoot), serializeState(exec.state));
-    this.states!.prune([newRoot, provenRoot]);
+    // Kept: the proven root (a failed commitment falls back to it) and every pending commitment's result.
+    this.states!.prune([...new Set([newRoot, provenRoot, ...pending.map((p) => p.newRoot)])]);
     this.state = exec.state;
     this.root = newRoot;
+    this.pending = pending;
     gated.commit();
-    return { sessionId: sessionId.toString(), from: from.toString(), to: end.toString(), accTo: accEnd, prevRoot: provenRoot, newRoot, outputs, outputsHash: oh, signature };
+    return { sessionId: sessionId.toString(), from: from.toString(), to: end.toString(), accTo: accEnd, prevRoot, newRoot, outputs, outputsHash: oh, signature };
   }
 }
