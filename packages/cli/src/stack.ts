@@ -73,6 +73,8 @@ export interface DevStackOptions {
    * configured on-chain verifier checks its evidence (requireVerifierFor; docs/attestation.md#on-chain-verifiers).
    */
   tee?: DeployTee;
+  /** Host stage overlap (HostOptions.pipelined, default true). */
+  pipelined?: boolean;
 }
 
 /** `--tee` values of the CLI and the evidence type each means on-chain. */
@@ -195,7 +197,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   progress('enclave and handshake');
   const enclave = new EnclaveProcess({ bundle: ENCLAVE_BUNDLE, dataDir: join(dataDir, 'enclave'), simPki: pkiFile, onLog: (l) => log.debug({ enclave: l }) });
   enclave.start();
-  const host = new Host({ chain, operator, contract: deployment.contract, config: deployment.config, enclave, fromBlock: deployment.fromBlock, logger: log });
+  const host = new Host({ chain, operator, contract: deployment.contract, config: deployment.config, enclave, fromBlock: deployment.fromBlock, logger: log, ...(o.pipelined === undefined ? {} : { pipelined: o.pipelined }) });
   await host.ensureSession();
   await host.start();
 
