@@ -177,6 +177,24 @@ export class Host extends EventEmitter {
     });
   }
 
+  /** Resolve when `p` settles, a head arrives (kick) or `ms` pass, whichever is first; at once if a head arrived already. */
+  private until(p: Promise<unknown>, ms: number): Promise<void> {
+    if (this.dirty) {
+      this.dirty = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        if (this.wake === done) this.wake = undefined;
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.wake = done;
+      p.then(done, done);
+    });
+  }
+
   private async loop(): Promise<void> {
     let backoff = 50;
     while (this.running) {
@@ -188,7 +206,9 @@ export class Host extends EventEmitter {
         }
         const did = await this.step();
         backoff = 50;
-        if (!did) {
+        // A commitment in flight and no new head yet: wait for either instead of polling the chain meanwhile.
+        if (did && this.inflight) await this.until(this.inflight.landed, 1000);
+        else if (!did) {
           await this.settle();
           await this.sleep(1000);
         }
