@@ -336,7 +336,7 @@ export class Host extends EventEmitter {
     this.noteCommitted(committed);
     const ahead = this.inflight;
     // The enclave continues its own pending commitment (docs/protocol.md#pipelining) or the proven position.
-    const from = ahead ? ahead.to + 1n : committed + 1n;
+    const from = ahead && ahead.to > committed ? ahead.to + 1n : committed + 1n;
     if (count < from) return false;
     const max = BigInt(Math.min(this.o.maxBatch ?? MAX_BATCH_REQUESTS, MAX_BATCH_REQUESTS, this.batchLimit));
     const to = count - from + 1n > max ? from + max - 1n : count;
