@@ -11,7 +11,7 @@ import { keccak256, toHex, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { Host, type BatchEvent, type ChainAccess, type EnclaveProcess } from '@geode/host';
 import {
-  checkAgainstModel, checkExactlyOnce, committedBatches, devOperatorKey, Model, mulberry32, presignRequest, readUint, seedFrom, sendRaw, sleep, startWorkload, waitCommitted,
+  committedBatches, devOperatorKey, finishAndCheck, Model, readUint, seededInt, seedFrom, sleep, startWorkload, submitBurst,
   type Workload, type WorkloadComputation,
 } from '../harness/crash.ts';
 
@@ -94,23 +94,12 @@ function instrumentedHost(w: Workload, faults: Fault[]): { host: Host; trace: Tr
   return { host, trace, events };
 }
 
-async function submitBurst(w: Workload, int: (lo: number, hi: number) => number, model: Model, sent: bigint[][], count: number): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    const p = int(0, P - 1);
-    const c = comps[int(0, comps.length - 1)]!;
-    const value = int(-300, 300) / 2;
-    const seq = await sendRaw(w, await presignRequest(w, p, { op: 'submit', computation: c.name, value }));
-    model.submit(c.name, p, value, seq);
-    sent[p]!.push(seq);
-  }
-}
-
-/** Result requests from everyone, wait for all commitments, then exactly-once and model checks. */
-async function finish(w: Workload, model: Model, sent: bigint[][]): Promise<void> {
-  for (const c of comps) for (let p = 0; p < P; p++) sent[p]!.push(await sendRaw(w, await presignRequest(w, p, { op: 'result', computation: c.name })));
-  await waitCommitted(w, await readUint(w, 'requestCount'), 90_000);
-  const r = await checkExactlyOnce(w, sent);
-  checkAgainstModel(w, model, comps, sent, r.received);
+/** A workload of P participants in `comps` (quorum 1) with its stack's own host stopped, and a seeded draw. */
+async function begin(label: string, seedXor: number): Promise<{ w: Workload; int: (lo: number, hi: number) => number; model: Model; sent: bigint[][] }> {
+  const seed = seedFrom('CRASH_SEED');
+  console.log(`${label} seed ${seed}`);
+  const w = await startWorkload({ participants: P, computations: comps, label, quorum: 1, stopStackHost: true });
+  return { w, int: seededInt(seed ^ seedXor), model: new Model(), sent: Array.from({ length: P }, () => []) };
 }
 
 /** The host's 'batch' events are the chain's commitments after the setup ones, in the same strict order. */
@@ -124,22 +113,16 @@ async function assertInOrder(w: Workload, events: BatchEvent[], firstSeq: bigint
 }
 
 test('pipeline: batches processed while the previous commitment is in flight; commitments land strictly in order', { timeout: 180_000 }, async () => {
-  const seed = seedFrom('CRASH_SEED');
-  console.log(`pipeline-order seed ${seed}`);
-  const rnd = mulberry32(seed);
-  const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
-  const w = await startWorkload({ participants: P, computations: comps, label: 'pipeline-order', quorum: 1, stopStackHost: true });
+  const { w, int, model, sent } = await begin('pipeline-order', 0);
   const { host, trace, events } = instrumentedHost(w, []);
   const firstSeq = (await readUint(w, 'committedSeq')) + 1n;
   await host.start();
   try {
-    const model = new Model();
-    const sent: bigint[][] = Array.from({ length: P }, () => []);
     for (let k = 0; k < 12; k++) {
-      await submitBurst(w, int, model, sent, int(2, 8));
+      await submitBurst(w, comps, int, model, sent, int(2, 8));
       await sleep(int(0, 80));
     }
-    await finish(w, model, sent);
+    await finishAndCheck(w, comps, model, sent, 90_000);
     await host.stop();
     await assertInOrder(w, events, firstSeq);
     const overlapped = events.filter((e) => e.overlapped).length;
@@ -153,24 +136,18 @@ test('pipeline: batches processed while the previous commitment is in flight; co
 });
 
 test('pipeline: a commitment in flight that reverts or is dropped, with the next batch already built on it: re-run, nothing wrong or lost', { timeout: 180_000 }, async () => {
-  const seed = seedFrom('CRASH_SEED');
-  console.log(`pipeline-fail seed ${seed}`);
-  const rnd = mulberry32(seed ^ 0xfa11);
-  const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
-  const w = await startWorkload({ participants: P, computations: comps, label: 'pipeline-fail', quorum: 1, stopStackHost: true });
+  const { w, int, model, sent } = await begin('pipeline-fail', 0xfa11);
   const faults: Fault[] = ['revert', 'drop'];
   const { host, trace, events } = instrumentedHost(w, faults);
   const firstSeq = (await readUint(w, 'committedSeq')) + 1n;
   await host.start();
   try {
-    const model = new Model();
-    const sent: bigint[][] = Array.from({ length: P }, () => []);
     for (let k = 0; k < 40 && (k < 12 || faults.length > 0); k++) {
-      await submitBurst(w, int, model, sent, int(2, 8));
+      await submitBurst(w, comps, int, model, sent, int(2, 8));
       await sleep(int(0, 80));
     }
     assert.equal(faults.length, 0, 'both faults were injected on commitments with a batch processed on top of them');
-    await finish(w, model, sent);
+    await finishAndCheck(w, comps, model, sent, 90_000);
     await host.stop();
     await assertInOrder(w, events, firstSeq);
     assert.equal(trace.reverted.length, 1);
