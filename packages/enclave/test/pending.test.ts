@@ -49,14 +49,14 @@ async function scenario(n: number) {
   return { ...ctx, alice, bob };
 }
 
-const run = async (rt: EnclaveRuntime<unknown>, chain: FakeChain, from: number, to: number) => (await rt.handle('processBatch', (await batchParams(chain, from, to)).params)) as BatchResult;
+const run = async (rt: EnclaveRuntime, chain: FakeChain, from: number, to: number) => (await rt.handle('processBatch', (await batchParams(chain, from, to)).params)) as BatchResult;
 
 const files = (dir: string) => Object.fromEntries(readdirSync(dir).sort().map((f) => [f, createHash('sha256').update(readFileSync(join(dir, f))).digest('hex')]));
 
 test('working ahead: batch 2 is processed before commitment 1 lands, chained on it, identical to the serial result', async () => {
   // Batch 2's proof shows committedSeq 0: commitment 1 is still in flight.
   const p = await scenario(4);
-  const rt = p.rt as EnclaveRuntime<unknown>;
+  const rt = p.rt;
   const p1 = await run(rt, p.chain, 1, 3);
   const p2 = await run(rt, p.chain, 4, 6);
   assert.equal(p2.prevRoot, p1.newRoot, 'commitment 2 builds on commitment 1');
@@ -76,7 +76,7 @@ test('working ahead: batch 2 is processed before commitment 1 lands, chained on 
 
 test('working ahead: a commitment that never lands (dropped, reverted) is re-run from the proven state with the same result', async () => {
   const p = await scenario(4);
-  const rt = p.rt as EnclaveRuntime<unknown>;
+  const rt = p.rt;
   const p1 = await run(rt, p.chain, 1, 3);
   const p2 = await run(rt, p.chain, 4, 6);
   // Commitment 1 was dropped: the host re-sends batch 1 at the chain's position (committedSeq 0, root 0).
@@ -92,7 +92,7 @@ test('working ahead: a commitment that never lands (dropped, reverted) is re-run
 
 test('working ahead: at most MAX_PENDING_COMMITMENTS - 1 pending commitments; refused batches change nothing', async () => {
   const p = await scenario(4);
-  const rt = p.rt as EnclaveRuntime<unknown>;
+  const rt = p.rt;
   await run(rt, p.chain, 1, 2);
   await run(rt, p.chain, 3, 4);
   await run(rt, p.chain, 5, 5);
