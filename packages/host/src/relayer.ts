@@ -335,7 +335,11 @@ export class Host extends EventEmitter {
     const [count, committed] = await Promise.all([this.readSlot(SLOT.requestCount, B), this.readSlot(SLOT.committedSeq, B)]);
     this.noteCommitted(committed);
     const ahead = this.inflight;
-    // The enclave continues its own pending commitment (docs/protocol.md#pipelining) or the proven position.
+    // Behind a finalized header (Ethereum) our last landed commitment may not be visible at B yet: the enclave needs
+    // it proven (committedSeq == its lastSeq), so wait for B to reach it rather than re-send committed requests.
+    if (!ahead && committed < this.committed) return false;
+    // With a commitment in flight the next batch starts after it: the enclave continues its own pending commitment
+    // (docs/protocol.md#pipelining).
     const from = ahead && ahead.to > committed ? ahead.to + 1n : committed + 1n;
     if (count < from) return false;
     const max = BigInt(Math.min(this.o.maxBatch ?? MAX_BATCH_REQUESTS, MAX_BATCH_REQUESTS, this.batchLimit));
