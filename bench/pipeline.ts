@@ -24,7 +24,7 @@ import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
 import { encodeRequest } from '@geode/app-computations';
 import { startDevStack } from '../packages/cli/src/stack.ts';
 import type { BatchEvent } from '@geode/host';
-import { createComputation } from '../packages/cli/src/app.ts';
+import { createComputation } from '../apps/computations/src/client/api.ts';
 
 const RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined;
 const N = Number(process.env.BENCH_N ?? (RATE ? 300 : 4000));
