@@ -15,6 +15,7 @@ import { devnetGate, ethereumGate, type HeaderGate } from './lightclient/gate.ts
 import { KEYS_FILE, LIGHT_CLIENT_FILE, SealedStore, stateFileName } from './seal.ts';
 import { deserializeState, emptyState, serializeState, stateRoot, type EnclaveState } from './state.ts';
 import { evidenceBytes, sealingKeyFor, type Platform } from './platform/platform.ts';
+import { Handover } from './handover/handover.ts';
 
 /** Options of {@link EnclaveRuntime}. */
 export interface RuntimeOptions {
@@ -55,6 +56,8 @@ export class EnclaveRuntime<S> {
   private states: SealedStore | null = null;
   private keysError: EnclaveError | null = null;
   private pendingNonce: Hex | null = null;
+  /** Key handover, both roles (handover/handover.ts); created at the first handover method. */
+  private handoverDriver: Handover | null = null;
   private state: EnclaveState<S>;
   private root: Hex = ROOT_ZERO;
   private readonly log: (line: string) => void;
@@ -98,6 +101,9 @@ export class EnclaveRuntime<S> {
       case 'sessionCreate': return this.sessionCreate();
       case 'sessionSetPubKey': return this.sessionSetPubKey(parsed.data as ParsedParams<'sessionSetPubKey'>);
       case 'processBatch': return this.processBatch(parsed.data as ParsedParams<'processBatch'>);
+      case 'handoverRequest': return this.handover().request();
+      case 'handoverSend': return this.handover().send(parsed.data as ParsedParams<'handoverSend'>);
+      case 'handoverReceive': return this.handover().receive(parsed.data as ParsedParams<'handoverReceive'>);
     }
   }
 
@@ -202,6 +208,21 @@ export class EnclaveRuntime<S> {
     if (s.framework.keyId !== ours) {
       throw new EnclaveError('ENCLAVE_KEYS_MISMATCH', `The state at seq ${s.framework.lastSeq} was produced under key material ${s.framework.keyId}, this enclave holds ${ours}: a state is continued only under the keys that produced it. Restore the keys.sealed that produced it; without it that state is lost.`, { details: { keyId: s.framework.keyId, ours } });
     }
+  }
+
+  /** The handover driver, lent this runtime's config, gate, platform and keys (docs/protocol.md#handover). */
+  private handover(): Handover {
+    const c = this.need();
+    this.handoverDriver ??= new Handover({
+      config: c.config, configHash: c.hash, platform: this.opts.platform, gate: this.gate!,
+      keys: () => this.keys,
+      adopt: (keys) => {
+        c.keyStore.write(KEYS_FILE, serializeKeyMaterial(keys.material));
+        this.useKeys(keys);
+        this.keysError = null;
+      },
+    });
+    return this.handoverDriver;
   }
 
   private need(): Configured {
@@ -349,6 +370,9 @@ export class EnclaveRuntime<S> {
     const outputs = encodeOutputs(exec.outputs);
     const oh = outputsHash(outputs);
     const digest = commitmentDigest({ chainId: c.config.chainId, contract: c.config.contract, sessionId, from, to: end, accTo: accEnd, prevRoot: provenRoot, newRoot, outputsHash: oh });
+    if (p.expectNewRoot !== undefined && newRoot !== p.expectNewRoot.toLowerCase()) {
+      throw new EnclaveError('ENCLAVE_FOLLOW_MISMATCH', `Processing ${from}..${end} at block ${h.number} gives root ${newRoot}, not the committed ${p.expectNewRoot}; follow it at the block the committing instance used.`, { details: { newRoot, expected: p.expectNewRoot, block: h.number.toString(), to: end.toString() } });
+    }
     const signature = keys.sign(digest);
     this.states!.write(stateFileName(newRoot), serializeState(exec.state));
     this.states!.prune([newRoot, provenRoot]);

@@ -6,6 +6,7 @@ import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
 import type { ChainAccess } from './chain.ts';
 import type { EnclaveProcess } from './enclave.ts';
 import { ChainError, CommitTooLargeError, KeysLostError } from './errors.ts';
+import { Follower } from './follow.ts';
 
 /** Options of the Host (the untrusted relayer between chain and enclave). */
 export interface HostOptions {
@@ -21,6 +22,13 @@ export interface HostOptions {
   fromBlock?: bigint;
   /** Largest batch (<= 256). */
   maxBatch?: number;
+  /**
+   * Takeover (docs/protocol.md#takeover): follow batches other keyed instances commit (re-execute them into this
+   * enclave's own store, follow.ts), and commit only once no commitment has landed for `standbyMs` while requests
+   * are pending (0: commit at once, racing the others; the contract takes the first). Unset: the single-instance
+   * relayer of before (no following).
+   */
+  takeover?: { standbyMs: number };
   logger?: Logger;
 }
 
@@ -66,11 +74,28 @@ export class Host extends EventEmitter {
    * same failing transaction is never sent again; at one request the wait between attempts grows to a minute.
    */
   private commitFailures = 0;
+  /** Takeover mode: the follower, the root the enclave last processed from, and when the committed seq last moved. */
+  private follower: Follower | undefined;
+  private basis: Hex | undefined;
+  private progressAt = performance.now();
+  private lastCommittedSeen = -1n;
+  /** Takeover mode: this host has committed itself since it started (it then keeps committing without waiting). */
+  private committing = false;
 
   constructor(private readonly o: HostOptions) {
     super();
     this.log = o.logger ?? pino({ level: 'warn' });
     this.scannedTo = (o.fromBlock ?? 0n) - 1n;
+    if (o.takeover) {
+      this.follower = new Follower({
+        chain: o.chain, contract: o.contract, enclave: o.enclave, fromBlock: o.fromBlock ?? 0n, logger: this.log,
+        basis: () => this.basis,
+        requests: async (from, to, atBlock) => {
+          await this.scanLogs(atBlock);
+          return this.logRequests(from, to, atBlock);
+        },
+      });
+    }
     o.enclave.on('exit', () => {
       this.sessionReady = false;
       this.kick();
@@ -239,6 +264,17 @@ export class Host extends EventEmitter {
     this.scannedTo = toBlock;
   }
 
+  /** Requests [from, to] from the scanned log (scanned up to `block`), in the processBatch shape. Throws ChainError for a gap. */
+  private logRequests(from: bigint, to: bigint, block: bigint): { seq: string; sender: Address; payload: Hex; sessionId: string }[] {
+    const out = [];
+    for (let s = from; s <= to; s++) {
+      const r = this.requests.get(s);
+      if (!r) throw new ChainError(`request ${s} missing from the logs up to block ${block}`);
+      out.push({ seq: s.toString(), sender: r.sender, payload: r.payload, sessionId: r.sessionId.toString() });
+    }
+    return out;
+  }
+
   /** One batch if any request is pending. Returns true if it committed one. */
   private async step(): Promise<boolean> {
     const t0 = performance.now();
@@ -246,6 +282,12 @@ export class Host extends EventEmitter {
     const B = head.number;
     const [count, committed] = await Promise.all([this.readSlot(SLOT.requestCount, B), this.readSlot(SLOT.committedSeq, B)]);
     this.noteCommitted(committed);
+    if (this.follower) {
+      const chainRoot = `0x${(await this.readSlot(SLOT.stateRoot, B)).toString(16).padStart(64, '0')}` as Hex;
+      if (await this.follower.step(B, chainRoot)) return true;
+      if (committed !== this.lastCommittedSeen) { this.lastCommittedSeen = committed; this.progressAt = performance.now(); }
+      if (count > committed && !this.committing && performance.now() - this.progressAt < this.o.takeover!.standbyMs) return false;
+    }
     if (count <= committed) return false;
     const from = committed + 1n;
     const max = BigInt(Math.min(this.o.maxBatch ?? MAX_BATCH_REQUESTS, MAX_BATCH_REQUESTS, this.batchLimit));
@@ -254,17 +296,13 @@ export class Host extends EventEmitter {
     const proofP = this.proof(batchProofKeys(to), B);
     proofP.catch(() => undefined);
     await this.scanLogs(B);
-    const requests = [];
-    for (let s = from; s <= to; s++) {
-      const r = this.requests.get(s);
-      if (!r) throw new ChainError(`request ${s} missing from the logs up to block ${B}`);
-      requests.push({ seq: s.toString(), sender: r.sender, payload: r.payload, sessionId: r.sessionId.toString() });
-    }
+    const requests = this.logRequests(from, to, B);
     const proof = await proofP;
     const t1 = performance.now();
     const res = await this.o.enclave.call('processBatch', { header: { rlp: head.rlp, signature: head.signature }, proof, requests, ...(head.beacon ? { beacon: head.beacon } : {}) })
       .catch((err: unknown) => { head.nack?.(); throw err; });
     head.ack?.();
+    this.basis = res.prevRoot as Hex;
     const t2 = performance.now();
     // The enclave may end the batch early at its per-batch output cap (docs/protocol.md#caps): commit what it signed.
     const end = BigInt(res.to);
@@ -278,6 +316,7 @@ export class Host extends EventEmitter {
       throw e;
     }
     const t3 = performance.now();
+    this.committing = true;
     this.commitFailures = 0;
     for (let s = from; s <= end; s++) this.requests.delete(s);
     this.batchLimit = Math.min(MAX_BATCH_REQUESTS, this.batchLimit * 2);
