@@ -5,6 +5,8 @@ import type { Request } from '@geode/app-computations';
 import { rpcOption, startDevStack, withRpcOptions, type RpcCliOptions } from '../stack.ts';
 import { createComputation, decodeAppOutput, sendRequest, type AppOutput } from '../app.ts';
 import { fail, reporter, type Reporter } from '../output.ts';
+import { CliArgumentError } from '../errors.ts';
+import { runFailoverDemo } from './demo-failover.ts';
 
 /** What the demo returns (and prints as its final JSON line with --json). */
 export interface DemoResult {
@@ -183,10 +185,13 @@ export function registerDemoCommand(program: Command): void {
     .description('Run the main job on the embedded devnet: deploy, attest, and run all four private computation types with five identities')
     .option('--json', 'print one JSON line with the results instead of text')
     .option('-v, --verbose', 'log host and enclave activity to stderr')
-    .action(async (opts: { json?: boolean; verbose?: boolean } & RpcCliOptions) => {
+    .option('--scenario <name>', 'main (default), or failover: handover between instances, the committing one killed (embedded devnet only)', 'main')
+    .action(async (opts: { json?: boolean; verbose?: boolean; scenario: string } & RpcCliOptions) => {
       const rep = reporter(opts);
       try {
-        rep.result(await runDemo(rep, opts));
+        if (opts.scenario !== 'main' && opts.scenario !== 'failover') throw new CliArgumentError(`--scenario must be main or failover, got "${opts.scenario}"`);
+        if (opts.scenario === 'failover' && opts.rpc) throw new CliArgumentError('--scenario failover runs on the embedded devnet only; drop --rpc');
+        rep.result(opts.scenario === 'failover' ? await runFailoverDemo(rep) : await runDemo(rep, opts));
       } catch (e) {
         fail(rep, e);
       }
