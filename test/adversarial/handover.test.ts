@@ -143,6 +143,15 @@ test('a session replacement by a non-admin without the keys is refused (NotAdmin
   assert.equal((await adv.chainState()).activeSessionId, before.activeSessionId);
 });
 
+test('follow mode: a committed root the batch does not reproduce is refused (ENCLAVE_FOLLOW_MISMATCH) and changes nothing', async () => {
+  await submit(adv, 'carol', { op: 'submit', computation: 'handover', value: 1 });
+  const pending = await adv.pending();
+  const snap = await adv.snapshot(adv.stack.enclave, enclaveDir(adv));
+  await expectRefused(adv.stack.enclave.call('processBatch', { header: pending.header, proof: pending.proof, requests: pending.requests, expectNewRoot: keccak256(toHex('not the root')) }), 'ENCLAVE_FOLLOW_MISMATCH');
+  await adv.assertUnchanged(snap, adv.stack.enclave, enclaveDir(adv));
+  assert.ok((await adv.commit(await adv.process(adv.stack.enclave, pending))).ok);
+});
+
 test('takeover: the committing instance is SIGKILLed and its data dir deleted with requests in flight; a keyed follower continues from the committed root', async () => {
   const { enclave: b } = await newcomer();
   await runHandover(opts, adv.stack.enclave, b);
@@ -174,4 +183,33 @@ test('takeover: the committing instance is SIGKILLed and its data dir deleted wi
   assert.ok(result && result.ok, `alice's result request (seq ${s1}) has an ok output`);
   assert.deepEqual(result.ok && result.result, { type: 'average', value: 20, count: 3 });
   void revertName;
+  survivor = b;
+});
+
+let survivor: EnclaveProcess | undefined;
+
+test('two keyed instances racing to commit: the contract takes the first, the loser follows it; C joined from B after A was gone', async () => {
+  assert.ok(survivor, 'runs after the takeover test');
+  const { enclave: c } = await newcomer();
+  await runHandover(opts, survivor, c);
+  const race = (enclave: EnclaveProcess, account: number) => new Host({
+    chain: adv.stack.chain, operator: privateKeyToAccount(devAccounts(8)[account]!.privateKey), contract: adv.contract, config: adv.stack.deployment.config,
+    enclave, fromBlock: adv.stack.deployment.fromBlock, logger: quiet, takeover: { standbyMs: 0 },
+  });
+  const hosts = [race(survivor, 6), race(c, 7)];
+  for (const h of hosts) await h.start();
+  await createAverage(adv, 'race', ['alice', 'bob', 'carol'], 3);
+  let last = 0n;
+  for (const [who, v] of [['alice', 3], ['bob', 6], ['carol', 9]] as const) last = await submit(adv, who, { op: 'submit', computation: 'race', value: v });
+  const res = await submit(adv, 'carol', { op: 'result', computation: 'race' });
+  await Promise.all(hosts.map((h) => h.waitCommitted(res)));
+  const root = (await adv.chainState()).stateRoot;
+  for (let i = 0; i < 200 && ((await survivor.call('status')).stateRoot !== root || (await c.call('status')).stateRoot !== root); i++) await new Promise((r) => setTimeout(r, 100));
+  for (const h of hosts) await h.stop();
+  assert.equal((await survivor.call('status')).stateRoot, root);
+  assert.equal((await c.call('status')).stateRoot, root, 'both instances hold the committed state');
+  await adv.assertHonestHistory();
+  const out = (await adv.outputs('carol')).find((o) => o.seq === res.toString());
+  assert.deepEqual(out && out.ok && out.result, { type: 'average', value: 6, count: 3 });
+  void last;
 });

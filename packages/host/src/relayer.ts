@@ -307,12 +307,17 @@ export class Host extends EventEmitter {
     // The enclave may end the batch early at its per-batch output cap (docs/protocol.md#caps): commit what it signed.
     const end = BigInt(res.to);
     const args = [BigInt(res.from), end, res.accTo, res.prevRoot, res.newRoot, res.outputs, res.signature] as const;
-    const gas = await this.commitGas(args, head.rlp as Hex, Number(end - from) + 1);
     let sent: { block: bigint };
     try {
-      sent = await this.send('commitBatch', args, gas);
+      const gas = await this.commitGas(args, head.rlp as Hex, Number(end - from) + 1);
+      try {
+        sent = await this.send('commitBatch', args, gas);
+      } catch (e) {
+        this.commitFailed(Number(end - from) + 1);
+        throw e;
+      }
     } catch (e) {
-      this.commitFailed(Number(end - from) + 1);
+      if (await this.lostRace(from)) return true; // another keyed instance committed first: follow it next step
       throw e;
     }
     const t3 = performance.now();
@@ -349,6 +354,20 @@ export class Host extends EventEmitter {
     }
     const withMargin = estimate + estimate / 4n + 50_000n;
     return withMargin < limit ? withMargin : limit;
+  }
+
+  /**
+   * Takeover mode: after a commitment of [from, …] failed, true if another instance committed from `from` first (the
+   * contract took theirs, docs/protocol.md#takeover): not a failure of ours, so the batch limit and backoff are reset.
+   */
+  private async lostRace(from: bigint): Promise<boolean> {
+    if (!this.follower) return false;
+    const committed = await this.readSlot(SLOT.committedSeq, await this.pub.getBlockNumber()).catch(() => 0n);
+    if (committed < from) return false;
+    this.commitFailures = 0;
+    this.batchLimit = MAX_BATCH_REQUESTS;
+    this.log.info({ from: from.toString(), committed: committed.toString() }, 'another instance committed first; following it');
+    return true;
   }
 
   /** A commitment of `size` requests failed: the next one is at most half as large (at least one request). */
