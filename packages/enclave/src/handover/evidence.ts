@@ -19,7 +19,7 @@ import { bytesToHex, keccak256, toBytes, type Hex } from 'viem';
 import { canonicalJson } from '@geode/protocol';
 import { verifyDcapQuote } from '@geode/attestation/dcap/verify';
 import { evaluatePolicy, parsePolicy } from '@geode/attestation/policy';
-import { tdxEnclaveIdentity } from '@geode/attestation/identity';
+import { enclaveIdentityOf } from '@geode/attestation/identity';
 import type { Verdict } from '@geode/attestation/types';
 import { EnclaveError } from '../errors.ts';
 
@@ -50,16 +50,6 @@ export interface VerifiedPeer {
   simulated: boolean;
 }
 
-/** 32-byte enclave identity of a DCAP verdict (SGX mr_enclave; TDX SHA-256 over MRTD and RTMRs), 0x hex. */
-function identityOf(v: Verdict): Hex {
-  const m = v.measurements;
-  if (v.teeType === 'sgx' && m.mrEnclave) return `0x${m.mrEnclave.toLowerCase()}` as Hex;
-  if (v.teeType === 'tdx' && m.mrTd && m.rtmrs?.length === 4) {
-    return bytesToHex(tdxEnclaveIdentity(Buffer.from(m.mrTd, 'hex'), m.rtmrs.map((r) => Buffer.from(r, 'hex'))));
-  }
-  throw new EnclaveError('ENCLAVE_HANDOVER_EVIDENCE', `Handover evidence must be an SGX or TDX DCAP quote; got ${v.teeType}.`, { details: { teeType: v.teeType } });
-}
-
 /**
  * Steps 1–4 above on `quote` (DCAP bytes). Returns the verified identity and report data; step 5 is the caller's
  * (it may need the identity to compute the expected report data). Throws EnclaveError ENCLAVE_HANDOVER_POLICY (policy
@@ -85,7 +75,13 @@ export function verifyPeerEvidence(quote: Uint8Array, trust: PeerTrust, expect: 
     const code = (e as { code?: string }).code;
     throw new EnclaveError('ENCLAVE_HANDOVER_EVIDENCE', `The peer's attestation evidence was refused (${code ?? 'error'}: ${(e as Error).message}); the peer is not an attested instance this deployment accepts.`, { cause: e, details: { code } });
   }
-  const identity = identityOf(verdict);
+  // DCAP verdicts only (verifyDcapQuote above): SGX mr_enclave, or TDX SHA-256(MRTD ‖ RTMR0..3).
+  let identity: Hex;
+  try {
+    identity = bytesToHex(enclaveIdentityOf(verdict));
+  } catch (e) {
+    throw new EnclaveError('ENCLAVE_HANDOVER_EVIDENCE', `The peer's ${verdict.teeType} evidence carries no enclave identity: ${(e as Error).message}.`, { cause: e });
+  }
   if (!expect.measurements.includes(identity)) {
     throw new EnclaveError('ENCLAVE_HANDOVER_MEASUREMENT', `The peer's measurement ${identity} is not one the deployment config accepts; a handover to another measurement needs a deployment whose config names it.`, { details: { identity } });
   }
