@@ -29,6 +29,8 @@ export interface FollowerOptions {
   requests(from: bigint, to: bigint, atBlock: bigint): Promise<LogRequestJson[]>;
   /** The root the enclave last processed a batch from (its sealed predecessor state), if this host knows it. */
   basis(): Hex | undefined;
+  /** Requests [from, to] were followed: the host may forget them. */
+  followed(from: bigint, to: bigint): void;
 }
 
 /**
@@ -39,7 +41,8 @@ export interface FollowerOptions {
  * refuses (ENCLAVE_FOLLOW_MISMATCH, nothing changes) until the root matches. The follower never commits.
  */
 export class Follower {
-  private batches: CommittedBatch[] = [];
+  /** Committed batches by prevRoot (roots are unique: a state root commits to its lastSeq). */
+  private byPrevRoot = new Map<Hex, CommittedBatch>();
   private scannedTo: bigint;
 
   constructor(private readonly o: FollowerOptions) {
@@ -51,7 +54,8 @@ export class Follower {
     const logs = await this.o.chain.publicClient.getLogs({ address: this.o.contract, event: COMMITTED, fromBlock: this.scannedTo + 1n, toBlock });
     for (const l of logs) {
       const a = l.args as { from: bigint; to: bigint; prevRoot: Hex; newRoot: Hex };
-      this.batches.push({ from: a.from, to: a.to, prevRoot: a.prevRoot.toLowerCase() as Hex, newRoot: a.newRoot.toLowerCase() as Hex, block: l.blockNumber! });
+      const prevRoot = a.prevRoot.toLowerCase() as Hex;
+      this.byPrevRoot.set(prevRoot, { from: a.from, to: a.to, prevRoot, newRoot: a.newRoot.toLowerCase() as Hex, block: l.blockNumber! });
     }
     this.scannedTo = toBlock;
   }
@@ -65,9 +69,8 @@ export class Follower {
     const st = await this.o.enclave.call('status');
     if (st.stateRoot.toLowerCase() === chainRoot.toLowerCase()) return false;
     await this.scan(head);
-    const mine = st.stateRoot.toLowerCase();
-    const basis = this.o.basis()?.toLowerCase();
-    const next = this.batches.find((b) => b.prevRoot === mine) ?? (basis ? this.batches.find((b) => b.prevRoot === basis) : undefined);
+    const basis = this.o.basis()?.toLowerCase() as Hex | undefined;
+    const next = this.byPrevRoot.get(st.stateRoot.toLowerCase() as Hex) ?? (basis ? this.byPrevRoot.get(basis) : undefined);
     if (!next) return false;
     const requests = await this.o.requests(next.from, next.to, next.block);
     for (let b = next.block - 1n, tries = 0; b >= 0n && tries < FOLLOW_MAX_TRIES; b--, tries++) {
@@ -76,6 +79,8 @@ export class Follower {
       try {
         await this.o.enclave.call('processBatch', { header: { rlp: h.rlp, signature: h.signature }, proof, requests, expectNewRoot: next.newRoot });
         this.o.logger.info({ from: next.from.toString(), to: next.to.toString(), block: b.toString() }, 'followed a committed batch');
+        for (const [k, v] of this.byPrevRoot) if (v.to <= next.to) this.byPrevRoot.delete(k); // history behind us
+        this.o.followed(next.from, next.to);
         return true;
       } catch (e) {
         if ((e as { code?: string }).code !== 'ENCLAVE_FOLLOW_MISMATCH') throw e;

@@ -90,6 +90,7 @@ export class Host extends EventEmitter {
       this.follower = new Follower({
         chain: o.chain, contract: o.contract, enclave: o.enclave, fromBlock: o.fromBlock ?? 0n, logger: this.log,
         basis: () => this.basis,
+        followed: (from, to) => { for (let s = from; s <= to; s++) this.requests.delete(s); },
         requests: async (from, to, atBlock) => {
           await this.scanLogs(atBlock);
           return this.logRequests(from, to, atBlock);
