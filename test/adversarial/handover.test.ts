@@ -143,13 +143,20 @@ test('a session replacement by a non-admin without the keys is refused (NotAdmin
   assert.equal((await adv.chainState()).activeSessionId, before.activeSessionId);
 });
 
-test('follow mode: a committed root the batch does not reproduce is refused (ENCLAVE_FOLLOW_MISMATCH) and changes nothing', async () => {
+test('follow mode: a committed root the batch does not reproduce is refused (ENCLAVE_FOLLOW_MISMATCH); state, root and chain unchanged', async () => {
   await submit(adv, 'carol', { op: 'submit', computation: 'handover', value: 1 });
   const pending = await adv.pending();
   const snap = await adv.snapshot(adv.stack.enclave, enclaveDir(adv));
   await expectRefused(adv.stack.enclave.call('processBatch', { header: pending.header, proof: pending.proof, requests: pending.requests, expectNewRoot: keccak256(toHex('not the root')) }), 'ENCLAVE_FOLLOW_MISMATCH');
-  await adv.assertUnchanged(snap, adv.stack.enclave, enclaveDir(adv));
-  assert.ok((await adv.commit(await adv.process(adv.stack.enclave, pending))).ok);
+  // The check follows the store commit (the root is the store's), so the store may keep an unreferenced version, as
+  // after any batch that failed late (docs/enclave.md#store-versions); what the enclave holds and the chain do not move.
+  const now = await adv.snapshot(adv.stack.enclave, enclaveDir(adv));
+  assert.deepEqual(now.enclave, snap.enclave);
+  assert.deepEqual(now.chain, snap.chain);
+  const again = await adv.process(adv.stack.enclave, pending);
+  const followed = await adv.stack.enclave.call('status');
+  assert.equal(followed.stateRoot, again.newRoot);
+  assert.ok((await adv.commit(again)).ok);
 });
 
 test('takeover: the committing instance is SIGKILLed and its data dir deleted with requests in flight; a keyed follower continues from the committed root', async () => {

@@ -56,8 +56,8 @@ export interface HandoverHost {
   gate: HeaderGate;
   /** The keys this instance holds (null: none). */
   keys(): SessionKeys | null;
-  /** Seal `keys` as keys.sealed and make them this instance's keys. */
-  adopt(keys: SessionKeys): void;
+  /** Seal `keys` as keys.sealed and make them this instance's keys (opening their store). */
+  adopt(keys: SessionKeys): Promise<void>;
 }
 
 /** Params of `send` (protocol methods.handoverSend, parsed). */
@@ -177,7 +177,7 @@ export class Handover {
     if (keys.encPubKey !== provenEnc || keys.signer !== provenSigner.toLowerCase() || keys.material.sessionId !== active) {
       throw new EnclaveError('ENCLAVE_HANDOVER_KEYS', `The handed-over keys are not active session ${active}'s keys.`, { details: { active: active.toString(), encPubKey: keys.encPubKey, signer: keys.signer } });
     }
-    this.h.adopt(keys);
+    await this.h.adopt(keys);
     this.pending = null;
     return { sessionId: active.toString(), encPubKey: keys.encPubKey, signer: keys.signer };
   }
