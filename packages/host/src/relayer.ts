@@ -289,7 +289,9 @@ export class Host extends EventEmitter {
       if (committed !== this.lastCommittedSeen) { this.lastCommittedSeen = committed; this.progressAt = performance.now(); }
       if (count > committed && !this.committing && performance.now() - this.progressAt < this.o.takeover!.standbyMs) return false;
     }
-    if (count <= committed) return false;
+    // Behind a finalized header (Ethereum) our last commitment may not be visible at B yet: the enclave needs it proven
+    // (committedSeq == its lastSeq), so wait for B to reach it rather than re-send committed requests.
+    if (count <= committed || committed < this.committed) return false;
     const from = committed + 1n;
     const max = BigInt(Math.min(this.o.maxBatch ?? MAX_BATCH_REQUESTS, MAX_BATCH_REQUESTS, this.batchLimit));
     const to = count - committed > max ? committed + max : count;
