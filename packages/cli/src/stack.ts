@@ -244,7 +244,10 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
 
   progress('simulation PKI');
   const now = o.now ?? Math.floor(Date.now() / 1000);
-  const pki = await createSimulationPki({ now: now - 86_400, validityDays: 3650 });
+  // The enclave judges a handover peer's evidence at its verified block's timestamp (docs/protocol.md#handover), and
+  // the embedded devnet's clock starts at its pinned genesis time: the PKI's windows cover both clocks.
+  const pkiStart = devnet ? Math.min(now, Number((await chain.publicClient.getBlock({ blockNumber: 0n })).timestamp)) : now;
+  const pki = await createSimulationPki({ now: pkiStart - 86_400, validityDays: 3650 });
   const pkiFile = join(dataDir, 'sim-pki.json');
   writeFileAtomic(pkiFile, JSON.stringify(pki)); // holds the simulated attestation key
 

@@ -18,6 +18,7 @@ import { chooseBatchBase, type PendingCommitment } from './pending.ts';
 import { FRAMEWORK_NAMESPACE, readFramework, type FrameworkState } from './state.ts';
 import type { StateStore } from './store/store.ts';
 import { evidenceBytes, sealingKeyFor, type Platform } from './platform/platform.ts';
+import { Handover } from './handover/handover.ts';
 
 /** Options of {@link EnclaveRuntime}. */
 export interface RuntimeOptions {
@@ -63,6 +64,8 @@ export class EnclaveRuntime {
   private storeError: EnclaveError | null = null;
   private keysError: EnclaveError | null = null;
   private pendingNonce: Hex | null = null;
+  /** Key handover, both roles (handover/handover.ts); created at the first handover method. */
+  private handoverDriver: Handover | null = null;
   /** Framework state at `root`. */
   private fw: FrameworkState = EMPTY_FRAMEWORK;
   private root: Hex = ROOT_ZERO;
@@ -141,6 +144,9 @@ export class EnclaveRuntime {
       case 'sessionCreate': return this.sessionCreate();
       case 'sessionSetPubKey': return this.sessionSetPubKey(parsed.data as ParsedParams<'sessionSetPubKey'>);
       case 'processBatch': return this.processBatch(parsed.data as ParsedParams<'processBatch'>);
+      case 'handoverRequest': return this.handover().request();
+      case 'handoverSend': return this.handover().send(parsed.data as ParsedParams<'handoverSend'>);
+      case 'handoverReceive': return this.handover().receive(parsed.data as ParsedParams<'handoverReceive'>);
     }
   }
 
@@ -282,6 +288,21 @@ export class EnclaveRuntime {
     if (s.keyId !== ours) {
       throw new EnclaveError('ENCLAVE_KEYS_MISMATCH', `The state at seq ${s.lastSeq} was produced under key material ${s.keyId}, this enclave holds ${ours}: a state is continued only under the keys that produced it. Restore the keys.sealed that produced it; without it that state is lost.`, { details: { keyId: s.keyId, ours } });
     }
+  }
+
+  /** The handover driver, lent this runtime's config, gate, platform and keys (docs/protocol.md#handover). */
+  private handover(): Handover {
+    const c = this.need();
+    this.handoverDriver ??= new Handover({
+      config: c.config, configHash: c.hash, platform: this.opts.platform, gate: this.gate!,
+      keys: () => this.keys,
+      adopt: async (keys) => {
+        c.keyStore.write(KEYS_FILE, serializeKeyMaterial(keys.material));
+        await this.useKeys(keys);
+        this.keysError = null;
+      },
+    });
+    return this.handoverDriver;
   }
 
   private needStore(): StateStore {
@@ -449,6 +470,10 @@ export class EnclaveRuntime {
       // Never the root to fall back to, nor the proven one, nor a pending commitment's result.
       const drop = versionsToDrop(store.versions(), prevRoot, provenRoot).filter((r) => !stillPending.some((c) => c.newRoot === r));
       newRoot = await store.commit(batch, drop);
+      if (p.expectNewRoot !== undefined && newRoot !== p.expectNewRoot.toLowerCase()) {
+        // Follow mode (docs/protocol.md#takeover): not the committed batch; refused like any failed batch (below).
+        throw new EnclaveError('ENCLAVE_FOLLOW_MISMATCH', `Processing ${from}..${exec.to} at block ${h.number} gives root ${newRoot}, not the committed ${p.expectNewRoot}; follow it at the block the committing instance used.`, { details: { newRoot, expected: p.expectNewRoot, block: h.number.toString(), to: exec.to.toString() } });
+      }
       outputs = encodeOutputs(exec.outputs);
       oh = outputsHash(outputs);
       // The per-batch output cap may end the batch early (docs/protocol.md#caps): commit [from, to]. acc(to) is the

@@ -17,6 +17,9 @@ const ALLOWED_PACKAGES = [
   /^@geode\/attestation\/sim\/(quote|layout|errors)$/,
   // Pure parsers (no verification, no I/O) the platforms use to read their own evidence, and the identity rule.
   /^@geode\/attestation\/(dcap\/quote|snp\/report|identity)$/,
+  // A key handover peer's evidence is checked as clients check a session quote (handover/evidence.ts): the DCAP
+  // verifier and the policy evaluator, pure (time passed in, collateral passed in; never the PCS fetcher dcap/pcs).
+  /^@geode\/attestation\/(dcap\/verify|policy|types)$/,
   /^viem$/, /^viem\/utils$/,
   /^@noble\/curves\/[a-z0-9.-]+$/, /^@noble\/hashes\/[a-z0-9.-]+$/,
   /^@hpke\/core$/, /^@hpke\/dhkem-x25519$/,

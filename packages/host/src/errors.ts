@@ -27,7 +27,7 @@ export class EnclaveProtocolError extends GeodeError {
  */
 export class KeysLostError extends GeodeError {
   constructor(message: string, details?: Record<string, unknown>) {
-    super('HOST_KEYS_LOST', `${message} Restore the enclave data directory (its keys.sealed) that holds the active session's keys and restart; new keys cannot take over (docs/protocol.md#who-may-activate-a-session).`, { details, docsPath: 'protocol.md#who-may-activate-a-session' });
+    super('HOST_KEYS_LOST', `${message} Hand the keys over from a live keyed instance (runHandover, docs/protocol.md#handover) or restore the enclave data directory (its keys.sealed) that holds them, and restart; new keys cannot take over (docs/protocol.md#who-may-activate-a-session).`, { details, docsPath: 'protocol.md#who-may-activate-a-session' });
   }
 }
 

@@ -6,6 +6,7 @@ import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
 import type { ChainAccess } from './chain.ts';
 import type { EnclaveProcess } from './enclave.ts';
 import { ChainError, CommitTooLargeError, KeysLostError } from './errors.ts';
+import { Follower } from './follow.ts';
 
 /** Options of the Host (the untrusted relayer between chain and enclave). */
 export interface HostOptions {
@@ -32,6 +33,13 @@ export interface HostOptions {
    * is read from the chain again and a dropped commitment is re-run from the chain's committed position.
    */
   receiptTimeoutMs?: number;
+  /**
+   * Takeover (docs/protocol.md#takeover): follow batches other keyed instances commit (re-execute them into this
+   * enclave's own store, follow.ts), and commit only once no commitment has landed for `standbyMs` while requests
+   * are pending (0: commit at once, racing the others; the contract takes the first). Unset: the single-instance
+   * relayer of before (no following).
+   */
+  takeover?: { standbyMs: number };
   logger?: Logger;
 }
 
@@ -73,8 +81,11 @@ export interface BatchStages {
 interface InFlight {
   from: bigint;
   to: bigint;
-  /** Resolves with the event once it has landed; rejects when it failed (nothing of it landed). */
-  landed: Promise<BatchEvent>;
+  /**
+   * Resolves with the event once it has landed, or null when another keyed instance committed that range first
+   * (takeover mode); rejects when it failed (nothing of it landed).
+   */
+  landed: Promise<BatchEvent | null>;
   /** Set once `landed` has settled. */
   done: boolean;
 }
@@ -116,11 +127,29 @@ export class Host extends EventEmitter {
   private commitFailures = 0;
   /** The commitment in flight (pipelined mode): the next batch starts after it and its commitment waits for it. */
   private inflight: InFlight | undefined;
+  /** Takeover mode: the follower, the root the enclave last processed from, and when the committed seq last moved. */
+  private follower: Follower | undefined;
+  private basis: Hex | undefined;
+  private progressAt = performance.now();
+  private lastCommittedSeen = -1n;
+  /** Takeover mode: this host has committed itself since it started (it then keeps committing without waiting). */
+  private committing = false;
 
   constructor(private readonly o: HostOptions) {
     super();
     this.log = o.logger ?? pino({ level: 'warn' });
     this.scannedTo = (o.fromBlock ?? 0n) - 1n;
+    if (o.takeover) {
+      this.follower = new Follower({
+        chain: o.chain, contract: o.contract, enclave: o.enclave, fromBlock: o.fromBlock ?? 0n, logger: this.log,
+        basis: () => this.basis,
+        followed: (from, to) => { for (let s = from; s <= to; s++) this.requests.delete(s); },
+        requests: async (from, to, atBlock) => {
+          await this.scanLogs(atBlock);
+          return this.logRequests(from, to, atBlock);
+        },
+      });
+    }
     o.enclave.on('exit', () => {
       this.sessionReady = false;
       this.kick();
@@ -321,11 +350,24 @@ export class Host extends EventEmitter {
     this.scannedTo = toBlock;
   }
 
+  /** Requests [from, to] from the scanned log (scanned up to `block`), in the processBatch shape. Throws ChainError for a gap. */
+  private logRequests(from: bigint, to: bigint, block: bigint): { seq: string; sender: Address; payload: Hex; sessionId: string }[] {
+    const out = [];
+    for (let s = from; s <= to; s++) {
+      const r = this.requests.get(s);
+      if (!r) throw new ChainError(`request ${s} missing from the logs up to block ${block}`);
+      out.push({ seq: s.toString(), sender: r.sender, payload: r.payload, sessionId: r.sessionId.toString() });
+    }
+    return out;
+  }
+
+
   /**
    * One batch if any request is pending; returns true if it processed one. Pipelined (the default), the batch starts
    * after the commitment in flight, if any, and is processed while that one lands; its own commitment is sent only
    * after the previous one landed (a failed one drops this result: the next step re-runs from the chain's position)
-   * and is left in flight when step returns. Not pipelined, step returns once its commitment landed.
+   * and is left in flight when step returns. Not pipelined (or in takeover mode), step returns once its commitment
+   * landed or lost the race to another instance.
    */
   private async step(): Promise<boolean> {
     if (this.inflight?.done) await this.settle(); // a failed one throws here: the batch is picked from the chain again
@@ -334,6 +376,12 @@ export class Host extends EventEmitter {
     const B = head.number;
     const [count, committed] = await Promise.all([this.readSlot(SLOT.requestCount, B), this.readSlot(SLOT.committedSeq, B)]);
     this.noteCommitted(committed);
+    if (this.follower) {
+      const chainRoot = `0x${(await this.readSlot(SLOT.stateRoot, B)).toString(16).padStart(64, '0')}` as Hex;
+      if (await this.follower.step(B, chainRoot)) return true;
+      if (committed !== this.lastCommittedSeen) { this.lastCommittedSeen = committed; this.progressAt = performance.now(); }
+      if (count > committed && !this.committing && performance.now() - this.progressAt < this.o.takeover!.standbyMs) return false;
+    }
     const ahead = this.inflight;
     // Behind a finalized header (Ethereum) our last landed commitment may not be visible at B yet: the enclave needs
     // it proven (committedSeq == its lastSeq), so wait for B to reach it rather than re-send committed requests.
@@ -351,18 +399,14 @@ export class Host extends EventEmitter {
     proofP.catch(() => undefined);
     await this.scanLogs(B);
     const tLogs = performance.now();
-    const requests = [];
-    for (let s = from; s <= to; s++) {
-      const r = this.requests.get(s);
-      if (!r) throw new ChainError(`request ${s} missing from the logs up to block ${B}`);
-      requests.push({ seq: s.toString(), sender: r.sender, payload: r.payload, sessionId: r.sessionId.toString() });
-    }
+    const requests = this.logRequests(from, to, B);
     const proof = await proofP;
     const t1 = performance.now();
     const overlapped = ahead !== undefined && !ahead.done;
     const res = await this.o.enclave.call('processBatch', { header: { rlp: head.rlp, signature: head.signature }, proof, requests, ...(head.beacon ? { beacon: head.beacon } : {}) })
       .catch((err: unknown) => { head.nack?.(); throw err; });
     head.ack?.();
+    this.basis = res.prevRoot as Hex;
     const t2 = performance.now();
     // Commitments land strictly in order: this one needs the previous one on-chain (prevRoot, from).
     if (ahead) await this.settle();
@@ -370,19 +414,26 @@ export class Host extends EventEmitter {
     // The enclave may end the batch early at its per-batch output cap (docs/protocol.md#caps): commit what it signed.
     const end = BigInt(res.to);
     const stages: BatchStages = { head: tHead - t0, logScan: tLogs - tHead, proof: proofDone - tHead, enclave: t2 - t1, waitPrevious: tReady - t2, gas: 0, tx: 0, receipt: 0 };
-    const landed = (async (): Promise<BatchEvent> => {
+    const landed = (async (): Promise<BatchEvent | null> => {
       const args = [BigInt(res.from), end, res.accTo, res.prevRoot, res.newRoot, res.outputs, res.signature] as const;
-      const tGas = performance.now();
-      const gas = await this.commitGas(args, head.rlp as Hex, Number(end - from) + 1);
-      stages.gas = performance.now() - tGas;
       let sent: { block: bigint };
       try {
-        sent = await this.send('commitBatch', args, gas, stages);
+        const tGas = performance.now();
+        const gas = await this.commitGas(args, head.rlp as Hex, Number(end - from) + 1);
+        stages.gas = performance.now() - tGas;
+        try {
+          sent = await this.send('commitBatch', args, gas, stages);
+        } catch (e) {
+          this.commitFailed(Number(end - from) + 1);
+          throw e;
+        }
       } catch (e) {
-        this.commitFailed(Number(end - from) + 1);
+        // Takeover mode: another keyed instance committed first; follow it next step (not a failure of ours).
+        if (await this.lostRace(from)) return null;
         throw e;
       }
       const t3 = performance.now();
+      this.committing = true;
       this.commitFailures = 0;
       for (let s = from; s <= end; s++) this.requests.delete(s);
       this.batchLimit = Math.min(MAX_BATCH_REQUESTS, this.batchLimit * 2);
@@ -396,8 +447,9 @@ export class Host extends EventEmitter {
     const f: InFlight = { from, to: end, landed, done: false };
     landed.then(() => { f.done = true; }, () => { f.done = true; }); // failures are observed by settle()
     this.inflight = f;
-    if (this.o.pipelined === false) await this.settle();
-    return true;
+    // Takeover mode runs one batch at a time: a follower re-executes other instances' batches from the chain's state,
+    // which a result chained on our own commitment in flight would not match.
+    if (this.o.pipelined === false || this.follower) await this.settle();    return true;
   }
 
   /**
@@ -436,6 +488,20 @@ export class Host extends EventEmitter {
     }
     const withMargin = estimate + estimate / 4n + 50_000n;
     return withMargin < limit ? withMargin : limit;
+  }
+
+  /**
+   * Takeover mode: after a commitment of [from, …] failed, true if another instance committed from `from` first (the
+   * contract took theirs, docs/protocol.md#takeover): not a failure of ours, so the batch limit and backoff are reset.
+   */
+  private async lostRace(from: bigint): Promise<boolean> {
+    if (!this.follower) return false;
+    const committed = await this.readSlot(SLOT.committedSeq, await this.pub.getBlockNumber()).catch(() => 0n);
+    if (committed < from) return false;
+    this.commitFailures = 0;
+    this.batchLimit = MAX_BATCH_REQUESTS;
+    this.log.info({ from: from.toString(), committed: committed.toString() }, 'another instance committed first; following it');
+    return true;
   }
 
   /** A commitment of `size` requests failed: the next one is at most half as large (at least one request). */

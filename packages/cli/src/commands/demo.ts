@@ -3,8 +3,9 @@ import { keccak256, toBytes } from 'viem';
 import { createIdentity, GeodeClient, verifyActiveSession, type Identity, type TrustedSession } from '@geode/client';
 import { REPO_ROOT, defaultApp, lightClientOption, rpcOption, startDevStack, withRpcOptions, type RpcCliOptions } from '../stack.ts';
 import { appClient, loadApp, type GeodeApp } from '../apps.ts';
-import { CliAppError } from '../errors.ts';
+import { CliAppError, CliArgumentError } from '../errors.ts';
 import { fail, reporter, type Reporter } from '../output.ts';
+import { runFailoverDemo } from './demo-failover.ts';
 
 /**
  * What the demo returns (and prints as its final JSON line with --json): `ok` and then the fields of the app's
@@ -72,11 +73,14 @@ export function registerDemoCommand(program: Command): void {
     .description("Run an app's demo scenario on the embedded devnet: deploy, attest, and run it end to end (default app: the repository's geode.defaultApp; --app <dir> for another)")
     .option('--json', 'print one JSON line with the results instead of text')
     .option('-v, --verbose', 'log host and enclave activity to stderr')
-    .action(async (opts: { json?: boolean; verbose?: boolean } & RpcCliOptions, cmd: Command) => {
+    .option('--scenario <name>', 'main (default), or failover: handover between instances, the committing one killed (embedded devnet, computations app)', 'main')
+    .action(async (opts: { json?: boolean; verbose?: boolean; scenario: string } & RpcCliOptions, cmd: Command) => {
       const rep = reporter(opts);
       try {
+        if (opts.scenario !== 'main' && opts.scenario !== 'failover') throw new CliArgumentError(`--scenario must be main or failover, got "${opts.scenario}"`);
+        if (opts.scenario === 'failover' && opts.rpc) throw new CliArgumentError('--scenario failover runs on the embedded devnet only; drop --rpc');
         const dir = (cmd.optsWithGlobals() as { app?: string }).app;
-        rep.result(await runDemo(rep, { ...opts, app: dir ? loadApp(dir, REPO_ROOT) : undefined }));
+        rep.result(opts.scenario === 'failover' ? await runFailoverDemo(rep) : await runDemo(rep, { ...opts, app: dir ? loadApp(dir, REPO_ROOT) : undefined }));
       } catch (e) {
         fail(rep, e);
       }
