@@ -12,7 +12,7 @@ const BATCHES = 7;
 const CACHE_MIB = Number(process.env.BENCH_STATE_CACHE_MIB ?? 16);
 const CHUNK = Number(process.env.BENCH_STATE_CHUNK ?? 2000);
 
-interface ChildResult { keys: number; loadMs: number; batchMs: number[]; batchCpuMs: number[]; peakRssMiB: number; cacheMiB: number }
+interface ChildResult { keys: number; loadMs: number; loadCpuMs: number; batchMs: number[]; batchCpuMs: number[]; peakRssMiB: number; cacheMiB: number }
 
 async function child(keys: number, dir: string): Promise<void> {
   const store = StateStore.open({
@@ -22,12 +22,15 @@ async function child(keys: number, dir: string): Promise<void> {
     cacheBytes: CACHE_MIB * 2 ** 20,
   });
   let t0 = performance.now();
+  const l0 = process.cpuUsage();
   function* initial(): Generator<readonly [readonly (string | number)[], unknown]> {
     // Distinct values: equal leaves would share trie nodes (content addressing) and make the stored trie tiny.
     for (let i = 0; i < keys; i++) yield [['bank', 'bal', i], { balance: 1_000_000 + i, nonce: 0 }];
   }
   await store.bulkLoad(initial(), CHUNK);
   const loadMs = performance.now() - t0;
+  const lc = process.cpuUsage(l0);
+  const loadCpuMs = (lc.user + lc.system) / 1000;
   const batchMs: number[] = [];
   const batchCpuMs: number[] = [];
   for (let b = 0; b <= BATCHES; b++) {
@@ -54,7 +57,7 @@ async function child(keys: number, dir: string): Promise<void> {
     }
   }
   store.close();
-  const r: ChildResult = { keys, loadMs, batchMs, batchCpuMs, peakRssMiB: process.resourceUsage().maxRSS / 1024, cacheMiB: CACHE_MIB };
+  const r: ChildResult = { keys, loadMs, loadCpuMs, batchMs, batchCpuMs, peakRssMiB: process.resourceUsage().maxRSS / 1024, cacheMiB: CACHE_MIB };
   process.stdout.write(`${JSON.stringify(r)}\n`);
 }
 

@@ -25,7 +25,7 @@ const REQUESTS = Number(process.env.BENCH_STATE_REQUESTS ?? 100);
  */
 const NODE_FLAGS = (process.env.BENCH_STATE_NODE_FLAGS ?? '--max-old-space-size=128').split(' ').filter(Boolean);
 
-interface ChildResult { keys: number; loadMs: number; batchMs: number[]; batchCpuMs: number[]; peakRssMiB: number; cacheMiB: number }
+interface ChildResult { keys: number; loadMs: number; loadCpuMs: number; batchMs: number[]; batchCpuMs: number[]; peakRssMiB: number; cacheMiB: number }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const r1 = (x: number): number => Math.round(x * 10) / 10;
@@ -42,7 +42,7 @@ const r1 = (x: number): number => Math.round(x * 10) / 10;
       if (p.status !== 0) throw new Error(`child for ${keys} keys failed (status ${p.status})`);
       const r = JSON.parse(p.stdout.trim().split('\n').at(-1)!) as ChildResult;
       results.push(r);
-      console.log(`${String(keys).padStart(9)} keys: bulk load ${r1(r.loadMs / 1000)} s; batch of ${REQUESTS} requests median ${r1(median(r.batchMs))} ms (min ${r1(Math.min(...r.batchMs))}, max ${r1(Math.max(...r.batchMs))}), CPU time median ${r1(median(r.batchCpuMs))} ms; peak RSS ${r1(r.peakRssMiB)} MiB (node cache bound ${r.cacheMiB} MiB)`);
+      console.log(`${String(keys).padStart(9)} keys: bulk load ${r1(r.loadMs / 1000)} s (CPU ${r1(r.loadCpuMs / 1000)} s); batch of ${REQUESTS} requests median ${r1(median(r.batchMs))} ms (min ${r1(Math.min(...r.batchMs))}, max ${r1(Math.max(...r.batchMs))}), CPU time median ${r1(median(r.batchCpuMs))} ms; peak RSS ${r1(r.peakRssMiB)} MiB (node cache bound ${r.cacheMiB} MiB)`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
