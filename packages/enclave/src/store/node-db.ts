@@ -17,6 +17,14 @@ type TrieDbOp = Parameters<TrieDb['batch']>[0][number];
  */
 export const NODE_CACHE_ENTRY_OVERHEAD = 320;
 
+/** Counters of the node cache (SealedNodeDb.stats): reads from the cache, reads from the backend, cost held. */
+export interface NodeCacheStats {
+  cacheHits: number;
+  backendReads: number;
+  /** Cost of the cached nodes, bytes (ByteLru size: node bytes plus NODE_CACHE_ENTRY_OVERHEAD each). */
+  cachedBytes: number;
+}
+
 /**
  * The trie's node database (the DB interface of @ethereumjs/mpt) over sealed records (docs/enclave.md#store-sealing).
  *
@@ -32,6 +40,7 @@ export const NODE_CACHE_ENTRY_OVERHEAD = 320;
 export class SealedNodeDb implements TrieDb {
   private readonly cache: ByteLru;
   private pending = new Map<string, Uint8Array>();
+  private readonly counters: NodeCacheStats = { cacheHits: 0, backendReads: 0, cachedBytes: 0 };
 
   /** `sealingKey` and `storeId` 32 bytes each; `cacheBytes` the cache bound (NODE_CACHE_ENTRY_OVERHEAD counted per node). */
   constructor(private readonly backend: RecordBackend, private readonly sealingKey: Uint8Array, private readonly storeId: Uint8Array, cacheBytes: number) {
@@ -50,7 +59,11 @@ export class SealedNodeDb implements TrieDb {
     const p = this.pending.get(key);
     if (p) return p;
     const c = this.cache.get(key);
-    if (c) return c;
+    if (c) {
+      this.counters.cacheHits++;
+      return c;
+    }
+    this.counters.backendReads++;
     const rk = SealedNodeDb.recordKey(key);
     const sealed = this.backend.get(rk);
     if (sealed === undefined) return undefined;
@@ -95,6 +108,11 @@ export class SealedNodeDb implements TrieDb {
     }
     this.pending = new Map();
     return out;
+  }
+
+  /** Node reads served by the cache and by the backend (unsealed, re-hashed) since this database was opened. */
+  stats(): NodeCacheStats {
+    return { ...this.counters, cachedBytes: this.cache.size };
   }
 
   /** Forget nodes written since the last takeReachable (a failed batch). */

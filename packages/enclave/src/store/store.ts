@@ -5,7 +5,7 @@ import type { RecordBackend } from './backend.ts';
 import { encodeKey, type KeyPart } from './key.ts';
 import { StateBatch } from './kv.ts';
 import { keccakReady } from './keccak.ts';
-import { SealedNodeDb } from './node-db.ts';
+import { SealedNodeDb, type NodeCacheStats } from './node-db.ts';
 import { openRecord, sealRecord } from './record-seal.ts';
 import { StateTrie } from './trie.ts';
 import { encodeValue } from './value.ts';
@@ -175,6 +175,11 @@ export class StateStore {
       out.push({ root: bytesToHex(k.subarray(1)), n: m.n, parent: m.parent });
     }
     return out.sort((a, b) => b.n - a.n);
+  }
+
+  /** The node cache's counters (reads it served, reads that went to the backend) and the bytes it holds. */
+  cacheStats(): NodeCacheStats {
+    return this.nodes.stats();
   }
 
   close(): void {
