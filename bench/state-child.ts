@@ -7,7 +7,7 @@ import { keccak256, toBytes } from 'viem';
 import { SqliteBackend, StateStore } from '../packages/enclave/src/store/index.ts';
 
 const REQUESTS = Number(process.env.BENCH_STATE_REQUESTS ?? 100);
-const BATCHES = 7;
+const BATCHES = Number(process.env.BENCH_STATE_BATCHES ?? 7);
 /** Bound of the store's decrypted-node cache, and bulk-loader keys per transaction. */
 const CACHE_MIB = Number(process.env.BENCH_STATE_CACHE_MIB ?? 16);
 const CHUNK = Number(process.env.BENCH_STATE_CHUNK ?? 2000);

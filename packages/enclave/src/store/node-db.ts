@@ -17,6 +17,9 @@ type TrieDbOp = Parameters<TrieDb['batch']>[0][number];
  */
 export const NODE_CACHE_ENTRY_OVERHEAD = 320;
 
+/** Lowercase hex of `b` through a Buffer view (Buffer.from(b) would copy it first). */
+const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
 /** Counters of the node cache (SealedNodeDb.stats): reads from the cache, reads from the backend, cost held. */
 export interface NodeCacheStats {
   cacheHits: number;
@@ -49,9 +52,9 @@ export class SealedNodeDb implements TrieDb {
 
   /** Record key of the node whose hash is `hashHex` (64 lowercase hex, no 0x). */
   static recordKey(hashHex: string): Uint8Array {
-    const k = new Uint8Array(33);
+    const k = Buffer.allocUnsafe(33); // one allocation: the hex is decoded in place
     k[0] = 0x6e;
-    k.set(Buffer.from(hashHex, 'hex'), 1);
+    if (k.write(hashHex, 1, 'hex') !== 32) throw new EnclaveError('ENCLAVE_INTERNAL', `Trie node key ${hashHex} is not 32 bytes of hex; this is a Geode bug.`);
     return k;
   }
 
@@ -68,7 +71,7 @@ export class SealedNodeDb implements TrieDb {
     const sealed = this.backend.get(rk);
     if (sealed === undefined) return undefined;
     const plain = openRecord(this.sealingKey, this.storeId, rk, sealed);
-    if (Buffer.from(keccak256(plain)).toString('hex') !== key) {
+    if (hexOf(keccak256(plain)) !== key) {
       throw new EnclaveError('ENCLAVE_SEAL_CORRUPT', `Trie node ${key} does not hash to its key. Restore this enclave's data directory, or start from an empty one.`, { details: { node: key } });
     }
     this.cache.set(key, plain);
@@ -92,7 +95,7 @@ export class SealedNodeDb implements TrieDb {
    */
   takeReachable(root: Uint8Array): [Uint8Array, Uint8Array][] {
     const out: [Uint8Array, Uint8Array][] = [];
-    const todo = [Buffer.from(root).toString('hex')];
+    const todo = [hexOf(root)];
     while (todo.length > 0) {
       const h = todo.pop()!;
       const plain = this.pending.get(h);
@@ -104,7 +107,7 @@ export class SealedNodeDb implements TrieDb {
       const node = decodeMPTNode(plain);
       // Only 32-byte references are hashes of stored nodes; shorter children are inlined and hold no references.
       const refs = node instanceof BranchMPTNode ? node.getChildren().map(([, c]) => c) : node instanceof ExtensionMPTNode ? [node.value()] : [];
-      for (const c of refs) if (c instanceof Uint8Array && c.length === 32) todo.push(Buffer.from(c).toString('hex'));
+      for (const c of refs) if (c instanceof Uint8Array && c.length === 32) todo.push(hexOf(c));
     }
     this.pending = new Map();
     return out;
