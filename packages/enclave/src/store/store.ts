@@ -107,18 +107,21 @@ export class StateStore {
   /**
    * Apply `batch`'s changes to the trie and write the new nodes and the new version record in ONE backend
    * transaction; the new root is then checked out and returned (0x bytes32). O(changed keys x depth).
+   * `dropVersions` (0x roots) are version records to delete in the same transaction (pruning; their trie nodes stay).
    * Throws ENCLAVE_INTERNAL if another root was checked out since begin(), ENCLAVE_SEAL_IO if the write failed
    * (the store is then back at the batch's base root, nothing written).
    */
-  async commit(batch: StateBatch): Promise<Hex> {
+  async commit(batch: StateBatch, dropVersions: readonly Hex[] = []): Promise<Hex> {
     const base = batch.baseRoot;
     if (!Buffer.from(base).equals(Buffer.from(this.trie.root))) throw new EnclaveError('ENCLAVE_INTERNAL', 'commit of a batch begun at another root; this is a Geode bug.');
     await keccakReady; // speed only: the WebAssembly Keccak instead of the JS one (keccak.ts), same digests
+    const dels = dropVersions.filter((r) => r !== ROOT_ZERO).map((r) => versionKey(hexToBytes(r)));
     try {
       const root = await this.trie.apply(batch.changes());
       const puts = this.nodes.takeReachable(root);
       const n = this.lastN + 1;
-      this.opts.backend.write([...puts, ...this.versionRecords(root, base, n)]);
+      const rk = Buffer.from(versionKey(root));
+      this.opts.backend.write([...puts, ...this.versionRecords(root, base, n)], dels.filter((d) => !rk.equals(d)));
       this.lastN = n;
       return this.toHex(root);
     } catch (e) {
