@@ -6,9 +6,11 @@
  * node cache): the same 100-request batch shape is processed 1 + 7 times (one warm-up) on top of the loaded state.
  * A request is a transfer: read two balances, write both (per-request overlay, committed into the batch), then
  * the batch is committed (new MPT root, one SQLite transaction). Batch i touches the keys derived from seed i, the
- * same seeds for every size. Printed: bulk-load time, median batch time per size, ratio largest/smallest (the
- * same-run reference is the 1,000-key state), and each child's peak RSS (getrusage maxrss). Targets (issue 8):
- * ratio <= 2.0, peak RSS <= 256 MiB at a million keys. Ends with one JSON line.
+ * same seeds for every size. Printed: bulk-load wall and CPU time, median batch wall and CPU time per size, where a
+ * batch goes (requests vs commit, node reads from the cache vs SQLite), ratio largest/smallest (the same-run
+ * reference is the 1,000-key state; wall in the JSON, CPU beside it), and each child's peak RSS (getrusage maxrss).
+ * Targets (issue 8): ratio <= 2.0, peak RSS <= 256 MiB at a million keys. Ends with one JSON line. Figures and
+ * analysis: docs/enclave.md#store-performance.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
