@@ -83,6 +83,8 @@ export interface DevStackOptions {
   lightClient?: 'devnet' | 'ethereum';
   /** With lightClient 'ethereum': the beacon chain's shape and its slot clock (`slotMs`, default 1000: a block per slot). */
   beacon?: DevnetBeaconOptions & { slotMs?: number };
+  /** Host stage overlap (HostOptions.pipelined, default true). */
+  pipelined?: boolean;
 }
 
 /** `--light-client` values of `geode dev` / `geode demo`. */
@@ -239,7 +241,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   progress('enclave and handshake');
   const enclave = new EnclaveProcess({ bundle: ENCLAVE_BUNDLE, dataDir: join(dataDir, 'enclave'), simPki: pkiFile, onLog: (l) => log.debug({ enclave: l }) });
   enclave.start();
-  const host = new Host({ chain, operator, contract: deployment.contract, config: deployment.config, enclave, fromBlock: deployment.fromBlock, logger: log });
+  const host = new Host({ chain, operator, contract: deployment.contract, config: deployment.config, enclave, fromBlock: deployment.fromBlock, logger: log, ...(o.pipelined === undefined ? {} : { pipelined: o.pipelined }) });
   await host.ensureSession();
   await host.start();
 
