@@ -31,6 +31,8 @@ const ALLOWED_PACKAGES = [
   /^@chainsafe\/ssz$/, /^@chainsafe\/persistent-merkle-tree$/, /^@chainsafe\/bls\/(herumi|types)$/,
   // The state store's embedded database; its native addon is pinned by hash in the bundle (store/native.ts).
   /^better-sqlite3$/,
+  // The store's trie hashing: WebAssembly Keccak-256, embedded in the bundle (store/keccak.ts).
+  /^hash-wasm$/,
 ];
 /** Names that would bring chain I/O into the enclave through the viem root export. */
 const VIEM_FORBIDDEN = /^(create\w*Client|http|webSocket|custom|fallback|ipc|\w+Transport|publicActions|walletActions|testActions)$/;
