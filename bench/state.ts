@@ -6,9 +6,11 @@
  * node cache): the same 100-request batch shape is processed 1 + 7 times (one warm-up) on top of the loaded state.
  * A request is a transfer: read two balances, write both (per-request overlay, committed into the batch), then
  * the batch is committed (new MPT root, one SQLite transaction). Batch i touches the keys derived from seed i, the
- * same seeds for every size. Printed: bulk-load time, median batch time per size, ratio largest/smallest (the
- * same-run reference is the 1,000-key state), and each child's peak RSS (getrusage maxrss). Targets (issue 8):
- * ratio <= 2.0, peak RSS <= 256 MiB at a million keys. Ends with one JSON line.
+ * same seeds for every size. Printed: bulk-load wall and CPU time, median batch wall and CPU time per size, where a
+ * batch goes (requests vs commit, node reads from the cache vs SQLite), ratio largest/smallest (the same-run
+ * reference is the 1,000-key state; wall in the JSON, CPU beside it), and each child's peak RSS (getrusage maxrss).
+ * Targets (issue 8): ratio <= 2.0, peak RSS <= 256 MiB at a million keys. Ends with one JSON line. Figures and
+ * analysis: docs/enclave.md#store-performance.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,12 +27,16 @@ const REQUESTS = Number(process.env.BENCH_STATE_REQUESTS ?? 100);
  */
 const NODE_FLAGS = (process.env.BENCH_STATE_NODE_FLAGS ?? '--max-old-space-size=128').split(' ').filter(Boolean);
 
-interface ChildResult { keys: number; loadMs: number; batchMs: number[]; batchCpuMs: number[]; peakRssMiB: number; cacheMiB: number }
+interface ChildResult {
+  keys: number; loadMs: number; loadCpuMs: number; batchMs: number[]; batchCpuMs: number[]; peakRssMiB: number; cacheMiB: number;
+  readMs: number[]; commitMs: number[]; cacheHits: number[]; backendReads: number[]; rssAfterLoadMiB: number; rssEndMiB: number;
+}
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const r1 = (x: number): number => Math.round(x * 10) / 10;
 
 {
+  const began = performance.now();
   const bundleDir = mkdtempSync(join(tmpdir(), 'geode-bench-state-bin-'));
   const { outfile } = await buildEnclave({ entry: fileURLToPath(new URL('./state-child.ts', import.meta.url)), outfile: join(bundleDir, 'state-child.mjs') });
   const results: ChildResult[] = [];
@@ -42,7 +48,9 @@ const r1 = (x: number): number => Math.round(x * 10) / 10;
       if (p.status !== 0) throw new Error(`child for ${keys} keys failed (status ${p.status})`);
       const r = JSON.parse(p.stdout.trim().split('\n').at(-1)!) as ChildResult;
       results.push(r);
-      console.log(`${String(keys).padStart(9)} keys: bulk load ${r1(r.loadMs / 1000)} s; batch of ${REQUESTS} requests median ${r1(median(r.batchMs))} ms (min ${r1(Math.min(...r.batchMs))}, max ${r1(Math.max(...r.batchMs))}), CPU time median ${r1(median(r.batchCpuMs))} ms; peak RSS ${r1(r.peakRssMiB)} MiB (node cache bound ${r.cacheMiB} MiB)`);
+      console.log(`${String(keys).padStart(9)} keys: bulk load ${r1(r.loadMs / 1000)} s (CPU ${r1(r.loadCpuMs / 1000)} s); batch of ${REQUESTS} requests median ${r1(median(r.batchMs))} ms (min ${r1(Math.min(...r.batchMs))}, max ${r1(Math.max(...r.batchMs))}), CPU time median ${r1(median(r.batchCpuMs))} ms; peak RSS ${r1(r.peakRssMiB)} MiB (after load ${r1(r.rssAfterLoadMiB)}, at end ${r1(r.rssEndMiB)}; node cache bound ${r.cacheMiB} MiB)`);
+      const reads = median(r.backendReads);
+      console.log(`${' '.repeat(15)}where a batch goes: requests (reads + overlay) ${r1(median(r.readMs))} ms, commit (trie update, sealing, one SQLite transaction) ${r1(median(r.commitMs))} ms; trie node reads ${median(r.cacheHits) + reads}, of them from SQLite (unseal + re-hash) ${reads}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -52,6 +60,7 @@ const r1 = (x: number): number => Math.round(x * 10) / 10;
   const peakRssMiB = Math.round(Math.max(...results.map((r) => r.peakRssMiB)));
   const cpuRatio = Math.round((median(results.at(-1)!.batchCpuMs) / median(results[0]!.batchCpuMs)) * 100) / 100;
   console.log(`ratio largest/smallest ${ratio} (CPU-time ratio ${cpuRatio}, robust to other load on the machine) (target <= 2.0); peak RSS ${peakRssMiB} MiB (target <= 256)`);
+  console.log(`whole benchmark ${r1((performance.now() - began) / 1000)} s wall, bulk loads ${r1(results.reduce((a, r) => a + r.loadCpuMs, 0) / 1000)} s CPU`);
   console.log(JSON.stringify({ keys: SIZES, batchMs, ratio, peakRssMiB }));
   rmSync(bundleDir, { recursive: true, force: true });
 }

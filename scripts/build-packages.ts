@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { BUILT_PACKAGES, packageEntries } from './packages.ts';
+import { BUILT_PACKAGES, distRootOf, packageEntries } from './packages.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -53,7 +53,7 @@ function main(): void {
     // Stale modules must not linger in a tarball; dist/bin is the CLI bundle (`npm run build`), not tsc's.
     for (const f of existsSync(join(dir, 'dist')) ? readdirSync(join(dir, 'dist')) : []) if (f !== 'bin') rmSync(join(dir, 'dist', f), { recursive: true, force: true });
     const t0 = performance.now();
-    const program = ts.createProgram({ rootNames: roots, options: { ...OPTIONS, rootDir: join(dir, 'src'), outDir: join(dir, 'dist') }, host });
+    const program = ts.createProgram({ rootNames: roots, options: { ...OPTIONS, rootDir: join(dir, distRootOf(dir)), outDir: join(dir, 'dist') }, host });
     const emitted = program.emit();
     const diagnostics = [...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics];
     if (diagnostics.length) {
@@ -61,7 +61,7 @@ function main(): void {
       console.error(`build:packages: ${name} has ${diagnostics.length} error(s); nothing emitted for it`);
       process.exit(1);
     }
-    const files = program.getSourceFiles().filter((f) => f.fileName.startsWith(join(dir, 'src') + '/')).length;
+    const files = program.getSourceFiles().filter((f) => f.fileName.startsWith(join(dir, distRootOf(dir)) + '/')).length;
     console.log(`${name}: ${files} modules -> ${rel}/dist (${Math.round(performance.now() - t0)} ms)`);
   }
 }

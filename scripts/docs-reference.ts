@@ -84,6 +84,9 @@ const TAGS: Record<keyof typeof DOMAIN, string> = {
   outputAad: 'geode.output-aad.v1',
   keyId: 'geode.key-id.v1',
   sessionSuccession: 'geode.session-succession.v1',
+  handoverRequest: 'geode.handover-request.v1',
+  handoverMessage: 'geode.handover-message.v1',
+  handoverSender: 'geode.handover-sender.v1',
 };
 
 /** `doc` with every marked table replaced by its generated text. Throws if a marker pair is missing. */

@@ -1,5 +1,5 @@
 // The framework packages and their public entry points, read from each package.json (the one source of truth).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -31,4 +31,13 @@ export function packageEntries(dir: string): PackageEntry[] {
     }
     return { subpath, source: t[SOURCE_CONDITION] as string, js: t.default as string, types: t.types as string };
   });
+}
+
+/**
+ * The directory, relative to the package dir `dir`, whose layout dist/ mirrors: 'src' for a framework package ('./src/x.ts'
+ * -> './dist/x.js'); '.' for an app, whose entries include its generated/artifacts.ts beside src/ ('./src/x.ts' ->
+ * './dist/src/x.js', './generated/artifacts.ts' -> './dist/generated/artifacts.js').
+ */
+export function distRootOf(dir: string): 'src' | '.' {
+  return existsSync(join(dir, 'generated')) ? '.' : 'src';
 }

@@ -11,7 +11,7 @@ import { devAccounts } from '@geode/devnet';
 import { GeodeClient, createIdentity } from '@geode/client';
 import { decodeOutputMessage, MAX_OUTPUT_BYTES_PER_BATCH, TX_GAS_CAP } from '@geode/protocol';
 import { Host } from '@geode/host';
-import { createComputation, sendRequest } from '@geode/cli';
+import { createComputation, sendRequest } from '@geode/app-computations/client';
 import { Adversary, createAverage, quiet, startAdversary, submit } from '../harness/adversary.ts';
 
 let adv: Adversary;

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bytesToHex, concatHex, decodeErrorResult, encodeAbiParameters, toFunctionSelector, type Address, type Hex } from 'viem';
-import { createComputation, creationVerdict } from '@geode/cli';
+import { createComputation, creationVerdict } from '@geode/app-computations/client';
 import { Adversary, ComputationsAbi, revertName, startAdversary, submit, type Name } from '../harness/adversary.ts';
 
 let adv: Adversary;

@@ -9,7 +9,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serveDevnet } from '@geode/devnet';
-import { ENCLAVE_BUNDLE } from '../../packages/cli/src/stack.ts';
 import {
   checkAgainstModel, checkExactlyOnce, devOperatorKey, Model, mulberry32, presignRequest, readUint, seedFrom, sendRaw, sleep, startWorkload, waitCommitted,
   type WorkloadComputation,
@@ -32,7 +31,7 @@ test(`crash: host as an OS process, ${KILLS} seeded SIGKILLs of host / enclave /
   const server = await serveDevnet(w.stack.devnet!, { port: 0 });
   const cfg = JSON.stringify({
     rpcUrl: server.url, contract: w.contract, config: w.stack.deployment.config, fromBlock: w.stack.deployment.fromBlock.toString(),
-    operatorKey: devOperatorKey(), bundle: ENCLAVE_BUNDLE, dataDir: join(w.stack.dataDir, 'enclave'), simPki: join(w.stack.dataDir, 'sim-pki.json'),
+    operatorKey: devOperatorKey(), bundle: w.stack.app.bundle, dataDir: join(w.stack.dataDir, 'enclave'), simPki: join(w.stack.dataDir, 'sim-pki.json'),
   });
   const procs: HostProc[] = [];
   const spawnHost = (): HostProc => {

@@ -9,32 +9,15 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { serveDevnet, type DevnetServer } from '@geode/devnet';
 import { chainAccessFromUrl, Host } from '@geode/host';
 import {
-  checkAgainstModel, checkExactlyOnce, devOperatorKey, Model, mulberry32, presignRequest, readUint, seedFrom, sendRaw, sleep, startHostIncarnation, startWorkload, waitCommitted,
+  devOperatorKey, finishAndCheck, Model, mulberry32, seedFrom, sleep, startHostIncarnation, startWorkload, submitBurst as submitBurstOf,
   type Workload, type WorkloadComputation,
 } from '../harness/crash.ts';
 
 const comps: WorkloadComputation[] = [{ name: 'avg', type: 'average' }, { name: 'lo', type: 'min' }];
 const P = 6;
 
-async function submitBurst(w: Workload, int: (lo: number, hi: number) => number, model: Model, sent: bigint[][], count: number): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    const p = int(0, P - 1);
-    const c = comps[int(0, comps.length - 1)]!;
-    const value = int(-300, 300) / 2;
-    const seq = await sendRaw(w, await presignRequest(w, p, { op: 'submit', computation: c.name, value }));
-    model.submit(c.name, p, value, seq);
-    sent[p]!.push(seq);
-  }
-}
-
-async function finish(w: Workload, model: Model, sent: bigint[][]): Promise<{ n: bigint; batches: number }> {
-  for (const c of comps) for (let p = 0; p < P; p++) sent[p]!.push(await sendRaw(w, await presignRequest(w, p, { op: 'result', computation: c.name })));
-  await waitCommitted(w, await readUint(w, 'requestCount'), 60_000);
-  const r = await checkExactlyOnce(w, sent);
-  checkAgainstModel(w, model, comps, sent, r.received);
-  return r;
-}
-
+const submitBurst = (w: Workload, int: (lo: number, hi: number) => number, model: Model, sent: bigint[][], count: number) => submitBurstOf(w, comps, int, model, sent, count);
+const finish = (w: Workload, model: Model, sent: bigint[][]) => finishAndCheck(w, comps, model, sent);
 
 test('rpc: host transport cut for seeded windows (every request refused), restored: exactly once', { timeout: 120_000 }, async () => {
   const seed = seedFrom('CRASH_SEED');

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { bytesToHex, encodeAbiParameters, keccak256, type AbiParameter, type Address, type Hex } from 'viem';
 import {
   DOMAIN, accumulatorStep, blockSigningDigest, commitmentDigest, configHash, keyIdOf, outputAad, requestAad,
-  sessionCreateReportData, sessionKeysReportData, sessionSuccessionDigest,
+  sessionCreateReportData, sessionKeysReportData, sessionSuccessionDigest, handoverAad, handoverRequestReportData, handoverSenderReportData,
 } from '@geode/protocol';
 import { renderReference } from '../../scripts/docs-reference.ts';
 
@@ -38,6 +38,9 @@ const IMPLEMENTATIONS: Record<string, (v: Values) => Hex> = {
   }),
   requestAad: (v) => requestAad(v.chainId as bigint, v.contract as Address, v.sessionId as bigint, v.sender as Address),
   outputAad: (v) => outputAad(v.chainId as bigint, v.contract as Address, v.sessionId as bigint, v.recipient as Address, v.seq as bigint),
+  handoverRequestReportData: (v) => handoverRequestReportData(v.chainId as bigint, v.contract as Address, v.configHash as Hex, v.mrEnclave as Hex, v.handoverPubKey as Hex),
+  handoverAad: (v) => handoverAad(v.chainId as bigint, v.contract as Address, v.requestId as bigint, v.senderMrEnclave as Hex, v.recipientMrEnclave as Hex, v.handoverPubKey as Hex),
+  handoverSenderReportData: (v) => handoverSenderReportData(v.chainId as bigint, v.contract as Address, v.requestId as bigint, v.messageHash as Hex, v.encPubKey as Hex, v.signer as Address),
   blockSigningDigest: (v) => blockSigningDigest(v.chainId as bigint, v.number as bigint, v.blockHash as Hex),
 };
 

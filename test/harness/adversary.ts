@@ -20,9 +20,10 @@ import {
 import { devAccounts, devnetTransport, startDevnet, type Devnet } from '@geode/devnet';
 import { chainAccessFromTransport, EnclaveProcess, Host, type ChainAccess } from '@geode/host';
 import { createIdentity, GeodeClient, verifyActiveSession, type Identity, type TrustedSession } from '@geode/client';
-import { ComputationsAbi, GeodeCoreAbi } from '@geode/contracts';
-import { ENCLAVE_BUNDLE, startDevStack, type DevStack } from '@geode/cli';
-import { createComputation, decodeAppOutput, sendRequest, type AppOutput } from '@geode/cli';
+import { GeodeCoreAbi } from '@geode/contracts';
+import { ComputationsAbi } from '@geode/app-computations/artifacts';
+import { startDevStack, type DevStack } from '@geode/cli';
+import { createComputation, decodeAppOutput, sendRequest, type AppOutput } from '@geode/app-computations/client';
 import type { Request } from '@geode/app-computations';
 
 export const quiet = pino({ level: 'silent' });
@@ -250,7 +251,7 @@ export class Adversary {
 
   /** A second enclave process on `dataDir` (same bundle, same sim PKI), configured for this deployment. */
   async spawnEnclave(dataDir: string): Promise<EnclaveProcess> {
-    const e = new EnclaveProcess({ bundle: ENCLAVE_BUNDLE, dataDir, simPki: join(this.stack.dataDir, 'sim-pki.json') });
+    const e = new EnclaveProcess({ bundle: this.stack.app.bundle, dataDir, simPki: join(this.stack.dataDir, 'sim-pki.json') });
     e.start();
     await e.call('init', { config: this.stack.deployment.config });
     return e;

@@ -19,7 +19,8 @@ import { EventEmitter } from 'node:events';
 import assert from 'node:assert/strict';
 import { chainAccessFromTransport, Host, type ChainAccess, type EnclaveProcess } from '@geode/host';
 import { devAccounts, type Devnet } from '@geode/devnet';
-import { ComputationsAbi, GeodeCoreAbi } from '@geode/contracts';
+import { GeodeCoreAbi } from '@geode/contracts';
+import { ComputationsAbi } from '@geode/app-computations/artifacts';
 import { ctypeFromName, encodeRequest, type Request } from '@geode/app-computations';
 import { startDevStack, type DevStack } from '../../packages/cli/src/stack.ts';
 
@@ -357,4 +358,31 @@ export function checkAgainstModel(w: Workload, model: Model, comps: readonly Wor
       else if (opts.submitsAccepted) assert.deepEqual(msg.result, { type: 'accepted' });
     }
   }
+}
+
+/** A seeded integer draw in [lo, hi] (mulberry32 of `seed`). */
+export function seededInt(seed: number): (lo: number, hi: number) => number {
+  const rnd = mulberry32(seed);
+  return (lo, hi) => lo + Math.floor(rnd() * (hi - lo + 1));
+}
+
+/** `count` random submissions (random participant, computation of `comps`, value in [-150, 150] by halves), recorded in `model` and `sent`. */
+export async function submitBurst(w: Workload, comps: readonly WorkloadComputation[], int: (lo: number, hi: number) => number, model: Model, sent: bigint[][], count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const p = int(0, w.ids.length - 1);
+    const c = comps[int(0, comps.length - 1)]!;
+    const value = int(-300, 300) / 2;
+    const seq = await sendRaw(w, await presignRequest(w, p, { op: 'submit', computation: c.name, value }));
+    model.submit(c.name, p, value, seq);
+    sent[p]!.push(seq);
+  }
+}
+
+/** Result requests from every participant for every computation, wait until all is committed, then the exactly-once and model checks. */
+export async function finishAndCheck(w: Workload, comps: readonly WorkloadComputation[], model: Model, sent: bigint[][], timeoutMs = 60_000): Promise<{ n: bigint; batches: number }> {
+  for (const c of comps) for (let p = 0; p < w.ids.length; p++) sent[p]!.push(await sendRaw(w, await presignRequest(w, p, { op: 'result', computation: c.name })));
+  await waitCommitted(w, await readUint(w, 'requestCount'), timeoutMs);
+  const r = await checkExactlyOnce(w, sent);
+  checkAgainstModel(w, model, comps, sent, r.received);
+  return r;
 }

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesToHex, concatHex, encodeAbiParameters, toFunctionSelector, type Abi, type Hex } from 'viem';
-import { GeodeCoreAbi, ComputationsAbi } from '@geode/contracts';
+import { GeodeCoreAbi } from '@geode/contracts';
+import { ComputationsAbi } from '@geode/app-computations/artifacts';
 import { batchProofKeys, decodeOutputMessage, decodeOutputs } from '@geode/protocol';
 import { SqliteBackend } from '@geode/enclave';
 import {

@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { builtinModules } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUILT_PACKAGES, packageEntries } from '../../scripts/packages.ts';
+import { BUILT_PACKAGES, distRootOf, packageEntries } from '../../scripts/packages.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const LIST = join(repo, 'test/packages/exports.json');
@@ -77,8 +77,9 @@ test('package.json: explicit entry points mapping src/x.ts to dist/x.js + dist/x
     const pj = pjOf(rel);
     assert.ok(!Object.keys(pj.exports).some((k) => k.includes('*')), `${pj.name}: no wildcard exports (${HOW_TO_FIX})`);
     for (const e of packageEntries(join(repo, rel))) {
-      const m = /^\.\/src\/(.+)\.ts$/.exec(e.source);
-      assert.ok(m, `${pj.name} "${e.subpath}": source must be ./src/<x>.ts, got ${e.source}`);
+      // A framework package maps ./src/x.ts -> ./dist/x.js; an app (distRootOf '.') ./<path>.ts -> ./dist/<path>.js.
+      const m = distRootOf(join(repo, rel)) === 'src' ? /^\.\/src\/(.+)\.ts$/.exec(e.source) : /^\.\/((?:src|generated)\/.+)\.ts$/.exec(e.source);
+      assert.ok(m, `${pj.name} "${e.subpath}": source must be ./src/<x>.ts (an app: ./src/<x>.ts or ./generated/<x>.ts), got ${e.source}`);
       assert.equal(e.js, `./dist/${m[1]}.js`, `${pj.name} "${e.subpath}"`);
       assert.equal(e.types, `./dist/${m[1]}.d.ts`, `${pj.name} "${e.subpath}"`);
       assert.ok(existsSync(join(repo, rel, e.source)), `${pj.name} "${e.subpath}": ${e.source} exists`);

@@ -46,3 +46,13 @@ export class CliIdentityUnfundedError extends defineError({
   docsPath: 'cli.md#cli-identity-unfunded',
   build: (name: string, address: string) => ({ code: 'CLI_IDENTITY_UNFUNDED', message: `identity "${name}" (${address}) has no funds on this devnet, so it cannot send requests; if \`geode dev\` was restarted since it was created, its output key is not registered with the new deployment either. Run \`geode identity register ${name}\` (or \`geode identity register\` for all identities) to fund it and register its output key again.`, details: { name, address } }),
 }) {}
+
+/**
+ * An app folder (--app, dev.json's app, or apps/<name>) is not a usable Geode app: no package.json "geode" manifest,
+ * a manifest path that does not exist, or a contract that was not built. Nothing was deployed or started.
+ */
+export class CliAppError extends defineError({
+  codes: ['CLI_BAD_APP'],
+  docsPath: 'apps.md#layout',
+  build: (message: string) => ({ code: 'CLI_BAD_APP', message: `${message}. See docs/apps.md#layout for what an app folder holds.` }),
+}) {}

@@ -33,6 +33,8 @@ export const devInfoSchema = z.object({
   faucetKey: z.string().optional(),
   pid: z.number(),
   trustedRpc: z.boolean().optional(),
+  /** Absolute path of the app folder this dev stack runs (its commands are the ones the CLI offers). */
+  app: z.string().optional(),
   /** The enclave's light client: the devnet's block signer or Ethereum's sync committee (docs/cli.md#light-client). */
   lightClient: z.enum(['devnet', 'ethereum']).optional(),
   /** With `--light-client ethereum`: the devnet's Beacon API base URL and the deployment's Ethereum anchor. */
@@ -84,5 +86,14 @@ export function removeDevInfo(home: string, pid: number): void {
     if (JSON.parse(readFileSync(f, 'utf8')).pid === pid) rmSync(f);
   } catch {
     /* already gone */
+  }
+}
+
+/** The app folder the running `geode dev` in `home` runs (dev.json's `app`), or undefined without a readable one. */
+export function devAppOf(home: string): string | undefined {
+  try {
+    return readDevInfo(home).app;
+  } catch {
+    return undefined;
   }
 }

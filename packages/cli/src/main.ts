@@ -8,38 +8,79 @@ import { Command, CommanderError } from 'commander';
  * packages/cli/test/startup.test.ts checks each summary equals the description the module registers.
  */
 export const COMMANDS: readonly { name: string; summary: string; register: (program: Command) => Promise<void> }[] = [
-  { name: 'demo', summary: 'Run the main job on the embedded devnet: deploy, attest, and run all four private computation types with five identities', register: async (p) => (await import('./commands/demo.ts')).registerDemoCommand(p) },
-  { name: 'dev', summary: 'Start the embedded devnet, deploy the computations app, start the enclave and the host, and keep them running', register: async (p) => (await import('./commands/dev.ts')).registerDevCommand(p) },
+  { name: 'demo', summary: "Run an app's demo scenario on the embedded devnet: deploy, attest, and run it end to end (default app: the repository's geode.defaultApp; --app <dir> for another)", register: async (p) => (await import('./commands/demo.ts')).registerDemoCommand(p) },
+  { name: 'dev', summary: "Start the embedded devnet, deploy an app (--app <dir>, default the repository's geode.defaultApp), start the enclave and the host, and keep them running", register: async (p) => (await import('./commands/dev.ts')).registerDevCommand(p) },
   { name: 'identity', summary: 'Create and list local identities (an account key and an output key under an easy name)', register: async (p) => (await import('./commands/identity.ts')).registerIdentityCommands(p) },
-  { name: 'computation', summary: 'Create computations, submit private values, and get results', register: async (p) => (await import('./commands/computation.ts')).registerComputationCommands(p) },
   { name: 'attest', summary: 'Verify or inspect TEE evidence (Intel SGX/TDX DCAP quotes, AMD SEV-SNP reports, AWS Nitro documents)', register: async (p) => (await import('./commands/attest.ts')).registerAttestCommands(p) },
   { name: 'lightclient', summary: "Run the enclave's Ethereum light client on Beacon API and JSON-RPC data", register: async (p) => (await import('./commands/lightclient.ts')).registerLightClientCommands(p) },
-  { name: 'enclave', summary: 'Build enclave bundles for a TEE', register: async (p) => (await import('./commands/enclave.ts')).registerEnclaveCommands(p) },
+  { name: 'enclave', summary: 'Build enclave bundles for a TEE; start an enclave and host for a deployment', register: async (p) => (await import('./commands/enclave.ts')).registerEnclaveCommands(p) },
+  { name: 'init', summary: 'Scaffold a minimal working app: contract, enclave handlers, message codecs, a command, a demo scenario and tests', register: async (p) => (await import('./commands/init.ts')).registerInitCommand(p) },
+  // One module registers the three steps; buildProgram skips the entries its first registration already added.
+  { name: 'deploy', summary: 'Deploy an app (--app <dir>) to an EVM endpoint: build its contract and enclave bundle, deploy the verifier and the app contract, write <data-dir>/deployment.json', register: async (p) => (await import('./commands/steps.ts')).registerStepCommands(p) },
+  { name: 'handshake', summary: 'Run the session handshake through the running `geode enclave start` of --data-dir; the host then relays batches', register: async (p) => (await import('./commands/steps.ts')).registerStepCommands(p) },
+  { name: 'status', summary: 'Session (attested measurement and verdict), committedSeq against requestCount, enclave and host health: of --data-dir, else of the running `geode dev`', register: async (p) => (await import('./commands/steps.ts')).registerStepCommands(p) },
 ];
 
 /** The command `argv` (process.argv shape: node, script, ...args) runs or asks help for (`geode help <name>`), if any. */
 function commandOf(argv: readonly string[]): string | undefined {
-  const operands = argv.slice(2).filter((a) => !a.startsWith('-'));
+  const args = argv.slice(2);
+  // `--app <dir>` (a global option) takes a value that is not a command name.
+  const operands = args.filter((a, i) => !a.startsWith('-') && args[i - 1] !== '--app');
   return operands[0] === 'help' ? operands[1] : operands[0];
 }
 
 /**
  * Build the `geode` command tree. With `argv` (process.argv shape), only the command it names is loaded; every other
  * command (all of them for `--help`, `--version` or an unknown name) is a stub carrying its summary, so help lists
- * every command without loading any. Without `argv`, every command is loaded (tests inspect the full tree).
+ * every command without loading any. App commands (the app's client module registerCommands) are added for help,
+ * for a name the table lacks, and without `argv`. Without `argv`, every command is loaded (tests inspect the full tree).
  */
 export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('geode')
     .description('Geode: confidential applications on TEE enclaves, gated by smart contracts and light-client proofs')
     .version('0.1.0')
+    .option('--app <dir>', "the app folder (its package.json \"geode\" manifest): which app `dev`, `demo` and `deploy` run and whose commands are available (default: the app the running `geode dev` runs, else every app in the repository's apps/)")
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   const wanted = argv ? commandOf(argv) : undefined;
-  for (const c of COMMANDS) {
-    if (!argv || c.name === wanted) await c.register(program);
-    else program.command(c.name).description(c.summary).helpOption(false).allowUnknownOption().allowExcessArguments();
+  const has = (name: string) => program.commands.some((x) => x.name() === name);
+  // Loaded commands first, then stubs for the rest: one module may register several entries (the steps).
+  for (const c of COMMANDS) if ((!argv || c.name === wanted) && !has(c.name)) await c.register(program);
+  for (const c of COMMANDS) if (!has(c.name)) program.command(c.name).description(c.summary).helpOption(false).allowUnknownOption().allowExcessArguments();
+  // App commands come from the app's client module (loaded on demand): for help, the full tree, or a name the
+  // framework table does not have. A broken app must not take the framework's commands down with it: say why, once.
+  const versionOnly = argv !== undefined && argv.slice(2).some((a) => a === '--version' || a === '-V');
+  if (!versionOnly && (wanted === undefined || !COMMANDS.some((c) => c.name === wanted))) {
+    await registerAppCommands(program, argv ?? process.argv).catch((e: unknown) => { console.error(`geode: the app's commands are not available: ${e instanceof Error ? e.message : String(e)}`); });
   }
   return program;
+}
+
+/**
+ * Add the commands an app contributes (its client module's registerCommands, docs/apps.md#client-module). Which
+ * app: `--app <dir>` in argv; else the app of the running `geode dev` (dev.json's `app` in --home / GEODE_HOME /
+ * ./.geode); else every app in the repository's apps/ folder (a command name already taken is skipped).
+ */
+async function registerAppCommands(program: Command, argv: readonly string[]): Promise<void> {
+  const { REPO_ROOT, loadApp, discoverApps, appClient } = await import('./apps.ts');
+  const { homeDir, devAppOf } = await import('./home.ts');
+  const flag = (name: string) => {
+    const i = argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
+    if (i < 0) return undefined;
+    return argv[i]!.includes('=') ? argv[i]!.slice(name.length + 1) : argv[i + 1];
+  };
+  const explicit = flag('--app') ?? devAppOf(homeDir(flag('--home')));
+  const apps = explicit ? [loadApp(explicit, REPO_ROOT)] : discoverApps(REPO_ROOT);
+  for (const app of apps) {
+    const client = await appClient(app);
+    if (!client.registerCommands) continue;
+    const probe = new Command('geode');
+    client.registerCommands(probe);
+    for (const c of probe.commands) {
+      if (program.commands.some((x) => x.name() === c.name())) continue; // another app (or the framework) has it
+      program.addCommand(c);
+    }
+  }
 }
 
 /** Parse `argv` (process.argv shape) and run the command. Sets process.exitCode: 0 ok, 1 failure, 2 usage error. */

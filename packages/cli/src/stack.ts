@@ -1,8 +1,7 @@
-import { existsSync, mkdtempSync, readdirSync, statSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { keccak256, parseEther, toBytes, type Abi, type Address, type Hex } from 'viem';
+import { join } from 'node:path';
+import { keccak256, parseEther, toBytes, type Address, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import pino, { type Logger } from 'pino';
 import { canonicalJson, ETHEREUM_SYNC_COMMITTEE_SIGNER, ethereumAnchorHash, TRUSTED_RPC_SIGNER, type EthereumAnchorJson } from '@geode/protocol';
@@ -10,20 +9,30 @@ import { ensurePrivateDir, writeFileAtomic } from '@geode/protocol/files';
 import { devAccounts, devnetTransport, serveDevnet, startDevnet, type Devnet, type DevnetBeacon, type DevnetBeaconOptions, type DevnetServer } from '@geode/devnet';
 import { beaconApi, beaconNetworkAnchor, chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, requireVerifierFor, type ChainAccess, type DeployTee, type Deployment } from '@geode/host';
 import { fundFromFaucet } from './connect.ts';
-import { CliArgumentError, CliPortUnavailableError } from './errors.ts';
+import { CliAppError, CliArgumentError, CliPortUnavailableError } from './errors.ts';
+import { REPO_ROOT, appContract, loadApp, type GeodeApp } from './apps.ts';
 import { createSimulationPki, type SimulationPki } from '@geode/attestation/sim';
-import { measureEnclave, buildEnclave, workspaceRoot } from '@geode/enclave/build';
-import { ComputationsAbi, ComputationsBytecode } from '@geode/contracts';
+import { measureEnclave, buildEnclave } from '@geode/enclave/build';
+import { buildContracts } from '@geode/contracts/build';
 import { parsePolicy, type Policy } from '@geode/attestation';
 
-/** Repository root, found from this module (source, dist or the CLI bundle: workspaceRoot). */
-export const REPO_ROOT = workspaceRoot(fileURLToPath(import.meta.url));
-/** The computations app's enclave bundle, built by `npm run build`. */
-export const ENCLAVE_BUNDLE = join(REPO_ROOT, 'dist/enclave/computations.mjs');
-const ENCLAVE_ENTRY = join(REPO_ROOT, 'apps/computations/src/enclave/main.ts');
+export { REPO_ROOT };
+
+/**
+ * The app `geode dev`/`geode demo` run without --app: the repository's package.json `"geode": { "defaultApp": dir }`
+ * (a repository setting, so no framework file names an app). Throws CliAppError when it is not set.
+ */
+export function defaultApp(): GeodeApp {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { geode?: { defaultApp?: string } };
+  const dir = pkg.geode?.defaultApp;
+  if (!dir) throw new CliAppError('no --app given and the repository\'s package.json sets no "geode.defaultApp"');
+  return loadApp(join(REPO_ROOT, dir), REPO_ROOT);
+}
 
 /** A running local Geode: devnet, deployed app, enclave process and host. */
 export interface DevStack {
+  /** The app this stack runs (its contract is deployed, its enclave bundle runs). */
+  app: GeodeApp;
   /** The embedded devnet, or undefined when running against --rpc. */
   devnet: Devnet | undefined;
   /** The embedded devnet's Beacon light-client API (`lightClient: 'ethereum'`), else undefined. */
@@ -51,6 +60,8 @@ export interface DevStack {
 
 /** Options of startDevStack. */
 export interface DevStackOptions {
+  /** The app to deploy and run (loadApp); default defaultApp(). */
+  app?: GeodeApp;
   /** Where sealed state and the sim PKI go; default a fresh temp dir (removed on stop). */
   dataDir?: string;
   /** Also serve JSON-RPC on this port (0 = any free port). */
@@ -83,6 +94,8 @@ export interface DevStackOptions {
   lightClient?: 'devnet' | 'ethereum';
   /** With lightClient 'ethereum': the beacon chain's shape and its slot clock (`slotMs`, default 1000: a block per slot). */
   beacon?: DevnetBeaconOptions & { slotMs?: number };
+  /** Host stage overlap (HostOptions.pipelined, default true). */
+  pipelined?: boolean;
 }
 
 /** `--light-client` values of `geode dev` / `geode demo`. */
@@ -116,13 +129,23 @@ function newestMtime(dir: string): number {
 }
 
 /**
- * The measurement of the computations enclave bundle, rebuilding it first when it is missing or older than any
- * source it is built from (so a measured enclave is always the current code). Returns mr_enclave (0x hex).
+ * The measurement of `app`'s enclave bundle (app.bundle), rebuilding it first when it is missing or older than any
+ * source it is built from (the app's src/ and the trusted framework packages), so a measured enclave is always the
+ * current code. Returns mr_enclave (0x hex). Throws esbuild's error when the entry does not build.
  */
-export async function ensureEnclaveBundle(): Promise<Hex> {
-  const sources = ['apps/computations/src', 'packages/enclave/src', 'packages/protocol/src', 'packages/attestation/src'].map((d) => join(REPO_ROOT, d));
-  const stale = !existsSync(ENCLAVE_BUNDLE) || statSync(ENCLAVE_BUNDLE).mtimeMs < Math.max(...sources.map(newestMtime));
-  return stale ? (await buildEnclave({ entry: ENCLAVE_ENTRY, outfile: ENCLAVE_BUNDLE })).measurement : measureEnclave(ENCLAVE_BUNDLE);
+export async function ensureEnclaveBundle(app: GeodeApp = defaultApp()): Promise<Hex> {
+  const sources = [join(app.dir, 'src'), ...['packages/enclave/src', 'packages/protocol/src', 'packages/attestation/src'].map((d) => join(REPO_ROOT, d))];
+  const stale = !existsSync(app.bundle) || statSync(app.bundle).mtimeMs < Math.max(...sources.map(newestMtime));
+  return stale ? (await buildEnclave({ entry: app.enclaveEntry, outfile: app.bundle })).measurement : measureEnclave(app.bundle);
+}
+
+/**
+ * Compile `app`'s contracts (and the framework's) when their generated module is missing or stale
+ * (packages/contracts/src/build.ts skips whatever is current), so an app made by `geode init` runs without a
+ * separate `npm run build`. Throws ContractsCompileError on a Solidity error.
+ */
+export async function ensureAppContracts(app: GeodeApp): Promise<void> {
+  await buildContracts({ log: () => undefined, apps: [app.dir] });
 }
 
 /** The default client policy for the simulated TEE: this exact measurement, UpToDate TCB, simulation allowed explicitly. */
@@ -132,19 +155,22 @@ export function simPolicy(measurement: Hex): Policy {
 
 /**
  * Start everything the main job needs, in-process except the enclave (its own OS process): the EDR devnet,
- * a simulation PKI, the contracts (SimQuoteVerifier + Computations), the enclave and the host, handshake done.
+ * a simulation PKI, the contracts (SimQuoteVerifier + the app's contract), the enclave and the host, handshake done.
  */
 export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> {
   requireVerifierFor(o.tee ?? 'sgx-sim');
+  const app = o.app ?? defaultApp();
   const progress = o.progress ?? (() => undefined);
   const log = o.logger ?? pino({ level: 'warn' });
+  progress(`${app.name}: contracts and enclave bundle`);
+  await ensureAppContracts(app);
+  const appArtifact = await appContract(app);
+  const measurement = await ensureEnclaveBundle(app);
   const tempDir = o.dataDir ? undefined : mkdtempSync(join(tmpdir(), 'geode-'));
   const dataDir = o.dataDir ?? tempDir!;
   ensurePrivateDir(dataDir); // holds the sim PKI's attestation key and the enclave's sealed files
   ensurePrivateDir(join(dataDir, 'enclave'));
 
-  progress('enclave bundle');
-  const measurement = await ensureEnclaveBundle();
 
   let devnet: Devnet | undefined;
   let beacon: DevnetBeacon | undefined;
@@ -218,7 +244,10 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
 
   progress('simulation PKI');
   const now = o.now ?? Math.floor(Date.now() / 1000);
-  const pki = await createSimulationPki({ now: now - 86_400, validityDays: 3650 });
+  // The enclave judges a handover peer's evidence at its verified block's timestamp (docs/protocol.md#handover), and
+  // the embedded devnet's clock starts at its pinned genesis time: the PKI's windows cover both clocks.
+  const pkiStart = devnet ? Math.min(now, Number((await chain.publicClient.getBlock({ blockNumber: 0n })).timestamp)) : now;
+  const pki = await createSimulationPki({ now: pkiStart - 86_400, validityDays: 3650 });
   const pkiFile = join(dataDir, 'sim-pki.json');
   writeFileAtomic(pkiFile, JSON.stringify(pki)); // holds the simulated attestation key
 
@@ -227,7 +256,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   const deployment = await deployGeodeApp({
     chain,
     deployer,
-    app: { abi: ComputationsAbi as Abi, bytecode: ComputationsBytecode as Hex },
+    app: appArtifact,
     measurements: [measurement],
     simAttestationKey: pki.attestationPublicKey,
     anchor,
@@ -237,14 +266,14 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   });
 
   progress('enclave and handshake');
-  const enclave = new EnclaveProcess({ bundle: ENCLAVE_BUNDLE, dataDir: join(dataDir, 'enclave'), simPki: pkiFile, onLog: (l) => log.debug({ enclave: l }) });
+  const enclave = new EnclaveProcess({ bundle: app.bundle, dataDir: join(dataDir, 'enclave'), simPki: pkiFile, onLog: (l) => log.debug({ enclave: l }) });
   enclave.start();
-  const host = new Host({ chain, operator, contract: deployment.contract, config: deployment.config, enclave, fromBlock: deployment.fromBlock, logger: log });
+  const host = new Host({ chain, operator, contract: deployment.contract, config: deployment.config, enclave, fromBlock: deployment.fromBlock, logger: log, ...(o.pipelined === undefined ? {} : { pipelined: o.pipelined }) });
   await host.ensureSession();
   await host.start();
 
   return {
-    devnet, beacon, chain, deployment, enclave, host, pki, policy, measurement, dataDir, server, faucetKey, blockSignerKey,
+    app, devnet, beacon, chain, deployment, enclave, host, pki, policy, measurement, dataDir, server, faucetKey, blockSignerKey,
     trustedRpc: !!o.rpc?.trustedRpc,
     async stop() {
       await host.stop();

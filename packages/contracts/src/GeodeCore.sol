@@ -61,6 +61,15 @@ contract GeodeCore {
     /// @notice Whether a SessionCreate nonce has been used (each nonce opens at most one session).
     mapping(bytes32 nonce => bool) public usedNonce;
 
+    // ---- key handover (docs/protocol.md#handover); handoverRequests is proven by keyed enclaves (SLOT.handoverRequests) ----
+
+    /// @notice handoverRequests[id]: the report data handover request `id` was attested with
+    ///         (handoverRequestReportData; zero = no such request). A keyed enclave proves this slot before it seals its
+    ///         keys to the request's handover key.
+    mapping(uint256 id => bytes32 reportData) public handoverRequests; // slot 12
+    /// @notice Number of handover requests (the last id; ids start at 1).
+    uint256 public handoverCount; // slot 13
+
     /// @notice Attestation verifier the handshake quotes are checked with.
     IAttestationVerifier public immutable verifier;
     /// @notice Light-client trust anchor: the devnet block-signer address (zero where not applicable).
@@ -85,6 +94,8 @@ contract GeodeCore {
     bytes32 public constant DOMAIN_COMMITMENT = keccak256("geode.commitment.v1");
     /// @notice Domain tag of a session succession signature: keccak256("geode.session-succession.v1").
     bytes32 public constant DOMAIN_SESSION_SUCCESSION = keccak256("geode.session-succession.v1");
+    /// @notice Domain tag of a handover request's report data: keccak256("geode.handover-request.v1").
+    bytes32 public constant DOMAIN_HANDOVER_REQUEST = keccak256("geode.handover-request.v1");
 
     /// @notice Session status: no such session.
     uint256 public constant STATUS_NONE = 0;
@@ -122,6 +133,12 @@ contract GeodeCore {
     /// @param sessionId The superseded session.
     /// @param bySessionId The session that replaced it.
     event SessionSuperseded(uint256 indexed sessionId, uint256 indexed bySessionId);
+    /// @notice An attested instance asked for the session keys (docs/protocol.md#handover).
+    /// @param id The handover request id.
+    /// @param mrEnclave The newcomer's attested measurement (an accepted one).
+    /// @param handoverPubKey X25519 public key the key material is to be sealed to.
+    /// @param quote The newcomer's quote (REPORTDATA = handoverRequestReportData(mrEnclave, handoverPubKey) || 0^32).
+    event HandoverRequested(uint256 indexed id, bytes32 indexed mrEnclave, bytes32 handoverPubKey, bytes quote);
     /// @notice A request was appended to the log.
     /// @param seq Its sequence number.
     /// @param sender The account it is attributed to (hashed into the accumulator).
@@ -176,6 +193,8 @@ contract GeodeCore {
     error RequestsPending(uint256 committedSeq, uint256 requestCount);
     /// @notice There is no active session.
     error NoActiveSession();
+    /// @notice The handover public key is zero.
+    error ZeroHandoverKey();
     /// @notice The payload length is outside [min, max].
     error InvalidPayloadLength(uint256 length, uint256 min, uint256 max);
     /// @notice The payload's first byte is not the kind this entry point accepts.
@@ -338,6 +357,33 @@ contract GeodeCore {
         if (msg.sender != admin) revert NotAdmin(msg.sender, admin);
         // With no active session no batch was ever processed; requests appended before (public ones) are all pending.
         if (prev != 0 && committedSeq != requestCount) revert RequestsPending(committedSeq, requestCount);
+    }
+
+    // ------------------------------------------------------------------ key handover
+
+    /// @notice Records an attested instance's request for the session keys (docs/protocol.md#handover). Anyone may call
+    ///         it: the quote must verify through `verifier`, carry an accepted measurement (a handover to another
+    ///         measurement is a code upgrade the config names) and bind this chain, contract, config, its own
+    ///         measurement and `handoverPubKey`. Nothing changes for the session: a keyed enclave that proves this
+    ///         record and checks the quote itself seals its keys to `handoverPubKey`.
+    /// @param quote Attestation checked by `verifier`; REPORTDATA = handoverRequestReportData(mrEnclave, handoverPubKey) || 0^32.
+    /// @param handoverPubKey X25519 public key (RFC 7748 encoding), non-zero, that only the attested instance holds.
+    /// @return id The handover request id.
+    function requestHandover(bytes calldata quote, bytes32 handoverPubKey) external returns (uint256 id) {
+        if (handoverPubKey == bytes32(0)) revert ZeroHandoverKey();
+        (bytes32 mrEnclave, bytes32 lo, bytes32 hi) = verifier.verifyQuote(quote);
+        if (!accepted[mrEnclave]) revert MeasurementNotAccepted(mrEnclave);
+        bytes32 expected = handoverRequestReportData(mrEnclave, handoverPubKey);
+        if (lo != expected || hi != bytes32(0)) revert ReportDataMismatch(expected, lo, hi);
+        id = ++handoverCount;
+        handoverRequests[id] = expected;
+        emit HandoverRequested(id, mrEnclave, handoverPubKey, quote);
+    }
+
+    /// @notice REPORTDATA[0..32) of a handover request: keccak256(abi.encode(DOMAIN_HANDOVER_REQUEST, chainid, this,
+    ///         configHash, mrEnclave, handoverPubKey)).
+    function handoverRequestReportData(bytes32 mrEnclave, bytes32 handoverPubKey) public view returns (bytes32) {
+        return keccak256(abi.encode(DOMAIN_HANDOVER_REQUEST, block.chainid, address(this), configHash, mrEnclave, handoverPubKey));
     }
 
     // ------------------------------------------------------------------ requests

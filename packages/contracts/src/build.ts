@@ -1,17 +1,21 @@
 /**
  * Solidity build for Geode: compiles every contract with the pinned npm `solc` (solc-js, standard JSON) and writes
- * `src/generated/artifacts.ts` (ABIs and bytecode typed for viem).
+ * one generated module of ABIs and bytecode typed for viem per owner (docs/apps.md#layout):
  *
- * Sources: `packages/contracts/src/*.sol`, `packages/contracts/src/dcap/*.sol` (the on-chain DCAP verifier) and `apps/<app>/contracts/*.sol`, keyed by their repo-relative path
- * (the solc "source unit name"). Apps import the core as `@geode/contracts/GeodeCore.sol` (a solc remapping to
- * `packages/contracts/src/`).
+ * 1. the framework: `packages/contracts/src/*.sol` and `packages/contracts/src/dcap/*.sol` (the on-chain DCAP
+ *    verifier) -> `packages/contracts/src/generated/artifacts.ts`;
+ * 2. each app found under `apps/<app>/contracts/*.sol` -> `apps/<app>/generated/artifacts.ts`, holding only that
+ *    app's contracts. Apps import the core as `@geode/contracts/GeodeCore.sol` (a solc remapping to
+ *    `packages/contracts/src/`), resolved from the repository, so an app never copies framework code.
  *
- * The generated file records `sourcesHash` = sha256 over the solc version, the compiler settings and every source
- * (path and content, sorted by path). `buildContracts()` skips the compile when that hash is unchanged.
+ * Sources are keyed by their repo-relative path (the solc "source unit name"). Each generated file records
+ * `sourcesHash` = sha256 over the solc version, the compiler settings and every source it may depend on (path and
+ * content, sorted by path: the framework's for the framework file, the framework's and the app's for an app file).
+ * `buildContracts()` compiles only the targets whose hash changed.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { defineError } from '@geode/protocol';
@@ -67,21 +71,88 @@ export interface CompileResult {
   warnings: string[];
 }
 
-/** Source files: repo-relative path -> content, sorted by path. */
-export function collectSources(root: string = REPO_ROOT): Record<string, string> {
+/** Read the `.sol` files of `dirs` (repo-relative) into repo-relative path -> content, sorted by path. */
+function readSources(root: string, dirs: string[]): Record<string, string> {
   const paths: string[] = [];
-  const addDir = (dir: string) => {
-    if (!existsSync(dir)) return;
+  for (const d of dirs) {
+    const dir = join(root, d);
+    if (!existsSync(dir)) continue;
     for (const f of readdirSync(dir)) if (f.endsWith('.sol')) paths.push(relative(root, join(dir, f)).split('\\').join('/'));
-  };
-  addDir(join(root, 'packages/contracts/src'));
-  addDir(join(root, 'packages/contracts/src/dcap'));
-  const apps = join(root, 'apps');
-  if (existsSync(apps)) for (const app of readdirSync(apps)) addDir(join(apps, app, 'contracts'));
+  }
   paths.sort();
   const out: Record<string, string> = {};
   for (const p of paths) out[p] = readFileSync(join(root, p), 'utf8');
   return out;
+}
+
+/**
+ * An app's `.sol` files under `<dir>/contracts/`, keyed `apps/<name>/contracts/<file>` (name = the folder's name)
+ * wherever the folder is, so an app outside the repository compiles to the same source units (and bytecode) as
+ * inside it. Imports of `@geode/contracts/…` resolve from the repository.
+ */
+function appSources(dir: string): Record<string, string> {
+  const contracts = join(dir, 'contracts');
+  const name = basename(resolve(dir));
+  const out: Record<string, string> = {};
+  if (!existsSync(contracts)) return out;
+  for (const f of readdirSync(contracts).filter((x) => x.endsWith('.sol')).sort()) out[`apps/${name}/contracts/${f}`] = readFileSync(join(contracts, f), 'utf8');
+  return out;
+}
+
+/** The framework's Solidity sources (packages/contracts/src and its dcap/ folder): repo-relative path -> content. */
+export function frameworkSources(root: string = REPO_ROOT): Record<string, string> {
+  return readSources(root, ['packages/contracts/src', 'packages/contracts/src/dcap']);
+}
+
+/** Apps with Solidity sources: the names of the folders `apps/<name>/contracts/` that hold a `.sol` file, sorted. */
+export function contractApps(root: string = REPO_ROOT): string[] {
+  const apps = join(root, 'apps');
+  if (!existsSync(apps)) return [];
+  return readdirSync(apps).filter((a) => Object.keys(readSources(root, [`apps/${a}/contracts`])).length > 0).sort();
+}
+
+/** One generated artifacts module: where it goes, the sources compiled for it and the source prefix it keeps. */
+export interface ArtifactsTarget {
+  /** 'framework' or the app's folder name. */
+  owner: string;
+  /** Repo-relative path of the generated module. */
+  path: string;
+  /** Sources given to solc (imports outside them resolve from the repository). */
+  sources: Record<string, string>;
+  /** Sources the output depends on (hashed): the framework's, plus the app's own for an app. */
+  hashed: Record<string, string>;
+  /** Only contracts whose source unit starts with this prefix are written to `path`. */
+  prefix: string;
+}
+
+/**
+ * The generated modules to build: the framework's first, then one per app with contracts: those of `appDirs`
+ * (absolute app folders, anywhere; their module goes to `<dir>/generated/artifacts.ts`) or by default every app of
+ * the repository (contractApps).
+ */
+export function artifactTargets(root: string = REPO_ROOT, appDirs?: readonly string[]): ArtifactsTarget[] {
+  const framework = frameworkSources(root);
+  const targets: ArtifactsTarget[] = [{ owner: 'framework', path: ARTIFACTS_PATH, sources: framework, hashed: framework, prefix: 'packages/contracts/' }];
+  for (const dir of appDirs ?? contractApps(root).map((a) => join(root, 'apps', a))) {
+    const own = appSources(dir);
+    if (!Object.keys(own).length) continue;
+    const app = basename(resolve(dir));
+    const inRepo = resolve(dir) === resolve(root, 'apps', app);
+    targets.push({ owner: app, path: inRepo ? appArtifactsPath(app) : join(resolve(dir), 'generated/artifacts.ts'), sources: own, hashed: { ...framework, ...own }, prefix: `apps/${app}/` });
+  }
+  return targets;
+}
+
+/** Repo-relative path of an app's generated artifacts module: `apps/<app>/generated/artifacts.ts`. */
+export function appArtifactsPath(app: string): string {
+  return `apps/${app}/generated/artifacts.ts`;
+}
+
+/** Every Solidity source, framework and apps: repo-relative path -> content, sorted by path. */
+export function collectSources(root: string = REPO_ROOT): Record<string, string> {
+  const all: Record<string, string> = {};
+  for (const t of artifactTargets(root)) Object.assign(all, t.hashed);
+  return Object.fromEntries(Object.keys(all).sort().map((p) => [p, all[p]!]));
 }
 
 /** The solc-js compiler module (version pinned by package.json). */
@@ -145,7 +216,7 @@ export function compileContracts(sources: Record<string, string> = collectSource
  * Renders the generated artifacts module: `sourcesHash`, `solcVersion`, and for each contract
  * `<Name>Abi` (as const), plus `<Name>Bytecode` / `<Name>DeployedBytecode` for deployable contracts. Deterministic.
  */
-export function renderArtifacts(r: CompileResult): string {
+export function renderArtifacts(r: CompileResult, prefix?: string): string {
   const lines: string[] = [
     '// GENERATED by packages/contracts/src/build.ts (`npm run build`). Do not edit by hand.',
     '// Checked in so types resolve without a build; a test fails when it is out of date.',
@@ -158,6 +229,7 @@ export function renderArtifacts(r: CompileResult): string {
     '',
   ];
   for (const c of Object.values(r.contracts)) {
+    if (prefix !== undefined && !c.sourceName.startsWith(prefix)) continue;
     lines.push(`/** ABI of ${c.name} (${c.sourceName}). */`);
     lines.push(`export const ${c.name}Abi = [`);
     for (const item of c.abi) lines.push(`  ${JSON.stringify(item)},`);
@@ -173,35 +245,55 @@ export function renderArtifacts(r: CompileResult): string {
   return lines.join('\n');
 }
 
-/** Reads the sourcesHash recorded in the generated file, or null if the file is missing/unparseable. */
-export function recordedSourcesHash(root: string = REPO_ROOT): string | null {
-  const file = join(root, ARTIFACTS_PATH);
+/**
+ * The installed solc's full version without loading the compiler (seconds of start-up) when a generated file
+ * records it: the recorded `solcVersion` if it belongs to the installed npm `solc` (same release), else the
+ * compiler's own answer.
+ */
+function installedSolcVersion(root: string, path: string): string {
+  const file = resolve(root, path);
+  const recorded = existsSync(file) ? /export const solcVersion = '([^']+)'/.exec(readFileSync(file, 'utf8'))?.[1] : undefined;
+  const release = (require('solc/package.json') as { version: string }).version;
+  return recorded?.startsWith(`${release}+`) ? recorded : solc().version();
+}
+
+/** Reads the sourcesHash recorded in a generated file (default the framework's), or null if missing/unparseable. */
+export function recordedSourcesHash(root: string = REPO_ROOT, path: string = ARTIFACTS_PATH): string | null {
+  const file = resolve(root, path);
   if (!existsSync(file)) return null;
   const m = /export const sourcesHash = '(0x[0-9a-f]{64})'/.exec(readFileSync(file, 'utf8'));
   return m ? m[1] : null;
 }
 
 /**
- * Compiles the contracts and writes the artifacts module unless its recorded sourcesHash is current.
- * Prints progress with `log` (default console.log). Throws ContractsCompileError on compile errors.
- * @returns whether it compiled, and the result when it did.
+ * Compiles the contracts and writes each generated module (artifactTargets) whose recorded sourcesHash is not
+ * current. Prints progress with `log` (default console.log). Throws ContractsCompileError on compile errors, before
+ * writing that target (a failed build leaves its generated file alone).
+ * `apps`: build only these app folders (absolute, anywhere) besides the framework; default every app of the repo.
+ * @returns whether anything compiled, and the result per compiled owner ('framework' or the app's folder name).
  */
-export async function buildContracts(opts: { root?: string; force?: boolean; log?: (msg: string) => void } = {}): Promise<{ compiled: boolean; result?: CompileResult }> {
+export async function buildContracts(opts: { root?: string; force?: boolean; log?: (msg: string) => void; apps?: readonly string[] } = {}): Promise<{ compiled: boolean; results?: Record<string, CompileResult> }> {
   const root = opts.root ?? REPO_ROOT;
   const log = opts.log ?? ((m: string) => console.log(m));
-  const sources = collectSources(root);
-  const hash = hashSources(sources);
-  if (!opts.force && recordedSourcesHash(root) === hash) {
+  const results: Record<string, CompileResult> = {};
+  for (const t of artifactTargets(root, opts.apps)) {
+    if (!opts.force && recordedSourcesHash(root, t.path) === hashSources(t.hashed, installedSolcVersion(root, t.path))) continue;
+    const t0 = performance.now();
+    log(`contracts (${t.owner}): compiling ${Object.keys(t.sources).length} sources…`);
+    const compiled = compileContracts(t.sources, root);
+    // The record hashes everything the output depends on (an app's contracts inherit the framework's).
+    const result = { ...compiled, sourcesHash: hashSources(t.hashed, compiled.solcVersion) };
+    for (const w of result.warnings) log(w);
+    const file = resolve(root, t.path);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, renderArtifacts(result, t.prefix));
+    const kept = Object.values(result.contracts).filter((c) => c.sourceName.startsWith(t.prefix)).length;
+    log(`contracts (${t.owner}): ${kept} contracts in ${((performance.now() - t0) / 1000).toFixed(1)} s -> ${t.path}`);
+    results[t.owner] = result;
+  }
+  if (!Object.keys(results).length) {
     log('contracts: up to date');
     return { compiled: false };
   }
-  const t0 = performance.now();
-  log(`contracts: compiling ${Object.keys(sources).length} contracts…`);
-  const result = compileContracts(sources, root);
-  for (const w of result.warnings) log(w);
-  const file = join(root, ARTIFACTS_PATH);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, renderArtifacts(result));
-  log(`contracts: compiled ${Object.keys(result.contracts).length} contracts in ${((performance.now() - t0) / 1000).toFixed(1)} s -> ${ARTIFACTS_PATH}`);
-  return { compiled: true, result };
+  return { compiled: true, results };
 }

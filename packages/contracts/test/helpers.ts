@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import edr from '@nomicfoundation/edr';
 import { devAccounts } from '@geode/devnet';
 import { p256 } from '@noble/curves/nist.js';
@@ -24,7 +25,8 @@ import {
   type TransactionReceipt,
 } from 'viem';
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
-import { ComputationsAbi, GeodeCoreAbi, SimQuoteVerifierAbi } from '../src/index.ts';
+import { GeodeCoreAbi, SimQuoteVerifierAbi } from '../src/index.ts';
+import { REPO_ROOT, appArtifactsPath, contractApps } from '../src/build.ts';
 
 const { EdrContext, l1ProviderFactory, l1GenesisState, l1HardforkFromString, ContractDecoder, precompileP256Verify, MineOrdering } = edr;
 
@@ -132,9 +134,12 @@ export async function send(c: Chain, wallet: Wallet, address: Address, abi: Abi,
   return r;
 }
 
-/** Every error of every Geode contract: reverts bubble up from the verifier through GeodeCore, and viem does not
- * decode constructor reverts, so the fallback decodes raw revert data against all of them. */
-const ALL_ERRORS = [...GeodeCoreAbi, ...SimQuoteVerifierAbi, ...ComputationsAbi].filter((x) => x.type === 'error') as Abi;
+/** The ABIs of every app's contracts (discovered: apps/<app>/generated/artifacts.ts of each app with contracts). */
+const APP_ABIS = (await Promise.all(contractApps().map(async (app) => Object.entries(await import(join(REPO_ROOT, appArtifactsPath(app)))).filter(([k]) => k.endsWith('Abi')).map(([, v]) => v as Abi)))).flat();
+
+/** Every error of every Geode contract and app contract: reverts bubble up from the verifier through GeodeCore, and
+ * viem does not decode constructor reverts, so the fallback decodes raw revert data against all of them. */
+const ALL_ERRORS = [...GeodeCoreAbi, ...SimQuoteVerifierAbi, ...APP_ABIS.flat()].filter((x) => x.type === 'error') as Abi;
 
 /** Asserts that `p` rejects with the custom error `errorName` (decoded by viem from the ABI, or from the raw revert data). */
 export async function expectRevert(p: Promise<unknown>, errorName: string): Promise<void> {

@@ -1,6 +1,6 @@
-// Names are bytes and nothing a user sends can stop the chain of commitments, at the contract:
+// Names are bytes and nothing a user sends can stop the chain of commitments, at the contract (an app's own name
+// checks are tested with the app, e.g. apps/computations/test/contract.test.ts):
 // - Utf8.isValid agrees with the enclave's strict decoder (a fatal TextDecoder) on edge cases and random bytes;
-// - Computations.createComputation refuses every name the enclave would refuse, and keeps "\uFEFFpoll" apart;
 // - a commitment at the output caps (MAX_OUTPUT_BYTES_PER_BATCH of random, non-zero-heavy ciphertext) lands within
 //   the EIP-7825 per-transaction gas cap with a wide margin, so no request can be uncommittable.
 import { test } from 'node:test';
@@ -12,7 +12,6 @@ import {
   MAX_OUTPUTS_PER_REQUEST, MAX_OUTPUT_BYTES_PER_BATCH, TX_GAS_CAP, commitmentDigest, encodeOutputs, encodedOutputBytes, isValidUtf8,
   type BatchOutput,
 } from '@geode/protocol';
-import { ComputationsAbi, ComputationsBytecode } from '../src/index.ts';
 import { compileContracts } from '../src/build.ts';
 import { deploy, expectRevert, send, startChain, CHAIN_ID } from './helpers.ts';
 import { deployCore, openSession, privatePayload } from './fixtures.ts';
@@ -86,37 +85,6 @@ test('Utf8.isValid: property, agrees with the fatal TextDecoder on random bytes 
   await fc.assert(fc.asyncProperty(fc.oneof(raw, text), async (b) => {
     assert.equal(await p.call(b), isValidUtf8(b), `bytes ${bytesToHex(b)}`);
   }), { numRuns: 300, seed: 7 });
-});
-
-async function computations() {
-  const c = await startChain();
-  const d = await deployCore(c, { abi: ComputationsAbi as Abi, bytecode: ComputationsBytecode });
-  await openSession(d);
-  return d;
-}
-
-/**
- * createComputation(string,...) calldata with a raw-bytes name: the selector of the `string` signature and the name
- * ABI-encoded as `bytes` (an ABI `string` and `bytes` encode alike), so any byte string can be sent.
- */
-const createRaw = (name: Uint8Array, participants: Address[]): Hex => concatHex([
-  toFunctionSelector('createComputation(string,uint8,address[],uint256)'),
-  encodeAbiParameters([{ type: 'bytes' }, { type: 'uint8' }, { type: 'address[]' }, { type: 'uint256' }], [bytesToHex(name), 0, participants, 1n]),
-]);
-
-test('Computations: names the enclave would refuse are refused on-chain; "\\uFEFFpoll" and "poll" are two computations', async () => {
-  const d = await computations();
-  const [a, b] = [d.c.accounts[1].address, d.c.accounts[2].address];
-  const sendRaw = (data: Hex) => d.c.wallets[0].sendTransaction({ to: d.core, data, gas: 1_000_000n });
-  for (const bad of [new Uint8Array(64).fill(0xff), new Uint8Array([0x70, 0xc0, 0xaf]), new Uint8Array([0xed, 0xa0, 0x80])]) {
-    await expectRevert(d.c.publicClient.call({ account: d.c.accounts[0], to: d.core, data: createRaw(bad, [a, b]) }), 'ComputationNameNotUtf8');
-    const h = await sendRaw(createRaw(bad, [a, b]));
-    assert.equal((await d.c.publicClient.getTransactionReceipt({ hash: h })).status, 'reverted');
-  }
-  await send(d.c, d.c.wallets[0], d.core, d.abi, 'createComputation', ['\uFEFFpoll', 0, [a, b], 1n]);
-  await send(d.c, d.c.wallets[0], d.core, d.abi, 'createComputation', ['poll', 0, [a, b], 2n]);
-  assert.equal(await d.c.publicClient.readContract({ address: d.core, abi: d.abi, functionName: 'computationCount' }), 2n);
-  assert.equal(await d.c.publicClient.readContract({ address: d.core, abi: d.abi, functionName: 'requestCount' }), 2n, 'only the two valid names were appended');
 });
 
 test('caps: a commitment at MAX_OUTPUT_BYTES_PER_BATCH commits well under the EIP-7825 gas cap (2^24)', async () => {

@@ -166,16 +166,20 @@ export async function buildEnclave(opts: { entry: string; outfile: string; tee?:
 }
 
 /**
- * Bundle every app enclave entry found at apps/<app>/src/enclave/main.ts into dist/enclave/<app>.mjs and print
- * each measurement. Called from scripts/build.ts. Returns the results in app-name order.
+ * Bundle the enclave entry of every app under apps/ (the `geode.enclave` path of its package.json manifest,
+ * docs/apps.md#layout) into dist/enclave/<app>.mjs and print each measurement. Folders without a manifest are
+ * skipped. Called from scripts/build.ts. Returns the results in app-name order.
  */
 export async function buildAllEnclaves(log: (line: string) => void = console.log): Promise<{ app: string; outfile: string; measurement: Hex }[]> {
   const { existsSync, readdirSync } = await import('node:fs');
   const apps = resolve(REPO_ROOT, 'apps');
   const out: { app: string; outfile: string; measurement: Hex }[] = [];
   for (const app of existsSync(apps) ? readdirSync(apps).sort() : []) {
-    const entry = resolve(apps, app, 'src/enclave/main.ts');
-    if (!existsSync(entry)) continue;
+    const pkg = resolve(apps, app, 'package.json');
+    if (!existsSync(pkg)) continue;
+    const rel = (JSON.parse(readFileSync(pkg, 'utf8')) as { geode?: { enclave?: unknown } }).geode?.enclave;
+    if (typeof rel !== 'string') continue;
+    const entry = resolve(apps, app, rel);
     const r = await buildEnclave({ entry, outfile: resolve(REPO_ROOT, 'dist/enclave', `${app}.mjs`) });
     log(`enclave ${app}: ${r.outfile} measurement ${r.measurement}`);
     out.push({ app, ...r });

@@ -25,6 +25,16 @@ export const ENCLAVE_ERROR_CODES = [
   'ENCLAVE_PLATFORM_RACE',
   'ENCLAVE_PLATFORM_MISMATCH',
   'ENCLAVE_INTERNAL',
+  // Key handover (src/handover/, docs/protocol.md#handover):
+  'ENCLAVE_HANDOVER_STATE',
+  'ENCLAVE_HANDOVER_UNAUTHORISED',
+  'ENCLAVE_HANDOVER_POLICY',
+  'ENCLAVE_HANDOVER_EVIDENCE',
+  'ENCLAVE_HANDOVER_MEASUREMENT',
+  'ENCLAVE_HANDOVER_BINDING',
+  'ENCLAVE_HANDOVER_OPEN',
+  'ENCLAVE_HANDOVER_KEYS',
+  'ENCLAVE_FOLLOW_MISMATCH',
   // Codes carried by error *outputs* (sent to a request's sender; the batch itself succeeds):
   'ENCLAVE_DECRYPT',
   'ENCLAVE_BAD_REQUEST',

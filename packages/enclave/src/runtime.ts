@@ -14,9 +14,11 @@ import { openLineageStore, otherLineages, stateDbName, versionsToDrop } from './
 import { verifyStorageProof, type TrustAnchor } from './lightclient/index.ts';
 import { devnetGate, ethereumGate, type HeaderGate } from './lightclient/gate.ts';
 import { KEYS_FILE, LIGHT_CLIENT_FILE, SealedStore } from './seal.ts';
+import { chooseBatchBase, type PendingCommitment } from './pending.ts';
 import { FRAMEWORK_NAMESPACE, readFramework, type FrameworkState } from './state.ts';
 import type { StateStore } from './store/store.ts';
 import { evidenceBytes, sealingKeyFor, type Platform } from './platform/platform.ts';
+import { Handover } from './handover/handover.ts';
 
 /** Options of {@link EnclaveRuntime}. */
 export interface RuntimeOptions {
@@ -62,9 +64,13 @@ export class EnclaveRuntime {
   private storeError: EnclaveError | null = null;
   private keysError: EnclaveError | null = null;
   private pendingNonce: Hex | null = null;
+  /** Key handover, both roles (handover/handover.ts); created at the first handover method. */
+  private handoverDriver: Handover | null = null;
   /** Framework state at `root`. */
   private fw: FrameworkState = EMPTY_FRAMEWORK;
   private root: Hex = ROOT_ZERO;
+  /** This process's signed commitments not yet proven committed, oldest first (pending.ts, docs/protocol.md#pipelining). */
+  private pending: readonly PendingCommitment[] = [];
   private readonly log: (line: string) => void;
 
   /** Throws ENCLAVE_BAD_APP when the app's name is the framework's namespace or empty. */
@@ -138,6 +144,9 @@ export class EnclaveRuntime {
       case 'sessionCreate': return this.sessionCreate();
       case 'sessionSetPubKey': return this.sessionSetPubKey(parsed.data as ParsedParams<'sessionSetPubKey'>);
       case 'processBatch': return this.processBatch(parsed.data as ParsedParams<'processBatch'>);
+      case 'handoverRequest': return this.handover().request();
+      case 'handoverSend': return this.handover().send(parsed.data as ParsedParams<'handoverSend'>);
+      case 'handoverReceive': return this.handover().receive(parsed.data as ParsedParams<'handoverReceive'>);
     }
   }
 
@@ -215,6 +224,7 @@ export class EnclaveRuntime {
     this.storeError = null;
     this.fw = EMPTY_FRAMEWORK;
     this.root = ROOT_ZERO;
+    this.pending = [];
     let store: StateStore;
     try {
       store = openLineageStore(this.opts.dataDir, keys, this.opts.platform.measurement, hexToBytes(c.hash));
@@ -278,6 +288,21 @@ export class EnclaveRuntime {
     if (s.keyId !== ours) {
       throw new EnclaveError('ENCLAVE_KEYS_MISMATCH', `The state at seq ${s.lastSeq} was produced under key material ${s.keyId}, this enclave holds ${ours}: a state is continued only under the keys that produced it. Restore the keys.sealed that produced it; without it that state is lost.`, { details: { keyId: s.keyId, ours } });
     }
+  }
+
+  /** The handover driver, lent this runtime's config, gate, platform and keys (docs/protocol.md#handover). */
+  private handover(): Handover {
+    const c = this.need();
+    this.handoverDriver ??= new Handover({
+      config: c.config, configHash: c.hash, platform: this.opts.platform, gate: this.gate!,
+      keys: () => this.keys,
+      adopt: async (keys) => {
+        c.keyStore.write(KEYS_FILE, serializeKeyMaterial(keys.material));
+        await this.useKeys(keys);
+        this.keysError = null;
+      },
+    });
+    return this.handoverDriver;
   }
 
   private needStore(): StateStore {
@@ -363,6 +388,9 @@ export class EnclaveRuntime {
    * (ENCLAVE_SESSION_MISMATCH); proven stateRoot == our root, else the sealed state for the proven root if we have
    * it (ENCLAVE_STALE_STATE); proven committedSeq == lastSeq, from == lastSeq + 1, to <= requestCount
    * (ENCLAVE_SEQ_MISMATCH); accumulator recomputed from lastAcc == proven accAt[to] (ENCLAVE_ACCUMULATOR_MISMATCH).
+   * Working ahead (pending.ts, docs/protocol.md#pipelining): when the proven (committedSeq, stateRoot) is where one of
+   * this process's own pending commitments starts and the batch continues its latest state, it runs on that state and
+   * its commitment's prevRoot is that state's root (the contract takes it only after the pending ones have landed).
    * Then executes, signs the commitment, seals the new state atomically, and only then updates memory and replies.
    * The reply's `to` may be below the last request sent: the per-batch output cap ended the batch early
    * (docs/protocol.md#caps); the host commits [from, to] and sends the rest again.
@@ -398,7 +426,11 @@ export class EnclaveRuntime {
     const prevRoot = this.root;
     const prevFw = this.fw;
     let base = this.fw;
-    if (provenRoot !== this.root) {
+    // Working ahead (pending.ts): the proven position may be where one of this enclave's own pending commitments starts.
+    const ahead = chooseBatchBase(this.pending, { committedSeq, stateRoot: provenRoot }, { lastSeq: this.fw.lastSeq, root: this.root }, from);
+    const baseRoot = ahead.kind === 'head' ? this.root : provenRoot;
+    const stillPending = ahead.kind === 'head' ? ahead.pending : [];
+    if (ahead.kind === 'proven' && provenRoot !== this.root) {
       base = await this.checkout(provenRoot); // ENCLAVE_STALE_STATE absent, ENCLAVE_KEYS_MISMATCH other keys, ENCLAVE_SEAL_CORRUPT bad
       this.log(`switching to state ${provenRoot} (seq ${base.lastSeq}) proven on-chain`);
     }
@@ -411,7 +443,7 @@ export class EnclaveRuntime {
     try {
       this.assertOwnState(base);
       const lastSeq = base.lastSeq;
-      if (committedSeq !== lastSeq) {
+      if (ahead.kind === 'proven' && committedSeq !== lastSeq) {
         throw new EnclaveError('ENCLAVE_SEQ_MISMATCH', `The contract's committedSeq ${committedSeq} differs from the state's lastSeq ${lastSeq}.`, { details: { committedSeq: committedSeq.toString(), lastSeq: lastSeq.toString() } });
       }
       if (from !== lastSeq + 1n) {
@@ -435,13 +467,18 @@ export class EnclaveRuntime {
       exec = await executeBatch(this.app, batch, base, verified, keys, { chainId: c.config.chainId, contract: c.config.contract, sessionId, block: { number: h.number, timestamp: h.timestamp } });
       // The batch's writes, its new trie nodes and its version record in ONE transaction, before anything is
       // replied (docs/enclave.md#store-versions). Versions beyond the kept ones are dropped in the same transaction.
-      const drop = versionsToDrop(store.versions(), prevRoot, provenRoot); // never the root to fall back to, nor the proven one
+      // Never the root to fall back to, nor the proven one, nor a pending commitment's result.
+      const drop = versionsToDrop(store.versions(), prevRoot, provenRoot).filter((r) => !stillPending.some((c) => c.newRoot === r));
       newRoot = await store.commit(batch, drop);
+      if (p.expectNewRoot !== undefined && newRoot !== p.expectNewRoot.toLowerCase()) {
+        // Follow mode (docs/protocol.md#takeover): not the committed batch; refused like any failed batch (below).
+        throw new EnclaveError('ENCLAVE_FOLLOW_MISMATCH', `Processing ${from}..${exec.to} at block ${h.number} gives root ${newRoot}, not the committed ${p.expectNewRoot}; follow it at the block the committing instance used.`, { details: { newRoot, expected: p.expectNewRoot, block: h.number.toString(), to: exec.to.toString() } });
+      }
       outputs = encodeOutputs(exec.outputs);
       oh = outputsHash(outputs);
       // The per-batch output cap may end the batch early (docs/protocol.md#caps): commit [from, to]. acc(to) is the
       // proven chain's value too: acc(to) was proven and each step is a hash of the previous one.
-      const digest = commitmentDigest({ chainId: c.config.chainId, contract: c.config.contract, sessionId, from, to: exec.to, accTo: exec.accTo, prevRoot: provenRoot, newRoot, outputsHash: oh });
+      const digest = commitmentDigest({ chainId: c.config.chainId, contract: c.config.contract, sessionId, from, to: exec.to, accTo: exec.accTo, prevRoot: baseRoot, newRoot, outputsHash: oh });
       signature = keys.sign(digest);
     } catch (e) {
       // A version written for a batch that then failed is harmless: nothing was replied, the chain never proves it.
@@ -452,9 +489,10 @@ export class EnclaveRuntime {
     }
     this.fw = { lastSeq: exec.to, lastAcc: exec.accTo, keyId: keys.keyId };
     this.root = newRoot;
+    this.pending = [...stillPending, { from, to: exec.to, prevRoot: baseRoot, newRoot }];
     gated.commit();
     const end = exec.to;
     const accEnd = exec.accTo;
-    return { sessionId: sessionId.toString(), from: from.toString(), to: end.toString(), accTo: accEnd, prevRoot: provenRoot, newRoot, outputs, outputsHash: oh, signature };
+    return { sessionId: sessionId.toString(), from: from.toString(), to: end.toString(), accTo: accEnd, prevRoot: baseRoot, newRoot, outputs, outputsHash: oh, signature };
   }
 }

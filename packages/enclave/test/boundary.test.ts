@@ -18,6 +18,9 @@ const ALLOWED_PACKAGES = [
   // Pure parsers (no verification, no I/O) the platforms use to read their own evidence, the identity rule, and the
   // sim quote builder (no X.509 PKI).
   /^@geode\/attestation\/(evidence|sim\/quote)$/,
+  // A key handover peer's evidence is checked as clients check a session quote (handover/evidence.ts): the DCAP
+  // verifier and the policy evaluator, pure (time passed in, collateral passed in; never the PCS fetcher dcap/pcs).
+  /^@geode\/attestation\/dcap-verifier$/,
   /^viem$/, /^viem\/utils$/,
   /^@noble\/curves\/[a-z0-9.-]+$/, /^@noble\/hashes\/[a-z0-9.-]+$/,
   /^@hpke\/core$/, /^@hpke\/dhkem-x25519$/,
@@ -29,6 +32,8 @@ const ALLOWED_PACKAGES = [
   /^@chainsafe\/ssz$/, /^@chainsafe\/persistent-merkle-tree$/, /^@chainsafe\/bls\/(herumi|types)$/,
   // The state store's embedded database; its native addon is pinned by hash in the bundle (store/native.ts).
   /^better-sqlite3$/,
+  // The store's trie hashing: WebAssembly Keccak-256, embedded in the bundle (store/keccak.ts).
+  /^hash-wasm$/,
 ];
 /** Names that would bring chain I/O into the enclave through the viem root export. */
 const VIEM_FORBIDDEN = /^(create\w*Client|http|webSocket|custom|fallback|ipc|\w+Transport|publicActions|walletActions|testActions)$/;

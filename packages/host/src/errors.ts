@@ -25,7 +25,7 @@ export class EnclaveProtocolError extends defineError({
 export class KeysLostError extends defineError({
   codes: ['HOST_KEYS_LOST'],
   docsPath: 'protocol.md#who-may-activate-a-session',
-  build: (message: string, details?: Record<string, unknown>) => ({ code: 'HOST_KEYS_LOST', message: `${message} Restore the enclave data directory (its keys.sealed) that holds the active session's keys and restart; new keys cannot take over (docs/protocol.md#who-may-activate-a-session).`, details }),
+  build: (message: string, details?: Record<string, unknown>) => ({ code: 'HOST_KEYS_LOST', message: `${message} Hand the keys over from a live keyed instance (runHandover, docs/protocol.md#handover) or restore the enclave data directory (its keys.sealed) that holds them, and restart; new keys cannot take over (docs/protocol.md#who-may-activate-a-session).`, details }),
 }) {}
 
 /** A chain read or transaction failed in a way the host cannot retry past. */

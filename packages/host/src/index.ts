@@ -4,3 +4,5 @@ export * from './chain.ts';
 export * from './relayer.ts';
 export * from './deploy.ts';
 export * from './beacon.ts';
+export * from './handover.ts';
+export * from './follow.ts';

@@ -6,6 +6,7 @@ import { GeodeCoreAbi } from '@geode/contracts';
 import type { ChainAccess } from './chain.ts';
 import type { EnclaveProcess } from './enclave.ts';
 import { ChainError, CommitTooLargeError, EnclaveProtocolError, KeysLostError } from './errors.ts';
+import { Follower } from './follow.ts';
 
 /** Options of the Host (the untrusted relayer between chain and enclave). */
 export interface HostOptions {
@@ -19,16 +20,74 @@ export interface HostOptions {
   enclave: EnclaveProcess;
   /** Block where the contract was deployed: the log scan starts there. Default 0. */
   fromBlock?: bigint;
-  /** Largest batch (<= 256). */
+  /** Largest batch (<= MAX_BATCH_REQUESTS). */
   maxBatch?: number;
+  /**
+   * Overlap the stages (default true, docs/protocol.md#pipelining): while a commitment is in flight, fetch the next
+   * batch's header, logs and proof and have the enclave process it (chained on the commitment in flight); the next
+   * commitment is sent only once the previous one has landed. false: one batch at a time.
+   */
+  pipelined?: boolean;
+  /**
+   * How long to wait for a transaction's receipt before treating it as dropped (default 180,000 ms, viem's): the nonce
+   * is read from the chain again and a dropped commitment is re-run from the chain's committed position.
+   */
+  receiptTimeoutMs?: number;
+  /**
+   * Takeover (docs/protocol.md#takeover): follow batches other keyed instances commit (re-execute them into this
+   * enclave's own store, follow.ts), and commit only once no commitment has landed for `standbyMs` while requests
+   * are pending (0: commit at once, racing the others; the contract takes the first). Unset: the single-instance
+   * relayer of before (no following).
+   */
+  takeover?: { standbyMs: number };
   logger?: Logger;
 }
 
 /** Emitted after each commitment lands. */
 export interface BatchEvent {
   from: bigint; to: bigint; newRoot: Hex; block: bigint;
-  /** Milliseconds: whole step, fetching header + proof, the enclave's processing, submitting the commitment. */
+  /**
+   * Milliseconds: from reading the head to the commitment's receipt; fetching header + logs + proof; the enclave's
+   * processing; submitting the commitment (waiting for the previous one to land, gas estimate, transaction, receipt).
+   */
   ms: number; proofMs: number; enclaveMs: number; commitMs: number;
+  /** True when the enclave processed this batch while the previous commitment was still in flight. */
+  overlapped: boolean;
+  /** Where the time went, milliseconds per stage (stages overlap between consecutive batches when pipelined). */
+  stages: BatchStages;
+}
+
+/** Per-stage times of one batch, milliseconds. */
+export interface BatchStages {
+  /** Signed latest header and the requestCount / committedSeq reads at it. */
+  head: number;
+  /** eth_getLogs of RequestSubmitted up to the head (concurrent with `proof`). */
+  logScan: number;
+  /** eth_getProof of batchProofKeys(to) at the head (concurrent with `logScan`). */
+  proof: number;
+  /** processBatch in the enclave, transport included. */
+  enclave: number;
+  /** Waiting for the previous commitment to land after the enclave finished (0 when it had already landed). */
+  waitPrevious: number;
+  /** eth_estimateGas of commitBatch. */
+  gas: number;
+  /** Signing and eth_sendRawTransaction. */
+  tx: number;
+  /** The receipt. */
+  receipt: number;
+}
+
+/** A signed commitment sent (or about to be) while the host prepares the next batch. */
+interface InFlight {
+  from: bigint;
+  to: bigint;
+  /**
+   * Resolves with the event once it has landed, or null when another keyed instance committed that range first
+   * (takeover mode); rejects when it failed (nothing of it landed).
+   */
+  landed: Promise<BatchEvent | null>;
+  /** Set once `landed` has settled. */
+  done: boolean;
 }
 
 const REQUEST_EVENT = getAbiItem({ abi: GeodeCoreAbi, name: 'RequestSubmitted' });
@@ -76,11 +135,31 @@ export class Host extends EventEmitter {
    * same failing transaction is never sent again; at one request the wait between attempts grows to a minute.
    */
   private commitFailures = 0;
+  /** The commitment in flight (pipelined mode): the next batch starts after it and its commitment waits for it. */
+  private inflight: InFlight | undefined;
+  /** Takeover mode: the follower, the root the enclave last processed from, and when the committed seq last moved. */
+  private follower: Follower | undefined;
+  private basis: Hex | undefined;
+  private progressAt = performance.now();
+  private lastCommittedSeen = -1n;
+  /** Takeover mode: this host has committed itself since it started (it then keeps committing without waiting). */
+  private committing = false;
 
   constructor(private readonly o: HostOptions) {
     super();
     this.log = o.logger ?? pino({ level: 'warn' });
     this.scannedTo = (o.fromBlock ?? 0n) - 1n;
+    if (o.takeover) {
+      this.follower = new Follower({
+        chain: o.chain, contract: o.contract, enclave: o.enclave, fromBlock: o.fromBlock ?? 0n, logger: this.log,
+        basis: () => this.basis,
+        followed: (from, to) => { for (let s = from; s <= to; s++) this.requests.delete(s); },
+        requests: async (from, to, atBlock) => {
+          await this.scanLogs(atBlock);
+          return this.logRequests(from, to, atBlock);
+        },
+      });
+    }
     o.enclave.on('exit', () => {
       this.sessionReady = false;
       this.kick();
@@ -105,6 +184,7 @@ export class Host extends EventEmitter {
     this.unwatch?.();
     this.kick();
     await this.loopDone;
+    await this.settle().catch(() => undefined);
   }
 
   /** Resolve once the contract's committedSeq >= seq. */
@@ -136,16 +216,44 @@ export class Host extends EventEmitter {
     });
   }
 
+  /** Resolve when `p` settles, a head arrives (kick) or `ms` pass, whichever is first; at once if a head arrived already. */
+  private until(p: Promise<unknown>, ms: number): Promise<void> {
+    if (this.dirty) {
+      this.dirty = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        if (this.wake === done) this.wake = undefined;
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.wake = done;
+      p.then(done, done);
+    });
+  }
+
   private async loop(): Promise<void> {
     let backoff = 50;
     while (this.running) {
       try {
         this.dirty = false;
-        if (!this.sessionReady) await this.ensureSession();
+        if (!this.sessionReady) {
+          await this.settle(); // the handshake's transactions use the operator's next nonces
+          await this.ensureSession();
+        }
         const did = await this.step();
         backoff = 50;
-        if (!did) await this.sleep(1000);
+        // A commitment in flight and no new head yet: wait for either instead of polling the chain meanwhile.
+        if (did && this.inflight) await this.until(this.inflight.landed, 1000);
+        else if (!did) {
+          await this.settle();
+          await this.sleep(1000);
+        }
       } catch (e) {
+        // A failed step may leave a commitment in flight: learn its outcome before the next step picks its batch.
+        await this.settle().catch((err: unknown) => this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'commitment in flight failed'));
         const code = (e as { code?: string }).code;
         this.log.warn({ code, err: e instanceof Error ? e.message : String(e) }, 'host step failed; retrying');
         if (code === 'HOST_ENCLAVE_UNAVAILABLE') {
@@ -182,8 +290,9 @@ export class Host extends EventEmitter {
    * 10 s, so a commitment costs one signature and one eth_sendRawTransaction instead of viem's lookups; the
    * receipt is read at once (automining chains have it) and polled only if absent. Any failure resets the nonce.
    */
-  private async send<const F extends 'sessionCreate' | 'sessionSetPubKey' | 'commitBatch'>(functionName: F, args: ContractFunctionArgs<typeof GeodeCoreAbi, 'nonpayable', F>, gas = 15_000_000n): Promise<{ block: bigint; logs: Log[] }> {
+  private async send<const F extends 'sessionCreate' | 'sessionSetPubKey' | 'commitBatch'>(functionName: F, args: ContractFunctionArgs<typeof GeodeCoreAbi, 'nonpayable', F>, gas = 15_000_000n, timing?: { tx: number; receipt: number }): Promise<{ block: bigint; logs: Log[] }> {
     const wallet = this.o.chain.wallet(this.o.operator);
+    const t0 = performance.now();
     try {
       if (this.nonce === undefined) this.nonce = await this.pub.getTransactionCount({ address: this.o.operator.address, blockTag: 'pending' });
       if (!this.fees || performance.now() - this.fees.at > 10_000) this.fees = { ...(await this.pub.estimateFeesPerGas()), at: performance.now() };
@@ -192,7 +301,9 @@ export class Host extends EventEmitter {
         maxFeePerGas: this.fees.maxFeePerGas * 2n, maxPriorityFeePerGas: this.fees.maxPriorityFeePerGas,
       });
       this.nonce++;
-      const r = (await this.pub.getTransactionReceipt({ hash }).catch(() => null)) ?? (await this.pub.waitForTransactionReceipt({ hash, pollingInterval: 20 }));
+      const sentAt = performance.now();
+      const r = (await this.pub.getTransactionReceipt({ hash }).catch(() => null)) ?? (await this.pub.waitForTransactionReceipt({ hash, pollingInterval: 20, timeout: this.o.receiptTimeoutMs ?? 180_000 }));
+      if (timing) { timing.tx = sentAt - t0; timing.receipt = performance.now() - sentAt; }
       if (r.status !== 'success') throw new ChainError(`${functionName} transaction reverted`, { details: { hash } });
       return { block: r.blockNumber, logs: r.logs };
     } catch (e) {
@@ -249,55 +360,121 @@ export class Host extends EventEmitter {
     this.scannedTo = toBlock;
   }
 
-  /** One batch if any request is pending. Returns true if it committed one. */
+  /** Requests [from, to] from the scanned log (scanned up to `block`), in the processBatch shape. Throws ChainError for a gap. */
+  private logRequests(from: bigint, to: bigint, block: bigint): { seq: string; sender: Address; payload: Hex; sessionId: string }[] {
+    const out = [];
+    for (let s = from; s <= to; s++) {
+      const r = this.requests.get(s);
+      if (!r) throw new ChainError(`request ${s} missing from the logs up to block ${block}`);
+      out.push({ seq: s.toString(), sender: r.sender, payload: r.payload, sessionId: r.sessionId.toString() });
+    }
+    return out;
+  }
+
+
+  /**
+   * One batch if any request is pending; returns true if it processed one. Pipelined (the default), the batch starts
+   * after the commitment in flight, if any, and is processed while that one lands; its own commitment is sent only
+   * after the previous one landed (a failed one drops this result: the next step re-runs from the chain's position)
+   * and is left in flight when step returns. Not pipelined (or in takeover mode), step returns once its commitment
+   * landed or lost the race to another instance.
+   */
   private async step(): Promise<boolean> {
+    if (this.inflight?.done) await this.settle(); // a failed one throws here: the batch is picked from the chain again
     const t0 = performance.now();
     const head = await this.o.chain.getSignedHeader('latest');
     const B = head.number;
     const [count, committed] = await Promise.all([this.readSlot(SLOT.requestCount, B), this.readSlot(SLOT.committedSeq, B)]);
     this.noteCommitted(committed);
-    // Behind a finalized header (Ethereum) our last commitment may not be visible at B yet: the enclave needs it proven
-    // (committedSeq == its lastSeq), so wait for B to reach it rather than re-send committed requests.
-    if (count <= committed || committed < this.committed) return false;
-    const from = committed + 1n;
+    if (this.follower) {
+      const chainRoot = `0x${(await this.readSlot(SLOT.stateRoot, B)).toString(16).padStart(64, '0')}` as Hex;
+      if (await this.follower.step(B, chainRoot)) return true;
+      if (committed !== this.lastCommittedSeen) { this.lastCommittedSeen = committed; this.progressAt = performance.now(); }
+      if (count > committed && !this.committing && performance.now() - this.progressAt < this.o.takeover!.standbyMs) return false;
+    }
+    const ahead = this.inflight;
+    // Behind a finalized header (Ethereum) our last landed commitment may not be visible at B yet: the enclave needs
+    // it proven (committedSeq == its lastSeq), so wait for B to reach it rather than re-send committed requests.
+    if (!ahead && committed < this.committed) return false;
+    // With a commitment in flight the next batch starts after it: the enclave continues its own pending commitment
+    // (docs/protocol.md#pipelining).
+    const from = ahead && ahead.to > committed ? ahead.to + 1n : committed + 1n;
+    if (count < from) return false;
     const max = BigInt(Math.min(this.o.maxBatch ?? MAX_BATCH_REQUESTS, MAX_BATCH_REQUESTS, this.batchLimit));
-    const to = count - committed > max ? committed + max : count;
+    const to = count - from + 1n > max ? from + max - 1n : count;
+    const tHead = performance.now();
     // Logs and the proof are independent reads at the same block: fetch them together.
-    const proofP = this.proof(batchProofKeys(to), B);
+    let proofDone = tHead;
+    const proofP = this.proof(batchProofKeys(to), B).then((p) => { proofDone = performance.now(); return p; });
     proofP.catch(() => undefined);
     await this.scanLogs(B);
-    const requests = [];
-    for (let s = from; s <= to; s++) {
-      const r = this.requests.get(s);
-      if (!r) throw new ChainError(`request ${s} missing from the logs up to block ${B}`);
-      requests.push({ seq: s.toString(), sender: r.sender, payload: r.payload, sessionId: r.sessionId.toString() });
-    }
+    const tLogs = performance.now();
+    const requests = this.logRequests(from, to, B);
     const proof = await proofP;
     const t1 = performance.now();
+    const overlapped = ahead !== undefined && !ahead.done;
     const res = await this.o.enclave.call('processBatch', { header: { rlp: head.rlp, signature: head.signature }, proof, requests, ...(head.beacon ? { beacon: head.beacon } : {}) })
       .catch((err: unknown) => { head.nack?.(); throw err; });
     head.ack?.();
+    this.basis = hexOf(res.prevRoot, 'prevRoot');
     const t2 = performance.now();
+    // Commitments land strictly in order: this one needs the previous one on-chain (prevRoot, from).
+    if (ahead) await this.settle();
+    const tReady = performance.now();
     // The enclave may end the batch early at its per-batch output cap (docs/protocol.md#caps): commit what it signed.
     const end = BigInt(res.to);
-    const args = [BigInt(res.from), end, hexOf(res.accTo, 'accTo'), hexOf(res.prevRoot, 'prevRoot'), hexOf(res.newRoot, 'newRoot'), hexOf(res.outputs, 'outputs'), hexOf(res.signature, 'signature')] as const;
-    const gas = await this.commitGas(args, head.rlp as Hex, Number(end - from) + 1);
-    let sent: { block: bigint };
-    try {
-      sent = await this.send('commitBatch', args, gas);
-    } catch (e) {
-      this.commitFailed(Number(end - from) + 1);
-      throw e;
-    }
-    const t3 = performance.now();
-    this.commitFailures = 0;
-    for (let s = from; s <= end; s++) this.requests.delete(s);
-    this.batchLimit = Math.min(MAX_BATCH_REQUESTS, this.batchLimit * 2);
-    this.noteCommitted(end);
-    const ev: BatchEvent = { from, to: end, newRoot: res.newRoot as Hex, block: sent.block, ms: t3 - t0, proofMs: t1 - t0, enclaveMs: t2 - t1, commitMs: t3 - t2 };
-    this.log.info({ from: from.toString(), to: end.toString(), ms: Math.round(ev.ms) }, 'batch committed');
-    this.emit('batch', ev);
+    const stages: BatchStages = { head: tHead - t0, logScan: tLogs - tHead, proof: proofDone - tHead, enclave: t2 - t1, waitPrevious: tReady - t2, gas: 0, tx: 0, receipt: 0 };
+    const landed = (async (): Promise<BatchEvent | null> => {
+      const args = [BigInt(res.from), end, hexOf(res.accTo, 'accTo'), hexOf(res.prevRoot, 'prevRoot'), hexOf(res.newRoot, 'newRoot'), hexOf(res.outputs, 'outputs'), hexOf(res.signature, 'signature')] as const;
+      let sent: { block: bigint };
+      try {
+        const tGas = performance.now();
+        const gas = await this.commitGas(args, head.rlp as Hex, Number(end - from) + 1);
+        stages.gas = performance.now() - tGas;
+        try {
+          sent = await this.send('commitBatch', args, gas, stages);
+        } catch (e) {
+          this.commitFailed(Number(end - from) + 1);
+          throw e;
+        }
+      } catch (e) {
+        // Takeover mode: another keyed instance committed first; follow it next step (not a failure of ours).
+        if (await this.lostRace(from)) return null;
+        throw e;
+      }
+      const t3 = performance.now();
+      this.committing = true;
+      this.commitFailures = 0;
+      for (let s = from; s <= end; s++) this.requests.delete(s);
+      this.batchLimit = Math.min(MAX_BATCH_REQUESTS, this.batchLimit * 2);
+      this.noteCommitted(end);
+      const ev: BatchEvent = { from, to: end, newRoot: args[4], block: sent.block, ms: t3 - t0, proofMs: t1 - t0, enclaveMs: t2 - t1, commitMs: t3 - t2, overlapped, stages };
+      // Emitted as it lands, in order: the next commitment starts only after settle() saw this one.
+      this.log.info({ from: from.toString(), to: end.toString(), ms: Math.round(ev.ms), overlapped }, 'batch committed');
+      this.emit('batch', ev);
+      return ev;
+    })();
+    const f: InFlight = { from, to: end, landed, done: false };
+    landed.then(() => { f.done = true; }, () => { f.done = true; }); // failures are observed by settle()
+    this.inflight = f;
+    // Takeover mode runs one batch at a time: a follower re-executes other instances' batches from the chain's state,
+    // which a result chained on our own commitment in flight would not match.
+    if (this.o.pipelined === false || this.follower) await this.settle();
     return true;
+  }
+
+  /**
+   * Wait for the commitment in flight, if any, and clear it. Throws its failure: the next step starts again from the
+   * chain's committed position and the enclave re-runs that batch from the proven state.
+   */
+  private async settle(): Promise<void> {
+    const f = this.inflight;
+    if (!f) return;
+    try {
+      await f.landed;
+    } finally {
+      if (this.inflight === f) this.inflight = undefined;
+    }
   }
 
   /**
@@ -322,6 +499,20 @@ export class Host extends EventEmitter {
     }
     const withMargin = estimate + estimate / 4n + 50_000n;
     return withMargin < limit ? withMargin : limit;
+  }
+
+  /**
+   * Takeover mode: after a commitment of [from, …] failed, true if another instance committed from `from` first (the
+   * contract took theirs, docs/protocol.md#takeover): not a failure of ours, so the batch limit and backoff are reset.
+   */
+  private async lostRace(from: bigint): Promise<boolean> {
+    if (!this.follower) return false;
+    const committed = await this.readSlot(SLOT.committedSeq, await this.pub.getBlockNumber()).catch(() => 0n);
+    if (committed < from) return false;
+    this.commitFailures = 0;
+    this.batchLimit = MAX_BATCH_REQUESTS;
+    this.log.info({ from: from.toString(), committed: committed.toString() }, 'another instance committed first; following it');
+    return true;
   }
 
   /** A commitment of `size` requests failed: the next one is at most half as large (at least one request). */

@@ -14,6 +14,12 @@ export const DOMAIN = {
   outputAad: keccak256(toBytes('geode.output-aad.v1')),
   keyId: keccak256(toBytes('geode.key-id.v1')),
   sessionSuccession: keccak256(toBytes('geode.session-succession.v1')),
+  /** Key handover (docs/protocol.md#handover): the newcomer's request report data. */
+  handoverRequest: keccak256(toBytes('geode.handover-request.v1')),
+  /** Key handover: the HPKE additional data of the sealed key material. */
+  handoverMessage: keccak256(toBytes('geode.handover-message.v1')),
+  /** Key handover: the sender's report data over the message it sends. */
+  handoverSender: keccak256(toBytes('geode.handover-sender.v1')),
 } as const satisfies Record<string, Hex>;
 
 /**
@@ -33,6 +39,11 @@ export const SLOT = {
   sessionCount: 7n,
   /** mapping(uint256 id => Session). Session fields are consecutive slots from keccak(id . 8). */
   sessions: 8n,
+  /**
+   * mapping(uint256 id => bytes32 reportData): the report data of handover request `id` (docs/protocol.md#handover);
+   * not part of the batch layout (slots 0..8) but proven by a keyed instance before it hands its keys over.
+   */
+  handoverRequests: 12n,
 } as const;
 
 /** Offsets of the fields of `struct Session` from its base slot. */
@@ -59,6 +70,8 @@ export const PAYLOAD_KIND = {
 export const HPKE_INFO = {
   request: 'geode.request.v1',
   output: 'geode.output.v1',
+  /** The key material sealed to a newcomer's attested handover key (docs/protocol.md#handover). */
+  handover: 'geode.handover.v1',
 } as const;
 
 /** Largest request payload the contract and the enclave accept, in bytes. */

@@ -57,6 +57,16 @@ export type StorageProofJson = z.infer<typeof storageProof>;
 export const logRequest = z.object({ seq: uint, sender: address, payload: hex, sessionId: uint });
 export type LogRequestJson = z.infer<typeof logRequest>;
 
+/** Largest attestation evidence (quote with its certification data) a handover message carries, in bytes. */
+export const MAX_EVIDENCE_BYTES = 16 * 1024;
+
+/**
+ * What a handover side needs to verify its peer's DCAP quote (docs/protocol.md#handover): the quote's collateral
+ * (dcap-qvl QuoteCollateralV3 JSON; signed by the TEE vendor's PKI, so the host cannot forge it) and the attestation
+ * policy JSON, which the enclave accepts only if keccak256(canonicalJson(policy)) is the attested config's policyHash.
+ */
+export const handoverTrust = z.object({ collateral: z.record(z.string(), z.unknown()), policy: z.unknown() });
+
 export const methods = {
   /** Set the deployment config. Allowed once per enclave process; a different config later is refused. */
   init: { params: z.object({ config: configJson }), result: z.object({ configHash: bytes32, measurement: bytes32, teeType: z.string(), simulated: z.boolean() }) },
@@ -81,11 +91,40 @@ export const methods = {
    * ends the batch early when the next request's outputs would exceed MAX_OUTPUT_BYTES_PER_BATCH (docs/protocol.md#caps).
    */
   processBatch: {
-    params: z.object({ header: signedHeader, proof: storageProof, requests: z.array(logRequest).min(1).max(MAX_BATCH_REQUESTS), beacon: beaconSyncJson.optional() }),
+    params: z.object({
+      header: signedHeader, proof: storageProof, requests: z.array(logRequest).min(1).max(MAX_BATCH_REQUESTS), beacon: beaconSyncJson.optional(),
+      /**
+       * Follow mode (docs/protocol.md#takeover): the batch was already committed with this newRoot; refuse
+       * (ENCLAVE_FOLLOW_MISMATCH, nothing changes) unless processing reproduces it.
+       */
+      expectNewRoot: bytes32.optional(),
+    }),
     result: z.object({
       sessionId: uint, from: uint, to: uint, accTo: bytes32, prevRoot: bytes32, newRoot: bytes32,
       outputs: hex, outputsHash: bytes32, signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/),
     }),
+  },
+  // Key handover by mutual attestation (docs/protocol.md#handover).
+  /** Newcomer: draw a fresh X25519 handover key (kept in memory) and attest to it (GeodeCore.requestHandover). */
+  handoverRequest: { params: z.object({}).optional(), result: z.object({ handoverPubKey: bytes32, quote: hex }) },
+  /**
+   * Keyed instance: check by proof that handover request `requestId` is on-chain, check the newcomer's quote against
+   * the attested policy, and seal the key material to its handover key.
+   */
+  handoverSend: {
+    params: z.object({
+      requestId: uint, quote: hex.max(2 + 2 * MAX_EVIDENCE_BYTES), handoverPubKey: bytes32, header: signedHeader, proof: storageProof,
+      beacon: beaconSyncJson.optional(), trust: handoverTrust,
+    }),
+    result: z.object({ requestId: uint, enc: bytes32, ciphertext: hex, quote: hex }),
+  },
+  /** Newcomer: check the sender's quote and the proven session keys, open the message, seal the keys. */
+  handoverReceive: {
+    params: z.object({
+      requestId: uint, enc: bytes32, ciphertext: hex.max(2 + 2 * 4096), quote: hex.max(2 + 2 * MAX_EVIDENCE_BYTES), header: signedHeader,
+      proof: storageProof, beacon: beaconSyncJson.optional(), trust: handoverTrust,
+    }),
+    result: z.object({ sessionId: uint, encPubKey: bytes32, signer: address }),
   },
 } as const;
 

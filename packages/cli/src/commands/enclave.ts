@@ -1,7 +1,8 @@
 /**
  * `geode enclave build [--tee sim|sgx|tdx|sev-snp] [--entry FILE] [--out FILE] [--node PATH] [--data-dir DIR] [--json]`
  *
- * Bundles an app's enclave entry (default: the computations app) for one TEE (docs/enclave.md#platform). Hardware
+ * Bundles an app's enclave entry (default: the manifest's `geode.enclave` of --app, else of the repository's default
+ * app) for one TEE (docs/enclave.md#platform). Hardware
  * builds contain no simulation code. `--tee sgx` also writes `<out>.manifest.template`, the Gramine manifest that
  * pins the bundle. --json prints one object: { tee, bundle, bundleSha256, measurement?, manifest?, next[] }, where
  * `measurement` (sim only) is the simulated mr_enclave and `next` lists the commands that produce the hardware
@@ -14,10 +15,13 @@ import { BUILD_TEES, buildEnclave, type BuildTee } from '@geode/enclave/build';
 import { gramineManifest } from '@geode/enclave/build';
 import { CliArgumentError } from '../errors.ts';
 import { fail, reporter } from '../output.ts';
-import { REPO_ROOT } from '../stack.ts';
+import { REPO_ROOT, defaultApp } from '../stack.ts';
+import { loadApp, type GeodeApp } from '../apps.ts';
 
 /** Options of {@link runEnclaveBuild}. */
 export interface EnclaveBuildOptions {
+  /** The app whose enclave entry and bundle name are the defaults (default: defaultApp()). */
+  app?: GeodeApp;
   tee?: string;
   entry?: string;
   out?: string;
@@ -40,8 +44,9 @@ export interface EnclaveBuildResult {
 export async function runEnclaveBuild(o: EnclaveBuildOptions): Promise<EnclaveBuildResult> {
   const tee = (o.tee ?? 'sim') as BuildTee;
   if (!BUILD_TEES.includes(tee)) throw new CliArgumentError(`--tee must be one of ${BUILD_TEES.join(', ')}, got "${o.tee}"`);
-  const entry = resolve(o.entry ?? join(REPO_ROOT, 'apps/computations/src/enclave/main.ts'));
-  const out = resolve(o.out ?? join(REPO_ROOT, 'dist/enclave', tee === 'sim' ? 'computations.mjs' : `computations-${tee}.mjs`));
+  const app = o.entry && o.out ? undefined : o.app ?? defaultApp();
+  const entry = resolve(o.entry ?? app!.enclaveEntry);
+  const out = resolve(o.out ?? join(REPO_ROOT, 'dist/enclave', tee === 'sim' ? `${app!.name}.mjs` : `${app!.name}-${tee}.mjs`));
   const { outfile, measurement } = await buildEnclave({ entry, outfile: out, tee });
   const r: EnclaveBuildResult = { tee, bundle: outfile, bundleSha256: measurement, next: [] };
   if (tee === 'sim') r.measurement = measurement;
@@ -61,22 +66,44 @@ export async function runEnclaveBuild(o: EnclaveBuildOptions): Promise<EnclaveBu
   return r;
 }
 
-/** Register `geode enclave build`. */
+/** Register `geode enclave build` and `geode enclave start`. */
 export function registerEnclaveCommands(program: Command): void {
-  const enclave = program.command('enclave').description('Build enclave bundles for a TEE');
+  const enclave = program.command('enclave').description('Build enclave bundles for a TEE; start an enclave and host for a deployment');
+  enclave
+    .command('start')
+    .option('--data-dir <dir>', 'the data dir `geode deploy` wrote (deployment.json, operator key); sealed files go to <dir>/enclave')
+    .option('--json', 'print one JSON line once started')
+    .option('-v, --verbose', 'log host and enclave activity to stderr')
+    .description('Start the enclave process and the host for a deployment, with a loopback control endpoint for `geode handshake` and `geode status`; Ctrl-C stops')
+    .action(async (opts: { dataDir?: string; json?: boolean; verbose?: boolean }) => {
+      const rep = reporter(opts);
+      try {
+        if (!opts.dataDir) throw new CliArgumentError('--data-dir <dir> is required (the one `geode deploy` wrote)');
+        const { startEnclave } = await import('../steps.ts');
+        const r = await startEnclave({ dataDir: opts.dataDir, logger: rep.logger });
+        rep.say(`enclave running (pid ${r.enclave.pid}); control endpoint ${r.url}. Next: geode handshake --data-dir ${opts.dataDir}`);
+        rep.result({ ok: true, pid: r.enclave.pid ?? null, control: r.url });
+        const stop = async () => { await r.stop(); process.exit(0); };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      } catch (e) {
+        fail(rep, e, e instanceof CliArgumentError ? 2 : 1);
+      }
+    });
   enclave
     .command('build')
     .option('--tee <tee>', `TEE to build for: ${BUILD_TEES.join(', ')}`, 'sim')
-    .option('--entry <file>', "the app's enclave entry (default: apps/computations/src/enclave/main.ts)")
-    .option('--out <file>', 'bundle path (default: dist/enclave/computations[-<tee>].mjs)')
+    .option('--entry <file>', "the app's enclave entry (default: the manifest's geode.enclave of --app or of the default app)")
+    .option('--out <file>', 'bundle path (default: dist/enclave/<app>[-<tee>].mjs)')
     .option('--node <path>', 'sgx: absolute path of node inside the image (default /usr/bin/node)')
     .option('--data-dir <dir>', 'sgx: host directory for sealed files, relative to where gramine-sgx runs (default geode-data)')
     .option('--json', 'print one JSON object')
     .description('Bundle the enclave; hardware builds contain no simulation code, --tee sgx also writes the Gramine manifest')
-    .action(async (opts: EnclaveBuildOptions) => {
+    .action(async (opts: EnclaveBuildOptions, cmd: Command) => {
       const rep = reporter(opts);
       try {
-        const r = await runEnclaveBuild(opts);
+        const dir = (cmd.optsWithGlobals() as { app?: string }).app;
+        const r = await runEnclaveBuild({ ...opts, app: dir ? loadApp(dir, REPO_ROOT) : undefined });
         rep.result(r);
         rep.say(`${r.tee} bundle ${r.bundle} (sha256 ${r.bundleSha256})`);
         if (r.measurement) rep.say(`simulated mr_enclave ${r.measurement}`);

@@ -79,6 +79,11 @@ export interface SimPlatform extends PlatformBase {
   /** = measurement. */
   readonly mrEnclave: Uint8Array;
   readonly mrSigner: Uint8Array;
+  /**
+   * Root CA (DER) of the simulation PKI, the root a simulated peer's quote chains to (key handover,
+   * docs/protocol.md#handover). Absent on test doubles; hardware platforms verify peers against Intel's pinned root.
+   */
+  simRootCaDer?(): Uint8Array;
 }
 
 /** Intel SGX under Gramine (./gramine.ts). */

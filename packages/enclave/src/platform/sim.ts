@@ -10,7 +10,7 @@
  * - Sealing: HKDF-SHA256 (RFC 5869, node:crypto) from a random secret file `sim-platform.key` in the data
  *   directory that stands in for a CPU fuse key.
  */
-import { createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { X509Certificate, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSimQuote, type BuildSimQuoteOptions } from '@geode/attestation/sim/quote';
@@ -80,6 +80,14 @@ export function createSimPlatform(opts: SimPlatformOptions): SimPlatform {
   }
   const pkiPath = opts.pkiPath ?? process.env.GEODE_SIM_PKI ?? join(opts.dataDir, SIM_PKI_FILE);
   let pki: SimulationPkiData | undefined;
+  const loadPki = (): void => {
+    if (pki) return;
+    try {
+      pki = JSON.parse(readFileSync(pkiPath, 'utf8')) as SimulationPkiData;
+    } catch (e) {
+      throw new EnclaveError('ENCLAVE_ATTESTOR_UNAVAILABLE', `Cannot read the simulation PKI at ${pkiPath}: ${(e as Error).message}. Create it with the CLI (createSimulationPki) or set GEODE_SIM_PKI.`, { cause: e, details: { path: pkiPath } });
+    }
+  };
   return {
     teeType: 'sgx-sim',
     simulated: true,
@@ -90,16 +98,14 @@ export function createSimPlatform(opts: SimPlatformOptions): SimPlatform {
       kind: 'simulated',
       sealingKey: (context) => deriveSimSealingKey(loadOrCreateSimPlatformSecret(opts.dataDir), measurement, context),
     },
+    simRootCaDer() {
+      loadPki();
+      return new Uint8Array(new X509Certificate(pki!.certs.rootCa).raw);
+    },
     evidence(reportData) {
-      if (!pki) {
-        try {
-          pki = JSON.parse(readFileSync(pkiPath, 'utf8')) as SimulationPkiData;
-        } catch (e) {
-          throw new EnclaveError('ENCLAVE_ATTESTOR_UNAVAILABLE', `Cannot read the simulation PKI at ${pkiPath}: ${(e as Error).message}. Create it with the CLI (createSimulationPki) or set GEODE_SIM_PKI.`, { cause: e, details: { path: pkiPath } });
-        }
-      }
+      loadPki();
       try {
-        return { kind: 'dcap-quote', quote: buildSimQuote({ pki, mrEnclave: measurement, mrSigner: SIM_MR_SIGNER, reportData }) };
+        return { kind: 'dcap-quote', quote: buildSimQuote({ pki: pki!, mrEnclave: measurement, mrSigner: SIM_MR_SIGNER, reportData }) };
       } catch (e) {
         pki = undefined;
         throw new EnclaveError('ENCLAVE_ATTESTOR_UNAVAILABLE', `Simulated quote failed: ${(e as Error).message}.`, { cause: e });

@@ -10,10 +10,19 @@ export interface RecordBackend {
   /**
    * Store every record in `puts` (and delete every key in `dels`) in ONE atomic, durable transaction: after a crash
    * at any point either all of them are there or none. Throws ENCLAVE_SEAL_IO if it could not.
+   * With `opts.durable` false the transaction is still atomic but may be lost by an OS crash or power loss until the
+   * next durable write returns, which makes it (and every write before it) durable too; the bulk loader uses this
+   * for its intermediate chunks, which no version record points at until the final, durable write.
    */
-  write(puts: readonly (readonly [Uint8Array, Uint8Array])[], dels?: readonly Uint8Array[]): void;
+  write(puts: readonly (readonly [Uint8Array, Uint8Array])[], dels?: readonly Uint8Array[], opts?: WriteOptions): void;
   /** Every record whose key starts with `prefix`, in ascending key byte order. */
   scan(prefix: Uint8Array): Iterable<[Uint8Array, Uint8Array]>;
   /** Release the database; further calls throw. */
   close(): void;
+}
+
+/** Options of RecordBackend.write. */
+export interface WriteOptions {
+  /** Default true: the write is on stable storage when write() returns. */
+  durable?: boolean;
 }

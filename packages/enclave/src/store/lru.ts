@@ -1,13 +1,19 @@
 /**
  * A byte-bounded least-recently-used cache (Map insertion order = recency). The enclave keeps this, not the state,
- * in memory: at most `maxBytes` of cached values (by byteLength) plus the Map's own overhead per entry.
+ * in memory: at most `maxBytes`, counting each entry as its value's byteLength plus `entryOverhead` (what the key
+ * string, the Map entry and the Uint8Array objects cost besides the bytes themselves, so that the bound is memory
+ * and not just payload).
  */
 export class ByteLru {
   private readonly map = new Map<string, Uint8Array>();
   private bytes = 0;
 
-  /** `maxBytes` > 0: total byteLength of values kept. */
-  constructor(readonly maxBytes: number) {}
+  /** `maxBytes` > 0: total cost of the entries kept; `entryOverhead` >= 0 bytes added per entry (default 0). */
+  constructor(readonly maxBytes: number, readonly entryOverhead = 0) {}
+
+  private cost(v: Uint8Array): number {
+    return v.byteLength + this.entryOverhead;
+  }
 
   get(k: string): Uint8Array | undefined {
     const v = this.map.get(k);
@@ -21,12 +27,12 @@ export class ByteLru {
   set(k: string, v: Uint8Array): void {
     const old = this.map.get(k);
     if (old !== undefined) {
-      this.bytes -= old.byteLength;
+      this.bytes -= this.cost(old);
       this.map.delete(k);
     }
-    if (v.byteLength > this.maxBytes) return;
+    if (this.cost(v) > this.maxBytes) return;
     this.map.set(k, v);
-    this.bytes += v.byteLength;
+    this.bytes += this.cost(v);
     if (this.bytes <= this.maxBytes) return;
     // Evict the least recently used down to 3/4 of the bound in one pass. (One entry per insert would start a fresh
     // iterator each time, and a Map iterator walks over the deleted entries at the front: quadratic.)
@@ -34,18 +40,18 @@ export class ByteLru {
     for (const [ek, ev] of this.map) {
       if (this.bytes <= target) break;
       this.map.delete(ek);
-      this.bytes -= ev.byteLength;
+      this.bytes -= this.cost(ev);
     }
   }
 
   delete(k: string): void {
     const old = this.map.get(k);
     if (old === undefined) return;
-    this.bytes -= old.byteLength;
+    this.bytes -= this.cost(old);
     this.map.delete(k);
   }
 
-  /** Bytes currently held (sum of value byteLengths). */
+  /** Cost of the entries held (sum of value byteLengths plus entryOverhead each). */
   get size(): number {
     return this.bytes;
   }

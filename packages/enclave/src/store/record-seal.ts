@@ -29,7 +29,7 @@ function freshIv(): Buffer {
     ivPool = randomFillSync(Buffer.allocUnsafe(IV_LEN * 1024));
     ivOff = 0;
   }
-  const iv = Buffer.from(ivPool.subarray(ivOff, ivOff + IV_LEN));
+  const iv = ivPool.subarray(ivOff, ivOff + IV_LEN); // each IV is handed out once: the pool is replaced, never reused
   ivOff += IV_LEN;
   return iv;
 }
@@ -41,8 +41,16 @@ export function sealRecord(key: Uint8Array, storeId: Uint8Array, recordKey: Uint
   const iv = freshIv();
   const c = createCipheriv('aes-256-gcm', key, iv);
   c.setAAD(aad(storeId, recordKey));
-  const ct = Buffer.concat([c.update(plain), c.final()]);
-  return new Uint8Array(Buffer.concat([MAGIC, iv, c.getAuthTag(), ct]));
+  // One output buffer, written in place: MAGIC || iv || tag || ciphertext (GCM's final() adds no bytes).
+  const out = Buffer.allocUnsafe(MAGIC.length + IV_LEN + TAG_LEN + plain.length);
+  MAGIC.copy(out, 0);
+  iv.copy(out, MAGIC.length);
+  const ct = c.update(plain);
+  const fin = c.final();
+  if (ct.length + fin.length !== plain.length) throw new EnclaveError('ENCLAVE_INTERNAL', 'AES-GCM ciphertext length differs from the plaintext length; this is a Geode bug.');
+  ct.copy(out, MAGIC.length + IV_LEN + TAG_LEN);
+  c.getAuthTag().copy(out, MAGIC.length + IV_LEN);
+  return out;
 }
 
 /**

@@ -2,14 +2,17 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EnclaveError } from '../errors.ts';
-import type { RecordBackend } from './backend.ts';
+import type { RecordBackend, WriteOptions } from './backend.ts';
 import { nativeAddon } from './native.ts';
 
 /**
  * RecordBackend on SQLite (better-sqlite3, docs/enclave.md#store-backend): one table
  * `records(k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID`, write-ahead log (optionally in exclusive locking
  * mode: no -shm file, no other connection while open), synchronous=FULL so that a write
- * is on disk before the host can commit the root it produced. Each write() is one SQLite transaction.
+ * is on disk before the host can commit the root it produced. Each write() is one SQLite transaction; a
+ * non-durable one runs with synchronous=NORMAL (in WAL mode: atomic, not fsynced; the next FULL commit fsyncs the
+ * log, and with it every earlier frame). Records are inserted in key order: node keys are hashes, and sorted
+ * inserts walk the B-tree's pages in order instead of at random.
  */
 export class SqliteBackend implements RecordBackend {
   private readonly db: Database.Database;
@@ -19,6 +22,7 @@ export class SqliteBackend implements RecordBackend {
   private readonly range: Database.Statement<[Uint8Array, Uint8Array]>;
   private readonly from: Database.Statement<[Uint8Array]>;
   private readonly tx: (puts: readonly (readonly [Uint8Array, Uint8Array])[], dels: readonly Uint8Array[]) => void;
+  private durable = true;
 
   /**
    * Open (creating if absent) the database file `file`. `exclusive`: hold the database exclusively while open (no
@@ -56,9 +60,14 @@ export class SqliteBackend implements RecordBackend {
     return v === undefined ? undefined : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   }
 
-  write(puts: readonly (readonly [Uint8Array, Uint8Array])[], dels: readonly Uint8Array[] = []): void {
+  write(puts: readonly (readonly [Uint8Array, Uint8Array])[], dels: readonly Uint8Array[] = [], opts: WriteOptions = {}): void {
     try {
-      this.tx(puts, dels);
+      const durable = opts.durable ?? true;
+      if (durable !== this.durable) {
+        this.db.pragma(`synchronous = ${durable ? 'FULL' : 'NORMAL'}`);
+        this.durable = durable;
+      }
+      this.tx(puts.length > 1 ? [...puts].sort((a, b) => Buffer.compare(a[0], b[0])) : puts, dels);
     } catch (e) {
       throw new EnclaveError('ENCLAVE_SEAL_IO', `Writing ${puts.length} records to ${this.file} failed: ${(e as Error).message}. Nothing was written; check free space and permissions.`, { cause: e });
     }

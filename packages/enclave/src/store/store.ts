@@ -4,7 +4,8 @@ import { EnclaveError } from '../errors.ts';
 import type { RecordBackend } from './backend.ts';
 import { encodeKey, type KeyPart } from './key.ts';
 import { StateBatch } from './kv.ts';
-import { SealedNodeDb } from './node-db.ts';
+import { keccakReady } from './keccak.ts';
+import { SealedNodeDb, type NodeCacheStats } from './node-db.ts';
 import { openRecord, sealRecord } from './record-seal.ts';
 import { StateTrie } from './trie.ts';
 import { encodeValue } from './value.ts';
@@ -27,7 +28,7 @@ export interface StoreOptions {
   sealingKey: Uint8Array;
   /** The store's identity, 32 bytes, bound into every record's AAD. */
   storeId: Uint8Array;
-  /** Bound of the decrypted-node cache, bytes. Default 32 MiB. */
+  /** Bound of the decrypted-node cache, bytes (each node counted with its in-memory overhead). Default 32 MiB. */
   cacheBytes?: number;
 }
 
@@ -113,23 +114,15 @@ export class StateStore {
   async commit(batch: StateBatch, dropVersions: readonly Hex[] = []): Promise<Hex> {
     const base = batch.baseRoot;
     if (!Buffer.from(base).equals(Buffer.from(this.trie.root))) throw new EnclaveError('ENCLAVE_INTERNAL', 'commit of a batch begun at another root; this is a Geode bug.');
-    return this.applyAndWrite(batch.changes(), base, true, dropVersions.filter((r) => r !== ROOT_ZERO).map((r) => versionKey(hexToBytes(r))));
-  }
-
-  private async applyAndWrite(changes: [Uint8Array, Uint8Array | null][], base: Uint8Array, version: boolean, dels: Uint8Array[] = []): Promise<Hex> {
+    await keccakReady; // speed only: the WebAssembly Keccak instead of the JS one (keccak.ts), same digests
+    const dels = dropVersions.filter((r) => r !== ROOT_ZERO).map((r) => versionKey(hexToBytes(r)));
     try {
-      const root = await this.trie.apply(changes);
+      const root = await this.trie.apply(batch.changes());
       const puts = this.nodes.takeReachable(root);
-      if (version) {
-        const n = this.lastN + 1;
-        puts.push([versionKey(root), this.seal(versionKey(root), utf8.encode(JSON.stringify({ n, parent: this.toHex(base) })))]);
-        puts.push([META_KEY, this.seal(META_KEY, utf8.encode(JSON.stringify({ n })))]);
-        const rk = Buffer.from(versionKey(root));
-        this.opts.backend.write(puts, dels.filter((d) => !rk.equals(d)));
-        this.lastN = n;
-      } else {
-        this.opts.backend.write(puts);
-      }
+      const n = this.lastN + 1;
+      const rk = Buffer.from(versionKey(root));
+      this.opts.backend.write([...puts, ...this.versionRecords(root, base, n)], dels.filter((d) => !rk.equals(d)));
+      this.lastN = n;
       return this.toHex(root);
     } catch (e) {
       this.nodes.dropPending();
@@ -139,33 +132,41 @@ export class StateStore {
   }
 
   /**
-   * Bulk loader: set every [key parts, value] of `entries` on top of the checked-out root, `chunk` keys per
-   * transaction, and record one version at the end. Memory is bounded by the chunk, not by the total. Returns the
-   * new root. Same errors as the KvStore set and commit.
+   * Bulk loader: set every [key parts, value] of `entries` on top of the checked-out root and record ONE version
+   * for the result; returns the new root (0x bytes32), which is the root the same pairs give through commits
+   * (store.test.ts). `chunk` keys at a time are sorted, applied to the trie and their new nodes sealed and written
+   * in one backend transaction; the intermediate transactions are not fsynced (RecordBackend write, durable false),
+   * the last one, with the version record, is, and it makes all of them durable. Until then no version points at the
+   * new nodes, so a crash or an error leaves the store at its old versions (the checked-out root is set back to the
+   * starting one; nodes already written are unreferenced). Memory is bounded by the chunk, not by the total.
+   * Same errors as the KvStore set (ENCLAVE_STORE_KEY, ENCLAVE_STORE_VALUE) and commit (ENCLAVE_SEAL_IO).
    */
   async bulkLoad(entries: Iterable<readonly [readonly KeyPart[], unknown]>, chunk = 5000): Promise<Hex> {
+    if (!Number.isSafeInteger(chunk) || chunk < 1) throw new EnclaveError('ENCLAVE_INTERNAL', `bulkLoad chunk must be a positive integer, not ${chunk}.`);
+    await keccakReady;
     const start = this.trie.root;
     let buf: [Uint8Array, Uint8Array | null][] = [];
-    const flush = async (last: boolean) => {
+    const applyChunk = async (): Promise<[Uint8Array, Uint8Array][]> => {
       buf.sort((a, b) => Buffer.compare(a[0], b[0]));
-      await this.applyAndWrite(buf, this.trie.root, false);
+      const root = await this.trie.apply(buf);
       buf = [];
-      if (last) {
-        // the version record for the final root (its nodes are all written by now)
-        const root = this.trie.root;
-        const n = this.lastN + 1;
-        this.opts.backend.write([
-          [versionKey(root), this.seal(versionKey(root), utf8.encode(JSON.stringify({ n, parent: this.toHex(start) })))],
-          [META_KEY, this.seal(META_KEY, utf8.encode(JSON.stringify({ n })))],
-        ]);
-        this.lastN = n;
-      }
+      return this.nodes.takeReachable(root);
     };
-    for (const [k, v] of entries) {
-      buf.push([encodeKey(k), encodeValue(v)]);
-      if (buf.length >= chunk) await flush(false);
+    try {
+      for (const [k, v] of entries) {
+        buf.push([encodeKey(k), encodeValue(v)]);
+        if (buf.length >= chunk) this.opts.backend.write(await applyChunk(), [], { durable: false });
+      }
+      const puts = await applyChunk();
+      const root = this.trie.root;
+      const n = this.lastN + 1;
+      this.opts.backend.write([...puts, ...this.versionRecords(root, start, n)]);
+      this.lastN = n;
+    } catch (e) {
+      this.nodes.dropPending();
+      this.trie.setRoot(start);
+      throw e;
     }
-    await flush(true);
     return this.root();
   }
 
@@ -179,8 +180,21 @@ export class StateStore {
     return out.sort((a, b) => b.n - a.n);
   }
 
+  /** The node cache's counters (reads it served, reads that went to the backend) and the bytes it holds. */
+  cacheStats(): NodeCacheStats {
+    return this.nodes.stats();
+  }
+
   close(): void {
     this.opts.backend.close();
+  }
+
+  /** The version record of `root` (commit counter `n`, parent `parent`) and the meta record, sealed. */
+  private versionRecords(root: Uint8Array, parent: Uint8Array, n: number): [Uint8Array, Uint8Array][] {
+    return [
+      [versionKey(root), this.seal(versionKey(root), utf8.encode(JSON.stringify({ n, parent: this.toHex(parent) })))],
+      [META_KEY, this.seal(META_KEY, utf8.encode(JSON.stringify({ n })))],
+    ];
   }
 
   private seal(k: Uint8Array, plain: Uint8Array): Uint8Array {

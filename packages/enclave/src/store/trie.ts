@@ -1,4 +1,5 @@
 import { BranchMPTNode, ExtensionMPTNode, LeafMPTNode, MerklePatriciaTrie, type MPTNode } from '@ethereumjs/mpt';
+import { keccak256 } from './keccak.ts';
 import type { SealedNodeDb } from './node-db.ts';
 
 /**
@@ -12,7 +13,7 @@ export class StateTrie {
 
   /** `root` 32 bytes, or undefined for the empty trie. */
   constructor(nodes: SealedNodeDb, root?: Uint8Array) {
-    this.trie = new MerklePatriciaTrie({ db: nodes, valueEncoding: 'view', ...(root ? { root } : {}) });
+    this.trie = new MerklePatriciaTrie({ db: nodes, valueEncoding: 'view', useKeyHashingFunction: keccak256, ...(root ? { root } : {}) });
   }
 
   /** keccak256(rlp("")), the root of the empty trie. */
@@ -45,16 +46,12 @@ export class StateTrie {
    * database until the caller stores them (SealedNodeDb.takeReachable).
    */
   async apply(changes: Iterable<readonly [Uint8Array, Uint8Array | null]>): Promise<Uint8Array> {
-    this.trie.checkpoint();
-    try {
-      for (const [k, v] of changes) {
-        if (v === null) await this.trie.del(k);
-        else await this.trie.put(k, v);
-      }
-      await this.trie.commit();
-    } catch (e) {
-      await this.trie.revert();
-      throw e;
+    // No trie checkpoint: every node the trie writes is only pending in the node database, so a failure is undone
+    // by the caller dropping the pending nodes and setting the root back (StateStore). A checkpoint would also copy
+    // every node read into its diff map and re-put all of them, converted bytes -> hex -> bytes, at commit.
+    for (const [k, v] of changes) {
+      if (v === null) await this.trie.del(k);
+      else await this.trie.put(k, v);
     }
     return this.trie.root();
   }

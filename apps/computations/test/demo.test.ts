@@ -1,9 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runDemo, type DemoResult } from '../src/commands/demo.ts';
-import type { Reporter } from '../src/output.ts';
+import { fileURLToPath } from 'node:url';
+import { runAppDemo, type Reporter } from '@geode/cli/app-kit';
+import type { DemoResult } from '../src/client/demo.ts';
 import pino from 'pino';
 
+/** `geode demo --app apps/computations`, typed with this app's result. */
+const runDemo = async (rep: Reporter, o: Parameters<typeof runAppDemo>[2] = {}) => (await runAppDemo(fileURLToPath(new URL('..', import.meta.url)), rep, o)) as unknown as DemoResult;
 const quiet: Reporter = { json: true, progress() {}, say() {}, result() {}, logger: pino({ level: 'silent' }) };
 
 /** The demo's committed results, whichever light client gated them. */

@@ -1,14 +1,11 @@
 import type { Command } from 'commander';
 import { hexToBytes, type Address, type Hex } from 'viem';
 import { decodeUtf8Strict } from '@geode/protocol';
-import { COMPUTATION_TYPES, ctypeToName, type Request } from '@geode/app-computations';
-import { ComputationsAbi } from '@geode/contracts';
-import { homeDir, identityStore } from '../home.ts';
+import { COMPUTATION_TYPES, ctypeToName, type Request } from '../index.ts';
+import { ComputationsAbi } from '../../generated/artifacts.ts';
 import type { Identity } from '@geode/client';
-import { connect, requireFunded } from '../connect.ts';
-import { createComputation, creationVerdict, decodeAppOutput, sendRequest, type AppOutput } from '../app.ts';
-import { CliArgumentError } from '../errors.ts';
-import { fail, reporter, type Reporter } from '../output.ts';
+import { CliArgumentError, connect, fail, homeDir, identityStore, reporter, requireFunded, type Reporter } from '@geode/cli/app-kit';
+import { createComputation, creationVerdict, decodeAppOutput, sendRequest, type AppOutput } from './api.ts';
 
 /** computationNames(uint256,uint256) with its string[] result read as bytes[] (the two ABI-encode alike). */
 const NAMES_AS_BYTES_ABI = [{

@@ -1,8 +1,12 @@
+/**
+ * The computations app's client API: create computations (public), send encrypted requests, decode outputs and judge
+ * creation verdicts. Used by the app's CLI commands (./commands.ts), its demo scenario (./demo.ts) and tests.
+ */
 import type { Address, Hex } from 'viem';
 import { decodeOutputMessage } from '@geode/protocol';
 import { GeodeClient, type ReceivedOutput } from '@geode/client';
-import { ComputationsAbi } from '@geode/contracts';
-import { ctypeFromName, encodeRequest, outputSchema, type Output, type Request } from '@geode/app-computations';
+import { ComputationsAbi } from '../../generated/artifacts.ts';
+import { ctypeFromName, encodeRequest, outputSchema, type Output, type Request } from '../index.ts';
 
 /** One decrypted output of the computations app, with the framework-level refusals folded in. */
 export type AppOutput = Output & { seq: string };

@@ -3,9 +3,12 @@ import assert from 'node:assert/strict';
 import { parseEther } from 'viem';
 import pino from 'pino';
 import { devAccounts, serveDevnet, startDevnet } from '@geode/devnet';
-import { runDemo } from '../src/commands/demo.ts';
-import type { Reporter } from '../src/output.ts';
+import { fileURLToPath } from 'node:url';
+import { runAppDemo, type Reporter } from '@geode/cli/app-kit';
+import type { DemoResult } from '../src/client/demo.ts';
 
+/** `geode demo --app apps/computations`, typed with this app's result. */
+const runDemo = async (rep: Reporter, o: Parameters<typeof runAppDemo>[2] = {}) => (await runAppDemo(fileURLToPath(new URL('..', import.meta.url)), rep, o)) as unknown as DemoResult;
 const quiet: Reporter = { json: true, progress() {}, say() {}, result() {}, logger: pino({ level: 'silent' }) };
 const payer = devAccounts(0)[0]!; // 'deployer' dev key, funded below
 

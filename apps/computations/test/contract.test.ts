@@ -1,10 +1,11 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeAbiParameters, decodeEventLog, encodeAbiParameters, keccak256, toBytes, zeroAddress, type Address, type Hex } from 'viem';
+import { bytesToHex, concatHex, decodeAbiParameters, decodeEventLog, encodeAbiParameters, keccak256, toBytes, toFunctionSelector, zeroAddress, type Abi, type Address, type Hex } from 'viem';
 import { ACC_ZERO, accumulatorStep } from '@geode/protocol';
-import { ComputationsAbi, ComputationsBytecode } from '../src/index.ts';
-import { expectRevert, send, startChain, type Chain } from './helpers.ts';
-import { deployCore, openSession, privatePayload, type Deployment } from './fixtures.ts';
+import { ComputationsAbi, ComputationsBytecode } from '../generated/artifacts.ts';
+// The framework's contract-test chain and fixtures (an in-process EDR chain, GeodeCore deployment, sessions).
+import { expectRevert, send, startChain, type Chain } from '../../../packages/contracts/test/helpers.ts';
+import { deployCore, openSession, privatePayload, type Deployment } from '../../../packages/contracts/test/fixtures.ts';
 
 const abi = ComputationsAbi;
 let c: Chain;
@@ -93,4 +94,35 @@ test('createComputation refuses < 2 or > 256 participants, zero or duplicate par
   const r = await send(c, c.wallets[0], d.core, abi, 'createComputation', ['p256', 3, many.slice(0, 256), 256n]);
   assert.equal((await read<{ participants: Address[] }>('computation', ['p256'])).participants.length, 256);
   assert.ok(r.gasUsed < 16_000_000n, `256 participants: ${r.gasUsed} gas`);
+});
+
+async function computations() {
+  const c = await startChain();
+  const d = await deployCore(c, { abi: ComputationsAbi as Abi, bytecode: ComputationsBytecode });
+  await openSession(d);
+  return d;
+}
+
+/**
+ * createComputation(string,...) calldata with a raw-bytes name: the selector of the `string` signature and the name
+ * ABI-encoded as `bytes` (an ABI `string` and `bytes` encode alike), so any byte string can be sent.
+ */
+const createRaw = (name: Uint8Array, participants: Address[]): Hex => concatHex([
+  toFunctionSelector('createComputation(string,uint8,address[],uint256)'),
+  encodeAbiParameters([{ type: 'bytes' }, { type: 'uint8' }, { type: 'address[]' }, { type: 'uint256' }], [bytesToHex(name), 0, participants, 1n]),
+]);
+
+test('Computations: names the enclave would refuse are refused on-chain; "\\uFEFFpoll" and "poll" are two computations', async () => {
+  const d = await computations();
+  const [a, b] = [d.c.accounts[1].address, d.c.accounts[2].address];
+  const sendRaw = (data: Hex) => d.c.wallets[0].sendTransaction({ to: d.core, data, gas: 1_000_000n });
+  for (const bad of [new Uint8Array(64).fill(0xff), new Uint8Array([0x70, 0xc0, 0xaf]), new Uint8Array([0xed, 0xa0, 0x80])]) {
+    await expectRevert(d.c.publicClient.call({ account: d.c.accounts[0], to: d.core, data: createRaw(bad, [a, b]) }), 'ComputationNameNotUtf8');
+    const h = await sendRaw(createRaw(bad, [a, b]));
+    assert.equal((await d.c.publicClient.getTransactionReceipt({ hash: h })).status, 'reverted');
+  }
+  await send(d.c, d.c.wallets[0], d.core, d.abi, 'createComputation', ['\uFEFFpoll', 0, [a, b], 1n]);
+  await send(d.c, d.c.wallets[0], d.core, d.abi, 'createComputation', ['poll', 0, [a, b], 2n]);
+  assert.equal(await d.c.publicClient.readContract({ address: d.core, abi: d.abi, functionName: 'computationCount' }), 2n);
+  assert.equal(await d.c.publicClient.readContract({ address: d.core, abi: d.abi, functionName: 'requestCount' }), 2n, 'only the two valid names were appended');
 });

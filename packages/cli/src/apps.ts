@@ -1,0 +1,139 @@
+/**
+ * Geode apps as packages (docs/apps.md#layout): an app is a folder with a package.json whose `"geode"` field is its
+ * manifest, naming the three parts the framework runs:
+ *
+ *   "geode": { "contract": "Notes", "enclave": "src/enclave/main.ts", "client": "src/client/index.ts" }
+ *
+ * - `contract`: the app contract's name; its ABI and bytecode are `<Name>Abi` / `<Name>Bytecode` in the app's own
+ *   `generated/artifacts.ts` (written by `npm run build`, packages/contracts/src/build.ts);
+ * - `enclave`: the trusted entry point (calls runEnclave), bundled to `dist/enclave/<app>.mjs` of the repository;
+ * - `client`: the untrusted client module, an {@link AppClientModule}: the app's CLI commands and demo scenario.
+ *
+ * The app's name is its folder's name. Nothing here names a particular app: the CLI finds apps by --app, by the
+ * running dev stack's dev.json, or by scanning the repository's apps/ folder.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import type { Abi, Hex } from 'viem';
+import { workspaceRoot } from '@geode/enclave/build';
+import { CliAppError } from './errors.ts';
+import type { AppClientModule } from './app-kit.ts';
+
+/**
+ * Repository root, found from this module (source, dist or the CLI bundle: workspaceRoot): holds apps/, dist/ and
+ * the package.json naming the default app.
+ */
+export const REPO_ROOT = workspaceRoot(fileURLToPath(import.meta.url));
+
+/** The manifest: package.json's `"geode"` field. Paths are relative to the app folder. */
+export const appManifestSchema = z.object({
+  contract: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a Solidity contract name'),
+  enclave: z.string().min(1),
+  client: z.string().min(1),
+}).strict();
+export type AppManifest = z.infer<typeof appManifestSchema>;
+
+/** An app folder with its manifest read and its paths made absolute. */
+export interface GeodeApp {
+  /** The folder's name, e.g. "computations": names the bundle (dist/enclave/<name>.mjs) and the artifacts. */
+  readonly name: string;
+  /** Absolute path of the app folder. */
+  readonly dir: string;
+  readonly manifest: AppManifest;
+  /** Absolute path of the enclave entry (manifest.enclave). */
+  readonly enclaveEntry: string;
+  /** Absolute path of the client module (manifest.client). */
+  readonly clientModule: string;
+  /** Absolute path of the generated ABI/bytecode module: <dir>/generated/artifacts.ts. */
+  readonly artifactsFile: string;
+  /** Absolute path of the sim enclave bundle: <repo>/dist/enclave/<name>.mjs. */
+  readonly bundle: string;
+}
+
+/** Read the app at `dir` (absolute or relative to cwd). `repoRoot` holds dist/. Throws CliAppError (CLI_BAD_APP). */
+export function loadApp(dir: string, repoRoot: string): GeodeApp {
+  const abs = resolve(dir);
+  const pkgFile = join(abs, 'package.json');
+  if (!existsSync(pkgFile)) throw new CliAppError(`${abs} is not a Geode app: it has no package.json (create one with \`geode init <name>\`)`);
+  let pkg: { geode?: unknown };
+  try {
+    pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { geode?: unknown };
+  } catch {
+    throw new CliAppError(`${pkgFile} is not valid JSON`);
+  }
+  if (pkg.geode === undefined) throw new CliAppError(`${pkgFile} has no "geode" field naming the app's contract, enclave entry and client module`);
+  const m = appManifestSchema.safeParse(pkg.geode);
+  if (!m.success) throw new CliAppError(`${pkgFile}: the "geode" field is invalid: ${m.error.issues.map((i) => `${i.path.join('.') || 'geode'}: ${i.message}`).join('; ')}`);
+  const name = basename(abs);
+  const app: GeodeApp = {
+    name, dir: abs, manifest: m.data,
+    enclaveEntry: resolve(abs, m.data.enclave), clientModule: resolve(abs, m.data.client),
+    artifactsFile: join(abs, 'generated/artifacts.ts'), bundle: join(repoRoot, 'dist/enclave', `${name}.mjs`),
+  };
+  for (const [what, f] of [['enclave', app.enclaveEntry], ['client', app.clientModule]] as const) {
+    if (!existsSync(f)) throw new CliAppError(`${pkgFile}: "geode.${what}" points at ${f}, which does not exist`);
+  }
+  return app;
+}
+
+/** Every app under `<repoRoot>/apps/` (folders whose package.json has a "geode" field), sorted by name. */
+export function discoverApps(repoRoot: string): GeodeApp[] {
+  const root = join(repoRoot, 'apps');
+  if (!existsSync(root)) return [];
+  const out: GeodeApp[] = [];
+  for (const d of readdirSync(root).sort()) {
+    const pkg = join(root, d, 'package.json');
+    if (!existsSync(pkg)) continue;
+    try {
+      if ((JSON.parse(readFileSync(pkg, 'utf8')) as { geode?: unknown }).geode === undefined) continue;
+    } catch {
+      continue;
+    }
+    out.push(loadApp(join(root, d), repoRoot));
+  }
+  return out;
+}
+
+let typeScriptLoader: Promise<void> | undefined;
+
+/**
+ * Import one of an app's modules (its client module or generated artifacts; absolute path). An app is TypeScript
+ * source, and the prebuilt CLI bundle runs with no loader (docs/cli.md#startup), so before the first `.ts` import
+ * this registers tsx's loader and the "geode-source" condition (the app's `@geode/*` imports then resolve to source,
+ * as in the repository). From source (a loader already present: this module is itself `.ts`) nothing is registered.
+ */
+async function importAppModule(file: string): Promise<unknown> {
+  if (/\.[cm]?ts$/.test(file) && !import.meta.url.endsWith('.ts')) {
+    typeScriptLoader ??= (async () => {
+      const { register } = await import('node:module');
+      const hook = `export async function resolve(s, c, next) { return next(s, c.conditions.includes('geode-source') ? c : { ...c, conditions: [...c.conditions, 'geode-source'] }); }`;
+      register(`data:text/javascript,${encodeURIComponent(hook)}`);
+      (await import('tsx/esm/api')).register();
+    })();
+    await typeScriptLoader;
+  }
+  return import(pathToFileURL(file).href);
+}
+
+/** The app's contract ABI and creation bytecode from its generated module. Throws CliAppError when not built. */
+export async function appContract(app: GeodeApp): Promise<{ abi: Abi; bytecode: Hex }> {
+  if (!existsSync(app.artifactsFile)) throw new CliAppError(`${app.artifactsFile} is missing: run \`npm run build\` to compile the app's contracts`);
+  const mod = await importAppModule(app.artifactsFile) as Record<string, unknown>;
+  const abi = mod[`${app.manifest.contract}Abi`];
+  const bytecode = mod[`${app.manifest.contract}Bytecode`];
+  if (!Array.isArray(abi) || typeof bytecode !== 'string') {
+    throw new CliAppError(`${app.artifactsFile} has no deployable contract ${app.manifest.contract} (the manifest's "contract"): check its name in the app's contracts/ and run \`npm run build\``);
+  }
+  return { abi: abi as Abi, bytecode: bytecode as Hex };
+}
+
+/** Import the app's client module. Throws CliAppError when it exports neither `registerCommands` nor `demo`. */
+export async function appClient(app: GeodeApp): Promise<AppClientModule> {
+  const mod = await importAppModule(app.clientModule) as AppClientModule;
+  if (typeof mod.registerCommands !== 'function' && (typeof mod.demo !== 'object' || mod.demo === null)) {
+    throw new CliAppError(`${app.clientModule} (the app's "geode.client") exports neither registerCommands nor demo`);
+  }
+  return mod;
+}

@@ -1,0 +1,191 @@
+/**
+ * `geode demo --scenario failover` (issue 10 §3; docs/protocol.md#handover, docs/protocol.md#takeover): keys that
+ * outlive an instance, on the embedded devnet.
+ *
+ * 1. Instance A (the dev stack's enclave process and host) starts and processes round 1.
+ * 2. Instance B (own enclave process, own data directory, own host and operator account) joins by key handover from
+ *    A (GeodeCore.requestHandover, mutual attestation in the enclaves) and follows A's commitments in standby.
+ * 3. Round 2 starts; A is SIGKILLed and its data directory deleted while requests are in flight; the rest of round 2
+ *    is sent after; B takes over after its standby time and continues from the committed root.
+ * 4. Instance C joins from B by handover, follows, and round 3 is processed (by B, followed by C).
+ * 5. Every request's output is checked against a plaintext model of the computations app; every seq must be
+ *    committed exactly once.
+ *
+ * Epoch rotation is not built yet (`rotations` is 0; docs/security.md#gap-takeover).
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { getAbiItem, keccak256, toBytes, type Address } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { createIdentity, GeodeClient, verifyActiveSession, type Identity } from '@geode/client';
+import type { Request } from '@geode/app-computations';
+import { GeodeCoreAbi } from '@geode/contracts';
+import { devAccounts } from '@geode/devnet';
+import { EnclaveProcess, Host, runHandover, type HandoverOptions } from '@geode/host';
+import { startDevStack, type DevStack } from '../stack.ts';
+// The failover scenario drives the computations app (the repository's default app) through three instances.
+import { createComputation, decodeAppOutput, sendRequest, type AppOutput } from '@geode/app-computations/client';
+import type { Reporter } from '../output.ts';
+
+/** The failover demo's final JSON line. */
+export interface FailoverDemoResult {
+  ok: boolean;
+  instances: number;
+  handovers: number;
+  rotations: number;
+  requests: number;
+  lost: number;
+  duplicated: number;
+  elapsedMs: number;
+}
+
+const PARTIES = ['alice', 'bob', 'carol'] as const;
+type Party = (typeof PARTIES)[number];
+/** A standby instance commits itself once no commitment has landed for this long while requests are pending. */
+const STANDBY_MS = 1500;
+const COMMITTED = getAbiItem({ abi: GeodeCoreAbi, name: 'BatchCommitted' });
+
+/** What the plaintext model expects as the output to a request's sender. */
+type Expected = { op: 'submit' } | { op: 'result'; value: number; count: number };
+
+/** One instance: its enclave process and its host. */
+interface Instance { name: string; enclave: EnclaveProcess; host: Host; dir: string }
+
+/**
+ * Run the failover scenario. Returns the result (ok false when any request's output differs from the model, is
+ * missing, or is committed twice). Throws what the stack, hosts and enclaves throw.
+ */
+export async function runFailoverDemo(rep: Reporter): Promise<FailoverDemoResult> {
+  const t0 = performance.now();
+  const ids = {} as Record<Party, Identity>;
+  for (const n of PARTIES) ids[n] = await createIdentity(n, toBytes(keccak256(toBytes(`geode-demo:${n}`))));
+  const stack = await startDevStack({ progress: rep.progress, logger: rep.logger, fund: PARTIES.map((n) => ids[n].address) });
+  const extra: Instance[] = [];
+  try {
+    const session = await verifyActiveSession({
+      publicClient: stack.chain.publicClient, chainId: stack.chain.chainId, contract: stack.deployment.contract,
+      collateral: stack.pki.collateral(), rootCaDer: stack.pki.rootCaDer, policy: stack.policy, now: Math.floor(Date.now() / 1000),
+    });
+    const clients = {} as Record<Party, GeodeClient>;
+    for (const n of PARTIES) {
+      clients[n] = new GeodeClient({ publicClient: stack.chain.publicClient, wallet: stack.chain.wallet, chainId: stack.chain.chainId, contract: stack.deployment.contract, identity: ids[n], session });
+      await clients[n].registerOutputKey();
+    }
+    const expected = new Map<bigint, { who: Party; want: Expected }>();
+    let requests = PARTIES.length;
+    const send = async (who: Party, req: Request, want: Expected): Promise<bigint> => {
+      const { seq } = await sendRequest(clients[who], req);
+      expected.set(seq, { who, want });
+      requests++;
+      return seq;
+    };
+    /** A round: a fresh average over the three parties (quorum 3), then alice asks for the result. */
+    const round = async (r: number, between?: () => Promise<void>): Promise<bigint> => {
+      const name = `failover-${r}`;
+      await createComputation(clients.alice, { name, type: 'average', participants: PARTIES.map((p) => ids[p].address) as Address[], quorum: 3 });
+      requests++;
+      const values = [3 * r + 3, 3 * r + 6, 3 * r + 9];
+      await send('alice', { op: 'submit', computation: name, value: values[0]! }, { op: 'submit' });
+      await send('bob', { op: 'submit', computation: name, value: values[1]! }, { op: 'submit' });
+      await between?.();
+      await send('carol', { op: 'submit', computation: name, value: values[2]! }, { op: 'submit' });
+      return send('alice', { op: 'result', computation: name }, { op: 'result', value: (values[0]! + values[1]! + values[2]!) / 3, count: 3 });
+    };
+    const trust: HandoverOptions['trust'] = { collateral: { ...stack.pki.collateral() }, policy: stack.policy };
+    const accounts = devAccounts(8);
+    /** A new instance (own process and data dir) that joins by handover from `from` and follows in standby. */
+    const join_ = async (name: string, from: EnclaveProcess, account: number): Promise<Instance> => {
+      const dir = join(stack.dataDir, `enclave-${name}`);
+      const enclave = new EnclaveProcess({ bundle: stack.app.bundle, dataDir: dir, simPki: join(stack.dataDir, 'sim-pki.json'), onLog: (l) => rep.logger.debug({ enclave: name, l }) });
+      enclave.start();
+      await enclave.call('init', { config: stack.deployment.config });
+      const operator = privateKeyToAccount(accounts[account]!.privateKey);
+      const t = await runHandover({ chain: stack.chain, payer: operator, contract: stack.deployment.contract, trust }, from, enclave);
+      rep.say(`instance ${name} joined by handover (request ${t.requestId}): session ${t.received.sessionId}, signer ${t.received.signer}`);
+      const host = new Host({ chain: stack.chain, operator, contract: stack.deployment.contract, config: stack.deployment.config, enclave, fromBlock: stack.deployment.fromBlock, logger: rep.logger, takeover: { standbyMs: STANDBY_MS } });
+      await host.start();
+      const inst = { name, enclave, host, dir };
+      extra.push(inst);
+      return inst;
+    };
+
+    rep.progress('round 1 on instance A');
+    await stack.host.waitCommitted(await round(1));
+    rep.progress('instance B joins by handover');
+    const b = await join_('B', stack.enclave, 3);
+    await caughtUp(stack, b);
+    rep.progress('round 2: instance A is killed and its data directory deleted with requests in flight');
+    const last2 = await round(2, async () => {
+      await stack.host.stop();
+      await stack.enclave.kill();
+      rmSync(join(stack.dataDir, 'enclave'), { recursive: true, force: true });
+      rep.say('instance A: SIGKILL, data directory deleted');
+    });
+    await b.host.waitCommitted(last2);
+    rep.say(`instance B took over: committed up to seq ${last2}`);
+    rep.progress('instance C joins from B');
+    const c = await join_('C', b.enclave, 4);
+    await caughtUp(stack, c);
+    rep.progress('round 3 on B, followed by C');
+    const last3 = await round(3);
+    await b.host.waitCommitted(last3);
+    await caughtUp(stack, c);
+
+    rep.progress('checking every request against the plaintext model');
+    const { lost, duplicated, mismatched } = await check(stack, clients, expected);
+    for (const m of mismatched) rep.say(`  mismatch: ${m}`);
+    const elapsedMs = Math.round(performance.now() - t0);
+    rep.say(`${requests} requests, 3 instances, 2 handovers, lost ${lost}, duplicated ${duplicated}, in ${(elapsedMs / 1000).toFixed(1)} s`);
+    return { ok: lost === 0 && duplicated === 0 && mismatched.length === 0, instances: 3, handovers: 2, rotations: 0, requests, lost, duplicated, elapsedMs };
+  } finally {
+    for (const i of extra) { await i.host.stop(); await i.enclave.stop(); }
+    await stack.stop();
+  }
+}
+
+/** Wait (up to 60 s) until `inst`'s enclave holds the contract's committed state root (it followed every batch). */
+async function caughtUp(stack: DevStack, inst: Instance): Promise<void> {
+  const pub = stack.chain.publicClient;
+  for (let i = 0; i < 600; i++) {
+    const root = await pub.readContract({ address: stack.deployment.contract, abi: GeodeCoreAbi, functionName: 'stateRoot' });
+    if ((await inst.enclave.call('status')).stateRoot === root) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`instance ${inst.name} did not catch up with the committed state within 60 s`);
+}
+
+/**
+ * Every committed seq exactly once across BatchCommitted ranges (else lost / duplicated), every modelled request with
+ * exactly one output to its sender matching the model.
+ */
+async function check(stack: DevStack, clients: Record<Party, GeodeClient>, expected: Map<bigint, { who: Party; want: Expected }>): Promise<{ lost: number; duplicated: number; mismatched: string[] }> {
+  const pub = stack.chain.publicClient;
+  const logs = await pub.getLogs({ address: stack.deployment.contract, event: COMMITTED, fromBlock: stack.deployment.fromBlock, toBlock: 'latest' });
+  const count = (await pub.readContract({ address: stack.deployment.contract, abi: GeodeCoreAbi, functionName: 'requestCount' })) as bigint;
+  const covered = new Map<bigint, number>();
+  for (const l of logs) {
+    const a = l.args as { from: bigint; to: bigint };
+    for (let s = a.from; s <= a.to; s++) covered.set(s, (covered.get(s) ?? 0) + 1);
+  }
+  let lost = 0;
+  let duplicated = 0;
+  for (let s = 1n; s <= count; s++) {
+    const n = covered.get(s) ?? 0;
+    if (n === 0) lost++;
+    if (n > 1) duplicated++;
+  }
+  const mismatched: string[] = [];
+  const outputs = new Map<Party, AppOutput[]>();
+  for (const n of PARTIES) outputs.set(n, (await clients[n].readOutputs(stack.deployment.fromBlock)).map(decodeAppOutput).filter((x): x is AppOutput => x !== null));
+  for (const [seq, { who, want }] of expected) {
+    const mine = outputs.get(who)!.filter((o) => o.seq === seq.toString());
+    if (mine.length === 0) { lost++; mismatched.push(`seq ${seq}: no output to ${who}`); continue; }
+    if (mine.length > 1) { duplicated++; mismatched.push(`seq ${seq}: ${mine.length} outputs to ${who}`); continue; }
+    const o = mine[0]!;
+    const good = o.ok && (want.op === 'submit'
+      ? o.op === 'submit'
+      : o.op === 'result' && o.result.type === 'average' && o.result.value === want.value && o.result.count === want.count);
+    if (!good) mismatched.push(`seq ${seq}: ${JSON.stringify(o)} differs from the model ${JSON.stringify(want)}`);
+  }
+  return { lost, duplicated, mismatched };
+}

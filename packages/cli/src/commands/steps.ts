@@ -1,0 +1,83 @@
+/**
+ * `geode deploy`, `geode handshake`, `geode status`: the Quartz-style steps one by one against any EVM endpoint
+ * (docs/cli.md#steps); `geode enclave start` is in ./enclave.ts. The functions are in ../steps.ts.
+ */
+import type { Command } from 'commander';
+import { REPO_ROOT, defaultApp } from '../stack.ts';
+import { loadApp } from '../apps.ts';
+import { deployApp, handshake, readDeployment, status } from '../steps.ts';
+import { homeDir, readDevInfo } from '../home.ts';
+import { CliArgumentError } from '../errors.ts';
+import { fail, reporter } from '../output.ts';
+
+/** --data-dir is required by the steps (it holds the deployment's keys and files). Throws CliArgumentError. */
+function dataDirOf(o: { dataDir?: string }): string {
+  if (!o.dataDir) throw new CliArgumentError('--data-dir <dir> is required: it holds deployment.json, the operator key and the enclave\'s sealed files');
+  return o.dataDir;
+}
+
+export function registerStepCommands(program: Command): void {
+  program
+    .command('deploy')
+    .description("Deploy an app (--app <dir>) to an EVM endpoint: build its contract and enclave bundle, deploy the verifier and the app contract, write <data-dir>/deployment.json")
+    .requiredOption('--rpc <url>', 'the EVM JSON-RPC endpoint (a Geode devnet, or any with --insecure-trusted-rpc)')
+    .option('--private-key <hex>', 'funded account that deploys and funds the operator (or GEODE_PRIVATE_KEY)')
+    .option('--insecure-trusted-rpc', 'INSECURE, testing only: let the enclave believe the RPC node (networks with no Geode light client)')
+    .option('--data-dir <dir>', 'where deployment.json, the operator key and the sim PKI go (created 0700)')
+    .option('--json', 'print one JSON line')
+    .action(async (o: { rpc: string; privateKey?: string; insecureTrustedRpc?: boolean; dataDir?: string; json?: boolean }, cmd: Command) => {
+      const rep = reporter(o);
+      try {
+        const dataDir = dataDirOf(o);
+        if (!/^(https?|wss?):\/\/.+/.test(o.rpc)) throw new CliArgumentError(`--rpc must be an http(s):// or ws(s):// URL, got "${o.rpc}"`);
+        const key = o.privateKey ?? process.env.GEODE_PRIVATE_KEY;
+        if (!key || !/^0x[0-9a-fA-F]{64}$/.test(key)) throw new CliArgumentError('deploying needs a funded account: pass --private-key 0x<64 hex> or set GEODE_PRIVATE_KEY');
+        const dir = (cmd.optsWithGlobals() as { app?: string }).app;
+        const app = dir ? loadApp(dir, REPO_ROOT) : defaultApp();
+        const d = await deployApp({ app, rpcUrl: o.rpc, privateKey: key as `0x${string}`, trustedRpc: o.insecureTrustedRpc, dataDir, progress: rep.progress });
+        rep.say(`${app.name} deployed: contract ${d.contract} (from block ${d.fromBlock}), measurement ${d.measurement.slice(2)}`);
+        rep.say(`Next: geode enclave start --data-dir ${dataDir}`);
+        rep.result({ ok: true, app: app.name, contract: d.contract, chainId: d.chainId, fromBlock: d.fromBlock, measurement: d.measurement, dataDir });
+      } catch (e) {
+        fail(rep, e, e instanceof CliArgumentError ? 2 : 1);
+      }
+    });
+
+  program
+    .command('handshake')
+    .description('Run the session handshake through the running `geode enclave start` of --data-dir; the host then relays batches')
+    .option('--data-dir <dir>', 'the data dir of `geode deploy` / `geode enclave start`')
+    .option('--json', 'print one JSON line')
+    .action(async (o: { dataDir?: string; json?: boolean }) => {
+      const rep = reporter(o);
+      try {
+        const r = await handshake(dataDirOf(o));
+        rep.say(`session ${r.sessionId} active; the host relays batches`);
+        rep.result({ ok: true, ...r });
+      } catch (e) {
+        fail(rep, e, e instanceof CliArgumentError ? 2 : 1);
+      }
+    });
+
+  program
+    .command('status')
+    .description('Session (attested measurement and verdict), committedSeq against requestCount, enclave and host health: of --data-dir, else of the running `geode dev`')
+    .option('--data-dir <dir>', 'the data dir of `geode deploy` / `geode enclave start`')
+    .option('--home <dir>', 'without --data-dir: the CLI home of the running `geode dev` (default ./.geode)')
+    .option('--json', 'print one JSON line')
+    .action(async (o: { dataDir?: string; home?: string; json?: boolean }) => {
+      const rep = reporter(o);
+      try {
+        const conn = o.dataDir ? readDeployment(o.dataDir) : readDevInfo(homeDir(o.home));
+        const r = await status(conn, o.dataDir);
+        if ('error' in r.session) rep.say(`session: NOT VERIFIED: ${r.session.error.code}: ${r.session.error.message}`);
+        else rep.say(`session ${r.session.id}: ${r.session.verdict.teeType} ${r.session.verdict.status}, mr_enclave ${r.session.measurement.slice(2)}${r.session.simulated ? ' (SIMULATED TEE)' : ''}`);
+        rep.say(`requests: ${r.committedSeq} of ${r.requestCount} committed (${r.pending} pending)`);
+        rep.say(r.enclave ? `enclave: ${r.enclave.running ? `running (pid ${r.enclave.pid})` : 'not running'}; host: ${r.host?.relaying ? 'relaying' : 'waiting for `geode handshake`'}${r.host?.lastError ? ` (last error: ${r.host.lastError})` : ''}` : 'enclave and host: no control endpoint answers (not started with `geode enclave start --data-dir`)');
+        rep.result(r);
+        if (!r.ok) process.exitCode = 1;
+      } catch (e) {
+        fail(rep, e, e instanceof CliArgumentError ? 2 : 1);
+      }
+    });
+}

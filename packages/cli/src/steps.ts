@@ -1,0 +1,260 @@
+/**
+ * The Quartz-style steps one by one against any EVM endpoint (docs/cli.md#steps), each a function the commands
+ * call and tests drive:
+ *
+ * 1. deployApp: the app's contracts and enclave bundle are built, a simulation PKI is made, the verifier and the
+ *    app contract are deployed with --private-key, and `<data-dir>/deployment.json` is written (everything a client
+ *    and `geode enclave start` need), with the operator key (the deployment's admin) in `operator-key.json`;
+ * 2. startEnclave: the enclave process (sealed files in `<data-dir>/enclave`) and the host for that deployment, and
+ *    a loopback control endpoint (`<data-dir>/control.json`) that `geode handshake` and `geode status` talk to;
+ * 3. handshake (through the control endpoint): the session handshake, then the host relays batches;
+ * 4. status: the active session, its attested measurement and verdict, committedSeq against requestCount, and the
+ *    enclave and host health.
+ *
+ * The data dir holds keys (operator key, sim attestation key, sealed enclave files): created 0700, files 0600.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { bytesToHex, hexToBytes, keccak256, parseEther, toBytes, type Address, type Hex } from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import pino, { type Logger } from 'pino';
+import { z } from 'zod';
+import { canonicalJson, configJson, defineError, GeodeError, TRUSTED_RPC_SIGNER } from '@geode/protocol';
+import { parseCollateral, parsePolicy } from '@geode/attestation';
+import { ensurePrivateDir, writeFileAtomic } from '@geode/protocol/files';
+import { chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, type ChainAccess } from '@geode/host';
+import { verifyActiveSession } from '@geode/client';
+import { GeodeCoreAbi } from '@geode/contracts';
+import { createSimulationPki } from '@geode/attestation/sim';
+import { REPO_ROOT, appContract, loadApp, type GeodeApp } from './apps.ts';
+import { ensureAppContracts, ensureEnclaveBundle, simPolicy } from './stack.ts';
+import { fundFromFaucet } from './connect.ts';
+import { CliArgumentError } from './errors.ts';
+
+/** `<data-dir>/deployment.json`: one deployment of one app, as `geode deploy` wrote it. */
+export const deploymentFileSchema = z.object({
+  /** Absolute path of the app folder. */
+  app: z.string(),
+  rpcUrl: z.string(),
+  trustedRpc: z.boolean(),
+  chainId: z.string(),
+  contract: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+  verifier: z.string(),
+  /** The deployment config (ConfigJson) the contract was instantiated with; the enclave attests to its hash. */
+  config: configJson,
+  configHash: z.string(),
+  fromBlock: z.string(),
+  /** The accepted measurement (mr_enclave, 0x hex) of the app's sim bundle. */
+  measurement: z.string(),
+  /** The client policy clients verify the session against. */
+  policy: z.unknown(),
+  simRootCaDer: z.string(),
+  collateral: z.record(z.string(), z.string()),
+  /** The operator (admin) address; its key is in operator-key.json. */
+  operator: z.string(),
+});
+export type DeploymentFile = z.infer<typeof deploymentFileSchema>;
+
+/** The step's data dir is missing a file an earlier step writes (e.g. no deployment.json before `geode deploy`). */
+export class CliStepError extends defineError({
+  codes: ['CLI_STEP_MISSING'],
+  docsPath: 'cli.md#steps',
+  build: (message: string) => ({ code: 'CLI_STEP_MISSING', message: `${message}. Run the steps in order: geode deploy, geode enclave start, geode handshake (docs/cli.md#steps).` }),
+}) {}
+
+function readJson<T>(file: string, schema: z.ZodType<T>, what: string): T {
+  if (!existsSync(file)) throw new CliStepError(`${file} does not exist (${what})`);
+  const r = schema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!r.success) throw new CliStepError(`${file} is not a valid ${what}`);
+  return r.data;
+}
+
+/** Read `<dataDir>/deployment.json`. Throws CliStepError. */
+export function readDeployment(dataDir: string): DeploymentFile {
+  return readJson(join(dataDir, 'deployment.json'), deploymentFileSchema, 'deployment file written by `geode deploy`');
+}
+
+/** Options of deployApp. */
+export interface DeployAppOptions {
+  app: GeodeApp;
+  rpcUrl: string;
+  /** Key of a funded account: pays for the deployment and funds the operator. */
+  privateKey: Hex;
+  /** INSECURE: the enclave believes the RPC node's headers (networks with no Geode light client). */
+  trustedRpc?: boolean;
+  dataDir: string;
+  /** Verification time for the sim PKI (unix seconds). Default now. */
+  now?: number;
+  progress?: (step: string) => void;
+}
+
+/**
+ * Step 1 (`geode deploy`): build, deploy and write `<dataDir>/deployment.json`, `operator-key.json`, `sim-pki.json`.
+ * Throws CliArgumentError when the endpoint is neither a Geode devnet nor allowed with trustedRpc, ChainError when a
+ * deployment reverts, CliAppError for a broken app.
+ */
+export async function deployApp(o: DeployAppOptions): Promise<DeploymentFile> {
+  const progress = o.progress ?? (() => undefined);
+  progress(`${o.app.name}: contracts and enclave bundle`);
+  await ensureAppContracts(o.app);
+  const artifact = await appContract(o.app);
+  const measurement = await ensureEnclaveBundle(o.app);
+  ensurePrivateDir(o.dataDir);
+  progress(`connecting to ${o.rpcUrl}`);
+  const chain = await chainAccessFromUrl(o.rpcUrl, { trustedRpc: o.trustedRpc });
+  try {
+    const published = await devnetAnchor(chain);
+    let anchor: { signer: Address; genesisHash: Hex };
+    if (o.trustedRpc) anchor = { signer: TRUSTED_RPC_SIGNER, genesisHash: (await chain.publicClient.getBlock({ blockNumber: 0n })).hash };
+    else if (published) anchor = { signer: published.blockSigner, genesisHash: published.genesisHash };
+    else throw new CliArgumentError(`${o.rpcUrl} is not a Geode devnet and no light client exists for it yet; pass --insecure-trusted-rpc to let the enclave trust this RPC node (testing only)`);
+    const now = o.now ?? Math.floor(Date.now() / 1000);
+    const pki = await createSimulationPki({ now: now - 86_400, validityDays: 3650 });
+    writeFileAtomic(join(o.dataDir, 'sim-pki.json'), JSON.stringify(pki));
+    const operatorKey = generatePrivateKey();
+    const operator = privateKeyToAccount(operatorKey);
+    writeFileAtomic(join(o.dataDir, 'operator-key.json'), JSON.stringify({ privateKey: operatorKey }));
+    progress('funding the operator');
+    await fundFromFaucet(chain, o.privateKey, operator.address, parseEther('10'));
+    progress('contracts');
+    const policy = simPolicy(measurement);
+    const d = await deployGeodeApp({
+      chain, deployer: privateKeyToAccount(o.privateKey), app: artifact, measurements: [measurement],
+      simAttestationKey: pki.attestationPublicKey, anchor, policyHash: keccak256(toBytes(canonicalJson(policy))), admin: operator.address,
+    });
+    const file: DeploymentFile = {
+      app: o.app.dir, rpcUrl: o.rpcUrl, trustedRpc: !!o.trustedRpc, chainId: chain.chainId.toString(), contract: d.contract, verifier: d.verifier,
+      config: d.config, configHash: d.configHash, fromBlock: d.fromBlock.toString(), measurement, policy,
+      simRootCaDer: bytesToHex(pki.rootCaDer), collateral: { ...pki.collateral() }, operator: operator.address,
+    };
+    writeFileAtomic(join(o.dataDir, 'deployment.json'), JSON.stringify(file, null, 2));
+    return file;
+  } finally {
+    await chain.close();
+  }
+}
+
+/** `<data-dir>/control.json`: where a running `geode enclave start` listens (loopback only). */
+const controlSchema = z.object({ pid: z.number(), url: z.string().url() });
+
+/** A running step 2: enclave process, host and control endpoint. */
+export interface RunningEnclave {
+  enclave: EnclaveProcess;
+  host: Host;
+  chain: ChainAccess;
+  /** The control endpoint's base URL (http://127.0.0.1:<port>). */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Step 2 (`geode enclave start`): start the enclave process and a host for the deployment in `dataDir`, and serve
+ * the control endpoint on 127.0.0.1 (any free port, recorded in control.json): `POST /handshake` runs the session
+ * handshake and starts relaying; `GET /health` reports the enclave's and the host's state. Throws CliStepError when
+ * `geode deploy` has not run for this data dir.
+ */
+export async function startEnclave(o: { dataDir: string; logger?: Logger }): Promise<RunningEnclave> {
+  const d = readDeployment(o.dataDir);
+  const { privateKey } = readJson(join(o.dataDir, 'operator-key.json'), z.object({ privateKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/) }), 'operator key written by `geode deploy`');
+  const log = o.logger ?? pino({ level: 'warn' });
+  const { bundle } = loadApp(d.app, REPO_ROOT);
+  if (!existsSync(bundle)) throw new CliStepError(`the enclave bundle ${bundle} is missing (geode deploy builds it)`);
+  ensurePrivateDir(join(o.dataDir, 'enclave'));
+  const chain = await chainAccessFromUrl(d.rpcUrl, { trustedRpc: d.trustedRpc });
+  const enclave = new EnclaveProcess({ bundle, dataDir: join(o.dataDir, 'enclave'), simPki: join(o.dataDir, 'sim-pki.json'), onLog: (l) => log.debug({ enclave: l }) });
+  enclave.start();
+  const host = new Host({ chain, operator: privateKeyToAccount(privateKey as Hex), contract: d.contract as Address, config: d.config, enclave, fromBlock: BigInt(d.fromBlock), logger: log });
+  let relaying = false;
+  let lastError: string | undefined;
+  const server: Server = createServer((req, res) => {
+    const reply = (status: number, body: unknown) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
+    if (req.method === 'POST' && req.url === '/handshake') {
+      host.ensureSession().then(async () => { await host.start(); relaying = true; reply(200, { ok: true }); }, (e: unknown) => {
+        lastError = e instanceof Error ? e.message : String(e);
+        reply(500, { ok: false, error: { code: (e as { code?: string }).code ?? 'CLI_HANDSHAKE', message: lastError } });
+      });
+    } else if (req.method === 'GET' && req.url === '/health') {
+      reply(200, { enclave: { running: enclave.running, pid: enclave.pid ?? null }, host: { relaying, committedSeq: host.committedSeq.toString(), ...(lastError ? { lastError } : {}) } });
+    } else {
+      reply(404, { ok: false });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  writeFileAtomic(join(o.dataDir, 'control.json'), JSON.stringify({ pid: process.pid, url }));
+  return {
+    enclave, host, chain, url,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await host.stop();
+      await enclave.stop();
+      await chain.close();
+    },
+  };
+}
+
+/** The control endpoint of the `geode enclave start` for `dataDir`. Throws CliStepError when none is recorded. */
+function controlUrl(dataDir: string): string {
+  return readJson(join(dataDir, 'control.json'), controlSchema, 'control file written by `geode enclave start`').url;
+}
+
+/** Step 3 (`geode handshake`): ask the running enclave host to run the session handshake. Throws GeodeError on refusal. */
+export async function handshake(dataDir: string): Promise<{ sessionId: string }> {
+  const res = await fetch(`${controlUrl(dataDir)}/handshake`, { method: 'POST' }).catch(() => { throw new CliStepError(`no \`geode enclave start\` answers for ${dataDir}`); });
+  const body = (await res.json()) as { ok: boolean; error?: { code: string; message: string } };
+  if (!body.ok) throw new GeodeError(body.error?.code ?? 'CLI_HANDSHAKE', `the handshake failed: ${body.error?.message}`, { docsPath: 'cli.md#steps' });
+  const d = readDeployment(dataDir);
+  const chain = await chainAccessFromUrl(d.rpcUrl, { trustedRpc: d.trustedRpc });
+  try {
+    const [id] = (await chain.publicClient.readContract({ address: d.contract as Address, abi: GeodeCoreAbi, functionName: 'activeSession' })) as unknown as [bigint];
+    return { sessionId: id.toString() };
+  } finally {
+    await chain.close();
+  }
+}
+
+/** What `geode status` reports. */
+export interface StatusReport {
+  ok: boolean;
+  contract: string;
+  /** The active session, verified (attestation against the deployment's policy), or the reason it is not. */
+  session: { id: string; measurement: string; verdict: { teeType: string; status: string }; simulated: boolean; trustedRpc: boolean } | { error: { code: string; message: string } };
+  committedSeq: string;
+  requestCount: string;
+  /** Requests appended but not yet committed (requestCount - committedSeq). */
+  pending: string;
+  enclave: { running: boolean; pid: number | null } | null;
+  host: { relaying: boolean; committedSeq: string; lastError?: string } | null;
+}
+
+/**
+ * Step 4 (`geode status`): read the deployment's state from the chain and the health from the control endpoint
+ * (null when no `geode enclave start` answers). `ok` is true when the session verifies, the enclave runs and the
+ * host relays. Throws CliStepError without a deployment file.
+ */
+export async function status(conn: { rpcUrl: string; trustedRpc?: boolean; contract: string; collateral: Record<string, string>; simRootCaDer: string; policy: unknown }, dataDir?: string): Promise<StatusReport> {
+  const chain = await chainAccessFromUrl(conn.rpcUrl, { trustedRpc: conn.trustedRpc });
+  try {
+    const read = (functionName: 'committedSeq' | 'requestCount') => chain.publicClient.readContract({ address: conn.contract as Address, abi: GeodeCoreAbi, functionName }) as Promise<bigint>;
+    const [committedSeq, requestCount] = [await read('committedSeq'), await read('requestCount')];
+    let session: StatusReport['session'];
+    try {
+      const s = await verifyActiveSession({
+        publicClient: chain.publicClient, chainId: chain.chainId, contract: conn.contract as Address, collateral: parseCollateral(conn.collateral),
+        rootCaDer: hexToBytes(conn.simRootCaDer as Hex), policy: parsePolicy(conn.policy), now: Math.floor(Date.now() / 1000), allowTrustedRpc: conn.trustedRpc,
+      });
+      session = { id: s.sessionId.toString(), measurement: s.measurement, verdict: { teeType: s.verdict.teeType, status: s.verdict.status }, simulated: s.simulated, trustedRpc: s.trustedRpc };
+    } catch (e) {
+      session = { error: { code: (e as { code?: string }).code ?? 'UNKNOWN', message: e instanceof Error ? e.message : String(e) } };
+    }
+    let health: { enclave: StatusReport['enclave']; host: StatusReport['host'] } = { enclave: null, host: null };
+    if (dataDir && existsSync(join(dataDir, 'control.json'))) {
+      health = await fetch(`${controlUrl(dataDir)}/health`).then((r) => r.json() as Promise<typeof health>, () => health);
+    }
+    const ok = !('error' in session) && !!health.enclave?.running && !!health.host?.relaying;
+    return { ok, contract: conn.contract, session, committedSeq: committedSeq.toString(), requestCount: requestCount.toString(), pending: (requestCount - committedSeq).toString(), ...health };
+  } finally {
+    await chain.close();
+  }
+}
