@@ -14,8 +14,17 @@ export function staticPackageImports(js: string): string[] {
 
 test('each command summary in the table is the description its module registers', async () => {
   const full = await buildProgram();
-  assert.deepEqual(full.commands.map((c) => c.name()), COMMANDS.map((c) => c.name));
+  // The framework's table first, then the commands apps contribute (their client module's registerCommands).
+  assert.deepEqual(full.commands.slice(0, COMMANDS.length).map((c) => c.name()), COMMANDS.map((c) => c.name));
+  assert.ok(full.commands.slice(COMMANDS.length).some((c) => c.name() === 'computation'), 'the computations app contributes `geode computation`');
   for (const c of COMMANDS) assert.equal(full.commands.find((x) => x.name() === c.name)!.description(), c.summary, c.name);
+});
+
+test('an app-contributed command is loaded from the app when named (not in the framework table)', async () => {
+  const p = await buildProgram(['node', 'geode', 'computation', 'list']);
+  const computation = p.commands.find((c) => c.name() === 'computation');
+  assert.ok(computation && computation.commands.length > 0, 'computation has its subcommands');
+  for (const c of p.commands.filter((x) => COMMANDS.some((t) => t.name === x.name()))) assert.equal(c.commands.length + c.options.length, 0, `${c.name()} is a stub`);
 });
 
 test('building the program for one command loads only that command (the others are stubs)', async () => {
@@ -39,6 +48,11 @@ test('geode --version and --help from the bundle: the version, and every command
   const h = await geode(['--help']);
   assert.equal(h.code, 0, h.stderr);
   for (const c of COMMANDS) assert.match(h.stdout, new RegExp(`^  ${c.name}\\b`, 'm'));
+  // The computations app's command comes from its TypeScript client module, which the bundle loads through tsx.
+  assert.match(h.stdout, /^  computation\b/m);
+  const app = await geode(['computation', '--help']);
+  assert.equal(app.code, 0, app.stderr);
+  assert.match(app.stdout, /Create computations, submit private values, and get results/);
   const sub = await geode(['help', 'identity']);
   assert.equal(sub.code, 0, sub.stderr);
   assert.match(sub.stdout, /Usage: geode identity/);
