@@ -219,7 +219,7 @@ export class Adversary {
   }
 
   commit(c: Result<'processBatch'>, opts: { pub?: PublicClient; chain?: ChainAccess } = {}) {
-    return this.send('commitBatch', [BigInt(c.from), BigInt(c.to), c.accTo, c.prevRoot, c.newRoot, c.outputs, c.signature], opts);
+    return this.send('commitBatch', [BigInt(c.from), BigInt(c.to), c.accTo, c.prevRoot, c.newRoot, c.outputs, c.publicOutputs, c.signature], opts);
   }
 
   /** Run the handshake by hand; returns every artefact (quotes, nonce, keys) so they can be replayed. */

@@ -38,6 +38,8 @@ export class Harness {
     const ctx: HandlerContext = {
       seq: this.seq,
       sender,
+      block: { number: this.seq, timestamp: 1_700_000_000n + this.seq * 12n },
+      publish: () => { throw new Error('computations app publishes nothing'); },
       emit: (to, message) => {
         const out = decodeOutput(encodeOutputMessage({ seq: this.seq.toString(), ok: true, message }));
         assert.deepEqual(out, message, 'emitted output must survive the runtime envelope + schema round trip unchanged');

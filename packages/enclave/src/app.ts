@@ -1,4 +1,4 @@
-import type { Address } from 'viem';
+import type { Address, Hex } from 'viem';
 
 /**
  * The application interface of a Geode enclave (docs/enclave.md#apps).
@@ -14,10 +14,23 @@ export interface HandlerContext {
   /** Lowercase 0x address of the on-chain sender. */
   readonly sender: Address;
   /**
+   * The verified block of this batch's header (the one the light client checked): number, Unix seconds. Every
+   * request of a batch sees the same block; it is at or after the block that appended the request.
+   */
+  readonly block: { readonly number: bigint; readonly timestamp: bigint };
+  /**
    * Queue an output for `recipient` (JSON-serialisable message). The framework encrypts it to the recipient's
    * registered output key (HPKE), or records it as undeliverable if none is registered.
    */
   emit(recipient: Address, message: unknown): void;
+  /**
+   * Publish plaintext `data` (bytes, or 0x hex) for the app contract: committed with the batch and handed to the
+   * contract's `_onPublicOutput(seq, data)` hook inside commitBatch (docs/protocol.md#public-outputs). Everyone can
+   * read it. Caps: MAX_PUBLIC_OUTPUTS_PER_REQUEST outputs of MAX_PUBLIC_OUTPUT_BYTES each, counted into the output
+   * byte caps (docs/protocol.md#caps); over them the request is refused (ENCLAVE_OUTPUT_LIMIT). Dropped with the
+   * request's other effects if the handler throws. Throws TypeError for data that is neither bytes nor 0x hex.
+   */
+  publish(data: Uint8Array | Hex): void;
   /** Deterministic randomness: HKDF(sealed app secret, seq, label) — same inputs, same bytes. */
   random(label: string, length: number): Uint8Array;
 }
@@ -31,9 +44,9 @@ export interface EnclaveApp<S> {
    * Public (plaintext, on-chain) request of app-defined `kind` with ABI-encoded `body`. Mutates `state` in place.
    * Throws GeodeError for refusals (the framework turns it into an error output to the sender).
    */
-  onPublic(state: S, kind: string, body: Uint8Array, ctx: HandlerContext): void;
+  onPublic(state: S, kind: string, body: Uint8Array, ctx: HandlerContext): void | Promise<void>;
   /** Decrypted private request bytes. Same rules. */
-  onPrivate(state: S, request: Uint8Array, ctx: HandlerContext): void;
+  onPrivate(state: S, request: Uint8Array, ctx: HandlerContext): void | Promise<void>;
   /**
    * Set to true when every handler validates before it mutates, so that a refusal (a thrown GeodeError) never
    * leaves a partial change. The framework then runs handlers on one copy of the state per batch instead of one

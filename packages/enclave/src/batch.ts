@@ -1,10 +1,10 @@
 import { bytesToHex, concatHex, hexToBytes, type Address, type Hex } from 'viem';
 import {
   HPKE_INFO, MAX_OUTPUT_BYTES_PER_REQUEST, REGISTER_KEY_KIND, assertPlainJson, decodeEnvelope, decodePublicRequest, encodeOutputMessage,
-  hpkeOpen, hpkeSeal, isGeodeError, outputAad, requestAad, type BatchOutput,
+  MAX_PUBLIC_OUTPUTS_PER_REQUEST, hpkeOpen, hpkeSeal, isGeodeError, outputAad, requestAad, type BatchOutput, type PublicOutput,
 } from '@geode/protocol';
 import type { EnclaveApp, HandlerContext } from './app.ts';
-import { BatchOutputBudget, outputLimitRefusal, outputsBytes, requestCapExceeded } from './caps.ts';
+import { BatchOutputBudget, outputLimitRefusal, outputsBytes, publicOutputsBytes, requestCapExceeded } from './caps.ts';
 import { EnclaveError } from './errors.ts';
 import type { SessionKeys } from './keys.ts';
 import type { EnclaveState, FrameworkState } from './state.ts';
@@ -38,6 +38,14 @@ export interface BatchContext {
   chainId: bigint;
   contract: Address;
   sessionId: bigint;
+  /** The verified header's block (HandlerContext.block): number and Unix-seconds timestamp. */
+  block: { number: bigint; timestamp: bigint };
+}
+
+/** A public output a handler published (ctx.publish), before encoding. */
+interface PendingPublic {
+  seq: bigint;
+  data: Uint8Array;
 }
 
 interface PendingOutput {
@@ -55,6 +63,8 @@ export interface BatchExecution<S> {
   /** State after the last request run; its framework.lastSeq is the batch's `to` (see the per-batch cap). */
   state: EnclaveState<S>;
   outputs: BatchOutput[];
+  /** Public outputs in publication order (docs/protocol.md#public-outputs). */
+  publicOutputs: PublicOutput[];
 }
 
 /**
@@ -81,13 +91,15 @@ export async function executeBatch<S>(app: EnclaveApp<S>, base: EnclaveState<S>,
 
 /** A finished run, or (in-place mode only) the signal that a request over a per-request cap needs a re-run. */
 type Run<S> =
-  | { kind: 'done'; fw: FrameworkState; appState: S; pending: PendingOutput[] }
+  | { kind: 'done'; fw: FrameworkState; appState: S; pending: PendingOutput[]; publics: PendingPublic[] }
   | { kind: 'refused' };
 
 async function runRequests<S>(app: EnclaveApp<S>, base: EnclaveState<S>, requests: readonly BatchRequest[], keys: SessionKeys, bc: BatchContext, inPlace: boolean): Promise<Run<S>> {
   const fw: FrameworkState = { lastSeq: base.framework.lastSeq, lastAcc: base.framework.lastAcc, outputKeys: { ...base.framework.outputKeys }, keyId: keys.keyId };
   let appState = inPlace ? structuredClone(base.app) : base.app;
   const pending: PendingOutput[] = [];
+  const publics: PendingPublic[] = [];
+  const block = Object.freeze({ number: bc.block.number, timestamp: bc.block.timestamp });
   const budget = new BatchOutputBudget();
   // Request AAD bytes per (session, sender): a batch repeats senders, and the AAD depends on nothing else.
   const requestAads = new Map<string, Uint8Array>();
@@ -102,10 +114,22 @@ async function runRequests<S>(app: EnclaveApp<S>, base: EnclaveState<S>, request
     const sender = r.sender.toLowerCase() as Address;
     const payload = r.payloadBytes;
     const emits: PendingOutput[] = [];
+    const pubs: PendingPublic[] = [];
     const outputKeysBefore = fw.outputKeys[sender];
     const ctx: HandlerContext = {
       seq: r.seq,
       sender,
+      block,
+      publish(data: Uint8Array | Hex) {
+        if (typeof data === 'string') {
+          if (!/^0x([0-9a-fA-F]{2})*$/.test(data)) throw new TypeError('publish: data must be bytes or 0x hex of whole bytes');
+          pubs.push({ seq: r.seq, data: hexToBytes(data) });
+        } else if (data instanceof Uint8Array) {
+          pubs.push({ seq: r.seq, data: data.slice() }); // a copy: later mutation by the handler changes nothing
+        } else {
+          throw new TypeError('publish: data must be bytes or 0x hex');
+        }
+      },
       emit(recipient: Address, message: unknown) {
         const to = String(recipient).toLowerCase() as Address;
         if (!ADDRESS_RE.test(to)) throw new TypeError(`emit: recipient ${String(recipient)} is not a 20-byte 0x address`);
@@ -116,9 +140,10 @@ async function runRequests<S>(app: EnclaveApp<S>, base: EnclaveState<S>, request
     };
     // A request that might not fit the rest of the batch (caps.ts rule 2) runs on its own copy even in in-place mode,
     // so that it can be left out of this batch; only the batch's last MAX_OUTPUT_BYTES_PER_REQUEST bytes pay for it.
-    const isolated = !inPlace || !budget.fits(MAX_OUTPUT_BYTES_PER_REQUEST);
+    const isolated = !inPlace || !budget.fits(MAX_OUTPUT_BYTES_PER_REQUEST, MAX_PUBLIC_OUTPUTS_PER_REQUEST);
     let next = appState;
     let outs: PendingOutput[];
+    let outPubs: PendingPublic[] = [];
     try {
       const env = decodeEnvelope(payload); // ENVELOPE_INVALID -> error output
       if (env.kind === 'public') {
@@ -130,7 +155,7 @@ async function runRequests<S>(app: EnclaveApp<S>, base: EnclaveState<S>, request
           ctx.emit(sender, { registered: key });
         } else {
           const draft = isolated ? structuredClone(appState) : appState;
-          app.onPublic(draft, kind, hexToBytes(body), ctx);
+          await app.onPublic(draft, kind, hexToBytes(body), ctx);
           if (!inPlace) assertPlainJson(draft); // the state must stay plain JSON data (sealable); throws TypeError otherwise
           next = draft;
         }
@@ -146,11 +171,12 @@ async function runRequests<S>(app: EnclaveApp<S>, base: EnclaveState<S>, request
           throw new EnclaveError('ENCLAVE_DECRYPT', `Request ${r.seq} could not be decrypted: encrypt it to the active session key with this chain, contract, session and sender as additional data.`, { cause: e });
         }
         const draft = isolated ? structuredClone(appState) : appState;
-        app.onPrivate(draft, plain, ctx);
+        await app.onPrivate(draft, plain, ctx);
         if (!inPlace) assertPlainJson(draft);
         next = draft;
       }
       outs = emits;
+      outPubs = pubs;
     } catch (e) {
       if (inPlace && !isGeodeError(e)) {
         // The shared working copy may hold a partial change: refuse the batch; the enclave state is untouched.
@@ -167,22 +193,24 @@ async function runRequests<S>(app: EnclaveApp<S>, base: EnclaveState<S>, request
       else fw.outputKeys[sender] = outputKeysBefore;
     };
     // Per-request caps (caps.ts rule 1): the request is refused as a whole and changes nothing.
-    const over = requestCapExceeded(outs);
+    const over = requestCapExceeded(outs, outPubs);
     if (over) {
       if (!isolated) return { kind: 'refused' };
       next = appState;
       undoOutputKey();
       outs = [errorOutput(sender, r.seq, outputLimitRefusal(r.seq, over), fw.outputKeys[sender] ?? null)];
+      outPubs = [];
     }
     // Per-batch cap (caps.ts rule 2): end the batch before this request; the next batch runs it from the same state.
-    const bytes = outputsBytes(outs);
-    if (!budget.fits(bytes)) {
-      undoOutputKey(); // the app change needs no undo: the request was isolated (under MAX_OUTPUT_BYTES_PER_REQUEST left)
+    const bytes = outputsBytes(outs) + publicOutputsBytes(outPubs);
+    if (!budget.fits(bytes, outPubs.length)) {
+      undoOutputKey(); // the app change needs no undo: the request was isolated (under the per-request caps left)
       break;
     }
-    budget.add(bytes);
+    budget.add(bytes, outPubs.length);
     appState = next;
     pending.push(...outs);
+    publics.push(...outPubs);
     fw.lastAcc = r.accAfter;
     fw.lastSeq = r.seq;
   }
@@ -194,7 +222,7 @@ async function runRequests<S>(app: EnclaveApp<S>, base: EnclaveState<S>, request
       throw new EnclaveError('ENCLAVE_HANDLER_FAILED', `The ${app.name} handlers left state that is not plain JSON data (${(e as Error).message}). The batch is refused; fix the application.`);
     }
   }
-  return { kind: 'done', fw, appState, pending };
+  return { kind: 'done', fw, appState, pending, publics };
 }
 
 function errorOutput(recipient: Address, seq: bigint, error: { code: string; message: string }, key: Hex | null): PendingOutput {
@@ -202,7 +230,7 @@ function errorOutput(recipient: Address, seq: bigint, error: { code: string; mes
 }
 
 /** Encrypt every pending output to its recipient's key (HPKE, deterministic ephemeral keys). */
-async function sealOutputs<S>(run: { fw: FrameworkState; appState: S; pending: PendingOutput[] }, bc: BatchContext, keys: SessionKeys): Promise<BatchExecution<S>> {
+async function sealOutputs<S>(run: { fw: FrameworkState; appState: S; pending: PendingOutput[]; publics: PendingPublic[] }, bc: BatchContext, keys: SessionKeys): Promise<BatchExecution<S>> {
   const { pending } = run;
   const outputs: BatchOutput[] = [];
   for (let i = 0; i < pending.length; i++) {
@@ -220,5 +248,6 @@ async function sealOutputs<S>(run: { fw: FrameworkState; appState: S; pending: P
     }
     outputs.push({ recipient: o.recipient, seq: o.seq, ciphertext });
   }
-  return { state: { framework: run.fw, app: run.appState }, outputs };
+  const publicOutputs = run.publics.map((p) => ({ seq: p.seq, data: bytesToHex(p.data) }));
+  return { state: { framework: run.fw, app: run.appState }, outputs, publicOutputs };
 }

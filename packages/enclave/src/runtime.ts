@@ -3,7 +3,7 @@ import { bytesToHex, hexToBytes, keccak256, numberToHex, type Address, type Hex 
 import {
   ETHEREUM_SYNC_COMMITTEE_SIGNER,
   ROOT_ZERO, SESSION_STATUS, SLOT, accAtKey, accumulatorStep, batchProofKeys, commitmentDigest, configHash, encodeOutputs,
-  methods, outputsHash, sessionCreateReportData, sessionKeysReportData, sessionProofKeys, slotKey,
+  encodePublicOutputs, methods, outputsHash, publicOutputsHash, sessionCreateReportData, sessionKeysReportData, sessionProofKeys, slotKey,
   type ConfigJson, type GeodeConfig, type Method, type Result,
 } from '@geode/protocol';
 import type { EnclaveApp } from './app.ts';
@@ -340,7 +340,7 @@ export class EnclaveRuntime<S> {
       throw new EnclaveError('ENCLAVE_ACCUMULATOR_MISMATCH', `Requests ${from}..${to} do not match the on-chain accumulator; fetch them again from the contract's request log.`, { details: { computed: acc, proven: provenAcc } });
     }
 
-    const exec = await executeBatch(this.app, base, verified, keys, { chainId: c.config.chainId, contract: c.config.contract, sessionId });
+    const exec = await executeBatch(this.app, base, verified, keys, { chainId: c.config.chainId, contract: c.config.contract, sessionId, block: { number: h.number, timestamp: h.timestamp } });
     // The per-batch output cap may end the batch early (docs/protocol.md#caps): commit [from, end]. acc(end) is the
     // proven chain's value too: acc(to) was proven and each step is a hash of the previous one.
     const end = exec.state.framework.lastSeq;
@@ -348,13 +348,15 @@ export class EnclaveRuntime<S> {
     const newRoot = stateRoot(exec.state);
     const outputs = encodeOutputs(exec.outputs);
     const oh = outputsHash(outputs);
-    const digest = commitmentDigest({ chainId: c.config.chainId, contract: c.config.contract, sessionId, from, to: end, accTo: accEnd, prevRoot: provenRoot, newRoot, outputsHash: oh });
+    const publicOutputs = encodePublicOutputs(exec.publicOutputs);
+    const poh = publicOutputsHash(publicOutputs);
+    const digest = commitmentDigest({ chainId: c.config.chainId, contract: c.config.contract, sessionId, from, to: end, accTo: accEnd, prevRoot: provenRoot, newRoot, outputsHash: oh, publicOutputsHash: poh });
     const signature = keys.sign(digest);
     this.states!.write(stateFileName(newRoot), serializeState(exec.state));
     this.states!.prune([newRoot, provenRoot]);
     this.state = exec.state;
     this.root = newRoot;
     gated.commit();
-    return { sessionId: sessionId.toString(), from: from.toString(), to: end.toString(), accTo: accEnd, prevRoot: provenRoot, newRoot, outputs, outputsHash: oh, signature };
+    return { sessionId: sessionId.toString(), from: from.toString(), to: end.toString(), accTo: accEnd, prevRoot: provenRoot, newRoot, outputs, outputsHash: oh, publicOutputs, publicOutputsHash: poh, signature };
   }
 }

@@ -268,7 +268,7 @@ export class Host extends EventEmitter {
     const t2 = performance.now();
     // The enclave may end the batch early at its per-batch output cap (docs/protocol.md#caps): commit what it signed.
     const end = BigInt(res.to);
-    const args = [BigInt(res.from), end, res.accTo, res.prevRoot, res.newRoot, res.outputs, res.signature] as const;
+    const args = [BigInt(res.from), end, res.accTo, res.prevRoot, res.newRoot, res.outputs, res.publicOutputs, res.signature] as const;
     const gas = await this.commitGas(args, head.rlp as Hex, Number(end - from) + 1);
     let sent: { block: bigint };
     try {

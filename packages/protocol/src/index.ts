@@ -12,3 +12,4 @@ export * from './payloads.ts';
 export * from './hpke.ts';
 export * from './ethereum-anchor.ts';
 export * from './strings.ts';
+export * from './public-outputs.ts';

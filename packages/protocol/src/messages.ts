@@ -84,7 +84,7 @@ export const methods = {
     params: z.object({ header: signedHeader, proof: storageProof, requests: z.array(logRequest).min(1).max(MAX_BATCH_REQUESTS), beacon: beaconSyncJson.optional() }),
     result: z.object({
       sessionId: uint, from: uint, to: uint, accTo: bytes32, prevRoot: bytes32, newRoot: bytes32,
-      outputs: hex, outputsHash: bytes32, signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/),
+      outputs: hex, outputsHash: bytes32, publicOutputs: hex, publicOutputsHash: bytes32, signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/),
     }),
   },
 } as const;
