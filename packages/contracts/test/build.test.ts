@@ -14,13 +14,13 @@ test('the committed artifacts are up to date (recompile and compare byte for byt
   const r = result();
   assert.equal(recordedSourcesHash(), r.sourcesHash, 'sources changed: run `npm run build` and commit the generated file');
   assert.equal(readFileSync(join(REPO_ROOT, ARTIFACTS_PATH), 'utf8'), renderArtifacts(r));
-  assert.deepEqual(Object.keys(r.contracts), ['Computations', 'DcapCollateralRegistry', 'DcapQuoteVerifier', 'GeodeCore', 'IAttestationVerifier', 'SimQuoteVerifier']);
+  assert.deepEqual(Object.keys(r.contracts), ['Computations', 'DcapCollateralRegistry', 'DcapQuoteVerifier', 'GeodeCore', 'IAttestationVerifier', 'SimQuoteVerifier', 'Transfers']);
   assert.equal(artifacts.sourcesHash, r.sourcesHash);
   assert.equal(r.warnings.length, 0, r.warnings.join('\n'));
 });
 
-test('GeodeCore (and Computations, which inherits it) storage layout matches SLOT and SESSION_FIELD', () => {
-  for (const name of ['GeodeCore', 'Computations']) {
+test('GeodeCore (and every app contract, which inherits it) storage layout matches SLOT and SESSION_FIELD', () => {
+  for (const name of ['GeodeCore', 'Computations', 'Transfers']) {
     const layout = result().contracts[name]!.storageLayout;
     const bySlot = layout.storage.filter((e) => BigInt(e.slot) <= 8n);
     assert.deepEqual(

@@ -4,6 +4,9 @@
  * The bundler (./build.ts) is not part of the enclave bundle and is exported from '@geode/enclave/build'.
  */
 export type { EnclaveApp, HandlerContext } from './app.ts';
+export { defineApp, type AppContext, type AppHandlers, type Collections, type StoreEnclaveApp, type StoreHandlerContext } from './define-app.ts';
+export { jsonStateApp, jsonKvStore, type JsonKvState } from './store-bridge.ts';
+export { TypedStore, type KvStore } from './store/kv.ts';
 export * from './errors.ts';
 export { runEnclave, type RunEnclaveOptions } from './main.ts';
 export { EnclaveRuntime, type RuntimeOptions } from './runtime.ts';
