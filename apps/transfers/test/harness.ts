@@ -6,8 +6,8 @@
  * drops every write, emit and publish. Asserts on every request that a refusal is a GeodeError.
  */
 import assert from 'node:assert/strict';
-import { bytesToHex, type Address, type Hex } from 'viem';
-import { canonicalJson, decodeOutputMessage, encodeOutputMessage, encodePublicRequest, isGeodeError, type GeodeError, type OutputMessage } from '@geode/protocol';
+import { bytesToHex, hexToBytes, type Address, type Hex } from 'viem';
+import { canonicalJson, decodeOutputMessage, decodePublicRequest, encodeOutputMessage, encodePublicRequest, isGeodeError, type GeodeError, type OutputMessage } from '@geode/protocol';
 import { jsonKvStore, type JsonKvState, type StoreEnclaveApp, type StoreHandlerContext } from '@geode/enclave';
 
 export interface Emitted { to: Address; out: OutputMessage }
@@ -49,8 +49,8 @@ export class StoreHarness {
   /** A public request as the contract appends it (kind, ABI body). */
   publicRequest(sender: Address, kind: string, body: Hex): Promise<Outcome> {
     // Round-trip through the on-chain public payload encoding, as the runtime receives it.
-    encodePublicRequest(kind, body);
-    return this.run(sender, (ctx) => this.app.onPublic(kind, Buffer.from(body.slice(2), 'hex'), ctx));
+    const r = decodePublicRequest(encodePublicRequest(kind, body));
+    return this.run(sender, (ctx) => this.app.onPublic(r.kind, hexToBytes(r.body), ctx));
   }
 
   /** A private request's plaintext bytes. */
