@@ -77,7 +77,7 @@ test('transfers: balances survive a restart (the state round-trips through its c
   ok(await deposit(h, ALICE, 10n ** 18n));
   ok(await transfer(h, ALICE, BOB, 10n ** 17n));
   const r = h.restart();
+  assert.equal(r.seq, h.seq, 'the restarted enclave continues at the next seq');
   assert.equal(await balance(r, ALICE), 9n * 10n ** 17n);
   assert.equal(await balance(r, BOB), 10n ** 17n);
-  assert.equal(r.seq, h.seq, "the restarted enclave continues at the next seq");
 });
