@@ -22,6 +22,20 @@ export const REPO_ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.
 export const ENCLAVE_BUNDLE = join(REPO_ROOT, 'dist/enclave/computations.mjs');
 const ENCLAVE_ENTRY = join(REPO_ROOT, 'apps/computations/src/enclave/main.ts');
 
+/**
+ * The app a dev stack runs: its contract (a GeodeCore subclass) and its enclave entry point (apps/<name>/src/enclave/
+ * main.ts), bundled to dist/enclave/<name>.mjs. Default: the computations app.
+ */
+export interface StackApp {
+  /** The app directory name under apps/ (bundle dist/enclave/<name>.mjs, sources apps/<name>/src). */
+  name: string;
+  abi: Abi;
+  bytecode: Hex;
+}
+
+/** The enclave bundle path of `app` (the computations bundle by default). */
+export const enclaveBundleOf = (app?: StackApp): string => (app ? join(REPO_ROOT, 'dist/enclave', `${app.name}.mjs`) : ENCLAVE_BUNDLE);
+
 /** A running local Geode: devnet, deployed app, enclave process and host. */
 export interface DevStack {
   /** The embedded devnet, or undefined when running against --rpc. */
@@ -73,6 +87,8 @@ export interface DevStackOptions {
    * configured on-chain verifier checks its evidence (requireVerifierFor; docs/attestation.md#on-chain-verifiers).
    */
   tee?: DeployTee;
+  /** The app to deploy and run (default: the computations app). */
+  app?: StackApp;
 }
 
 /** `--tee` values of the CLI and the evidence type each means on-chain. */
@@ -96,13 +112,15 @@ function newestMtime(dir: string): number {
 }
 
 /**
- * The measurement of the computations enclave bundle, rebuilding it first when it is missing or older than any
+ * The measurement of `app`'s enclave bundle (default: the computations app), rebuilding it first when it is missing or older than any
  * source it is built from (so a measured enclave is always the current code). Returns mr_enclave (0x hex).
  */
-export async function ensureEnclaveBundle(): Promise<Hex> {
-  const sources = ['apps/computations/src', 'packages/enclave/src', 'packages/protocol/src', 'packages/attestation/src'].map((d) => join(REPO_ROOT, d));
-  const stale = !existsSync(ENCLAVE_BUNDLE) || statSync(ENCLAVE_BUNDLE).mtimeMs < Math.max(...sources.map(newestMtime));
-  return stale ? (await buildEnclave({ entry: ENCLAVE_ENTRY, outfile: ENCLAVE_BUNDLE })).measurement : measureEnclave(ENCLAVE_BUNDLE);
+export async function ensureEnclaveBundle(app?: StackApp): Promise<Hex> {
+  const bundle = enclaveBundleOf(app);
+  const entry = app ? join(REPO_ROOT, 'apps', app.name, 'src/enclave/main.ts') : ENCLAVE_ENTRY;
+  const sources = [app ? `apps/${app.name}/src` : 'apps/computations/src', 'packages/enclave/src', 'packages/protocol/src', 'packages/attestation/src'].map((d) => join(REPO_ROOT, d));
+  const stale = !existsSync(bundle) || statSync(bundle).mtimeMs < Math.max(...sources.map(newestMtime));
+  return stale ? (await buildEnclave({ entry, outfile: bundle })).measurement : measureEnclave(bundle);
 }
 
 /** The default client policy for the simulated TEE: this exact measurement, UpToDate TCB, simulation allowed explicitly. */
@@ -124,7 +142,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   ensurePrivateDir(join(dataDir, 'enclave'));
 
   progress('enclave bundle');
-  const measurement = await ensureEnclaveBundle();
+  const measurement = await ensureEnclaveBundle(o.app);
 
   let devnet: Devnet | undefined;
   let chain: ChainAccess;
@@ -183,7 +201,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   const deployment = await deployGeodeApp({
     chain,
     deployer,
-    app: { abi: ComputationsAbi as Abi, bytecode: ComputationsBytecode as Hex },
+    app: o.app ? { abi: o.app.abi, bytecode: o.app.bytecode } : { abi: ComputationsAbi as Abi, bytecode: ComputationsBytecode as Hex },
     measurements: [measurement],
     simAttestationKey: pki.attestationPublicKey,
     anchor,
@@ -193,7 +211,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   });
 
   progress('enclave and handshake');
-  const enclave = new EnclaveProcess({ bundle: ENCLAVE_BUNDLE, dataDir: join(dataDir, 'enclave'), simPki: pkiFile, onLog: (l) => log.debug({ enclave: l }) });
+  const enclave = new EnclaveProcess({ bundle: enclaveBundleOf(o.app), dataDir: join(dataDir, 'enclave'), simPki: pkiFile, onLog: (l) => log.debug({ enclave: l }) });
   enclave.start();
   const host = new Host({ chain, operator, contract: deployment.contract, config: deployment.config, enclave, fromBlock: deployment.fromBlock, logger: log });
   await host.ensureSession();
