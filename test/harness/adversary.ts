@@ -21,7 +21,7 @@ import { devAccounts, devnetTransport, startDevnet, type Devnet } from '@geode/d
 import { chainAccessFromTransport, EnclaveProcess, Host, type ChainAccess } from '@geode/host';
 import { createIdentity, GeodeClient, verifyActiveSession, type Identity, type TrustedSession } from '@geode/client';
 import { ComputationsAbi, GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
-import { ENCLAVE_BUNDLE, startDevStack, type DevStack } from '@geode/cli/stack';
+import { ENCLAVE_BUNDLE, enclaveBundleOf, startDevStack, type DevStack, type StackApp } from '@geode/cli/stack';
 import { createComputation, decodeAppOutput, sendRequest, type AppOutput } from '@geode/cli/app';
 import type { Request } from '@geode/app-computations';
 
@@ -127,7 +127,8 @@ export class Adversary {
   readonly contract: Address;
   readonly sessionLogs: { created: Hex[]; keys: Hex[] } = { created: [], keys: [] };
 
-  constructor(readonly stack: DevStack, readonly parties: Record<Name, Party>) {
+  /** `bundle`: the enclave bundle spawnEnclave starts (the stack's app; default the computations app). */
+  constructor(readonly stack: DevStack, readonly parties: Record<Name, Party>, readonly bundle: string = ENCLAVE_BUNDLE) {
     this.pub = stack.chain.publicClient;
     this.contract = stack.deployment.contract;
   }
@@ -250,7 +251,7 @@ export class Adversary {
 
   /** A second enclave process on `dataDir` (same bundle, same sim PKI), configured for this deployment. */
   async spawnEnclave(dataDir: string): Promise<EnclaveProcess> {
-    const e = new EnclaveProcess({ bundle: ENCLAVE_BUNDLE, dataDir, simPki: join(this.stack.dataDir, 'sim-pki.json') });
+    const e = new EnclaveProcess({ bundle: this.bundle, dataDir, simPki: join(this.stack.dataDir, 'sim-pki.json') });
     e.start();
     await e.call('init', { config: this.stack.deployment.config });
     return e;
@@ -417,14 +418,14 @@ async function trustedSession(stack: DevStack) {
  * Start a dev stack (devnet, contracts, enclave, honest host, handshake done), register every party's output key,
  * then stop the honest host: from here on the test is the host. Returns the adversary.
  */
-export async function startAdversary(): Promise<Adversary> {
+export async function startAdversary(opts: { app?: StackApp } = {}): Promise<Adversary> {
   const ids = {} as Record<Name, Identity>;
   for (const n of NAMES) ids[n] = await createIdentity(n, toBytes(keccak256(toBytes(`geode-adversarial:${n}`))));
-  const stack = await startDevStack({ logger: quiet, fund: NAMES.map((n) => ids[n].address) });
+  const stack = await startDevStack({ logger: quiet, fund: NAMES.map((n) => ids[n].address), app: opts.app });
   const session = await trustedSession(stack);
   const parties = {} as Record<Name, Party>;
   for (const n of NAMES) parties[n] = { name: n, identity: ids[n], address: ids[n].address, session, client: new GeodeClient(clientOpts(stack, ids[n], session)) };
-  const adv = new Adversary(stack, parties);
+  const adv = new Adversary(stack, parties, enclaveBundleOf(opts.app));
   for (const n of NAMES) await parties[n].client.registerOutputKey();
   await stack.host.waitCommitted(BigInt(NAMES.length));
   await stack.host.stop();

@@ -59,14 +59,19 @@ export async function transfersClients<N extends string>(stack: DevStack, ids: R
 
 /**
  * The conservation check on a quiescent deployment: asks every user in `users` for their private balance (encrypted
- * query), waits for the answers and compares the contract's ETH with their sum plus totalOwed. `users` must hold
- * every account that ever had a balance. Returns the balances (by name) and the figures.
+ * query), lets `commit(lastSeq)` get the queries committed (default: wait for the stack's host), reads the answers
+ * and compares the contract's ETH with their sum plus totalOwed. `users` must hold every account that ever had a
+ * balance. Returns the balances (by name) and the figures.
  */
-export async function checkConservation<N extends string>(stack: DevStack, users: Record<N, TransfersClient>): Promise<{ balances: Record<N, bigint>; contractBalance: bigint; totalOwed: bigint; conserved: boolean }> {
+export async function checkConservation<N extends string>(
+  stack: DevStack,
+  users: Record<N, TransfersClient>,
+  commit: (lastSeq: bigint) => Promise<unknown> = (seq) => stack.host.waitCommitted(seq),
+): Promise<{ balances: Record<N, bigint>; contractBalance: bigint; totalOwed: bigint; conserved: boolean }> {
   const asked = {} as Record<N, bigint>;
   let last = 0n;
   for (const n of Object.keys(users) as N[]) last = asked[n] = await users[n].askBalance();
-  await stack.host.waitCommitted(last);
+  await commit(last);
   const balances = {} as Record<N, bigint>;
   let sum = 0n;
   for (const n of Object.keys(users) as N[]) {
