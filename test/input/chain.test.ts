@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { bytesToHex, concatHex, encodeAbiParameters, toFunctionSelector, type Abi, type Hex } from 'viem';
 import { GeodeCoreAbi, ComputationsAbi } from '@geode/contracts/generated/artifacts';
 import { batchProofKeys, decodeOutputMessage, decodeOutputs } from '@geode/protocol';
+import { SqliteBackend } from '@geode/enclave/store/index';
 import {
   checkExactlyOnce, openOutput, presignRequest, readUint, sendRaw, signCall, startWorkload, waitCommitted, committedBatches, type Workload,
 } from '../harness/crash.ts';
@@ -105,8 +106,9 @@ test('on-chain bad input: each refusal is typed, goes only to the sender, and le
     assert.deepEqual((res as { message: { result: unknown } }).message.result, { type: 'average', value: 15, count: 2 });
     await checkExactlyOnce(w, sent);
 
-    // 7. Corrupt sealed state: stop the enclave, corrupt every sealed state file; the restarted enclave refuses to
-    // process (typed), nothing is committed; restoring the files lets it continue from the committed root.
+    // 7. Corrupt sealed state: stop the enclave, corrupt every sealed record of its state database (the host owns
+    // the database file and can rewrite any record); the restarted enclave refuses to process (typed), nothing is
+    // committed; restoring the files lets it continue from the committed root.
     const dir = join(w.stack.dataDir, 'enclave');
     const files = readdirSync(dir).filter((f) => f.startsWith('state-'));
     const saved = files.map((f) => [f, readFileSync(join(dir, f))] as const);
@@ -114,7 +116,12 @@ test('on-chain bad input: each refusal is typed, goes only to the sender, and le
     const committedBefore = await readUint(w, 'committedSeq');
     await w.stack.host.stop();
     await w.stack.enclave.stop();
-    for (const [f, b] of saved) { const c = Buffer.from(b); c[c.length - 1] ^= 0xff; writeFileSync(join(dir, f), c); }
+    for (const [f] of saved.filter(([f]) => f.endsWith('.db'))) {
+      const db = new SqliteBackend(join(dir, f));
+      const recs = Array.from(db.scan(new Uint8Array(0)));
+      db.write(recs.map(([k, v]) => { const c = Uint8Array.from(v); c[c.length - 1]! ^= 0xff; return [k, c] as const; }));
+      db.close();
+    }
     const pending = await sendRaw(w, await presignRequest(w, 0, { op: 'submit', computation: 'avg', value: 99 }));
     sent[0]!.push(pending);
     w.stack.enclave.start();

@@ -1,16 +1,17 @@
 /**
- * Test harness: drives computationsApp directly with a fake HandlerContext, mimicking the runtime
- * (packages/enclave/src/batch.ts): sequence numbers increase by one per request, each handler works on a
- * structuredClone of the state that replaces it only on success, every emit is wrapped in the runtime's
- * output plaintext `{ seq, ok: true, message }`, and a thrown GeodeError becomes `{ seq, ok: false, error }`. It also asserts, on every request, that a
- * refusal left the state untouched (handlers validate before mutating), that the state is canonical-JSON
- * encodable and JSON round-trip stable, and that every emitted output decodes with decodeOutput().
+ * Test harness: drives computationsApp directly, mimicking the runtime (packages/enclave/src/batch.ts): sequence
+ * numbers increase by one per request, each request runs in its own StateBatch request overlay over a real
+ * StateStore (SQLite in memory), committed on success and dropped on a throw, every emit is wrapped in the
+ * runtime's output plaintext `{ seq, ok: true, message }`, and a thrown GeodeError becomes `{ seq, ok: false, error }`.
+ * It also asserts, on every request, that a refusal left the state root untouched, that the state snapshot is
+ * canonical-JSON encodable and JSON round-trip stable, and that every emitted output decodes with decodeOutput().
  */
 import assert from 'node:assert/strict';
 import type { Address } from 'viem';
 import { canonicalJson, encodeOutputMessage, isGeodeError, type GeodeError } from '@geode/protocol';
 import type { HandlerContext } from '@geode/enclave/app';
-import { computationsApp, type ComputationsState } from '../src/enclave/app.ts';
+import { SqliteBackend, StateStore } from '@geode/enclave/store/index';
+import { computationsApp, snapshotState, type ComputationsState } from '../src/enclave/app.ts';
 import { CREATE_KIND, ctypeFromName, decodeOutput, encodeCreateBody, encodeRequest, type ComputationType, type Output, type Request } from '../src/index.ts';
 
 export const ALICE = '0xa11ce00000000000000000000000000000000001' as Address;
@@ -22,74 +23,89 @@ export const EVE = '0xeee0000000000000000000000000000000000005' as Address;
 export interface Emitted { to: Address; out: Output }
 export type Outcome = { ok: true; emitted: Emitted[] } | { ok: false; error: GeodeError; emitted: [] };
 
+const KEY = new Uint8Array(32).fill(3);
+const STORE_ID = new Uint8Array(32).fill(4);
+
 export class Harness {
-  state: ComputationsState;
   seq: bigint;
   log: Emitted[] = [];
+  private readonly store: StateStore;
 
-  constructor(state?: ComputationsState, seq = 0n) {
-    this.state = state ?? computationsApp.initialState();
+  /** A fresh (empty) state, or `backend` (shared with the harness it was restarted from) at `root`. */
+  constructor(private readonly backend: SqliteBackend = new SqliteBackend(':memory:'), seq = 0n) {
+    this.store = StateStore.open({ backend, sealingKey: KEY, storeId: STORE_ID });
     this.seq = seq;
   }
 
-  private run(sender: Address, f: (state: ComputationsState, ctx: HandlerContext) => void): Outcome {
+  /** The whole app state as plain JSON (snapshotState of the store at the current root). */
+  async state(): Promise<ComputationsState> {
+    return snapshotState(this.store.begin().namespace(computationsApp.name));
+  }
+
+  private async run(sender: Address, f: (ctx: HandlerContext) => void | Promise<void>): Promise<Outcome> {
     this.seq += 1n;
     const emitted: Emitted[] = [];
+    const batch = this.store.begin();
     const ctx: HandlerContext = {
       seq: this.seq,
       sender,
-      block: { number: this.seq, timestamp: 1_700_000_000n + this.seq * 12n },
-      publish: () => { throw new Error('computations app publishes nothing'); },
+      block: { number: this.seq, timestamp: 1_700_000_000n + this.seq },
+      store: batch.namespace(computationsApp.name),
       emit: (to, message) => {
         const out = decodeOutput(encodeOutputMessage({ seq: this.seq.toString(), ok: true, message }));
         assert.deepEqual(out, message, 'emitted output must survive the runtime envelope + schema round trip unchanged');
         emitted.push({ to, out });
       },
+      publish: () => { throw new Error('computations app publishes nothing'); },
       random: () => { throw new Error('computations app must not need randomness'); },
     };
-    const before = canonicalJson(this.state);
-    const draft = structuredClone(this.state);
+    const before = this.store.root();
+    batch.beginRequest();
     try {
-      f(draft, ctx);
+      await f(ctx);
     } catch (e) {
       assert.ok(isGeodeError(e), `handler threw a non-GeodeError: ${String(e)}`);
-      // The runtime would drop the draft; we check the handler validated before mutating anyway.
-      assert.equal(canonicalJson(draft), before, `refusal ${(e as GeodeError).code} must not mutate state`);
+      batch.dropRequest();
+      assert.equal(await this.store.commit(batch), before, `refusal ${(e as GeodeError).code} must not change the state`);
       const out = decodeOutput(encodeOutputMessage({ seq: this.seq.toString(), ok: false, error: { code: (e as GeodeError).code, message: (e as GeodeError).message } }));
       assert.equal(out.ok, false);
       return { ok: false, error: e as GeodeError, emitted: [] };
     }
-    this.state = draft;
-    const after = canonicalJson(this.state);
-    assert.deepEqual(JSON.parse(JSON.stringify(this.state)), this.state, 'state must be plain JSON');
+    batch.commitRequest();
+    await this.store.commit(batch);
+    const state = await this.state();
+    const after = canonicalJson(state);
+    assert.deepEqual(JSON.parse(JSON.stringify(state)), state, 'state must be plain JSON');
     assert.equal(canonicalJson(JSON.parse(after)), after);
     this.log.push(...emitted);
     return { ok: true, emitted };
   }
 
-  create(sender: Address, name: string, type: ComputationType | number, participants: Address[], quorum: number | bigint): Outcome {
+  create(sender: Address, name: string, type: ComputationType | number, participants: Address[], quorum: number | bigint): Promise<Outcome> {
     const ctype = typeof type === 'number' ? type : ctypeFromName(type);
     const body = encodeCreateBody({ name, ctype, participants, quorum: BigInt(quorum) });
-    return this.run(sender, (st, ctx) => computationsApp.onPublic(st, CREATE_KIND, body, ctx));
+    return this.run(sender, (ctx) => computationsApp.onPublic(CREATE_KIND, body, ctx));
   }
 
-  publicRaw(sender: Address, kind: string, body: Uint8Array): Outcome {
-    return this.run(sender, (st, ctx) => computationsApp.onPublic(st, kind, body, ctx));
+  publicRaw(sender: Address, kind: string, body: Uint8Array): Promise<Outcome> {
+    return this.run(sender, (ctx) => computationsApp.onPublic(kind, body, ctx));
   }
 
-  send(sender: Address, req: Request): Outcome {
+  send(sender: Address, req: Request): Promise<Outcome> {
     const bytes = encodeRequest(req);
-    return this.run(sender, (st, ctx) => computationsApp.onPrivate(st, bytes, ctx));
+    return this.run(sender, (ctx) => computationsApp.onPrivate(bytes, ctx));
   }
 
-  sendRaw(sender: Address, bytes: Uint8Array | unknown): Outcome {
+  sendRaw(sender: Address, bytes: Uint8Array | unknown): Promise<Outcome> {
     const b = bytes instanceof Uint8Array ? bytes : new TextEncoder().encode(JSON.stringify(bytes));
-    return this.run(sender, (st, ctx) => computationsApp.onPrivate(st, b, ctx));
+    return this.run(sender, (ctx) => computationsApp.onPrivate(b, ctx));
   }
 
-  /** A restarted enclave: state restored from its canonical JSON (as sealed/committed), same next seq. */
-  restart(): Harness {
-    return new Harness(JSON.parse(canonicalJson(this.state)) as ComputationsState, this.seq);
+  /** A restarted enclave: a new store (empty cache) over the same sealed records at the same root, same next seq. */
+  async restart(): Promise<Harness> {
+    const h = new Harness(this.backend, this.seq);
+    await h.store.checkout(this.store.root());
+    return h;
   }
 }
 

@@ -34,31 +34,31 @@ function model(type: 'average' | 'max' | 'min', subs: { who: number; value: numb
   return { type, participant: PEOPLE[tied[0]!]! };
 }
 
-test('property: average/max/min equal a plaintext model; the lock gives everyone the same result', () => {
-  fc.assert(
-    fc.property(
+test('property: average/max/min equal a plaintext model; the lock gives everyone the same result', async () => {
+  await fc.assert(
+    fc.asyncProperty(
       fc.constantFrom('average' as const, 'max' as const, 'min' as const),
       fc.integer({ min: 2, max: 6 }),
       fc.integer({ min: 1, max: 6 }),
       fc.array(fc.record({ who: fc.nat(), value: valueArb }), { minLength: 1, maxLength: 30 }),
-      (type, n, q, raw) => {
+      async (type, n, q, raw) => {
         const quorum = Math.min(q, n);
         const participants = PEOPLE.slice(0, n);
         const subs = raw.map((s) => ({ who: s.who % n, value: s.value }));
         const h = new Harness();
-        ok(h.create(EVE, 'p', type, participants, quorum));
-        for (const s of subs) ok(h.send(participants[s.who]!, { op: 'submit', computation: 'p', value: s.value }));
+        ok(await h.create(EVE, 'p', type, participants, quorum));
+        for (const s of subs) ok(await h.send(participants[s.who]!, { op: 'submit', computation: 'p', value: s.value }));
         const distinct = new Set(subs.map((s) => s.who)).size;
         if (distinct < quorum) {
-          refused(h.send(participants[0]!, { op: 'result', computation: 'p' }), 'APP_QUORUM_NOT_REACHED');
+          refused(await h.send(participants[0]!, { op: 'result', computation: 'p' }), 'APP_QUORUM_NOT_REACHED');
           return;
         }
         const expected = model(type, subs);
-        const first = single(h.send(participants[n - 1]!, { op: 'result', computation: 'p' }), participants[n - 1]!);
+        const first = single(await h.send(participants[n - 1]!, { op: 'result', computation: 'p' }), participants[n - 1]!);
         assert.deepEqual(first, expected);
-        refused(h.send(participants[0]!, { op: 'submit', computation: 'p', value: 1e6 }), 'APP_LOCKED');
-        const r = h.restart();
-        for (const p of participants) assert.deepEqual(single(r.send(p, { op: 'result', computation: 'p' }), p), expected);
+        refused(await h.send(participants[0]!, { op: 'submit', computation: 'p', value: 1e6 }), 'APP_LOCKED');
+        const r = await h.restart();
+        for (const p of participants) assert.deepEqual(single(await r.send(p, { op: 'result', computation: 'p' }), p), expected);
       },
     ),
     { numRuns: 300, seed: 20240601 },

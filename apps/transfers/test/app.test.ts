@@ -41,14 +41,14 @@ test('transfers: deposit, transfer, withdraw and balance move wei between privat
   assert.equal(await balance(h, ALICE), 700n);
   ok(await transfer(h, BOB, ALICE, 100n));
   assert.equal(await balance(h, BOB), 0n);
-  assert.equal(Object.keys(h.state).length, 1, 'only non-zero balances are stored');
+  assert.equal((await h.state()).length, 1, 'only non-zero balances are stored');
   assert.equal(h.published.length, 1);
 });
 
 test('transfers: refusals (insufficient balance, zero amounts, malformed requests) change nothing and publish nothing', async () => {
   const h = new StoreHarness(transfersApp);
   ok(await deposit(h, ALICE, 50n));
-  const before = JSON.stringify(h.state);
+  const before = JSON.stringify(await h.state());
   refused(await transfer(h, ALICE, BOB, 51n), 'APP_TRANSFERS_INSUFFICIENT_BALANCE');
   refused(await withdraw(h, ALICE, 51n), 'APP_TRANSFERS_INSUFFICIENT_BALANCE');
   refused(await withdraw(h, BOB, 1n), 'APP_TRANSFERS_INSUFFICIENT_BALANCE');
@@ -67,7 +67,7 @@ test('transfers: refusals (insufficient balance, zero amounts, malformed request
   refused(await h.publicRequest(ALICE, 'transfers.mint', transfersSpec.encodePublic('deposit', [5n])), 'APP_REQUEST_INVALID');
   refused(await h.publicRequest(ALICE, 'transfers.deposit', `${transfersSpec.encodePublic('deposit', [5n])}00`), 'APP_REQUEST_INVALID');
   refused(await h.publicRequest(ALICE, 'transfers.deposit', '0x1234'), 'APP_REQUEST_INVALID');
-  assert.equal(JSON.stringify(h.state), before);
+  assert.equal(JSON.stringify(await h.state()), before);
   assert.equal(h.published.length, 0);
   assert.equal(await balance(h, ALICE), 50n);
 });
@@ -76,7 +76,7 @@ test('transfers: balances survive a restart (the state round-trips through its c
   const h = new StoreHarness(transfersApp);
   ok(await deposit(h, ALICE, 10n ** 18n));
   ok(await transfer(h, ALICE, BOB, 10n ** 17n));
-  const r = h.restart();
+  const r = await h.restart();
   assert.equal(r.seq, h.seq, 'the restarted enclave continues at the next seq');
   assert.equal(await balance(r, ALICE), 9n * 10n ** 17n);
   assert.equal(await balance(r, BOB), 10n ** 17n);

@@ -1,14 +1,18 @@
 /**
- * In-memory harness for a store-based app (StoreEnclaveApp): runs handlers as the runtime does (packages/enclave/src/
- * batch.ts) without a chain or an enclave process. Sequence numbers increase by one per request; each handler works on
- * a copy of the state (jsonKvStore, the KvStore semantics of the state store) that replaces it only on success; emits
- * are wrapped in the runtime's output plaintext and decoded back; a thrown GeodeError becomes an error outcome and
- * drops every write, emit and publish. Asserts on every request that a refusal is a GeodeError.
+ * In-memory harness for an app (EnclaveApp): runs handlers as the runtime does (packages/enclave/src/batch.ts) without
+ * a chain or an enclave process. Sequence numbers increase by one per request; each request runs in its own request
+ * overlay of a real StateStore (SQLite in memory), committed on success and dropped on a throw (with every emit and
+ * publish); emits are wrapped in the runtime's output plaintext and decoded back. Asserts on every request that a
+ * refusal is a GeodeError and left the state root unchanged.
  */
 import assert from 'node:assert/strict';
 import { bytesToHex, hexToBytes, type Address, type Hex } from 'viem';
-import { canonicalJson, decodeOutputMessage, decodePublicRequest, encodeOutputMessage, encodePublicRequest, isGeodeError, type GeodeError, type OutputMessage } from '@geode/protocol';
-import { jsonKvStore, type JsonKvState, type StoreEnclaveApp, type StoreHandlerContext } from '@geode/enclave';
+import { decodeOutputMessage, decodePublicRequest, encodeOutputMessage, encodePublicRequest, isGeodeError, type GeodeError, type OutputMessage } from '@geode/protocol';
+import type { EnclaveApp, HandlerContext } from '@geode/enclave';
+import { SqliteBackend, StateStore } from '@geode/enclave/store/index';
+
+const KEY = new Uint8Array(32).fill(5);
+const STORE_ID = new Uint8Array(32).fill(6);
 
 export interface Emitted { to: Address; out: OutputMessage }
 export type Outcome = { ok: true; emitted: Emitted[]; published: Hex[] } | { ok: false; error: GeodeError; emitted: []; published: [] };
@@ -16,31 +20,47 @@ export type Outcome = { ok: true; emitted: Emitted[]; published: Hex[] } | { ok:
 export class StoreHarness {
   log: Emitted[] = [];
   published: { seq: bigint; data: Hex }[] = [];
+  private readonly store: StateStore;
 
-  constructor(readonly app: StoreEnclaveApp, public state: JsonKvState = {}, public seq = 0n, public block = { number: 100n, timestamp: 1_700_000_000n }) {}
+  /** A fresh (empty) state, or `backend` (shared with the harness it was restarted from). */
+  constructor(readonly app: EnclaveApp, private readonly backend: SqliteBackend = new SqliteBackend(':memory:'), public seq = 0n, public block = { number: 100n, timestamp: 1_700_000_000n }) {
+    this.store = StateStore.open({ backend, sealingKey: KEY, storeId: STORE_ID });
+  }
 
-  private async run(sender: Address, f: (ctx: StoreHandlerContext) => void | Promise<void>): Promise<Outcome> {
+  /** Every [key, value] of the app's namespace at the current root, in key order (keys as strings). */
+  async state(): Promise<[string, unknown][]> {
+    const out: [string, unknown][] = [];
+    for await (const [k, v] of this.store.begin().namespace(this.app.name).entries([])) out.push([k.map(String).join('/'), v]);
+    return out;
+  }
+
+  private async run(sender: Address, f: (ctx: HandlerContext) => void | Promise<void>): Promise<Outcome> {
     this.seq += 1n;
     const seq = this.seq;
     const emitted: Emitted[] = [];
     const published: Hex[] = [];
-    const draft = structuredClone(this.state);
-    const ctx: StoreHandlerContext = {
+    const batch = this.store.begin();
+    const ctx: HandlerContext = {
       seq,
       sender: sender.toLowerCase() as Address,
       block: { ...this.block },
-      store: jsonKvStore(draft, this.app.name),
+      store: batch.namespace(this.app.name),
       emit: (to, message) => emitted.push({ to: to.toLowerCase() as Address, out: decodeOutputMessage(encodeOutputMessage({ seq: seq.toString(), ok: true, message })) }),
       publish: (data) => published.push(typeof data === 'string' ? data : bytesToHex(data)),
       random: () => { throw new Error('this app must not need randomness'); },
     };
+    const before = this.store.root();
+    batch.beginRequest();
     try {
       await f(ctx);
     } catch (e) {
       assert.ok(isGeodeError(e), `handler threw a non-GeodeError: ${String(e)}`);
+      batch.dropRequest();
+      assert.equal(await this.store.commit(batch), before, `refusal ${(e as GeodeError).code} must not change the state`);
       return { ok: false, error: e as GeodeError, emitted: [], published: [] };
     }
-    this.state = JSON.parse(canonicalJson(draft)) as JsonKvState; // what a sealed/committed state round-trips to
+    batch.commitRequest();
+    await this.store.commit(batch);
     this.log.push(...emitted);
     for (const data of published) this.published.push({ seq, data });
     return { ok: true, emitted, published };
@@ -58,9 +78,10 @@ export class StoreHarness {
     return this.run(sender, (ctx) => this.app.onPrivate(bytes, ctx));
   }
 
-  /** A restarted enclave: the same (sealed) state and next seq. */
-  restart(): StoreHarness {
-    const h = new StoreHarness(this.app, JSON.parse(canonicalJson(this.state)) as JsonKvState, this.seq, this.block);
+  /** A restarted enclave: a new store (empty cache) over the same sealed records at the same root, same next seq. */
+  async restart(): Promise<StoreHarness> {
+    const h = new StoreHarness(this.app, this.backend, this.seq, this.block);
+    await h.store.checkout(this.store.root());
     h.published = [...this.published];
     return h;
   }

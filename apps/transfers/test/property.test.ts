@@ -37,7 +37,7 @@ test('transfers property: the enclave equals a plaintext ledger model; value is 
     let deposited = 0n;
     let withdrawn = 0n;
     for (const o of ops) {
-      if (o.t === 'restart') { h = h.restart(); continue; }
+      if (o.t === 'restart') { h = await h.restart(); continue; }
       const who = USERS[o.who]!;
       let out: Outcome;
       let expect: string | null = null; // refusal code, or null for ok
@@ -69,7 +69,7 @@ test('transfers property: the enclave equals a plaintext ledger model; value is 
       const published = h.published.reduce((n, p) => n + decodeAbiParameters(WITHDRAWAL_OUTPUT, p.data)[1], 0n);
       assert.equal(published, withdrawn);
       let held = 0n;
-      for (const [k, v] of Object.entries(h.state)) { assert.ok(typeof v === 'string' && BigInt(v) > 0n, `stored balance ${k} must be positive`); held += BigInt(v); }
+      for (const [k, v] of await h.state()) { assert.ok(typeof v === 'string' && BigInt(v) > 0n, `stored balance ${k} must be positive`); held += BigInt(v); }
       assert.equal(held + published, deposited, 'conservation: deposits == private balances + withdrawals');
     }
   }), { numRuns: 150, seed: 20261201 });

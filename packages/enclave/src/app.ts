@@ -1,23 +1,27 @@
 import type { Address, Hex } from 'viem';
+import type { KvStore } from './store/kv.ts';
 
 /**
- * The application interface of a Geode enclave (docs/enclave.md#apps).
+ * The application interface of a Geode enclave (docs/enclave.md#apps, docs/apps.md#state).
  *
  * Handlers run inside the trusted enclave, one request at a time, in chain order. They must be deterministic:
- * no clock, no Math.random, no I/O — use `ctx.random` for randomness. The framework gives each handler a private
- * copy (structuredClone) of the app state; if the handler throws, that copy and every `emit` it made are
- * discarded, so a refusal never leaves a partial mutation behind.
+ * no clock (use `ctx.block`), no Math.random (use `ctx.random`), no I/O. The app's state is `ctx.store`, a key-value
+ * store in the app's own namespace; the empty store is the initial state. Each request's writes go to an overlay: if
+ * the handler throws, its writes and every `emit` it made are dropped, so a refusal never leaves a partial change
+ * behind and no copy of the state is ever made.
  */
 export interface HandlerContext {
   /** Sequence number of the request being handled. */
   readonly seq: bigint;
   /** Lowercase 0x address of the on-chain sender. */
   readonly sender: Address;
-  /**
-   * The verified block of this batch's header (the one the light client checked): number, Unix seconds. Every
-   * request of a batch sees the same block; it is at or after the block that appended the request.
-   */
+  /** The verified block of this batch's header (the one the light client checked): number, Unix seconds. */
   readonly block: { readonly number: bigint; readonly timestamp: bigint };
+  /**
+   * The app's state: a KvStore (packages/enclave/src/store/kv.ts) in the app's own namespace. Writes go to the
+   * request's overlay; a thrown GeodeError drops them.
+   */
+  readonly store: KvStore;
   /**
    * Queue an output for `recipient` (JSON-serialisable message). The framework encrypts it to the recipient's
    * registered output key (HPKE), or records it as undeliverable if none is registered.
@@ -35,23 +39,18 @@ export interface HandlerContext {
   random(label: string, length: number): Uint8Array;
 }
 
-/** A Geode application: pure state-machine handlers over a JSON state `S`. */
-export interface EnclaveApp<S> {
+/**
+ * A Geode application: deterministic handlers over the key-value state `ctx.store`. `name` is the app's store
+ * namespace (the first part of every key it writes); "geode" is reserved for the framework (ENCLAVE_BAD_APP).
+ */
+export interface EnclaveApp {
   readonly name: string;
-  /** The empty state (state root 0 on-chain means "this state"). Plain JSON-serialisable data only. */
-  initialState(): S;
   /**
-   * Public (plaintext, on-chain) request of app-defined `kind` with ABI-encoded `body`. Mutates `state` in place.
-   * Throws GeodeError for refusals (the framework turns it into an error output to the sender).
+   * Public (plaintext, on-chain) request of app-defined `kind` with ABI-encoded `body`.
+   * Throws GeodeError for refusals (the framework turns it into an error output to the sender and drops the
+   * request's writes); any other exception becomes an ENCLAVE_HANDLER_FAILED error output, also with its writes dropped.
    */
-  onPublic(state: S, kind: string, body: Uint8Array, ctx: HandlerContext): void | Promise<void>;
+  onPublic(kind: string, body: Uint8Array, ctx: HandlerContext): void | Promise<void>;
   /** Decrypted private request bytes. Same rules. */
-  onPrivate(state: S, request: Uint8Array, ctx: HandlerContext): void | Promise<void>;
-  /**
-   * Set to true when every handler validates before it mutates, so that a refusal (a thrown GeodeError) never
-   * leaves a partial change. The framework then runs handlers on one copy of the state per batch instead of one
-   * per request (O(state) per batch instead of per request). Any other exception then refuses the whole batch
-   * (ENCLAVE_HANDLER_FAILED), leaving the enclave's state unchanged. Default false: a copy per request.
-   */
-  readonly validatesBeforeMutating?: boolean;
+  onPrivate(request: Uint8Array, ctx: HandlerContext): void | Promise<void>;
 }

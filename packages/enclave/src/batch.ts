@@ -1,23 +1,28 @@
 import { bytesToHex, concatHex, hexToBytes, type Address, type Hex } from 'viem';
 import {
-  HPKE_INFO, MAX_OUTPUT_BYTES_PER_REQUEST, REGISTER_KEY_KIND, assertPlainJson, decodeEnvelope, decodePublicRequest, encodeOutputMessage,
-  MAX_PUBLIC_OUTPUTS_PER_REQUEST, hpkeOpen, hpkeSeal, isGeodeError, outputAad, requestAad, type BatchOutput, type PublicOutput,
+  HPKE_INFO, REGISTER_KEY_KIND, decodeEnvelope, decodePublicRequest, encodeOutputMessage,
+  hpkeOpen, hpkeSeal, isGeodeError, outputAad, requestAad, type BatchOutput, type PublicOutput,
 } from '@geode/protocol';
 import type { EnclaveApp, HandlerContext } from './app.ts';
 import { BatchOutputBudget, outputLimitRefusal, outputsBytes, publicOutputsBytes, requestCapExceeded } from './caps.ts';
 import { EnclaveError } from './errors.ts';
 import type { SessionKeys } from './keys.ts';
-import type { EnclaveState, FrameworkState } from './state.ts';
+import { FRAMEWORK_KEYS, frameworkValue, readOutputKey, type FrameworkState } from './state.ts';
+import type { KvStore, StateBatch } from './store/kv.ts';
 
 /**
  * Deterministic execution of a verified batch (docs/enclave.md#execution). Called by the runtime only after the
  * header, proofs, session, state root, sequence numbers and accumulator have all been checked.
  *
- * Isolation: the input state is never mutated. Each handler gets a structuredClone of the current app state;
- * on success the clone becomes the current state, on a throw it is dropped together with the handler's emits,
- * and the sender gets an error output { seq, ok: false, error: { code, message } } (code = the GeodeError's code,
- * or ENCLAVE_HANDLER_FAILED for any other exception, ENCLAVE_DECRYPT for an undecryptable private request,
- * ENCLAVE_OUTPUT_LIMIT for outputs over a per-request cap, see caps.ts).
+ * Isolation: every request runs inside StateBatch.beginRequest / commitRequest / dropRequest. A handler reads and
+ * writes `ctx.store` (the app's namespace); on a throw its overlay is dropped together with its emits, and the
+ * sender gets an error output { seq, ok: false, error: { code, message } } (code = the GeodeError's code, or
+ * ENCLAVE_HANDLER_FAILED for any other exception, ENCLAVE_DECRYPT for an undecryptable private request,
+ * ENCLAVE_OUTPUT_LIMIT for outputs over a per-request cap, see caps.ts). No copy of the state is ever made.
+ *
+ * Exception: a store integrity failure (ENCLAVE_SEAL_CORRUPT and the other STORE_FAULTS: the host's storage did not
+ * authenticate) is not the request's outcome but the host's doing: it refuses the whole batch, even when the
+ * handler caught it, so tampered storage can never turn into an error output.
  */
 
 /** One request of the batch, already parsed. */
@@ -33,20 +38,17 @@ export interface BatchRequest {
   accAfter: Hex;
 }
 
-/** Binding of the batch to its deployment and the committing session (output HPKE AADs). */
+/** Binding of the batch to its deployment, the committing session (output HPKE AADs) and the verified block. */
 export interface BatchContext {
   chainId: bigint;
   contract: Address;
   sessionId: bigint;
-  /** The verified header's block (HandlerContext.block): number and Unix-seconds timestamp. */
+  /** The light-client-verified block of the batch's header (HandlerContext.block). */
   block: { number: bigint; timestamp: bigint };
 }
 
-/** A public output a handler published (ctx.publish), before encoding. */
-interface PendingPublic {
-  seq: bigint;
-  data: Uint8Array;
-}
+/** Error codes that mean the host's storage failed to authenticate or to work: they refuse the batch. */
+const STORE_FAULTS: ReadonlySet<string> = new Set(['ENCLAVE_SEAL_CORRUPT', 'ENCLAVE_SEAL_IO', 'ENCLAVE_STORE_MISSING_ROOT', 'ENCLAVE_INTERNAL']);
 
 interface PendingOutput {
   recipient: Address;
@@ -58,48 +60,41 @@ interface PendingOutput {
 
 const ADDRESS_RE = /^0x[0-9a-f]{40}$/;
 
-/** Result of executing a batch: the new state and encrypted outputs (in emission order). */
-export interface BatchExecution<S> {
-  /** State after the last request run; its framework.lastSeq is the batch's `to` (see the per-batch cap). */
-  state: EnclaveState<S>;
+/** Result of executing a batch: the requests it covers, their encrypted outputs (in emission order). */
+export interface BatchExecution {
+  /** Sequence number of the last request run (the batch's `to`; see the per-batch cap). */
+  to: bigint;
+  /** acc(to). */
+  accTo: Hex;
   outputs: BatchOutput[];
-  /** Public outputs in publication order (docs/protocol.md#public-outputs). */
+  /** Public outputs (ctx.publish) in publication order (docs/protocol.md#public-outputs). */
   publicOutputs: PublicOutput[];
 }
 
 /**
- * Run `requests` (consecutive, verified) on `base`. Deterministic: equal inputs give equal state and outputs
- * (output ephemeral keys are derived from the sealed app secret, see SessionKeys.outputEphemeralIkm).
+ * Run `requests` (consecutive, verified, starting at base.lastSeq + 1) on `batch` (a StateBatch at the proven root,
+ * whose framework state is `base`), leaving in it the writes of every request run plus the framework's lastSeq /
+ * lastAcc (and keyId on the first batch). Deterministic: equal inputs give equal writes and outputs (output
+ * ephemeral keys are derived from the sealed app secret, see SessionKeys.outputEphemeralIkm).
  *
  * Output caps (caps.ts, docs/protocol.md#caps): a request over a per-request cap gets one ENCLAVE_OUTPUT_LIMIT
- * error output and changes nothing; the batch ends before a request whose outputs would overflow the per-batch
- * cap, so the result may cover a prefix requests[0..k] (k >= 0): read `to` from state.framework.lastSeq.
+ * error output and its writes are dropped; the batch ends before a request whose outputs would overflow the
+ * per-batch cap (its writes dropped too), so the result may cover a prefix requests[0..k] (k >= 0): read `to`.
+ * Throws the store fault (ENCLAVE_SEAL_CORRUPT, ...) when the store did not authenticate; `batch` is then unusable.
  */
-export async function executeBatch<S>(app: EnclaveApp<S>, base: EnclaveState<S>, requests: readonly BatchRequest[], keys: SessionKeys, bc: BatchContext): Promise<BatchExecution<S>> {
-  // See EnclaveApp.validatesBeforeMutating: one working copy per batch, or one per request. A shared copy cannot
-  // drop one request's changes, so a per-request cap refusal re-runs the batch with a copy per request
-  // (deterministic: the outcome is the same as if the cap had been known up front). Only a request over a cap, which
-  // no honest client sends, triggers it.
-  if (app.validatesBeforeMutating === true) {
-    const run = await runRequests(app, base, requests, keys, bc, true);
-    if (run.kind === 'done') return sealOutputs(run, bc, keys);
-  }
-  const run = await runRequests(app, base, requests, keys, bc, false);
-  if (run.kind !== 'done') throw new EnclaveError('ENCLAVE_INTERNAL', 'A batch with a copy per request asked to be re-run; this is a bug in executeBatch.');
-  return sealOutputs(run, bc, keys);
-}
-
-/** A finished run, or (in-place mode only) the signal that a request over a per-request cap needs a re-run. */
-type Run<S> =
-  | { kind: 'done'; fw: FrameworkState; appState: S; pending: PendingOutput[]; publics: PendingPublic[] }
-  | { kind: 'refused' };
-
-async function runRequests<S>(app: EnclaveApp<S>, base: EnclaveState<S>, requests: readonly BatchRequest[], keys: SessionKeys, bc: BatchContext, inPlace: boolean): Promise<Run<S>> {
-  const fw: FrameworkState = { lastSeq: base.framework.lastSeq, lastAcc: base.framework.lastAcc, outputKeys: { ...base.framework.outputKeys }, keyId: keys.keyId };
-  let appState = inPlace ? structuredClone(base.app) : base.app;
+export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: FrameworkState, requests: readonly BatchRequest[], keys: SessionKeys, bc: BatchContext): Promise<BatchExecution> {
+  let fault: unknown = null;
+  const store = guarded(batch.namespace(app.name), (e) => { fault ??= e; });
+  const read = (k: Uint8Array) => batch.read(k);
+  // Registered output keys as this batch sees them (read once per recipient).
+  const outputKeys = new Map<Address, Hex | null>();
+  const keyOf = async (a: Address): Promise<Hex | null> => {
+    let k = outputKeys.get(a);
+    if (k === undefined) outputKeys.set(a, (k = await readOutputKey(read, a)));
+    return k;
+  };
   const pending: PendingOutput[] = [];
-  const publics: PendingPublic[] = [];
-  const block = Object.freeze({ number: bc.block.number, timestamp: bc.block.timestamp });
+  const publics: PublicOutput[] = [];
   const budget = new BatchOutputBudget();
   // Request AAD bytes per (session, sender): a batch repeats senders, and the AAD depends on nothing else.
   const requestAads = new Map<string, Uint8Array>();
@@ -109,55 +104,49 @@ async function runRequests<S>(app: EnclaveApp<S>, base: EnclaveState<S>, request
     if (!aad) requestAads.set(k, (aad = hexToBytes(requestAad(bc.chainId, bc.contract, sessionId, sender))));
     return aad;
   };
+  let to = base.lastSeq;
+  let accTo = base.lastAcc;
 
   for (const r of requests) {
     const sender = r.sender.toLowerCase() as Address;
-    const payload = r.payloadBytes;
-    const emits: PendingOutput[] = [];
-    const pubs: PendingPublic[] = [];
-    const outputKeysBefore = fw.outputKeys[sender];
+    const emits: { recipient: Address; plaintext: Uint8Array }[] = [];
+    const pubs: { data: Uint8Array }[] = [];
+    let registered: Hex | null = null;
     const ctx: HandlerContext = {
       seq: r.seq,
       sender,
-      block,
+      block: bc.block,
+      store,
+      emit(recipient: Address, message: unknown) {
+        const to = String(recipient).toLowerCase() as Address;
+        if (!ADDRESS_RE.test(to)) throw new TypeError(`emit: recipient ${String(recipient)} is not a 20-byte 0x address`);
+        emits.push({ recipient: to, plaintext: encodeOutputMessage({ seq: r.seq.toString(), ok: true, message }) });
+      },
       publish(data: Uint8Array | Hex) {
         if (typeof data === 'string') {
           if (!/^0x([0-9a-fA-F]{2})*$/.test(data)) throw new TypeError('publish: data must be bytes or 0x hex of whole bytes');
-          pubs.push({ seq: r.seq, data: hexToBytes(data) });
+          pubs.push({ data: hexToBytes(data) });
         } else if (data instanceof Uint8Array) {
-          pubs.push({ seq: r.seq, data: data.slice() }); // a copy: later mutation by the handler changes nothing
+          pubs.push({ data: data.slice() }); // a copy: later mutation by the handler changes nothing
         } else {
           throw new TypeError('publish: data must be bytes or 0x hex');
         }
       },
-      emit(recipient: Address, message: unknown) {
-        const to = String(recipient).toLowerCase() as Address;
-        if (!ADDRESS_RE.test(to)) throw new TypeError(`emit: recipient ${String(recipient)} is not a 20-byte 0x address`);
-        const plaintext = encodeOutputMessage({ seq: r.seq.toString(), ok: true, message });
-        emits.push({ recipient: to, seq: r.seq, plaintext, key: fw.outputKeys[to] ?? null });
-      },
       random: (label: string, length: number) => keys.random(r.seq, label, length),
     };
-    // A request that might not fit the rest of the batch (caps.ts rule 2) runs on its own copy even in in-place mode,
-    // so that it can be left out of this batch; only the batch's last MAX_OUTPUT_BYTES_PER_REQUEST bytes pay for it.
-    const isolated = !inPlace || !budget.fits(MAX_OUTPUT_BYTES_PER_REQUEST, MAX_PUBLIC_OUTPUTS_PER_REQUEST);
-    let next = appState;
-    let outs: PendingOutput[];
-    let outPubs: PendingPublic[] = [];
+    let error: { code: string; message: string } | null = null;
+    batch.beginRequest();
     try {
-      const env = decodeEnvelope(payload); // ENVELOPE_INVALID -> error output
+      const env = decodeEnvelope(r.payloadBytes); // ENVELOPE_INVALID -> error output
       if (env.kind === 'public') {
         const { kind, body } = decodePublicRequest(bytesToHex(env.data)); // ENVELOPE_INVALID(_UTF8) -> error output
         if (kind === REGISTER_KEY_KIND) {
           if (!/^0x[0-9a-fA-F]{64}$/.test(body)) throw new EnclaveError('ENCLAVE_BAD_REQUEST', 'geode.register-key body must be abi.encode(bytes32 x25519PublicKey).');
-          const key = body.toLowerCase() as Hex;
-          fw.outputKeys[sender] = key;
-          ctx.emit(sender, { registered: key });
+          registered = body.toLowerCase() as Hex;
+          batch.write(FRAMEWORK_KEYS.outputKey(sender), frameworkValue.hex(registered));
+          ctx.emit(sender, { registered });
         } else {
-          const draft = isolated ? structuredClone(appState) : appState;
-          await app.onPublic(draft, kind, hexToBytes(body), ctx);
-          if (!inPlace) assertPlainJson(draft); // the state must stay plain JSON data (sealable); throws TypeError otherwise
-          next = draft;
+          await app.onPublic(kind, hexToBytes(body), ctx);
         }
       } else {
         let plain: Uint8Array;
@@ -170,68 +159,77 @@ async function runRequests<S>(app: EnclaveApp<S>, base: EnclaveState<S>, request
         } catch (e) {
           throw new EnclaveError('ENCLAVE_DECRYPT', `Request ${r.seq} could not be decrypted: encrypt it to the active session key with this chain, contract, session and sender as additional data.`, { cause: e });
         }
-        const draft = isolated ? structuredClone(appState) : appState;
-        await app.onPrivate(draft, plain, ctx);
-        if (!inPlace) assertPlainJson(draft);
-        next = draft;
+        await app.onPrivate(plain, ctx);
       }
-      outs = emits;
-      outPubs = pubs;
     } catch (e) {
-      if (inPlace && !isGeodeError(e)) {
-        // The shared working copy may hold a partial change: refuse the batch; the enclave state is untouched.
-        throw new EnclaveError('ENCLAVE_HANDLER_FAILED', `The ${app.name} handler failed on request ${r.seq}: ${e instanceof Error ? e.message : String(e)}. The batch is refused; fix the application.`);
-      }
-      const error = isGeodeError(e)
+      error = isGeodeError(e)
         ? { code: e.code, message: e.message }
         : { code: 'ENCLAVE_HANDLER_FAILED', message: `The ${app.name} handler failed on request ${r.seq}: ${e instanceof Error ? e.message : String(e)}` };
-      outs = [errorOutput(sender, r.seq, error, fw.outputKeys[sender] ?? null)];
     }
-    // The request's framework change (a registered output key) is undone with its app change when it is left out.
-    const undoOutputKey = () => {
-      if (outputKeysBefore === undefined) delete fw.outputKeys[sender];
-      else fw.outputKeys[sender] = outputKeysBefore;
-    };
+    if (fault !== null) throw fault; // the host's storage failed, whatever the handler made of it
     // Per-request caps (caps.ts rule 1): the request is refused as a whole and changes nothing.
-    const over = requestCapExceeded(outs, outPubs);
-    if (over) {
-      if (!isolated) return { kind: 'refused' };
-      next = appState;
-      undoOutputKey();
-      outs = [errorOutput(sender, r.seq, outputLimitRefusal(r.seq, over), fw.outputKeys[sender] ?? null)];
-      outPubs = [];
+    if (error === null) {
+      const over = requestCapExceeded(emits, pubs);
+      if (over) error = outputLimitRefusal(r.seq, over);
+    }
+    const outs = error === null ? emits : [{ recipient: sender, plaintext: errorPlaintext(r.seq, error) }];
+    const outPubs = error === null ? pubs : []; // a refused request publishes nothing
+    if (error !== null) {
+      batch.dropRequest();
+      registered = null;
     }
     // Per-batch cap (caps.ts rule 2): end the batch before this request; the next batch runs it from the same state.
     const bytes = outputsBytes(outs) + publicOutputsBytes(outPubs);
     if (!budget.fits(bytes, outPubs.length)) {
-      undoOutputKey(); // the app change needs no undo: the request was isolated (under the per-request caps left)
+      if (error === null) batch.dropRequest();
       break;
     }
+    if (error === null) batch.commitRequest();
+    if (registered !== null) outputKeys.set(sender, registered);
     budget.add(bytes, outPubs.length);
-    appState = next;
-    pending.push(...outs);
-    publics.push(...outPubs);
-    fw.lastAcc = r.accAfter;
-    fw.lastSeq = r.seq;
+    for (const p of outPubs) publics.push({ seq: r.seq, data: bytesToHex(p.data) });
+    for (const o of outs) pending.push({ recipient: o.recipient, seq: r.seq, plaintext: o.plaintext, key: await keyOf(o.recipient) });
+    to = r.seq;
+    accTo = r.accAfter;
   }
 
-  if (inPlace) {
-    try {
-      assertPlainJson(appState);
-    } catch (e) {
-      throw new EnclaveError('ENCLAVE_HANDLER_FAILED', `The ${app.name} handlers left state that is not plain JSON data (${(e as Error).message}). The batch is refused; fix the application.`);
-    }
-  }
-  return { kind: 'done', fw, appState, pending, publics };
+  // The framework's records, outside any request (docs/protocol.md#state-root).
+  batch.write(FRAMEWORK_KEYS.lastSeq, frameworkValue.seq(to));
+  batch.write(FRAMEWORK_KEYS.lastAcc, frameworkValue.hex(accTo));
+  if (base.lastSeq === 0n) batch.write(FRAMEWORK_KEYS.keyId, frameworkValue.hex(keys.keyId));
+  return { to, accTo, outputs: await sealOutputs(pending, bc, keys), publicOutputs: publics };
 }
 
-function errorOutput(recipient: Address, seq: bigint, error: { code: string; message: string }, key: Hex | null): PendingOutput {
-  return { recipient, seq, plaintext: encodeOutputMessage({ seq: seq.toString(), ok: false, error }), key };
+/**
+ * `kv` with every store fault (STORE_FAULTS) reported to `onFault` before it is rethrown, so that executeBatch can
+ * refuse the batch even if the handler swallows the error.
+ */
+function guarded(kv: KvStore, onFault: (e: unknown) => void): KvStore {
+  const check = (e: unknown): never => {
+    if (isGeodeError(e) && STORE_FAULTS.has(e.code)) onFault(e);
+    throw e;
+  };
+  return {
+    get: (key) => kv.get(key).catch(check),
+    has: (key) => kv.has(key).catch(check),
+    set: (key, value) => { try { kv.set(key, value); } catch (e) { check(e); } },
+    delete: (key) => { try { kv.delete(key); } catch (e) { check(e); } },
+    async *entries(prefix, opts) {
+      try {
+        yield* kv.entries(prefix, opts);
+      } catch (e) {
+        check(e);
+      }
+    },
+  } as KvStore;
+}
+
+function errorPlaintext(seq: bigint, error: { code: string; message: string }): Uint8Array {
+  return encodeOutputMessage({ seq: seq.toString(), ok: false, error });
 }
 
 /** Encrypt every pending output to its recipient's key (HPKE, deterministic ephemeral keys). */
-async function sealOutputs<S>(run: { fw: FrameworkState; appState: S; pending: PendingOutput[]; publics: PendingPublic[] }, bc: BatchContext, keys: SessionKeys): Promise<BatchExecution<S>> {
-  const { pending } = run;
+async function sealOutputs(pending: readonly PendingOutput[], bc: BatchContext, keys: SessionKeys): Promise<BatchOutput[]> {
   const outputs: BatchOutput[] = [];
   for (let i = 0; i < pending.length; i++) {
     const o = pending[i]!;
@@ -248,6 +246,5 @@ async function sealOutputs<S>(run: { fw: FrameworkState; appState: S; pending: P
     }
     outputs.push({ recipient: o.recipient, seq: o.seq, ciphertext });
   }
-  const publicOutputs = run.publics.map((p) => ({ seq: p.seq, data: bytesToHex(p.data) }));
-  return { state: { framework: run.fw, app: run.appState }, outputs, publicOutputs };
+  return outputs;
 }

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { GeodeError, type AppSpec, type PrivateOps, type PublicBody, type PublicKinds } from '@geode/protocol';
-import type { HandlerContext } from './app.ts';
-import { TypedStore, type KvStore } from './store/kv.ts';
+import type { EnclaveApp, HandlerContext } from './app.ts';
+import { TypedStore } from './store/kv.ts';
 
 /**
  * `defineApp` (docs/apps.md#defineapp): the enclave half of an app declared once. The app's {@link AppSpec}
@@ -19,27 +19,11 @@ import { TypedStore, type KvStore } from './store/kv.ts';
  * every write, emit and publish the handler made and sends the sender `{ seq, ok: false, error: { code, message } }`.
  */
 
-/**
- * The handler context of the store-based API (common to every Geode app; the runtime's HandlerContext once state
- * lives in the state store): HandlerContext plus `store`, the app's KvStore in its own namespace.
- */
-export interface StoreHandlerContext extends HandlerContext {
-  /** The app's state (packages/enclave/src/store/kv.ts). Writes go to the request's overlay; a thrown GeodeError drops them. */
-  readonly store: KvStore;
-}
-
-/** An app in the store-based handler API: no state argument; the empty store is the initial state. */
-export interface StoreEnclaveApp {
-  readonly name: string;
-  onPublic(kind: string, body: Uint8Array, ctx: StoreHandlerContext): void | Promise<void>;
-  onPrivate(request: Uint8Array, ctx: StoreHandlerContext): void | Promise<void>;
-}
-
 /** Declared state collections: name -> zod schema of one value (plain JSON data; bigints as decimal strings). */
 export type Collections = Record<string, z.ZodType>;
 
-/** What a defineApp handler gets: the store context plus one TypedStore per declared collection. */
-export interface AppContext<C extends Collections> extends StoreHandlerContext {
+/** What a defineApp handler gets: the HandlerContext plus one TypedStore per declared collection. */
+export interface AppContext<C extends Collections> extends HandlerContext {
   readonly collections: { readonly [K in keyof C]: TypedStore<z.output<C[K]>> };
 }
 
@@ -54,13 +38,13 @@ export interface AppHandlers<P extends PublicKinds, Q extends PrivateOps, C exte
 }
 
 /**
- * Bind `handlers` to `spec` and return the app the runtime runs. Throws GeodeError APP_SPEC_INVALID when a
+ * Bind `handlers` to `spec` and return the app the runtime runs (`runEnclave(app)`). Throws GeodeError APP_SPEC_INVALID when a
  * declared kind or op has no handler, or a handler is given for an undeclared one.
  */
 export function defineApp<P extends PublicKinds, Q extends PrivateOps, C extends Collections = Record<never, z.ZodType>>(
   spec: AppSpec<P, Q>,
   handlers: AppHandlers<P, Q, C>,
-): StoreEnclaveApp {
+): EnclaveApp {
   const pub = handlers.public as Record<string, (args: unknown, ctx: AppContext<C>) => void | Promise<void>>;
   const priv = handlers.private as Record<string, (body: unknown, ctx: AppContext<C>) => void | Promise<void>>;
   const same = (declared: object, given: object, what: string) => {
@@ -72,7 +56,7 @@ export function defineApp<P extends PublicKinds, Q extends PrivateOps, C extends
   same(spec.private, priv, 'private');
   const state = (handlers.state ?? {}) as C;
 
-  const withCollections = (ctx: StoreHandlerContext): AppContext<C> => {
+  const withCollections = (ctx: HandlerContext): AppContext<C> => {
     const collections: Record<string, TypedStore<unknown>> = {};
     for (const name of Object.keys(state)) collections[name] = new TypedStore(ctx.store, name, (v) => state[name]!.parse(v));
     return Object.assign(Object.create(null) as object, ctx, { collections }) as AppContext<C>;

@@ -18,7 +18,7 @@ export interface RunEnclaveOptions {
  * transport on stdin/stdout (length-prefixed JSON frames), logs only to stderr, and exits the process (code 0) when
  * stdin ends. A platform that cannot be opened is logged and exits with code 1.
  */
-export async function runEnclave<S>(app: EnclaveApp<S>, opts: RunEnclaveOptions = {}): Promise<void> {
+export async function runEnclave(app: EnclaveApp, opts: RunEnclaveOptions = {}): Promise<void> {
   const dataDir = resolve(opts.dataDir ?? process.env.GEODE_ENCLAVE_DIR ?? '.geode/enclave');
   let platform: Platform;
   try {
@@ -31,5 +31,6 @@ export async function runEnclave<S>(app: EnclaveApp<S>, opts: RunEnclaveOptions 
   process.stderr.write(`enclave: ${app.name} ${platform.teeType} measurement ${runtime.measurement} data ${dataDir}\n`);
   process.stdout.on('error', () => process.exit(0)); // host went away
   await serveStreams(runtime, process.stdin, process.stdout);
+  runtime.close();
   process.exit(0);
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { bytesToHex, hexToBytes, keccak256, numberToHex, type Address, type Hex } from 'viem';
 import {
   ETHEREUM_SYNC_COMMITTEE_SIGNER,
-  ROOT_ZERO, SESSION_STATUS, SLOT, accAtKey, accumulatorStep, batchProofKeys, commitmentDigest, configHash, encodeOutputs,
+  ACC_ZERO, ROOT_ZERO, SESSION_STATUS, SLOT, accAtKey, accumulatorStep, batchProofKeys, commitmentDigest, configHash, encodeOutputs,
   encodePublicOutputs, methods, outputsHash, publicOutputsHash, sessionCreateReportData, sessionKeysReportData, sessionProofKeys, slotKey,
   type ConfigJson, type GeodeConfig, type Method, type Result,
 } from '@geode/protocol';
@@ -10,15 +10,17 @@ import type { EnclaveApp } from './app.ts';
 import { executeBatch, type BatchRequest } from './batch.ts';
 import { EnclaveError, LightClientError } from './errors.ts';
 import { SessionKeys, deserializeKeyMaterial, generateKeyMaterial, serializeKeyMaterial, type KeyMaterial } from './keys.ts';
+import { openLineageStore, otherLineages, stateDbName, versionsToDrop } from './lineage.ts';
 import { verifyStorageProof, type TrustAnchor } from './lightclient/index.ts';
 import { devnetGate, ethereumGate, type HeaderGate } from './lightclient/gate.ts';
-import { KEYS_FILE, LIGHT_CLIENT_FILE, SealedStore, stateFileName } from './seal.ts';
-import { deserializeState, emptyState, serializeState, stateRoot, type EnclaveState } from './state.ts';
+import { KEYS_FILE, LIGHT_CLIENT_FILE, SealedStore } from './seal.ts';
+import { FRAMEWORK_NAMESPACE, readFramework, type FrameworkState } from './state.ts';
+import type { StateStore } from './store/store.ts';
 import { evidenceBytes, sealingKeyFor, type Platform } from './platform/platform.ts';
 
 /** Options of {@link EnclaveRuntime}. */
 export interface RuntimeOptions {
-  /** Data directory: sealed files (and, for the simulator, its platform secret). */
+  /** Data directory: sealed files, the state databases (and, for the simulator, its platform secret). */
   dataDir: string;
   /** The TEE this process runs on: measurement, evidence, the sealing key that protects keys.sealed. */
   platform: Platform;
@@ -39,28 +41,37 @@ type ParsedParams<M extends Method> = NonNullable<ReturnType<(typeof methods)[M]
 
 const b32 = (v: bigint): Hex => numberToHex(v, { size: 32 });
 
+const EMPTY_FRAMEWORK: FrameworkState = { lastSeq: 0n, lastAcc: ACC_ZERO, keyId: null };
+
 /**
  * The trusted enclave runtime (docs/enclave.md): config, light-client trust anchor, keys and state, and the
  * transport methods of @geode/protocol `methods` (init, status, sessionCreate, sessionSetPubKey, processBatch).
+ * The state is the authenticated store of the keys' lineage (lineage.ts, docs/enclave.md#store): the runtime holds
+ * the checked-out root and the framework state at it, never the state itself.
  *
  * Every method either succeeds completely or throws a GeodeError (EnclaveError / LightClientError / protocol
- * errors) and leaves every field and every sealed file exactly as before. Calls must not overlap (the transport
- * server serialises them).
+ * errors) and leaves every field and the checked-out root exactly as before (processBatch may have written a
+ * version the chain never sees, see there). Calls must not overlap (the transport server serialises them).
  */
-export class EnclaveRuntime<S> {
+export class EnclaveRuntime {
   private cfg: Configured | null = null;
   private gate: HeaderGate | null = null;
   private keys: SessionKeys | null = null;
-  /** States, sealed under the key material's own sealing key and tagged with its keyId (null until keys exist). */
-  private states: SealedStore | null = null;
+  /** The state store of the keys' lineage (null until keys exist, or when it could not be opened: storeError). */
+  private store: StateStore | null = null;
+  private storeError: EnclaveError | null = null;
   private keysError: EnclaveError | null = null;
   private pendingNonce: Hex | null = null;
-  private state: EnclaveState<S>;
+  /** Framework state at `root`. */
+  private fw: FrameworkState = EMPTY_FRAMEWORK;
   private root: Hex = ROOT_ZERO;
   private readonly log: (line: string) => void;
 
-  constructor(private readonly app: EnclaveApp<S>, private readonly opts: RuntimeOptions) {
-    this.state = emptyState(app.initialState());
+  /** Throws ENCLAVE_BAD_APP when the app's name is the framework's namespace or empty. */
+  constructor(private readonly app: EnclaveApp, private readonly opts: RuntimeOptions) {
+    if (app.name === FRAMEWORK_NAMESPACE || app.name.length === 0) {
+      throw new EnclaveError('ENCLAVE_BAD_APP', `An app may not be named ${JSON.stringify(app.name)}: its name is its store namespace, and "${FRAMEWORK_NAMESPACE}" is the framework's. Rename the app.`, { details: { name: app.name } });
+    }
     this.log = opts.log ?? ((l) => process.stderr.write(`enclave: ${l}\n`));
   }
 
@@ -74,9 +85,38 @@ export class EnclaveRuntime<S> {
     return this.root;
   }
 
-  /** Current state (read-only view for tests and diagnostics; never mutate). */
-  get currentState(): Readonly<EnclaveState<S>> {
-    return this.state;
+  /**
+   * Release the state database (the enclave process is ending; a new runtime on the same data directory can then
+   * open it: the database is held exclusively while open). Later processBatch calls fail with ENCLAVE_NO_SESSION.
+   */
+  close(): void {
+    this.store?.close();
+    this.store = null;
+    this.storeError = null;
+    this.keys = null;
+  }
+
+  /**
+   * Every raw [key, value] pair of the state at the current root (framework and app namespaces), in ascending key
+   * byte order: the pairs the state root commits to (docs/protocol.md#state-root). O(state): tests and diagnostics.
+   */
+  async *entries(): AsyncGenerator<[Uint8Array, Uint8Array]> {
+    if (!this.store) return;
+    yield* this.store.begin().scan(new Uint8Array(0));
+  }
+
+  /** Framework state at the current root (lastSeq, lastAcc, keyId), for tests and diagnostics. */
+  get framework(): Readonly<FrameworkState> {
+    return this.fw;
+  }
+
+  /**
+   * The app's store at the current root, read-only (writes go nowhere), for tests and diagnostics. Throws
+   * ENCLAVE_NO_SESSION before keys exist.
+   */
+  appView(): import('./store/kv.ts').KvStore {
+    if (!this.store) throw new EnclaveError('ENCLAVE_NO_SESSION', 'The enclave has no state store yet; run the session handshake first.');
+    return this.store.begin().namespace(this.app.name);
   }
 
   /**
@@ -104,8 +144,9 @@ export class EnclaveRuntime<S> {
   /**
    * Set the deployment config (once; the same config again is a no-op, another one is ENCLAVE_CONFIG_MISMATCH).
    * Derives the platform sealing key (bound to measurement and config hash), unseals keys.sealed if present (a bad
-   * file is logged and reported at sessionSetPubKey), and, with keys, loads the sealed state with the highest lastSeq
-   * among those sealed under these keys (states of other key material are ignored: they cannot be continued).
+   * file is logged and reported at sessionSetPubKey), and, with keys, opens their lineage's state store and checks
+   * out its newest version (a store that does not open or check out is logged, and the enclave starts at the empty
+   * root: processBatch then refuses what the chain proves). States of other key material are never opened.
    */
   async init(p: ParsedParams<'init'>): Promise<Result<'init'>> {
     const c = p.config;
@@ -151,57 +192,97 @@ export class EnclaveRuntime<S> {
         log: (l) => this.log(l),
       })
       : devnetGate(anchor);
-    if (keys) this.useKeys(keys);
-    // State: the readable sealed state of these keys with the highest lastSeq (processBatch switches to the proven root).
-    let best: EnclaveState<S> | null = null;
-    let bestRoot: Hex = ROOT_ZERO;
-    for (const r of this.states?.stateRoots() ?? []) {
-      try {
-        const s = this.readState(r);
-        if (!best || s.framework.lastSeq > best.framework.lastSeq) { best = s; bestRoot = r; }
-      } catch (e) {
-        this.log(`ignoring sealed state ${r}: ${(e as Error).message}`);
-      }
-    }
-    if (best) { this.state = best; this.root = bestRoot; }
+    if (keys) await this.useKeys(keys);
     return result;
   }
 
-  /** Adopt `keys`: the state store becomes the one sealed under their state sealing key and tagged with their keyId. */
-  private useKeys(keys: SessionKeys): void {
-    const c = this.need();
+  /**
+   * Adopt `keys`: open their lineage's store (unless it is the one already open) and check out its newest version
+   * that reads back. A store that does not open is logged and kept as storeError; processBatch tries again (the
+   * previous enclave process may still hold the database for a moment after its host died).
+   */
+  private async useKeys(keys: SessionKeys): Promise<void> {
+    const same = this.keys?.keyId === keys.keyId && this.store !== null;
     this.keys = keys;
-    this.states = new SealedStore(this.opts.dataDir, keys.stateSealingKey(this.opts.platform.measurement, hexToBytes(c.hash)), hexToBytes(keys.keyId));
+    if (!same) await this.openStore(keys);
+  }
+
+  /** Open the store of `keys` and check out its newest readable version (see useKeys). Never throws. */
+  private async openStore(keys: SessionKeys): Promise<void> {
+    const c = this.need();
+    this.store?.close();
+    this.store = null;
+    this.storeError = null;
+    this.fw = EMPTY_FRAMEWORK;
+    this.root = ROOT_ZERO;
+    let store: StateStore;
+    try {
+      store = openLineageStore(this.opts.dataDir, keys, this.opts.platform.measurement, hexToBytes(c.hash));
+    } catch (e) {
+      this.storeError = e instanceof EnclaveError ? e : new EnclaveError('ENCLAVE_SEAL_CORRUPT', `The state database ${stateDbName(keys.keyId)} could not be opened: ${(e as Error).message}.`, { cause: e });
+      this.log(`refusing state database ${stateDbName(keys.keyId)}: ${this.storeError.message}`);
+      return;
+    }
+    this.store = store;
+    let versions: { root: Hex }[] = [];
+    try {
+      versions = store.versions();
+    } catch (e) {
+      this.log(`ignoring the versions of ${stateDbName(keys.keyId)}: ${(e as Error).message}`);
+    }
+    for (const v of versions) {
+      try {
+        this.fw = await this.checkout(v.root);
+        this.root = v.root;
+        return;
+      } catch (e) {
+        this.log(`ignoring state version ${v.root}: ${(e as Error).message}`);
+      }
+    }
+    await store.checkout(ROOT_ZERO);
   }
 
   /**
-   * Unseal state file `root` (from the store of this enclave's keys) and check that its content hashes to `root` and
-   * records this enclave's keyId. Throws ENCLAVE_STALE_STATE (absent), ENCLAVE_KEYS_MISMATCH (another key lineage's
-   * state), ENCLAVE_SEAL_CORRUPT (damaged).
+   * Check out `root` in the store and return its framework state, checked to be this enclave's (assertOwnState).
+   * On any failure the store is back at the current root. Throws ENCLAVE_STALE_STATE (this store has no such
+   * version), ENCLAVE_KEYS_MISMATCH (another key lineage's state: the data dir holds other lineages' databases and
+   * ours lacks the root, or the state records another keyId), ENCLAVE_SEAL_CORRUPT (damaged).
    */
-  private readState(root: Hex): EnclaveState<S> {
-    const name = stateFileName(root);
-    const raw = this.states?.read(name) ?? null;
-    if (!raw) throw new EnclaveError('ENCLAVE_STALE_STATE', `No sealed state for root ${root}.`, { details: { root } });
-    let s: EnclaveState;
+  private async checkout(root: Hex): Promise<FrameworkState> {
+    const store = this.needStore();
+    if (root === this.root && root === store.root()) return this.fw;
     try {
-      s = deserializeState(raw);
+      await store.checkout(root);
     } catch (e) {
-      throw new EnclaveError('ENCLAVE_SEAL_CORRUPT', `Sealed file ${name} is malformed: ${(e as Error).message}.`, { cause: e, details: { file: name } });
+      if (!(e instanceof EnclaveError && e.code === 'ENCLAVE_STORE_MISSING_ROOT')) throw e;
+      const others = otherLineages(this.opts.dataDir, this.keys!.keyId);
+      if (others.length > 0) {
+        throw new EnclaveError('ENCLAVE_KEYS_MISMATCH', `This enclave's key material ${this.keys!.keyId} has no state with root ${root}; the data directory holds states of other key material (${others.join(', ')}), which a state is never continued under. Restore the keys.sealed that produced it; without it that state is lost.`, { cause: e, details: { root, ours: this.keys!.keyId, others } });
+      }
+      throw new EnclaveError('ENCLAVE_STALE_STATE', `No state with root ${root} in this enclave's store: restore the data directory that produced it (the store keeps the last versions only).`, { cause: e, details: { root } });
     }
-    const actual = stateRoot(s);
-    if (actual !== root) throw new EnclaveError('ENCLAVE_SEAL_CORRUPT', `Sealed file ${name} holds a state whose root is ${actual}.`, { details: { file: name, actual } });
-    this.assertOwnState(s);
-    return s as EnclaveState<S>;
+    try {
+      const fw = await readFramework((k) => store.begin().read(k));
+      this.assertOwnState(fw);
+      return fw;
+    } catch (e) {
+      await store.checkout(this.root).catch(() => {});
+      throw e;
+    }
   }
 
   /** ENCLAVE_KEYS_MISMATCH unless `s` is the empty state or records this enclave's keyId. */
-  private assertOwnState(s: EnclaveState): void {
-    if (s.framework.lastSeq === 0n) return;
+  private assertOwnState(s: FrameworkState): void {
+    if (s.lastSeq === 0n) return;
     const ours = this.keys?.keyId ?? null;
-    if (s.framework.keyId !== ours) {
-      throw new EnclaveError('ENCLAVE_KEYS_MISMATCH', `The state at seq ${s.framework.lastSeq} was produced under key material ${s.framework.keyId}, this enclave holds ${ours}: a state is continued only under the keys that produced it. Restore the keys.sealed that produced it; without it that state is lost.`, { details: { keyId: s.framework.keyId, ours } });
+    if (s.keyId !== ours) {
+      throw new EnclaveError('ENCLAVE_KEYS_MISMATCH', `The state at seq ${s.lastSeq} was produced under key material ${s.keyId}, this enclave holds ${ours}: a state is continued only under the keys that produced it. Restore the keys.sealed that produced it; without it that state is lost.`, { details: { keyId: s.keyId, ours } });
     }
+  }
+
+  private needStore(): StateStore {
+    if (this.store) return this.store;
+    throw this.storeError ?? new EnclaveError('ENCLAVE_NO_SESSION', 'The enclave has no active session keys; run the session handshake first.');
   }
 
   private need(): Configured {
@@ -221,7 +302,7 @@ export class EnclaveRuntime<S> {
       sessionId: sid === null ? null : sid.toString(),
       encPubKey: keys && sid !== null ? keys.encPubKey : null,
       signer: keys && sid !== null ? keys.signer : null,
-      lastSeq: this.state.framework.lastSeq.toString(),
+      lastSeq: this.fw.lastSeq.toString(),
       stateRoot: this.root,
       trustedBlock: (this.gate?.trustedNumber() ?? 0n).toString(),
     };
@@ -269,7 +350,7 @@ export class EnclaveRuntime<S> {
     rd.set(hexToBytes(sessionKeysReportData(c.config.chainId, c.config.contract, nonce, keys.encPubKey, keys.signer)), 0);
     const quote = evidenceBytes(this.opts.platform.evidence(rd));
     c.keyStore.write(KEYS_FILE, serializeKeyMaterial(material));
-    this.useKeys(keys);
+    await this.useKeys(keys);
     this.keysError = null;
     this.pendingNonce = null;
     gated.commit();
@@ -312,51 +393,72 @@ export class EnclaveRuntime<S> {
     if (activeSessionId !== sessionId) {
       throw new EnclaveError('ENCLAVE_SESSION_MISMATCH', `The contract's active session is ${activeSessionId}, this enclave holds session ${sessionId}; run a new session handshake.`, { details: { active: activeSessionId.toString(), ours: sessionId.toString() } });
     }
-    let base: EnclaveState<S> = this.state;
+    if (!this.store) await this.openStore(keys); // it could not be opened before: try again
+    const store = this.needStore();
+    const prevRoot = this.root;
+    const prevFw = this.fw;
+    let base = this.fw;
     if (provenRoot !== this.root) {
-      if (provenRoot === ROOT_ZERO) base = emptyState(this.app.initialState());
-      else base = this.readState(provenRoot); // ENCLAVE_STALE_STATE absent, ENCLAVE_KEYS_MISMATCH other keys, ENCLAVE_SEAL_CORRUPT bad
-      this.log(`switching to sealed state ${provenRoot} (seq ${base.framework.lastSeq}) proven on-chain`);
+      base = await this.checkout(provenRoot); // ENCLAVE_STALE_STATE absent, ENCLAVE_KEYS_MISMATCH other keys, ENCLAVE_SEAL_CORRUPT bad
+      this.log(`switching to state ${provenRoot} (seq ${base.lastSeq}) proven on-chain`);
     }
-    this.assertOwnState(base);
-    const lastSeq = base.framework.lastSeq;
-    if (committedSeq !== lastSeq) {
-      throw new EnclaveError('ENCLAVE_SEQ_MISMATCH', `The contract's committedSeq ${committedSeq} differs from the state's lastSeq ${lastSeq}.`, { details: { committedSeq: committedSeq.toString(), lastSeq: lastSeq.toString() } });
-    }
-    if (from !== lastSeq + 1n) {
-      throw new EnclaveError('ENCLAVE_SEQ_MISMATCH', `Batch starts at ${from}; the next request to process is ${lastSeq + 1n}.`, { details: { from: from.toString(), expected: (lastSeq + 1n).toString() } });
-    }
-    if (to > requestCount) {
-      throw new EnclaveError('ENCLAVE_SEQ_MISMATCH', `Batch ends at ${to} but the contract holds only ${requestCount} requests at block ${h.number}; use a later block.`, { details: { to: to.toString(), requestCount: requestCount.toString() } });
-    }
-    let acc = base.framework.lastAcc;
-    const verified: BatchRequest[] = [];
-    for (const r of requests) {
-      const payloadBytes = hexToBytes(r.payload); // once: hashed here, decoded by executeBatch
-      acc = accumulatorStep(acc, r.seq, r.sender, r.sessionId, keccak256(payloadBytes));
-      verified.push({ ...r, payloadBytes, accAfter: acc }); // executeBatch reuses these steps (checked just below) instead of hashing again
-    }
-    if (acc !== provenAcc) {
-      throw new EnclaveError('ENCLAVE_ACCUMULATOR_MISMATCH', `Requests ${from}..${to} do not match the on-chain accumulator; fetch them again from the contract's request log.`, { details: { computed: acc, proven: provenAcc } });
-    }
+    // From here on the store may be at another root or hold new nodes: every failure puts it back at prevRoot.
+    let newRoot: Hex;
+    let exec: Awaited<ReturnType<typeof executeBatch>>;
+    let outputs: Hex;
+    let oh: Hex;
+    let publicOutputs: Hex;
+    let poh: Hex;
+    let signature: Hex;
+    try {
+      this.assertOwnState(base);
+      const lastSeq = base.lastSeq;
+      if (committedSeq !== lastSeq) {
+        throw new EnclaveError('ENCLAVE_SEQ_MISMATCH', `The contract's committedSeq ${committedSeq} differs from the state's lastSeq ${lastSeq}.`, { details: { committedSeq: committedSeq.toString(), lastSeq: lastSeq.toString() } });
+      }
+      if (from !== lastSeq + 1n) {
+        throw new EnclaveError('ENCLAVE_SEQ_MISMATCH', `Batch starts at ${from}; the next request to process is ${lastSeq + 1n}.`, { details: { from: from.toString(), expected: (lastSeq + 1n).toString() } });
+      }
+      if (to > requestCount) {
+        throw new EnclaveError('ENCLAVE_SEQ_MISMATCH', `Batch ends at ${to} but the contract holds only ${requestCount} requests at block ${h.number}; use a later block.`, { details: { to: to.toString(), requestCount: requestCount.toString() } });
+      }
+      let acc = base.lastAcc;
+      const verified: BatchRequest[] = [];
+      for (const r of requests) {
+        const payloadBytes = hexToBytes(r.payload); // once: hashed here, decoded by executeBatch
+        acc = accumulatorStep(acc, r.seq, r.sender, r.sessionId, keccak256(payloadBytes));
+        verified.push({ ...r, payloadBytes, accAfter: acc }); // executeBatch reuses these steps (checked just below) instead of hashing again
+      }
+      if (acc !== provenAcc) {
+        throw new EnclaveError('ENCLAVE_ACCUMULATOR_MISMATCH', `Requests ${from}..${to} do not match the on-chain accumulator; fetch them again from the contract's request log.`, { details: { computed: acc, proven: provenAcc } });
+      }
 
-    const exec = await executeBatch(this.app, base, verified, keys, { chainId: c.config.chainId, contract: c.config.contract, sessionId, block: { number: h.number, timestamp: h.timestamp } });
-    // The per-batch output cap may end the batch early (docs/protocol.md#caps): commit [from, end]. acc(end) is the
-    // proven chain's value too: acc(to) was proven and each step is a hash of the previous one.
-    const end = exec.state.framework.lastSeq;
-    const accEnd = exec.state.framework.lastAcc;
-    const newRoot = stateRoot(exec.state);
-    const outputs = encodeOutputs(exec.outputs);
-    const oh = outputsHash(outputs);
-    const publicOutputs = encodePublicOutputs(exec.publicOutputs);
-    const poh = publicOutputsHash(publicOutputs);
-    const digest = commitmentDigest({ chainId: c.config.chainId, contract: c.config.contract, sessionId, from, to: end, accTo: accEnd, prevRoot: provenRoot, newRoot, outputsHash: oh, publicOutputsHash: poh });
-    const signature = keys.sign(digest);
-    this.states!.write(stateFileName(newRoot), serializeState(exec.state));
-    this.states!.prune([newRoot, provenRoot]);
-    this.state = exec.state;
+      const batch = store.begin();
+      exec = await executeBatch(this.app, batch, base, verified, keys, { chainId: c.config.chainId, contract: c.config.contract, sessionId, block: { number: h.number, timestamp: h.timestamp } });
+      // The batch's writes, its new trie nodes and its version record in ONE transaction, before anything is
+      // replied (docs/enclave.md#store-versions). Versions beyond the kept ones are dropped in the same transaction.
+      const drop = versionsToDrop(store.versions(), prevRoot, provenRoot); // never the root to fall back to, nor the proven one
+      newRoot = await store.commit(batch, drop);
+      outputs = encodeOutputs(exec.outputs);
+      oh = outputsHash(outputs);
+      publicOutputs = encodePublicOutputs(exec.publicOutputs);
+      poh = publicOutputsHash(publicOutputs);
+      // The per-batch output cap may end the batch early (docs/protocol.md#caps): commit [from, to]. acc(to) is the
+      // proven chain's value too: acc(to) was proven and each step is a hash of the previous one.
+      const digest = commitmentDigest({ chainId: c.config.chainId, contract: c.config.contract, sessionId, from, to: exec.to, accTo: exec.accTo, prevRoot: provenRoot, newRoot, outputsHash: oh, publicOutputsHash: poh });
+      signature = keys.sign(digest);
+    } catch (e) {
+      // A version written for a batch that then failed is harmless: nothing was replied, the chain never proves it.
+      await store.checkout(prevRoot).catch(() => {});
+      this.root = prevRoot;
+      this.fw = prevFw;
+      throw e;
+    }
+    this.fw = { lastSeq: exec.to, lastAcc: exec.accTo, keyId: keys.keyId };
     this.root = newRoot;
     gated.commit();
+    const end = exec.to;
+    const accEnd = exec.accTo;
     return { sessionId: sessionId.toString(), from: from.toString(), to: end.toString(), accTo: accEnd, prevRoot: provenRoot, newRoot, outputs, outputsHash: oh, publicOutputs, publicOutputsHash: poh, signature };
   }
 }

@@ -1,17 +1,29 @@
-import { encodeAbiParameters, keccak256, toBytes, type Address, type Hex } from 'viem';
-import { ACC_ZERO, ROOT_ZERO, canonicalJson } from '@geode/protocol';
+import { hexToBytes, type Address, type Hex } from 'viem';
+import { ACC_ZERO } from '@geode/protocol';
+import { EnclaveError } from './errors.ts';
+import { encodeKey } from './store/key.ts';
+import { decodeValue, encodeValue } from './store/value.ts';
 
 /**
- * The enclave's state: a framework part (what it has processed and the users' output keys) and the app's state.
- * Both are plain JSON data; everything that is hashed goes through protocol canonicalJson.
+ * The framework's part of the enclave state (docs/protocol.md#state-root): a few keys of the authenticated store
+ * under the reserved namespace "geode", next to the app's keys (namespace = the app's name). The state root the
+ * chain holds is the store's root, so it commits to these keys and to the app's keys alike.
+ *
+ * Keys (store/key.ts tuple encoding) and values (store/value.ts canonical JSON):
+ *   ["geode", "lastSeq"]                    decimal string of the last processed sequence number ("12")
+ *   ["geode", "lastAcc"]                    acc(lastSeq), 0x lowercase hex bytes32
+ *   ["geode", "keyId"]                      keyId (protocol keyIdOf) of the key material that produced the state
+ *   ["geode", "outputKey", address (bytes)] registered X25519 output key of `address` (20 raw bytes), 0x hex bytes32
+ * The empty store (no key at all) is the state before the first request: lastSeq 0, acc ACC_ZERO, no keyId.
  */
+export const FRAMEWORK_NAMESPACE = 'geode';
+
+/** What the runtime checks a batch against, read from the store at its base root. */
 export interface FrameworkState {
   /** Sequence number of the last request processed (0 = none). */
   lastSeq: bigint;
   /** acc(lastSeq), 0x bytes32. */
   lastAcc: Hex;
-  /** Registered output keys: lowercase 0x address -> X25519 public key (0x, 32 bytes). */
-  outputKeys: Record<Address, Hex>;
   /**
    * keyId (protocol keyIdOf, 0x bytes32) of the key material that produced this state; null only in the empty state.
    * The root commits to it, and an enclave refuses to continue a state whose keyId is not its own
@@ -20,52 +32,54 @@ export interface FrameworkState {
   keyId: Hex | null;
 }
 
-/** The whole enclave state. */
-export interface EnclaveState<S = unknown> {
-  framework: FrameworkState;
-  app: S;
+/** Raw store keys of the framework records. */
+export const FRAMEWORK_KEYS = {
+  lastSeq: encodeKey([FRAMEWORK_NAMESPACE, 'lastSeq']),
+  lastAcc: encodeKey([FRAMEWORK_NAMESPACE, 'lastAcc']),
+  keyId: encodeKey([FRAMEWORK_NAMESPACE, 'keyId']),
+  /** Key of `address`'s registered output key (lowercase 0x address). */
+  outputKey: (address: Address): Uint8Array => encodeKey([FRAMEWORK_NAMESPACE, 'outputKey', hexToBytes(address)]),
+};
+
+/** Reads raw values through a batch (StateBatch.read). */
+type Read = (key: Uint8Array) => Promise<Uint8Array | undefined>;
+
+const HEX32 = /^0x[0-9a-f]{64}$/;
+
+function corrupt(what: string): EnclaveError {
+  return new EnclaveError('ENCLAVE_SEAL_CORRUPT', `The framework record ${what} in the state store is malformed although it authenticated; the store was written by an incompatible build. Start from an empty data directory.`, { details: { record: what } });
 }
 
-/** The empty state: lastSeq 0, acc(0), no keys, the app's initial state. Its root is ROOT_ZERO. */
-export function emptyState<S>(initialApp: S): EnclaveState<S> {
-  return { framework: { lastSeq: 0n, lastAcc: ACC_ZERO, outputKeys: {}, keyId: null }, app: initialApp };
+async function readHex(read: Read, key: Uint8Array, what: string): Promise<Hex | null> {
+  const b = await read(key);
+  if (b === undefined) return null;
+  const v = decodeValue(b);
+  if (typeof v !== 'string' || !HEX32.test(v)) throw corrupt(what);
+  return v as Hex;
 }
 
-/** Canonical JSON of the framework state (lastSeq as the canonicalJson bigint form "n:<decimal>"). */
-export const frameworkJson = (f: FrameworkState): string => canonicalJson({ lastSeq: f.lastSeq, lastAcc: f.lastAcc, outputKeys: f.outputKeys, keyId: f.keyId });
-
-/**
- * stateRoot = keccak256(abi.encode(uint256 lastSeq, bytes32 lastAcc, keccak256(canonicalJson(framework)),
- * keccak256(canonicalJson(app)))), except the empty state (lastSeq == 0) whose root is ROOT_ZERO (0x00..00), so a
- * freshly deployed contract (stateRoot 0) matches an enclave with no sealed state. Returns 0x bytes32.
- * Throws TypeError if the app state is not JSON-representable.
- */
-export function stateRoot(s: EnclaveState): Hex {
-  if (s.framework.lastSeq === 0n) return ROOT_ZERO;
-  return keccak256(
-    encodeAbiParameters(
-      [{ type: 'uint256' }, { type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' }],
-      [s.framework.lastSeq, s.framework.lastAcc, keccak256(toBytes(frameworkJson(s.framework))), keccak256(toBytes(canonicalJson(s.app)))],
-    ),
-  );
+/** The framework state at the batch's base. Throws ENCLAVE_SEAL_CORRUPT for malformed records. */
+export async function readFramework(read: Read): Promise<FrameworkState> {
+  const raw = await read(FRAMEWORK_KEYS.lastSeq);
+  let lastSeq = 0n;
+  if (raw !== undefined) {
+    const v = decodeValue(raw);
+    if (typeof v !== 'string' || !/^(0|[1-9][0-9]*)$/.test(v)) throw corrupt('lastSeq');
+    lastSeq = BigInt(v);
+  }
+  const lastAcc = (await readHex(read, FRAMEWORK_KEYS.lastAcc, 'lastAcc')) ?? ACC_ZERO;
+  const keyId = await readHex(read, FRAMEWORK_KEYS.keyId, 'keyId');
+  if (lastSeq === 0n ? keyId !== null : keyId === null) throw corrupt('keyId');
+  return { lastSeq, lastAcc, keyId };
 }
 
-/** Serialise a state for sealing: UTF-8 canonical JSON of { framework, app }. */
-export function serializeState(s: EnclaveState): Uint8Array {
-  return new TextEncoder().encode(canonicalJson({ framework: s.framework, app: s.app }));
+/** The output key `address` registered, or null. Throws ENCLAVE_SEAL_CORRUPT for a malformed record. */
+export function readOutputKey(read: Read, address: Address): Promise<Hex | null> {
+  return readHex(read, FRAMEWORK_KEYS.outputKey(address), 'outputKey');
 }
 
-/**
- * Inverse of serializeState. Bigints in the *framework* part are restored; the app state is returned as parsed
- * JSON (apps keep plain JSON data only). Throws on malformed input (callers map it to ENCLAVE_SEAL_CORRUPT).
- */
-export function deserializeState(b: Uint8Array): EnclaveState {
-  const v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(b)) as { framework: { lastSeq: string; lastAcc: Hex; outputKeys: Record<Address, Hex>; keyId: Hex | null }; app: unknown };
-  const ls = v.framework?.lastSeq;
-  if (typeof ls !== 'string' || !/^n:(0|[1-9][0-9]*)$/.test(ls)) throw new Error('framework.lastSeq malformed');
-  if (typeof v.framework.lastAcc !== 'string' || !/^0x[0-9a-f]{64}$/.test(v.framework.lastAcc)) throw new Error('framework.lastAcc malformed');
-  if (!v.framework.outputKeys || typeof v.framework.outputKeys !== 'object') throw new Error('framework.outputKeys malformed');
-  const keyId = v.framework.keyId;
-  if (keyId !== null && (typeof keyId !== 'string' || !/^0x[0-9a-f]{64}$/.test(keyId))) throw new Error('framework.keyId malformed');
-  return { framework: { lastSeq: BigInt(ls.slice(2)), lastAcc: v.framework.lastAcc, outputKeys: v.framework.outputKeys, keyId }, app: v.app };
-}
+/** Encoded framework values (what goes into the store). */
+export const frameworkValue = {
+  seq: (v: bigint): Uint8Array => encodeValue(v.toString()),
+  hex: (v: Hex): Uint8Array => encodeValue(v.toLowerCase()),
+};

@@ -9,25 +9,34 @@ import {
   encodeEnvelope, encodeOutputMessage, type OutputMessage,
 } from '@geode/protocol';
 import type { EnclaveApp } from '../src/app.ts';
-import { User, batchParams, publicPayload, setup } from './helpers.ts';
-import { stateRoot, type EnclaveState } from '../src/state.ts';
+import type { EnclaveRuntime } from '../src/runtime.ts';
+import { FRAMEWORK_KEYS } from '../src/state.ts';
+import { User, batchParams, publicPayload, rootOfPairs, setup } from './helpers.ts';
 
-/** The root a state would have without its keyId (to compare states of runtimes with different key material). */
-const rootWithoutKeyId = (s: Readonly<EnclaveState>): string => stateRoot({ ...s, framework: { ...s.framework, keyId: null } });
+/** The root the state would have without its keyId (to compare states of runtimes with different key material). */
+async function rootWithoutKeyId(rt: EnclaveRuntime): Promise<string> {
+  const pairs: [Uint8Array, Uint8Array][] = [];
+  for await (const p of rt.entries()) if (!Buffer.from(p[0]).equals(FRAMEWORK_KEYS.keyId)) pairs.push(p);
+  return rootOfPairs(pairs);
+}
 
-interface SpamState { runs: number; kinds: string[] }
+/** The spam app's state: ["runs"] = number of runs, ["kinds", seq] = the kind of each run. */
+async function spamState(rt: EnclaveRuntime): Promise<{ runs: number; kinds: string[] }> {
+  const view = rt.appView();
+  const kinds: string[] = [];
+  for await (const [, v] of view.entries<string>(['kinds'])) kinds.push(v);
+  return { runs: (await view.get<number>(['runs'])) ?? 0, kinds };
+}
 
 /** Public kind "spam", body abi.encode(uint256 count, uint256 size): emit `count` messages of `size` 'x's. */
-function spamApp(validatesBeforeMutating: boolean): EnclaveApp<SpamState> {
+function spamApp(): EnclaveApp {
   return {
     name: 'spam',
-    validatesBeforeMutating,
-    initialState: () => ({ runs: 0, kinds: [] }),
-    onPublic(state, kind, body, ctx) {
+    async onPublic(kind, body, ctx) {
       if (kind !== 'spam') throw new GeodeError('APP_UNKNOWN_KIND', `unknown public kind ${JSON.stringify(kind)}`);
       const [count, size] = decodeAbiParameters([{ type: 'uint256' }, { type: 'uint256' }], bytesToHex(body));
-      state.runs += 1; // mutated before the emits: a cap refusal must drop it
-      state.kinds.push(kind);
+      ctx.store.set(['runs'], ((await ctx.store.get<number>(['runs'])) ?? 0) + 1); // written before the emits: a cap refusal must drop it
+      ctx.store.set(['kinds', ctx.seq], kind);
       for (let i = 0n; i < count; i++) ctx.emit(ctx.sender, 'x'.repeat(Number(size)));
     },
     onPrivate() {
@@ -44,8 +53,8 @@ const rawKindPayload = (kind: Uint8Array): Hex => bytesToHex(encodeEnvelope({ ki
 
 type BatchResult = { from: string; to: string; newRoot: Hex; outputs: Hex };
 
-async function run(inPlace: boolean, payloads: Hex[]) {
-  const ctx = await setup(spamApp(inPlace));
+async function run(payloads: Hex[]) {
+  const ctx = await setup(spamApp());
   const alice = await User.make('alice');
   ctx.chain.submit(alice.address, alice.registerPayload());
   for (const p of payloads) ctx.chain.submit(alice.address, p);
@@ -72,72 +81,57 @@ const byseq = async (alice: User, batches: BatchResult[]) => {
   return m;
 };
 
-for (const inPlace of [false, true]) {
-  const mode = inPlace ? 'one working copy per batch' : 'a copy per request';
+test(`caps: more than MAX_OUTPUTS_PER_REQUEST outputs is one ENCLAVE_OUTPUT_LIMIT and no state change; the batch goes on`, async () => {
+  const c = await run([spam(MAX_OUTPUTS_PER_REQUEST + 1, 1), spam(MAX_OUTPUTS_PER_REQUEST, 1), spam(1, 1)]);
+  const [b] = await drain(c);
+  assert.equal(b!.to, '4', 'one batch');
+  const outs = await byseq(c.alice, [b!]);
+  assert.deepEqual(outs.get('2')!.map((o) => (o.ok ? 'ok' : o.error.code)), ['ENCLAVE_OUTPUT_LIMIT']);
+  assert.equal(outs.get('3')!.length, MAX_OUTPUTS_PER_REQUEST, 'exactly at the cap is allowed');
+  assert.equal(outs.get('4')!.length, 1);
+  assert.equal((await spamState(c.rt)).runs, 2, 'the refused request changed nothing');
+});
 
-  test(`caps (${mode}): more than MAX_OUTPUTS_PER_REQUEST outputs is one ENCLAVE_OUTPUT_LIMIT and no state change; the batch goes on`, async () => {
-    const c = await run(inPlace, [spam(MAX_OUTPUTS_PER_REQUEST + 1, 1), spam(MAX_OUTPUTS_PER_REQUEST, 1), spam(1, 1)]);
-    const [b] = await drain(c);
-    assert.equal(b!.to, '4', 'one batch');
-    const outs = await byseq(c.alice, [b!]);
-    assert.deepEqual(outs.get('2')!.map((o) => (o.ok ? 'ok' : o.error.code)), ['ENCLAVE_OUTPUT_LIMIT']);
-    assert.equal(outs.get('3')!.length, MAX_OUTPUTS_PER_REQUEST, 'exactly at the cap is allowed');
-    assert.equal(outs.get('4')!.length, 1);
-    assert.equal((c.rt.currentState.app as SpamState).runs, 2, 'the refused request changed nothing');
-  });
+test(`caps: more than MAX_OUTPUT_BYTES_PER_REQUEST is refused, at the cap passes`, async () => {
+  // One output whose encoded size is exactly the per-request cap, and one a byte of plaintext over it.
+  const base = encodeOutputMessage({ seq: '3', ok: true, message: '' }).length;
+  const size = MAX_OUTPUT_BYTES_PER_REQUEST - 5 * 32 - 32 - 16 - base;
+  assert.equal(outBytes(3n, size), MAX_OUTPUT_BYTES_PER_REQUEST);
+  assert.ok(outBytes(2n, size + 1) > MAX_OUTPUT_BYTES_PER_REQUEST);
+  const c = await run([spam(1, size + 1), spam(1, size)]);
+  const [b] = await drain(c);
+  const outs = await byseq(c.alice, [b!]);
+  assert.deepEqual(outs.get('2')!.map((o) => (o.ok ? 'ok' : o.error.code)), ['ENCLAVE_OUTPUT_LIMIT']);
+  assert.deepEqual(outs.get('3')!.map((o) => o.ok), [true]);
+  assert.equal((await spamState(c.rt)).runs, 1);
+});
 
-  test(`caps (${mode}): more than MAX_OUTPUT_BYTES_PER_REQUEST is refused, at the cap passes`, async () => {
-    // One output whose encoded size is exactly the per-request cap, and one a byte of plaintext over it.
-    const base = encodeOutputMessage({ seq: '3', ok: true, message: '' }).length;
-    const size = MAX_OUTPUT_BYTES_PER_REQUEST - 5 * 32 - 32 - 16 - base;
-    assert.equal(outBytes(3n, size), MAX_OUTPUT_BYTES_PER_REQUEST);
-    assert.ok(outBytes(2n, size + 1) > MAX_OUTPUT_BYTES_PER_REQUEST);
-    const c = await run(inPlace, [spam(1, size + 1), spam(1, size)]);
-    const [b] = await drain(c);
-    const outs = await byseq(c.alice, [b!]);
-    assert.deepEqual(outs.get('2')!.map((o) => (o.ok ? 'ok' : o.error.code)), ['ENCLAVE_OUTPUT_LIMIT']);
-    assert.deepEqual(outs.get('3')!.map((o) => o.ok), [true]);
-    assert.equal((c.rt.currentState.app as SpamState).runs, 1);
-  });
-
-  test(`caps (${mode}): the per-batch cap ends the batch early and never changes an outcome`, async () => {
-    // Three requests of ~50 KiB of outputs each: two fit in one batch (<= MAX_OUTPUT_BYTES_PER_BATCH), three do not.
-    const size = 50 * 1024;
-    assert.ok(2 * outBytes(2n, size) + encodedOutputBytes(100) <= MAX_OUTPUT_BYTES_PER_BATCH && 3 * outBytes(2n, size) > MAX_OUTPUT_BYTES_PER_BATCH);
-    const payloads = [spam(1, size), spam(1, size), spam(1, size), spam(1, 3)];
-    const c = await run(inPlace, payloads);
-    const batches = await drain(c);
-    assert.deepEqual(batches.map((b) => [b.from, b.to]), [['1', '3'], ['4', '5']]);
-    // The same requests one per batch give the same outcomes, and the same final state.
-    const d = await run(inPlace, payloads);
-    const single: BatchResult[] = [];
-    for (let s = 1; s <= 5; s++) {
-      const { params } = await batchParams(d.chain, s, s);
-      const r = (await d.rt.handle('processBatch', params)) as BatchResult;
-      d.chain.commit(BigInt(r.to), r.newRoot);
-      single.push(r);
-    }
-    assert.deepEqual(await byseq(c.alice, batches), await byseq(d.alice, single));
-    assert.deepEqual(c.rt.currentState.app, d.rt.currentState.app);
-    assert.equal((c.rt.currentState.app as SpamState).runs, 4);
-  });
-}
-
-test('caps: both state modes reach the same state root and outputs (the in-place re-run is exact)', async () => {
-  const payloads = [spam(2, 10), spam(MAX_OUTPUTS_PER_REQUEST + 1, 1), spam(1, 60 * 1024), spam(1, 60 * 1024), spam(1, 5)];
-  const ca = await run(false, payloads);
-  const cb = await run(true, payloads);
-  const a = await drain(ca);
-  const b = await drain(cb);
-  // Two runtimes hold different key material, and a root commits to its keyId: compare the states without it.
-  assert.deepEqual(a.map((x) => x.to), b.map((x) => x.to));
-  assert.equal(rootWithoutKeyId(ca.rt.currentState), rootWithoutKeyId(cb.rt.currentState));
+test(`caps: the per-batch cap ends the batch early and never changes an outcome`, async () => {
+  // Three requests of ~50 KiB of outputs each: two fit in one batch (<= MAX_OUTPUT_BYTES_PER_BATCH), three do not.
+  const size = 50 * 1024;
+  assert.ok(2 * outBytes(2n, size) + encodedOutputBytes(100) <= MAX_OUTPUT_BYTES_PER_BATCH && 3 * outBytes(2n, size) > MAX_OUTPUT_BYTES_PER_BATCH);
+  const payloads = [spam(1, size), spam(1, size), spam(1, size), spam(1, 3)];
+  const c = await run(payloads);
+  const batches = await drain(c);
+  assert.deepEqual(batches.map((b) => [b.from, b.to]), [['1', '3'], ['4', '5']]);
+  // The same requests one per batch give the same outcomes, and the same final state.
+  const d = await run(payloads);
+  const single: BatchResult[] = [];
+  for (let s = 1; s <= 5; s++) {
+    const { params } = await batchParams(d.chain, s, s);
+    const r = (await d.rt.handle('processBatch', params)) as BatchResult;
+    d.chain.commit(BigInt(r.to), r.newRoot);
+    single.push(r);
+  }
+  assert.deepEqual(await byseq(c.alice, batches), await byseq(d.alice, single));
+  assert.deepEqual(await spamState(c.rt), await spamState(d.rt));
+  assert.equal((await spamState(c.rt)).runs, 4);
 });
 
 test('strict names: a public kind that is not UTF-8 is refused (ENVELOPE_INVALID_UTF8); "\\uFEFFspam" is not "spam"', async () => {
   const bom = new TextEncoder().encode('\uFEFFspam');
   assert.equal(bom.length, 7);
-  const c = await run(false, [rawKindPayload(new Uint8Array(64).fill(0xff)), rawKindPayload(bom), rawKindPayload(new Uint8Array([0x73, 0x70, 0x61, 0x6d, 0xc0, 0xaf])), rawKindPayload(new TextEncoder().encode('spam'))]);
+  const c = await run([rawKindPayload(new Uint8Array(64).fill(0xff)), rawKindPayload(bom), rawKindPayload(new Uint8Array([0x73, 0x70, 0x61, 0x6d, 0xc0, 0xaf])), rawKindPayload(new TextEncoder().encode('spam'))]);
   const [b] = await drain(c);
   const outs = await byseq(c.alice, [b!]);
   const code = (s: string) => outs.get(s)!.map((o) => (o.ok ? 'ok' : o.error.code));
@@ -146,7 +140,7 @@ test('strict names: a public kind that is not UTF-8 is refused (ENVELOPE_INVALID
   assert.ok((outs.get('3')![0] as { error: { message: string } }).error.message.includes('"\uFEFFspam"'));
   assert.deepEqual(code('4'), ['ENVELOPE_INVALID_UTF8'], 'overlong "/" (C0 AF)');
   assert.deepEqual(code('5'), ['ok']);
-  assert.deepEqual((c.rt.currentState.app as SpamState).kinds, ['spam']);
+  assert.deepEqual((await spamState(c.rt)).kinds, ['spam']);
 });
 
 test('caps: a key registration cut from a full batch leaves no trace in it (the outcome does not depend on the cut)', async () => {
@@ -159,7 +153,7 @@ test('caps: a key registration cut from a full batch leaves no trace in it (the 
   assert.equal(outBytes(2n, chars(first)) + outBytes(3n, chars(second)) + regBytes, MAX_OUTPUT_BYTES_PER_BATCH);
   const bob = await User.make('bob');
   const make = async () => {
-    const c = await run(false, [spam(1, chars(first)), spam(1, chars(second))]);
+    const c = await run([spam(1, chars(first)), spam(1, chars(second))]);
     c.chain.submit(bob.address, bob.registerPayload());
     c.chain.submit(c.alice.address, spam(1, 3));
     return c;
@@ -175,15 +169,15 @@ test('caps: a key registration cut from a full batch leaves no trace in it (the 
     const r = (await d.rt.handle('processBatch', params)) as BatchResult;
     d.chain.commit(BigInt(r.to), r.newRoot);
     single.push(r);
-    if (s === 3) after3 = rootWithoutKeyId(d.rt.currentState);
+    if (s === 3) after3 = await rootWithoutKeyId(d.rt);
   }
   // c and d hold different key material (a root commits to its keyId): compare the states without it.
   const c2 = await make();
   const { params: first3 } = await batchParams(c2.chain, 1, c2.chain.log.length);
   const r3 = (await c2.rt.handle('processBatch', first3)) as BatchResult;
   assert.equal(r3.to, '3');
-  assert.equal(rootWithoutKeyId(c2.rt.currentState), after3, 'the state after request 3 holds no trace of request 4');
-  assert.equal(rootWithoutKeyId(c.rt.currentState), rootWithoutKeyId(d.rt.currentState), 'same final state');
+  assert.equal(await rootWithoutKeyId(c2.rt), after3, 'the state after request 3 holds no trace of request 4');
+  assert.equal(await rootWithoutKeyId(c.rt), await rootWithoutKeyId(d.rt), 'same final state');
   assert.deepEqual(await bob.read(batches[1]!.outputs, 1n), await bob.read(single[3]!.outputs, 1n));
   assert.equal((await bob.read(batches[0]!.outputs, 1n)).length, 0);
 });

@@ -1,13 +1,12 @@
 // defineApp and its declaration half (docs/apps.md#defineapp): handlers must match the declaration; routing uses own
 // properties only; decoding failures are APP_REQUEST_INVALID before any handler runs; defineAppErrors gives stable
-// codes, names and docs paths; the JSON-state bridge keeps the store's key order, copying and write cap.
+// codes, names and docs paths.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { AppError, GeodeError, appSpec, defineAppErrors } from '@geode/protocol';
-import { defineApp, type StoreHandlerContext } from '../src/define-app.ts';
-import { jsonKvStore } from '../src/store-bridge.ts';
-import { REQUEST_WRITES_MAX } from '../src/store/kv.ts';
+import type { HandlerContext } from '../src/app.ts';
+import { defineApp } from '../src/define-app.ts';
 
 const spec = appSpec({ name: 'demo', public: { ping: [{ name: 'n', type: 'uint8' }] }, private: { add: z.object({ x: z.number().int() }).strict() } } as const);
 
@@ -26,7 +25,7 @@ test('appSpec/defineApp refuse bad names and handlers that do not match the decl
 test('defineApp routes by own property, decodes strictly, and a decoding failure never reaches a handler', async () => {
   const calls: unknown[] = [];
   const app = defineApp(spec, { public: { ping([n]) { calls.push(['ping', n]); } }, private: { add(b) { calls.push(['add', b.x]); } } });
-  const ctx = {} as StoreHandlerContext;
+  const ctx = {} as HandlerContext;
   await app.onPublic('demo.ping', Buffer.from(spec.encodePublic('ping', [7]).slice(2), 'hex'), ctx);
   await app.onPrivate(spec.encodePrivate('add', { x: 2 }), ctx);
   assert.deepEqual(calls, [['ping', 7], ['add', 2]]);
@@ -55,26 +54,4 @@ test('defineAppErrors: APP_<APP>_<NAME> codes, class names, docs paths; instance
   assert.equal(e.docsPath, 'my-app.md#app-my-app-not-enough');
   assert.deepEqual(e.details, { need: '5' });
   assert.equal(new E.GONE('x').code, 'APP_MY_APP_GONE');
-});
-
-test('jsonKvStore: entries in key order (integers numerically), copies on set and get, the per-request write cap', async () => {
-  const state: Record<string, unknown> = {};
-  const kv = jsonKvStore(state, 'ns');
-  for (const k of [10, 2, 1, 300]) kv.set(['n', k], { k });
-  kv.set(['s', 'b'], 1);
-  kv.set(['s', 'a'], 2);
-  const keys: unknown[] = [];
-  for await (const [k] of kv.entries(['n'])) keys.push(k);
-  assert.deepEqual(keys, [['n', 1n], ['n', 2n], ['n', 10n], ['n', 300n]]);
-  const v = { deep: [1] };
-  kv.set(['v'], v);
-  v.deep.push(2);
-  const got = await kv.get<{ deep: number[] }>(['v']);
-  assert.deepEqual(got, { deep: [1] });
-  got!.deep.push(3);
-  assert.deepEqual(await kv.get(['v']), { deep: [1] });
-  assert.equal(code(() => kv.set(['bad'], 1n)), 'ENCLAVE_STORE_VALUE');
-  const fresh = jsonKvStore({}, 'ns');
-  for (let i = 0; i < REQUEST_WRITES_MAX; i++) fresh.set([i], i);
-  assert.equal(code(() => fresh.set(['one-more'], 1)), 'ENCLAVE_STORE_LIMIT');
 });

@@ -8,12 +8,23 @@ import { RLP } from '@ethereumjs/rlp';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, concatHex, hexToBytes, keccak256, numberToHex, toHex, type Address, type Hex } from 'viem';
 import {
-  ACC_ZERO, HPKE_INFO, SESSION_STATUS, SLOT, accumulatorStep, blockSigningDigest, encodeEnvelope, encodeHeaderRlp,
+  ACC_ZERO, ROOT_ZERO, HPKE_INFO, SESSION_STATUS, SLOT, accumulatorStep, blockSigningDigest, encodeEnvelope, encodeHeaderRlp,
   encodePublicRequest, encodeRegisterKeyBody, hpkeDeriveKeyPair, hpkeOpen, hpkeSeal, mappingSlot, requestAad, outputAad,
   decodeOutputs, decodeOutputMessage, SESSION_FIELD, type ConfigJson, type OutputMessage, type StorageProofJson,
 } from '@geode/protocol';
 import { EnclaveRuntime, type EnclaveApp, type Platform, addressOfPublicKey } from '../src/index.ts';
 import { deriveSimSealingKey } from '../src/platform/sim.ts';
+
+/**
+ * The state root of raw store pairs computed from scratch: a fresh @ethereumjs/mpt trie (no key hashing) with every
+ * [key, value] put, 0x00..00 for none (docs/protocol.md#state-root). Independent of the store's incremental trie.
+ */
+export async function rootOfPairs(pairs: Iterable<readonly [Uint8Array, Uint8Array]>): Promise<Hex> {
+  const trie = await createMPT({});
+  let any = false;
+  for (const [k, v] of pairs) { await trie.put(k, v); any = true; }
+  return any ? bytesToHex(trie.root()) : ROOT_ZERO;
+}
 
 export const tmpDir = (): string => mkdtempSync(join(tmpdir(), 'geode-enclave-'));
 
@@ -156,7 +167,7 @@ export class User {
 export const publicPayload = (kind: string, body: Hex): Hex => bytesToHex(encodeEnvelope({ kind: 'public', data: hexToBytes(encodePublicRequest(kind, body)) }));
 
 /** A configured runtime with an active session 1 on a fake chain. */
-export async function setup<S>(app: EnclaveApp<S>, dataDir = tmpDir(), platform: Platform = fakePlatform) {
+export async function setup(app: EnclaveApp, dataDir = tmpDir(), platform: Platform = fakePlatform) {
   const chain = new FakeChain();
   const rt = new EnclaveRuntime(app, { dataDir, platform, log: () => {} });
   await rt.handle('init', { config: testConfig() });

@@ -210,7 +210,8 @@ test('the runtime on Gramine SGX: keys.sealed is protected by the MRENCLAVE seal
     return openGraminePlatform({ dir, files: fakeGramine({ dir, sealKey, quote: (u) => buildSimQuote({ pki, mrEnclave, mrSigner: new Uint8Array(32), reportData: u }) }) });
   };
   const cpu = new Uint8Array(16).fill(0xa1);
-  const { dataDir, keys } = await setup(counterApp, tmpDir(), await open(cpu));
+  const { rt: first, dataDir, keys } = await setup(counterApp, tmpDir(), await open(cpu));
+  first.close(); // the first enclave process is gone
   const { testConfig } = await import('./helpers.ts');
   const restarted = new EnclaveRuntime(counterApp, { dataDir, platform: await open(cpu), log: () => {} });
   await restarted.handle('init', { config: testConfig() });

@@ -1,5 +1,5 @@
 // Public outputs and the verified block at the runtime (docs/protocol.md#public-outputs, docs/apps.md#block), with an
-// app written with defineApp and run through jsonStateApp: published bytes come back in the signed commitment
+// app written with defineApp: published bytes come back in the signed commitment
 // (publicOutputsHash in the digest), in order, with their seq; over the per-request caps a request is refused
 // (ENCLAVE_OUTPUT_LIMIT) and publishes nothing; the per-batch count cap ends the batch early without changing any
 // outcome; a throwing handler publishes nothing; ctx.block is the verified header's number and timestamp.
@@ -12,7 +12,6 @@ import {
   appSpec, commitmentDigest, decodePublicOutputs, type OutputMessage,
 } from '@geode/protocol';
 import { defineApp } from '../src/define-app.ts';
-import { jsonStateApp } from '../src/store-bridge.ts';
 import { CONTRACT, User, batchParams, publicPayload, setup } from './helpers.ts';
 
 const spec = appSpec({
@@ -21,7 +20,7 @@ const spec = appSpec({
   private: { noop: z.object({}).strict() },
 } as const);
 
-const app = jsonStateApp(defineApp(spec, {
+const app = defineApp(spec, {
   state: { n: z.number() },
   public: {
     async publish([count, size, fail], ctx) {
@@ -33,7 +32,7 @@ const app = jsonStateApp(defineApp(spec, {
     },
   },
   private: { noop() {} },
-}));
+});
 
 const publish = (count: number, size: number, fail = false): Hex => publicPayload('pub.publish', spec.encodePublic('publish', [BigInt(count), BigInt(size), fail]));
 type Res = { sessionId: string; from: string; to: string; accTo: Hex; prevRoot: Hex; newRoot: Hex; outputs: Hex; outputsHash: Hex; publicOutputs: Hex; publicOutputsHash: Hex; signature: Hex };

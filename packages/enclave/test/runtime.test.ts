@@ -7,19 +7,19 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hexToBytes, keccak256, type Hex } from 'viem';
 import { ROOT_ZERO, SLOT, batchProofKeys, commitmentDigest, decodeOutputs, mappingSlot, outputsHash } from '@geode/protocol';
 import { EnclaveRuntime, addressOfPublicKey } from '../src/index.ts';
-import { counterApp } from './fixtures/counter-app.ts';
+import { counterApp, counterDump } from './fixtures/counter-app.ts';
 import { CONTRACT, User, batchParams, fakePlatform, publicPayload, setup, testConfig, signHeader } from './helpers.ts';
 
 type BatchResult = { sessionId: string; from: string; to: string; accTo: Hex; prevRoot: Hex; newRoot: Hex; outputs: Hex; outputsHash: Hex; publicOutputs: Hex; publicOutputsHash: Hex; signature: Hex };
 
 const files = (dir: string) => Object.fromEntries(readdirSync(dir).sort().map((f) => [f, createHash('sha256').update(readFileSync(join(dir, f))).digest('hex')]));
 
-async function snapshot(rt: EnclaveRuntime<unknown>, dir: string) {
+async function snapshot(rt: EnclaveRuntime, dir: string) {
   const s = (await rt.handle('status', {})) as { lastSeq: string; stateRoot: Hex; trustedBlock: string };
   return { lastSeq: s.lastSeq, stateRoot: s.stateRoot, trustedBlock: s.trustedBlock, files: files(dir) };
 }
 
-async function expectRefusal(rt: EnclaveRuntime<unknown>, dir: string, fn: () => Promise<unknown>, code: string) {
+async function expectRefusal(rt: EnclaveRuntime, dir: string, fn: () => Promise<unknown>, code: string) {
   const before = await snapshot(rt, dir);
   await assert.rejects(fn, (e: { code?: string }) => { assert.equal(e.code, code); return true; });
   assert.deepEqual(await snapshot(rt, dir), before, 'state, trusted block and sealed files unchanged');
@@ -85,7 +85,7 @@ test('refusals and exceptions in handlers roll back and produce error outputs', 
   chain.submit('0x000000000000000000000000000000000000bad1', stolen);
   chain.submit(alice.address, '0x09');
   const { params } = await batchParams(chain, 4, 8);
-  const before = structuredClone(rt.currentState.app);
+  const before = await counterDump(rt.appView());
   const r = (await rt.handle('processBatch', params)) as BatchResult;
   const msgs = await alice.read(r.outputs, 1n);
   assert.deepEqual(msgs.map((m) => (m.ok ? 'ok' : m.error.code)), ['APP_REFUSED', 'ENCLAVE_HANDLER_FAILED', 'APP_UNKNOWN_KIND', 'ENVELOPE_INVALID']);
@@ -94,8 +94,8 @@ test('refusals and exceptions in handlers roll back and produce error outputs', 
   assert.equal(bad?.ciphertext, '0x', 'error output to a sender without a key is undeliverable');
   assert.equal(outs.length, 5);
   // App state unchanged (the log pushes happened before the throws and were rolled back).
-  assert.deepEqual(rt.currentState.app, before);
-  assert.equal(rt.currentState.framework.lastSeq, 8n);
+  assert.deepEqual(await counterDump(rt.appView()), before);
+  assert.equal(rt.framework.lastSeq, 8n);
   assert.notEqual(r.newRoot, first.newRoot);
 });
 
@@ -115,12 +115,14 @@ test('same batch from the same state twice: identical newRoot, outputs and signa
 
 test('restart: a new runtime on the same data dir unseals keys and state and continues', async () => {
   const { chain, rt, dataDir, keys, alice } = await withHistory();
+  const root = rt.stateRoot;
+  rt.close(); // the old enclave process is gone (its database is held exclusively while open)
   const rt2 = new EnclaveRuntime(counterApp, { dataDir, platform: fakePlatform, log: () => {} });
   await rt2.handle('init', { config: testConfig() });
   const st = (await rt2.handle('status', {})) as { sessionId: string; encPubKey: Hex; stateRoot: Hex; lastSeq: string };
   assert.equal(st.sessionId, '1');
   assert.equal(st.encPubKey, keys.encPubKey);
-  assert.equal(st.stateRoot, rt.stateRoot);
+  assert.equal(st.stateRoot, root);
   chain.submit(alice.address, await alice.privatePayload(keys.encPubKey, 1n, { op: 'inc' }));
   const { params } = await batchParams(chain, 4, 4);
   const r = (await rt2.handle('processBatch', params)) as BatchResult;

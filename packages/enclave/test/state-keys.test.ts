@@ -3,26 +3,9 @@ import assert from 'node:assert/strict';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hkdfSync } from 'node:crypto';
 import { hexToBytes, keccak256, numberToBytes, toHex, type Address } from 'viem';
-import { ROOT_ZERO, keyIdOf, outputAad } from '@geode/protocol';
-import { SessionKeys, deserializeState, emptyState, generateKeyMaterial, serializeState, stateRoot } from '../src/index.ts';
+import { keyIdOf, outputAad } from '@geode/protocol';
+import { SessionKeys, generateKeyMaterial } from '../src/index.ts';
 import { deserializeKeyMaterial, serializeKeyMaterial } from '../src/keys.ts';
-
-test('state root: empty state is ROOT_ZERO; any content change changes it; serialisation round-trips', () => {
-  const e = emptyState({ a: 1 });
-  assert.equal(stateRoot(e), ROOT_ZERO);
-  const s = { framework: { lastSeq: 3n, lastAcc: keccak256('0x01'), outputKeys: { ['0x' + '11'.repeat(20)]: keccak256('0x02') } as Record<Address, `0x${string}`>, keyId: keccak256('0x03') as `0x${string}` | null }, app: { b: [1, 2], a: 'x' } };
-  const r = stateRoot(s);
-  assert.notEqual(r, ROOT_ZERO);
-  assert.equal(stateRoot(deserializeState(serializeState(s))), r);
-  assert.notEqual(stateRoot({ ...s, app: { b: [2, 1], a: 'x' } }), r);
-  assert.notEqual(stateRoot({ ...s, framework: { ...s.framework, lastSeq: 4n } }), r);
-  assert.notEqual(stateRoot({ ...s, framework: { ...s.framework, outputKeys: {} } }), r);
-  assert.notEqual(stateRoot({ ...s, framework: { ...s.framework, keyId: keccak256('0x04') } }), r, 'the root commits to the keyId');
-  assert.notEqual(stateRoot({ ...s, framework: { ...s.framework, keyId: null } }), r);
-  // key order does not matter (canonical JSON)
-  assert.equal(stateRoot({ ...s, app: { a: 'x', b: [1, 2] } }), r);
-  assert.throws(() => deserializeState(new TextEncoder().encode('{"framework":{"lastSeq":"3"}}')));
-});
 
 test('keys: material round trip, low-s r||s||v signatures, deterministic random and output ikm', async () => {
   const m = { ...generateKeyMaterial(), sessionId: 7n };

@@ -1,7 +1,8 @@
 // Crash in the middle of a batch write: a child process commits a 3,000-key batch (~6,000 records; its SQLite
-// transaction takes ~0.5 s here) and is SIGKILLed at increasing
-// delays after its database transaction starts. On reopen the store is at the old root or the new one, never a
-// mix: the newest version is one of the two, and its contents recompute to its root.
+// transaction takes ~0.5 s here) through the runtime's commit path (exclusive database, old versions pruned in the
+// same transaction) and is SIGKILLed at increasing delays after its database transaction starts. On reopen the
+// store is at the old root or the new one, never a mix: the newest version is one of the two, its contents
+// recompute to its root, and the pruned versions are gone exactly when the new one is there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -11,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { createMPT } from '@ethereumjs/mpt';
 import { bytesToHex } from 'viem';
 import { SqliteBackend, StateStore } from '../src/store/index.ts';
-import { BASE_KEYS, BATCH_KEYS, SEALING_KEY, STORE_ID } from './fixtures/store-writer.ts';
+import { BASE_EXTRA_VERSIONS, BASE_KEYS, BATCH_KEYS, SEALING_KEY, STORE_ID } from './fixtures/store-writer.ts';
+import { KEEP_VERSIONS } from '../src/lineage.ts';
 import { tmpDir } from './helpers.ts';
 
 const WRITER = fileURLToPath(new URL('./fixtures/store-writer.ts', import.meta.url));
@@ -39,8 +41,9 @@ function killDuringTxn(file: string, delayMs: number): Promise<boolean> {
   });
 }
 
-async function reopen(file: string): Promise<{ newest: string; recomputed: string; keys: number }> {
+async function reopen(file: string): Promise<{ newest: string; recomputed: string; keys: number; versions: number }> {
   const store = StateStore.open({ backend: new SqliteBackend(file), sealingKey: SEALING_KEY, storeId: STORE_ID });
+  const versions = store.versions().length;
   const newest = store.versions()[0]!.root;
   await store.checkout(newest);
   const t = await createMPT();
@@ -50,7 +53,7 @@ async function reopen(file: string): Promise<{ newest: string; recomputed: strin
     keys++;
   }
   store.close();
-  return { newest, recomputed: bytesToHex(t.root()), keys };
+  return { newest, recomputed: bytesToHex(t.root()), keys, versions };
 }
 
 test('killed in the middle of a batch write, the store reopens at the old root or the new one, never a mix', { timeout: 300_000 }, async (t) => {
@@ -71,6 +74,8 @@ test('killed in the middle of a batch write, the store reopens at the old root o
     assert.ok(r.newest === oldRoot || r.newest === newRoot, `delay ${delay}: reopened at ${r.newest}, neither old nor new`);
     assert.equal(r.recomputed, r.newest, `delay ${delay}: contents recompute to the root`);
     assert.equal(r.keys, r.newest === oldRoot ? BASE_KEYS : BATCH_KEYS, `delay ${delay}: every key of that version is there`);
+    // old: the bulk load's version and the extra ones; new: the kept ones (the current, KEEP_VERSIONS - 1 others) + the new one.
+    assert.equal(r.versions, r.newest === oldRoot ? 1 + BASE_EXTRA_VERSIONS : KEEP_VERSIONS + 1, `delay ${delay}: version records pruned in the same transaction`);
     if (finished) assert.equal(r.newest, newRoot, 'a writer that printed its root committed it');
     outcomes.push(r.newest === oldRoot ? 'old' : 'new');
   }

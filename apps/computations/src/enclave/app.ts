@@ -13,12 +13,23 @@
  *   the same key, each of them is sent the other participants' messages for that key, and again
  *   after every later submission on that key. Never locks.
  *
- * Determinism: no clock, no Math.random, no Map/Set iteration; state is plain JSON (objects keyed by
- * computation name / participant address / key, written as own properties so that names such as
- * "__proto__" are safe), arrays in a deterministic order.
+ * State (docs/apps.md#computations-state): records in the app's store namespace, so that a request reads and
+ * writes only its own data, never the whole computation or the whole state (names are the raw UTF-8 bytes of the
+ * decoded name, byte-exact as on-chain):
+ *   ["c", name]                        the computation (ComputationRecord, without submissions or key entries)
+ *   ["s", name, participant]           average/max/min: the participant's latest Submission (participant: 20 bytes)
+ *   ["n", name, keyHash]               keyMatcher: { key, count } of one key (keyHash = keccak256(UTF-8 key), 32
+ *                                      bytes: a key may be longer than a store key may be)
+ *   ["k", name, keyHash, participant]  keyMatcher: the participant's entry { message, ord } under that key (ord =
+ *                                      its position in order of first submission)
+ *
+ * Determinism: no clock, no Math.random, no Map/Set iteration; the store iterates in key order on every instance,
+ * and values are plain JSON built with own properties only.
  */
-import type { Address } from 'viem';
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import { hexToBytes, type Address } from 'viem';
 import type { EnclaveApp, HandlerContext } from '@geode/enclave/app';
+import type { KvStore } from '@geode/enclave/store/kv';
 import {
   AlreadyExistsError, BadRequestError, DoesNotExistError, InvalidValueError, LockedError,
   NotAuthorisedError, QuorumNotReachedError,
@@ -44,8 +55,8 @@ export interface KeyEntry {
   message: string;
 }
 
-/** One computation, as held in state. */
-export interface ComputationRecord {
+/** One computation as stored under ["c", name] (its submissions and key entries are records of their own). */
+export interface ComputationMeta {
   name: string;
   type: ComputationType;
   /** Lowercase addresses, in on-chain order. */
@@ -62,21 +73,25 @@ export interface ComputationRecord {
   lockedSeq: string | null;
   /** The stored result once locked, else null. */
   result: AverageResult | ExtremeResult | null;
+}
+
+/** One computation with all its data (the diagnostic view snapshotState builds). */
+export interface ComputationRecord extends ComputationMeta {
   /** average/max/min: latest submission per participant address. */
   submissions: Record<string, Submission>;
   /** keyMatcher: entries per key, in order of each participant's first submission on that key. */
   keys: Record<string, KeyEntry[]>;
 }
 
-/** The app's whole state: computations by name. Plain JSON (canonical JSON is hashed into the state root). */
+/** The app's whole state as plain JSON: computations by name (snapshotState; tests and diagnostics). */
 export interface ComputationsState {
   computations: Record<string, ComputationRecord>;
 }
 
-/** Own-property read, so that keys such as "__proto__" or "constructor" never reach Object.prototype. */
-function getOwn<T>(o: Record<string, T>, k: string): T | undefined {
-  return Object.hasOwn(o, k) ? o[k] : undefined;
-}
+/** Stored under ["n", name, keyHash]. */
+interface KeyCount { key: string; count: number }
+/** Stored under ["k", name, keyHash, participant]. */
+interface KeySlot { message: string; ord: number }
 
 /** Own-property write (defineProperty does not invoke the `__proto__` setter). */
 function setOwn<T>(o: Record<string, T>, k: string, v: T): void {
@@ -85,6 +100,18 @@ function setOwn<T>(o: Record<string, T>, k: string, v: T): void {
 
 const utf8 = new TextEncoder();
 const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000';
+
+/** Store keys of the app (see the module doc). Names and keys are well-formed strings, so their UTF-8 is exact. */
+const K = {
+  computation: (name: string) => ['c', utf8.encode(name)],
+  submissions: (name: string) => ['s', utf8.encode(name)],
+  submission: (name: string, p: Address) => ['s', utf8.encode(name), hexToBytes(p)],
+  keyCount: (name: string, key: string) => ['n', utf8.encode(name), keccak_256(utf8.encode(key))],
+  keyEntries: (name: string, key: string) => ['k', utf8.encode(name), keccak_256(utf8.encode(key))],
+  keyEntry: (name: string, key: string, p: Address) => ['k', utf8.encode(name), keccak_256(utf8.encode(key)), hexToBytes(p)],
+};
+
+const addressOf = (b: unknown): Address => `0x${Buffer.from(b as Uint8Array).toString('hex')}` as Address;
 
 function emitOk(ctx: HandlerContext, to: Address, op: OutputOp, computation: string, result: Result): void {
   const out: OkOutput = { seq: ctx.seq.toString(), op, computation, ok: true, result };
@@ -107,29 +134,36 @@ export function mean(values: readonly number[]): number {
 }
 
 /**
- * The result of an average/max/min computation over its latest submissions.
+ * The result of an average/max/min computation of type `type` over its latest submissions (participant, submission).
  * average: participants sorted by address (ascending lowercase hex), values summed in that order, divided by the count.
  * max/min: the participant with the extreme value; among equal values, the one whose first submission has the lowest seq.
  */
-export function computeResult(rec: ComputationRecord): AverageResult | ExtremeResult {
-  const entries = Object.keys(rec.submissions).map((p) => [p as Address, rec.submissions[p]!] as const);
-  if (rec.type === 'average') {
+export function computeResult(type: ComputationType, submissions: readonly (readonly [Address, Submission])[]): AverageResult | ExtremeResult {
+  const entries = [...submissions];
+  if (type === 'average') {
     entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     return { type: 'average', value: mean(entries.map((e) => e[1].value)), count: entries.length };
   }
-  if (rec.type === 'keyMatcher') throw new InvalidValueError('key matcher computations have no single result');
+  if (type === 'keyMatcher') throw new InvalidValueError('key matcher computations have no single result');
   entries.sort((a, b) => {
     const x = BigInt(a[1].firstSeq), y = BigInt(b[1].firstSeq);
     return x < y ? -1 : x > y ? 1 : 0;
   });
   let best = entries[0]!;
   for (const e of entries.slice(1)) {
-    if (rec.type === 'max' ? e[1].value > best[1].value : e[1].value < best[1].value) best = e;
+    if (type === 'max' ? e[1].value > best[1].value : e[1].value < best[1].value) best = e;
   }
-  return { type: rec.type, participant: best[0] };
+  return { type, participant: best[0] };
 }
 
-function onCreate(state: ComputationsState, body: Uint8Array, ctx: HandlerContext): void {
+/** The latest submissions of computation `name`, in participant address order. */
+async function submissionsOf(store: KvStore, name: string): Promise<[Address, Submission][]> {
+  const out: [Address, Submission][] = [];
+  for await (const [k, v] of store.entries<Submission>(K.submissions(name))) out.push([addressOf(k[2]), v]);
+  return out;
+}
+
+async function onCreate(body: Uint8Array, ctx: HandlerContext): Promise<void> {
   const b = decodeCreateBody(body);
   const nameBytes = utf8.encode(b.name).length;
   if (nameBytes < LIMITS.nameMinBytes || nameBytes > LIMITS.nameMaxBytes) {
@@ -148,10 +182,10 @@ function onCreate(state: ComputationsState, body: Uint8Array, ctx: HandlerContex
   if (b.quorum < 1n || b.quorum > BigInt(n)) {
     throw new InvalidValueError(`quorum must be between 1 and the number of participants (${n})`, { details: { quorum: b.quorum.toString(), participants: n } });
   }
-  if (getOwn(state.computations, b.name) !== undefined) {
+  if (await ctx.store.has(K.computation(b.name))) {
     throw new AlreadyExistsError(`a computation named "${b.name}" already exists; choose another name`, { details: { computation: b.name } });
   }
-  const rec: ComputationRecord = {
+  const rec: ComputationMeta = {
     name: b.name,
     type: COMPUTATION_TYPES[b.ctype]!,
     participants: [...b.participants],
@@ -161,14 +195,12 @@ function onCreate(state: ComputationsState, body: Uint8Array, ctx: HandlerContex
     locked: false,
     lockedSeq: null,
     result: null,
-    submissions: {},
-    keys: {},
   };
-  setOwn(state.computations, b.name, rec);
+  ctx.store.set(K.computation(b.name), rec);
   emitOk(ctx, rec.creator, 'create', rec.name, { type: 'accepted' });
 }
 
-function onSubmit(rec: ComputationRecord, json: unknown, sender: Address, ctx: HandlerContext): void {
+async function onSubmit(rec: ComputationMeta, json: unknown, sender: Address, ctx: HandlerContext): Promise<void> {
   if (rec.type === 'keyMatcher') {
     throw new InvalidValueError(`"${rec.name}" is a key matcher computation; send { op: 'submitKey', key, message } instead of 'submit'`, { details: { computation: rec.name } });
   }
@@ -180,31 +212,32 @@ function onSubmit(rec: ComputationRecord, json: unknown, sender: Address, ctx: H
     throw new InvalidValueError("a submission needs a finite JSON number as 'value' and no other fields; resend { op: 'submit', computation, value }", { details: { computation: rec.name } });
   }
   const seq = ctx.seq.toString();
-  const prev = getOwn(rec.submissions, sender);
-  setOwn(rec.submissions, sender, { value: r.data.value + 0, firstSeq: prev?.firstSeq ?? seq, lastSeq: seq });
+  const prev = await ctx.store.get<Submission>(K.submission(rec.name, sender));
+  const sub: Submission = { value: r.data.value + 0, firstSeq: prev?.firstSeq ?? seq, lastSeq: seq };
+  ctx.store.set(K.submission(rec.name, sender), sub);
   emitOk(ctx, sender, 'submit', rec.name, { type: 'accepted' });
 }
 
-function onResult(rec: ComputationRecord, json: unknown, sender: Address, ctx: HandlerContext): void {
+async function onResult(rec: ComputationMeta, json: unknown, sender: Address, ctx: HandlerContext): Promise<void> {
   if (rec.type === 'keyMatcher') {
     throw new InvalidValueError(`"${rec.name}" is a key matcher computation: matches are sent to you as they happen, there is no result to request; submit keys with { op: 'submitKey' }`, { details: { computation: rec.name } });
   }
   if (!resultRequestSchema.safeParse(json).success) {
     throw new BadRequestError("a result request is exactly { op: 'result', computation }; remove other fields");
   }
+  let result = rec.result;
   if (!rec.locked) {
-    const submitters = Object.keys(rec.submissions).length;
-    if (submitters < rec.quorum) {
+    const subs = await submissionsOf(ctx.store, rec.name);
+    if (subs.length < rec.quorum) {
       throw new QuorumNotReachedError(`"${rec.name}" needs submissions from ${rec.quorum} distinct participants before a result is available; ask again later`, { details: { computation: rec.name, quorum: rec.quorum } });
     }
-    rec.result = computeResult(rec);
-    rec.locked = true;
-    rec.lockedSeq = ctx.seq.toString();
+    result = computeResult(rec.type, subs);
+    ctx.store.set(K.computation(rec.name), { ...rec, result, locked: true, lockedSeq: ctx.seq.toString() } satisfies ComputationMeta);
   }
-  emitOk(ctx, sender, 'result', rec.name, rec.result!);
+  emitOk(ctx, sender, 'result', rec.name, result!);
 }
 
-function onSubmitKey(rec: ComputationRecord, json: unknown, sender: Address, ctx: HandlerContext): void {
+async function onSubmitKey(rec: ComputationMeta, json: unknown, sender: Address, ctx: HandlerContext): Promise<void> {
   if (rec.type !== 'keyMatcher') {
     throw new InvalidValueError(`"${rec.name}" is an ${rec.type} computation; send { op: 'submit', value } instead of 'submitKey'`, { details: { computation: rec.name } });
   }
@@ -213,13 +246,19 @@ function onSubmitKey(rec: ComputationRecord, json: unknown, sender: Address, ctx
     throw new InvalidValueError(`a key submission needs 'key' (${LIMITS.keyMinChars}..${LIMITS.keyMaxChars} characters) and 'message' (at most ${LIMITS.messageMaxChars} characters) and no other fields`, { details: { computation: rec.name } });
   }
   const { key, message } = r.data;
-  const bucket = getOwn(rec.keys, key) ?? [];
-  const mine = bucket.find((e) => e.from === sender);
-  if (mine) mine.message = message;
-  else bucket.push({ from: sender, message });
-  setOwn(rec.keys, key, bucket);
+  const counted = (await ctx.store.get<KeyCount>(K.keyCount(rec.name, key))) ?? { key, count: 0 };
+  const mine = await ctx.store.get<KeySlot>(K.keyEntry(rec.name, key, sender));
+  let count = counted.count;
+  if (mine) {
+    ctx.store.set(K.keyEntry(rec.name, key, sender), { message, ord: mine.ord } satisfies KeySlot);
+  } else {
+    ctx.store.set(K.keyEntry(rec.name, key, sender), { message, ord: count } satisfies KeySlot);
+    count += 1;
+    ctx.store.set(K.keyCount(rec.name, key), { key, count } satisfies KeyCount);
+  }
   emitOk(ctx, sender, 'submitKey', rec.name, { type: 'accepted' });
-  if (bucket.length >= rec.quorum) {
+  if (count >= rec.quorum) {
+    const bucket = await keyBucket(ctx.store, rec.name, key);
     for (const e of bucket) {
       const messages = bucket.filter((o) => o.from !== e.from).map((o) => ({ from: o.from, message: o.message }));
       emitOk(ctx, e.from, 'submitKey', rec.name, { type: 'match', key, messages });
@@ -227,32 +266,48 @@ function onSubmitKey(rec: ComputationRecord, json: unknown, sender: Address, ctx
   }
 }
 
+/** The entries under `key` of key matcher `name`, in order of each participant's first submission on it. */
+async function keyBucket(store: KvStore, name: string, key: string): Promise<KeyEntry[]> {
+  const slots: [number, KeyEntry][] = [];
+  for await (const [k, v] of store.entries<KeySlot>(K.keyEntries(name, key))) slots.push([v.ord, { from: addressOf(k[3]), message: v.message }]);
+  return slots.sort((a, b) => a[0] - b[0]).map((s) => s[1]);
+}
+
+/**
+ * The whole app state as plain JSON (computations by name, with their submissions and key entries), read from
+ * `store`. O(state): for tests and diagnostics, never called by a handler.
+ */
+export async function snapshotState(store: KvStore): Promise<ComputationsState> {
+  const computations: Record<string, ComputationRecord> = {};
+  for await (const [, rec] of store.entries<ComputationMeta>(['c'])) {
+    const submissions: Record<string, Submission> = {};
+    for (const [p, s] of await submissionsOf(store, rec.name)) setOwn(submissions, p, s);
+    const keys: Record<string, KeyEntry[]> = {};
+    for await (const [, kc] of store.entries<KeyCount>(['n', utf8.encode(rec.name)])) setOwn(keys, kc.key, await keyBucket(store, rec.name, kc.key));
+    setOwn(computations, rec.name, { ...rec, submissions, keys });
+  }
+  return { computations };
+}
+
 /** The computations app, run by the Geode enclave runtime (see main.ts). */
-export const computationsApp: EnclaveApp<ComputationsState> = {
+export const computationsApp: EnclaveApp = {
   name: 'computations',
-  // Every handler validates fully before its first write (test/harness.ts checks that a refusal leaves the state
-  // unchanged), so the runtime can skip its per-request copy of the state.
-  validatesBeforeMutating: true,
 
-  initialState(): ComputationsState {
-    return { computations: {} };
-  },
-
-  onPublic(state, kind, body, ctx) {
+  async onPublic(kind, body, ctx) {
     if (kind !== CREATE_KIND) {
       throw new BadRequestError(`unknown public request kind "${kind}"; the computations app only handles "${CREATE_KIND}" from Computations.sol`, { details: { kind } });
     }
-    onCreate(state, body, ctx);
+    await onCreate(body, ctx);
   },
 
-  onPrivate(state, request, ctx) {
+  async onPrivate(request, ctx) {
     const json = parseJsonBytes(request);
     const head = requestHeadSchema.safeParse(json);
     if (!head.success) {
       throw new BadRequestError("a request needs 'op' ('submit', 'result' or 'submitKey') and 'computation' (1..64 UTF-8 bytes); encode it with encodeRequest()");
     }
     const { op, computation } = head.data;
-    const rec = getOwn(state.computations, computation);
+    const rec = await ctx.store.get<ComputationMeta>(K.computation(computation));
     if (rec === undefined) {
       throw new DoesNotExistError(`no computation named "${computation}"; check the name, or create it through the Computations contract`, { details: { computation } });
     }
@@ -260,8 +315,8 @@ export const computationsApp: EnclaveApp<ComputationsState> = {
     if (!rec.participants.includes(sender)) {
       throw new NotAuthorisedError(`${sender} is not a participant of "${computation}"; only its participants may submit or read results`, { details: { computation, sender } });
     }
-    if (op === 'submit') onSubmit(rec, json, sender, ctx);
-    else if (op === 'result') onResult(rec, json, sender, ctx);
-    else onSubmitKey(rec, json, sender, ctx);
+    if (op === 'submit') await onSubmit(rec, json, sender, ctx);
+    else if (op === 'result') await onResult(rec, json, sender, ctx);
+    else await onSubmitKey(rec, json, sender, ctx);
   },
 };

@@ -39,7 +39,7 @@ async function debit(ctx: Ctx, amount: bigint, what: string): Promise<bigint> {
 
 const say = (ctx: Ctx, to: Address, m: TransfersOutput) => ctx.emit(to, m);
 
-/** The app the runtime runs (wrapped by jsonStateApp until the runtime holds state in the state store). */
+/** The app the runtime runs (src/enclave/main.ts). */
 export const transfersApp = defineApp(transfersSpec, {
   state,
   public: {

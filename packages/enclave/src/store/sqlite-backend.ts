@@ -7,7 +7,8 @@ import { nativeAddon } from './native.ts';
 
 /**
  * RecordBackend on SQLite (better-sqlite3, docs/enclave.md#store-backend): one table
- * `records(k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID`, write-ahead log, synchronous=FULL so that a write
+ * `records(k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID`, write-ahead log (optionally in exclusive locking
+ * mode: no -shm file, no other connection while open), synchronous=FULL so that a write
  * is on disk before the host can commit the root it produced. Each write() is one SQLite transaction.
  */
 export class SqliteBackend implements RecordBackend {
@@ -19,12 +20,19 @@ export class SqliteBackend implements RecordBackend {
   private readonly from: Database.Statement<[Uint8Array]>;
   private readonly tx: (puts: readonly (readonly [Uint8Array, Uint8Array])[], dels: readonly Uint8Array[]) => void;
 
-  /** Open (creating if absent) the database file `file`. Throws ENCLAVE_SEAL_IO if SQLite cannot open it. */
-  constructor(readonly file: string) {
+  /**
+   * Open (creating if absent) the database file `file`. `exclusive`: hold the database exclusively while open (no
+   * -shm file; another connection gets ENCLAVE_SEAL_IO "database is locked"). Throws ENCLAVE_SEAL_IO if SQLite
+   * cannot open it.
+   */
+  constructor(readonly file: string, opts: { exclusive?: boolean } = {}) {
     try {
       mkdirSync(dirname(file), { recursive: true });
       // better-sqlite3 accepts a loaded addon object as nativeBinding (lib/database.js); @types/better-sqlite3 only lists a path.
       this.db = new Database(file, { nativeBinding: nativeAddon().exports as unknown as string });
+      // Exclusive locking (the runtime's databases): one enclave process owns its database, and the WAL index lives
+      // in heap memory instead of a -shm file, so reads leave every file byte-identical (a refused batch changes no file).
+      if (opts.exclusive) this.db.pragma('locking_mode = EXCLUSIVE');
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       this.db.exec('CREATE TABLE IF NOT EXISTS records (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID');

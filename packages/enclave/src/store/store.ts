@@ -106,16 +106,17 @@ export class StateStore {
   /**
    * Apply `batch`'s changes to the trie and write the new nodes and the new version record in ONE backend
    * transaction; the new root is then checked out and returned (0x bytes32). O(changed keys x depth).
+   * `dropVersions` (0x roots) are version records to delete in the same transaction (pruning; their trie nodes stay).
    * Throws ENCLAVE_INTERNAL if another root was checked out since begin(), ENCLAVE_SEAL_IO if the write failed
    * (the store is then back at the batch's base root, nothing written).
    */
-  async commit(batch: StateBatch): Promise<Hex> {
+  async commit(batch: StateBatch, dropVersions: readonly Hex[] = []): Promise<Hex> {
     const base = batch.baseRoot;
     if (!Buffer.from(base).equals(Buffer.from(this.trie.root))) throw new EnclaveError('ENCLAVE_INTERNAL', 'commit of a batch begun at another root; this is a Geode bug.');
-    return this.applyAndWrite(batch.changes(), base, true);
+    return this.applyAndWrite(batch.changes(), base, true, dropVersions.filter((r) => r !== ROOT_ZERO).map((r) => versionKey(hexToBytes(r))));
   }
 
-  private async applyAndWrite(changes: [Uint8Array, Uint8Array | null][], base: Uint8Array, version: boolean): Promise<Hex> {
+  private async applyAndWrite(changes: [Uint8Array, Uint8Array | null][], base: Uint8Array, version: boolean, dels: Uint8Array[] = []): Promise<Hex> {
     try {
       const root = await this.trie.apply(changes);
       const puts = this.nodes.takeReachable(root);
@@ -123,7 +124,8 @@ export class StateStore {
         const n = this.lastN + 1;
         puts.push([versionKey(root), this.seal(versionKey(root), utf8.encode(JSON.stringify({ n, parent: this.toHex(base) })))]);
         puts.push([META_KEY, this.seal(META_KEY, utf8.encode(JSON.stringify({ n })))]);
-        this.opts.backend.write(puts);
+        const rk = Buffer.from(versionKey(root));
+        this.opts.backend.write(puts, dels.filter((d) => !rk.equals(d)));
         this.lastN = n;
       } else {
         this.opts.backend.write(puts);
