@@ -33,6 +33,11 @@ export const devInfoSchema = z.object({
   faucetKey: z.string().optional(),
   pid: z.number(),
   trustedRpc: z.boolean().optional(),
+  /** The enclave's light client: the devnet's block signer or Ethereum's sync committee (docs/cli.md#light-client). */
+  lightClient: z.enum(['devnet', 'ethereum']).optional(),
+  /** With `--light-client ethereum`: the devnet's Beacon API base URL and the deployment's Ethereum anchor. */
+  beaconUrl: z.string().url().optional(),
+  ethereumAnchor: z.unknown().optional(),
 });
 export type DevInfo = z.infer<typeof devInfoSchema>;
 

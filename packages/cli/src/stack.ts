@@ -7,8 +7,8 @@ import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 
 import pino, { type Logger } from 'pino';
 import { canonicalJson, ETHEREUM_SYNC_COMMITTEE_SIGNER, ethereumAnchorHash, TRUSTED_RPC_SIGNER, type EthereumAnchorJson } from '@geode/protocol';
 import { ensurePrivateDir, writeFileAtomic } from '@geode/protocol/files';
-import { devAccounts, devnetTransport, serveDevnet, startDevnet, type Devnet, type DevnetServer } from '@geode/devnet';
-import { beaconApi, chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, requireVerifierFor, type ChainAccess, type DeployTee, type Deployment } from '@geode/host';
+import { devAccounts, devnetTransport, serveDevnet, startDevnet, type Devnet, type DevnetBeacon, type DevnetBeaconOptions, type DevnetServer } from '@geode/devnet';
+import { beaconApi, beaconNetworkAnchor, chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, requireVerifierFor, type ChainAccess, type DeployTee, type Deployment } from '@geode/host';
 import { fundFromFaucet } from './connect.ts';
 import { CliArgumentError, CliPortUnavailableError } from './errors.ts';
 import { createSimulationPki, type SimulationPki } from '@geode/attestation/sim/index';
@@ -40,6 +40,8 @@ export const enclaveBundleOf = (app?: StackApp): string => (app ? join(REPO_ROOT
 export interface DevStack {
   /** The embedded devnet, or undefined when running against --rpc. */
   devnet: Devnet | undefined;
+  /** The embedded devnet's Beacon light-client API (`lightClient: 'ethereum'`), else undefined. */
+  beacon: DevnetBeacon | undefined;
   /** True when the enclave trusts its RPC (INSECURE; --insecure-trusted-rpc). */
   trustedRpc: boolean;
   chain: ChainAccess;
@@ -87,8 +89,26 @@ export interface DevStackOptions {
    * configured on-chain verifier checks its evidence (requireVerifierFor; docs/attestation.md#on-chain-verifiers).
    */
   tee?: DeployTee;
+  /**
+   * The embedded devnet's light client (docs/protocol.md#devnet-beacon): 'devnet' (default) = headers signed by the
+   * devnet's block signer; 'ethereum' = Ethereum's sync-committee light client over the devnet's Beacon API (a
+   * generated committee: the code path of a mainnet deployment, with no security of its own). Not with `rpc`.
+   */
+  lightClient?: 'devnet' | 'ethereum';
+  /** With lightClient 'ethereum': the beacon chain's shape and its slot clock (`slotMs`, default 1000: a block per slot). */
+  beacon?: DevnetBeaconOptions & { slotMs?: number };
   /** The app to deploy and run (default: the computations app). */
   app?: StackApp;
+}
+
+/** `--light-client` values of `geode dev` / `geode demo`. */
+export const LIGHT_CLIENTS = ['devnet', 'ethereum'] as const;
+
+/** Parse `--light-client` (devnet, ethereum). Throws CliArgumentError. */
+export function lightClientOption(v: string | undefined): 'devnet' | 'ethereum' {
+  const lc = v ?? 'devnet';
+  if (!(LIGHT_CLIENTS as readonly string[]).includes(lc)) throw new CliArgumentError(`--light-client must be one of ${LIGHT_CLIENTS.join(', ')}, got "${v}"`);
+  return lc as 'devnet' | 'ethereum';
 }
 
 /** `--tee` values of the CLI and the evidence type each means on-chain. */
@@ -145,6 +165,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   const measurement = await ensureEnclaveBundle(o.app);
 
   let devnet: Devnet | undefined;
+  let beacon: DevnetBeacon | undefined;
   let chain: ChainAccess;
   let anchor: { signer: Address; genesisHash: Hex; ethereum?: EthereumAnchorJson };
   let deployer: PrivateKeyAccount;
@@ -153,14 +174,25 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   let server: DevnetServer | undefined;
   let blockSignerKey: Hex | undefined;
   const accounts = devAccounts(8);
+  if (o.rpc && o.lightClient === 'ethereum') throw new CliArgumentError('--light-client ethereum runs the embedded devnet\'s beacon chain; with --rpc pass --beacon <url> --checkpoint <root> instead');
   if (o.rpc) {
     progress(`connecting to ${o.rpc.url}`);
-    // Ethereum's sync-committee light client (docs/protocol.md#ethereum-light-client): mainnet's anchor from the checkpoint.
-    const ethereum = o.rpc.beacon ? (await import('@geode/enclave/lightclient/ethereum/anchor')).mainnetAnchor(o.rpc.beacon.checkpoint) as EthereumAnchorJson : undefined;
-    chain = await chainAccessFromUrl(o.rpc.url, { trustedRpc: o.rpc.trustedRpc, ethereum: ethereum && { anchor: ethereum, beacon: beaconApi(o.rpc.beacon!.url) } });
+    // Ethereum's sync-committee light client (docs/protocol.md#ethereum-light-client): on mainnet (chain 1) the pinned
+    // mainnet anchor from the checkpoint; on another chain (e.g. a `geode dev --light-client ethereum` devnet) the
+    // genesis validators root, fork schedule and preset its Beacon API describes (beaconNetworkAnchor).
+    let ethereum: EthereumAnchorJson | undefined;
+    let chainId = 0n;
+    if (o.rpc.beacon) {
+      const probe = await chainAccessFromUrl(o.rpc.url);
+      chainId = probe.chainId;
+      await probe.close();
+      ethereum = chainId === 1n
+        ? (await import('@geode/enclave/lightclient/ethereum/anchor')).mainnetAnchor(o.rpc.beacon.checkpoint) as EthereumAnchorJson
+        : await beaconNetworkAnchor(o.rpc.beacon.url, o.rpc.beacon.checkpoint, `chain-${chainId}`);
+    }
+    chain = await chainAccessFromUrl(o.rpc.url, { trustedRpc: o.rpc.trustedRpc, ethereum: ethereum && { anchor: ethereum, beacon: beaconApi(o.rpc.beacon!.url), pollMs: chainId === 1n ? 12_000 : 1000 } });
     const published = ethereum ? null : await devnetAnchor(chain);
     if (ethereum) {
-      if (chain.chainId !== 1n) throw new CliArgumentError(`--beacon/--checkpoint use Ethereum mainnet's anchor but ${o.rpc.url} is chain ${chain.chainId}`);
       anchor = { signer: ETHEREUM_SYNC_COMMITTEE_SIGNER, genesisHash: ethereumAnchorHash(ethereum), ethereum };
     } else if (o.rpc.trustedRpc) {
       const genesis = await chain.publicClient.getBlock({ blockNumber: 0n });
@@ -180,11 +212,23 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
     progress('devnet');
     const fund = [...accounts.map((a) => a.address), ...(o.fund ?? [])].map((address) => ({ address, balance: parseEther('1000000') }));
     blockSignerKey = generatePrivateKey();
-    const d = await startDevnet({ fund, blockSignerKey });
+    const slotMs = o.beacon?.slotMs ?? 1000;
+    const ethereumLc = o.lightClient === 'ethereum';
+    // The beacon chain's finality needs blocks after a request's: the devnet then also mines one block per slot.
+    const d = await startDevnet({ fund, blockSignerKey, ...(ethereumLc ? { blockIntervalMs: slotMs } : {}) });
     devnet = d;
-    chain = chainAccessFromTransport({ chainId: d.chainId, transport: devnetTransport(d), onNewHead: (cb) => d.onNewHead(cb) });
-    server = o.servePort !== undefined ? await serveOrExplain(d, o.servePort, o.serveHost ?? '127.0.0.1') : undefined;
-    anchor = { signer: d.blockSigner, genesisHash: d.genesisHash };
+    if (ethereumLc) {
+      // Loaded on demand: Lodestar and BLS cost every other CLI command nothing.
+      beacon = (await import('@geode/devnet/beacon')).devnetBeacon(d, o.beacon);
+      // The checkpoint is the beacon block of genesis: the enclave bootstraps from it and follows every period since.
+      const ethereum = await beacon.anchor(0n);
+      chain = chainAccessFromTransport({ chainId: d.chainId, transport: devnetTransport(d), onNewHead: (cb) => d.onNewHead(cb), ethereum: { anchor: ethereum, beacon, pollMs: slotMs } });
+      anchor = { signer: ETHEREUM_SYNC_COMMITTEE_SIGNER, genesisHash: ethereumAnchorHash(ethereum), ethereum };
+    } else {
+      chain = chainAccessFromTransport({ chainId: d.chainId, transport: devnetTransport(d), onNewHead: (cb) => d.onNewHead(cb) });
+      anchor = { signer: d.blockSigner, genesisHash: d.genesisHash };
+    }
+    server = o.servePort !== undefined ? await serveOrExplain(d, o.servePort, o.serveHost ?? '127.0.0.1', beacon) : undefined;
     deployer = privateKeyToAccount(accounts[0]!.privateKey);
     operator = privateKeyToAccount(accounts[1]!.privateKey);
     faucetKey = accounts[2]!.privateKey;
@@ -218,7 +262,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   await host.start();
 
   return {
-    devnet, chain, deployment, enclave, host, pki, policy, measurement, dataDir, server, faucetKey, blockSignerKey,
+    devnet, beacon, chain, deployment, enclave, host, pki, policy, measurement, dataDir, server, faucetKey, blockSignerKey,
     trustedRpc: !!o.rpc?.trustedRpc,
     async stop() {
       await host.stop();
@@ -232,7 +276,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
 }
 
 /** CLI options shared by `geode demo` and `geode dev` for running against an existing endpoint. */
-export interface RpcCliOptions { rpc?: string; insecureTrustedRpc?: boolean; privateKey?: string; beacon?: string; checkpoint?: string }
+export interface RpcCliOptions { rpc?: string; insecureTrustedRpc?: boolean; privateKey?: string; beacon?: string; checkpoint?: string; lightClient?: string }
 
 /** Turn --rpc / --insecure-trusted-rpc / --private-key (or GEODE_PRIVATE_KEY) into DevStackOptions.rpc. Throws CliArgumentError. */
 export function rpcOption(o: RpcCliOptions): DevStackOptions['rpc'] {
@@ -257,17 +301,18 @@ export function withRpcOptions<T extends { option(flags: string, desc: string): 
     .option('--rpc <url>', 'run against this EVM JSON-RPC endpoint instead of the embedded devnet')
     .option('--insecure-trusted-rpc', 'INSECURE, testing only: let the enclave believe the RPC node (networks with no Geode light client)')
     .option('--private-key <hex>', 'funded account that deploys and pays with --rpc (or GEODE_PRIVATE_KEY)')
-    .option('--beacon <url>', 'Ethereum mainnet: Beacon API node for the enclave\'s sync-committee light client (with --checkpoint)')
-    .option('--checkpoint <root>', 'Ethereum mainnet: weak-subjectivity checkpoint (recent finalized beacon block root) the enclave bootstraps from');
+    .option('--beacon <url>', 'Ethereum: Beacon API node for the enclave\'s sync-committee light client (with --checkpoint; mainnet, or a `geode dev --light-client ethereum` devnet)')
+    .option('--checkpoint <root>', 'Ethereum: weak-subjectivity checkpoint (recent finalized beacon block root) the enclave bootstraps from')
+    .option('--light-client <kind>', 'embedded devnet: devnet (default: headers signed by its block signer) or ethereum (Ethereum\'s sync-committee light client over the devnet\'s Beacon API, with a generated committee: no security, the code path of mainnet)');
 }
 
 /**
  * serveDevnet on host:port; a listen failure (port taken, privileged, foreign address) closes the devnet and
  * throws CliPortUnavailableError (code, remedy, docs link) instead of the raw socket error.
  */
-async function serveOrExplain(d: Devnet, port: number, host: string): Promise<DevnetServer> {
+async function serveOrExplain(d: Devnet, port: number, host: string, beacon?: DevnetBeacon): Promise<DevnetServer> {
   try {
-    return await serveDevnet(d, { port, host });
+    return await serveDevnet(d, { port, host, beacon });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if ((e as NodeJS.ErrnoException).syscall !== 'listen' || !code) throw e;

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runDemo } from '../src/commands/demo.ts';
+import { runDemo, type DemoResult } from '../src/commands/demo.ts';
 import type { Reporter } from '../src/output.ts';
 import pino from 'pino';
 
 const quiet: Reporter = { json: true, progress() {}, say() {}, result() {}, logger: pino({ level: 'silent' }) };
 
-test('geode demo: end to end on the embedded devnet, every participant learns the locked result', { timeout: 180_000 }, async () => {
-  const r = await runDemo(quiet);
+/** The demo's committed results, whichever light client gated them. */
+function assertDemoResults(r: DemoResult): void {
   assert.equal(r.ok, true);
   assert.match(r.measurement, /^[0-9a-f]{64}$/);
   assert.equal(r.attestation.simulated, true);
@@ -28,4 +28,16 @@ test('geode demo: end to end on the embedded devnet, every participant learns th
     'alice:APP_NOT_AUTHORISED', 'bob:APP_QUORUM_NOT_REACHED', 'bob:ComputationExists', 'dave:APP_LOCKED', 'eve:APP_DOES_NOT_EXIST', 'eve:APP_NOT_AUTHORISED',
   ]);
   assert.equal(r.requests, 38);
+}
+
+test('geode demo: end to end on the embedded devnet, every participant learns the locked result', { timeout: 180_000 }, async () => {
+  const r = await runDemo(quiet);
+  assert.equal(r.lightClient, 'devnet');
+  assertDemoResults(r);
+});
+
+test('geode demo --light-client ethereum: the same results, every batch gated by the sync-committee light client over the devnet\'s Beacon API', { timeout: 420_000 }, async () => {
+  const r = await runDemo(quiet, { lightClient: 'ethereum' });
+  assert.equal(r.lightClient, 'ethereum');
+  assertDemoResults(r);
 });

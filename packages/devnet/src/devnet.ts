@@ -19,6 +19,11 @@ export interface DevnetOptions {
   fund?: { address: Address; balance: bigint }[];
   /** Mine a block per transaction (default true). */
   autoMine?: boolean;
+  /**
+   * Also mine a block every this many milliseconds, with or without transactions (the slot clock of the devnet's
+   * beacon chain, beacon.ts: its finality needs blocks after a request's). Default: none.
+   */
+  blockIntervalMs?: number;
 }
 
 /** A header the devnet signed: RLP, hash, number and the 65-byte r||s||v signature over blockSigningDigest. */
@@ -136,7 +141,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
         hardfork: 'osaka',
         initialBaseFeePerGas: 1_000_000_000n,
         minGasPrice: 0n,
-        mining: { autoMine: opts.autoMine ?? true, memPool: { order: edr.MineOrdering.Fifo } },
+        mining: { autoMine: opts.autoMine ?? true, ...(opts.blockIntervalMs ? { interval: BigInt(opts.blockIntervalMs) } : {}), memPool: { order: edr.MineOrdering.Fifo } },
         network: { genesisBlockGasLimit: 60_000_000n, genesisBlockTime: opts.genesisTime ?? 1_700_000_000n },
         networkId: chainId,
         observability: {},
@@ -207,6 +212,8 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     getSignedHeader,
     async close() {
       closed = true;
+      // Interval mining runs inside EDR: stop it so a closed devnet mines no more.
+      if (opts.blockIntervalMs) await raw('evm_setIntervalMining', [0]).catch(() => undefined);
       emitter.removeAllListeners();
     },
     // Used by the WebSocket server to route eth_subscribe notifications to their socket.

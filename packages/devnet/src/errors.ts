@@ -20,3 +20,10 @@ export class DevnetClosedError extends GeodeError {
     super('DEVNET_CLOSED', 'The devnet has been closed. Start a new one with startDevnet().');
   }
 }
+
+/** The devnet's Beacon API has no such object yet (the chain is too short for a finality update, or the root is unknown). */
+export class BeaconNotAvailableError extends GeodeError {
+  constructor(what: string) {
+    super('DEVNET_BEACON_UNAVAILABLE', `The devnet's beacon chain cannot serve this yet: ${what}. Wait for more blocks, or ask for a root the devnet's anchor names.`, { details: { what }, docsPath: 'protocol.md#devnet-beacon' });
+  }
+}

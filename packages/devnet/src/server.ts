@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Hex } from 'viem';
+import type { DevnetBeacon } from './beacon.ts';
 import { RpcError, type Devnet } from './devnet.ts';
 import { isServedMethod } from './surface.ts';
 
@@ -42,6 +43,35 @@ async function handleBody(devnet: Devnet, body: string, plainEvm = false): Promi
   return answer(devnet, parsed as JsonRpcReq, plainEvm);
 }
 
+/**
+ * GET routes of the devnet's Beacon API (ethereum/beacon-APIs): the light-client objects as `{"version","data"}`
+ * (updates as an array) and `/eth/v1/beacon/genesis`, `/eth/v1/config/{fork_schedule,spec}` as `{"data"}`. Unknown or not-yet-available objects answer
+ * 404, malformed query parameters 400, each with `{"code","message"}` as beacon nodes do.
+ */
+async function answerBeacon(beacon: DevnetBeacon, url: URL): Promise<{ status: number; body: unknown }> {
+  const p = url.pathname.replace(/\/+$/, '');
+  const lc = '/eth/v1/beacon/light_client';
+  try {
+    if (p === '/eth/v1/beacon/genesis') return { status: 200, body: { data: beacon.genesis() } };
+    if (p === '/eth/v1/config/fork_schedule') return { status: 200, body: { data: beacon.forkSchedule() } };
+    if (p === '/eth/v1/config/spec') return { status: 200, body: { data: beacon.spec() } };
+    if (p === `${lc}/finality_update`) return { status: 200, body: await beacon.finalityUpdate() };
+    if (p === `${lc}/optimistic_update`) return { status: 200, body: await beacon.optimisticUpdate() };
+    const boot = p.match(/^\/eth\/v1\/beacon\/light_client\/bootstrap\/(0x[0-9a-fA-F]{64})$/);
+    if (boot) return { status: 200, body: await beacon.bootstrap(boot[1] as Hex) };
+    if (p === `${lc}/updates`) {
+      const start = Number(url.searchParams.get('start_period'));
+      const count = Number(url.searchParams.get('count'));
+      if (!Number.isSafeInteger(start) || start < 0 || !Number.isSafeInteger(count) || count < 1 || count > 128) return { status: 400, body: { code: 400, message: 'start_period must be an integer >= 0 and count 1..128' } };
+      return { status: 200, body: await beacon.updates(start, count) };
+    }
+    return { status: 404, body: { code: 404, message: `No Beacon API route ${p} on the devnet (it serves /eth/v1/beacon/genesis, /eth/v1/config/{fork_schedule,spec} and /eth/v1/beacon/light_client/*)` } };
+  } catch (e) {
+    if ((e as { code?: string }).code === 'DEVNET_BEACON_UNAVAILABLE') return { status: 404, body: { code: 404, message: (e as Error).message } };
+    return { status: 500, body: { code: 500, message: e instanceof Error ? e.message : String(e) } };
+  }
+}
+
 /** A devnet exposed over HTTP and WebSocket JSON-RPC on loopback. */
 export interface DevnetServer {
   /** http://host:port */
@@ -57,13 +87,20 @@ export interface DevnetServer {
  * Only the methods of SERVED_METHODS (surface.ts) and geode_* are answered; every other method (hardhat_*, evm_*,
  * debug_*, personal_*, eth_sendTransaction, ...) gets JSON-RPC error -32601 and reaches the chain not at all.
  * HTTP POST and WebSocket both speak JSON-RPC 2.0 (single and batch). Over WebSocket, eth_subscribe
- * (newHeads, logs) pushes `eth_subscription` notifications.
+ * (newHeads, logs) pushes `eth_subscription` notifications. With `beacon`, HTTP GET also serves its Beacon
+ * light-client API (answerBeacon).
  */
-export async function serveDevnet(devnet: Devnet, opts: { host?: string; port?: number; plainEvm?: boolean } = {}): Promise<DevnetServer> {
+export async function serveDevnet(devnet: Devnet, opts: { host?: string; port?: number; plainEvm?: boolean; beacon?: DevnetBeacon } = {}): Promise<DevnetServer> {
   // plainEvm hides the geode_* methods, so the devnet looks like any EVM node (tests of --rpc against other networks).
   const plain = !!opts.plainEvm;
   const host = opts.host ?? '127.0.0.1';
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === 'GET' && opts.beacon && req.url?.startsWith('/eth/')) {
+      void answerBeacon(opts.beacon, new URL(req.url, 'http://devnet')).then(({ status, body }) => {
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      });
+      return;
+    }
     if (req.method !== 'POST') {
       res.writeHead(405, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'POST JSON-RPC requests' }));
       return;

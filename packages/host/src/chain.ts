@@ -49,8 +49,11 @@ export function chainAccessFromTransport(opts: {
    * carry the zero signature; the enclave must have been deployed with the trusted-RPC anchor to accept them.
    */
   trustedRpc?: boolean;
-  /** Ethereum sync-committee deployments: headers are the finalized ones, proven by this Beacon API's data (beacon.ts). */
-  ethereum?: { anchor: EthereumAnchorJson; beacon: BeaconSource };
+  /**
+   * Ethereum sync-committee deployments: headers are the finalized ones, proven by this Beacon API's data (beacon.ts);
+   * `pollMs` is how often finality is polled while a header waits for it (default 12 s, one mainnet slot).
+   */
+  ethereum?: { anchor: EthereumAnchorJson; beacon: BeaconSource; pollMs?: number };
 }): ChainAccess {
   const chain = chainFor(opts.chainId);
   const publicClient = createPublicClient({ chain, transport: opts.transport, cacheTime: 0, pollingInterval: opts.pollMs ?? 100 }) as PublicClient;
@@ -101,7 +104,7 @@ export async function devnetAnchor(chain: ChainAccess): Promise<{ blockSigner: H
  * ChainAccess for an RPC URL (http(s):// or ws(s)://). Reads the chain id from the endpoint.
  * `trustedRpc` (INSECURE) serves unsigned headers rebuilt from the RPC's blocks; see chainAccessFromTransport.
  */
-export async function chainAccessFromUrl(url: string, opts: { trustedRpc?: boolean; ethereum?: { anchor: EthereumAnchorJson; beacon: BeaconSource } } = {}): Promise<ChainAccess> {
+export async function chainAccessFromUrl(url: string, opts: { trustedRpc?: boolean; ethereum?: { anchor: EthereumAnchorJson; beacon: BeaconSource; pollMs?: number } } = {}): Promise<ChainAccess> {
   const transport = url.startsWith('ws') ? webSocket(url, { retryCount: 3 }) : http(url, { retryCount: 1, batch: false, timeout: 5_000 });
   const probe = createPublicClient({ transport });
   let chainId: number;

@@ -246,7 +246,9 @@ export class Host extends EventEmitter {
     const B = head.number;
     const [count, committed] = await Promise.all([this.readSlot(SLOT.requestCount, B), this.readSlot(SLOT.committedSeq, B)]);
     this.noteCommitted(committed);
-    if (count <= committed) return false;
+    // Behind a finalized header (Ethereum) our last commitment may not be visible at B yet: the enclave needs it proven
+    // (committedSeq == its lastSeq), so wait for B to reach it rather than re-send committed requests.
+    if (count <= committed || committed < this.committed) return false;
     const from = committed + 1n;
     const max = BigInt(Math.min(this.o.maxBatch ?? MAX_BATCH_REQUESTS, MAX_BATCH_REQUESTS, this.batchLimit));
     const to = count - committed > max ? committed + max : count;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { keccak256, toBytes, type Address } from 'viem';
 import { createIdentity, GeodeClient, verifyActiveSession, type Identity, type TrustedSession } from '@geode/client';
 import type { Request } from '@geode/app-computations';
-import { rpcOption, startDevStack, withRpcOptions, type RpcCliOptions } from '../stack.ts';
+import { lightClientOption, rpcOption, startDevStack, withRpcOptions, type RpcCliOptions } from '../stack.ts';
 import { createComputation, decodeAppOutput, sendRequest, type AppOutput } from '../app.ts';
 import { fail, reporter, type Reporter } from '../output.ts';
 
@@ -12,6 +12,8 @@ export interface DemoResult {
   measurement: string;
   simulated: boolean;
   attestation: { teeType: string; status: string; mrEnclave: string; sessionId: string; simulated: boolean; trustedRpc: boolean };
+  /** The enclave's light client: the devnet's block signer, Ethereum's sync committee, or none (trusted RPC). */
+  lightClient: 'devnet' | 'ethereum' | 'trusted-rpc';
   computations: { name: string; type: string; results: Record<string, unknown> }[];
   refused: { who: string; action: string; code: string }[];
   requests: number;
@@ -85,10 +87,11 @@ function summarize(type: string, outs: AppOutput[]): unknown {
 /** Run the whole demo on a fresh embedded devnet. */
 export async function runDemo(rep: Reporter, opts: RpcCliOptions = {}): Promise<DemoResult> {
   const rpc = rpcOption(opts);
+  const lightClient = lightClientOption(opts.lightClient);
   const t0 = performance.now();
   const ids = await demoIdentities();
   const nameOf = (a: string) => NAMES.find((n) => ids[n].address.toLowerCase() === a.toLowerCase()) ?? a;
-  const stack = await startDevStack({ progress: rep.progress, logger: rep.logger, fund: NAMES.map((n) => ids[n].address), rpc });
+  const stack = await startDevStack({ progress: rep.progress, logger: rep.logger, fund: NAMES.map((n) => ids[n].address), rpc, lightClient });
   try {
     rep.progress('verifying the enclave attestation');
     const now = Math.floor(Date.now() / 1000);
@@ -96,6 +99,7 @@ export async function runDemo(rep: Reporter, opts: RpcCliOptions = {}): Promise<
       publicClient: stack.chain.publicClient, chainId: stack.chain.chainId, contract: stack.deployment.contract,
       collateral: stack.pki.collateral() as never, rootCaDer: stack.pki.rootCaDer, policy: stack.policy, now, allowTrustedRpc: stack.trustedRpc,
     });
+    if (stack.beacon) rep.say('Light client: Ethereum sync committee over the devnet\'s Beacon API (the devnet holds every committee key: no security; the code path of a mainnet deployment).');
     if (session.trustedRpc) rep.say('WARNING: the enclave trusts its RPC node (--insecure-trusted-rpc): no light client protects it.');
     rep.say(`Attestation: ${session.verdict.teeType} quote, TCB ${session.verdict.status}, mr_enclave ${session.measurement.slice(2)}`);
     rep.say(`WARNING: trusting a SIMULATED TEE (policy allowSimulation: true) — no hardware protection.`);
@@ -167,6 +171,7 @@ export async function runDemo(rep: Reporter, opts: RpcCliOptions = {}): Promise<
       measurement: stack.measurement.slice(2),
       simulated: session.simulated,
       attestation: { teeType: session.verdict.teeType, status: session.verdict.status, mrEnclave: session.measurement.slice(2), sessionId: session.sessionId.toString(), simulated: session.simulated, trustedRpc: session.trustedRpc },
+      lightClient: stack.deployment.config.ethereumAnchor ? 'ethereum' : stack.trustedRpc ? 'trusted-rpc' : 'devnet',
       computations,
       refused,
       requests,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { bytesToHex } from 'viem';
-import { rpcOption, startDevStack, teeOption, withRpcOptions, type RpcCliOptions } from '../stack.ts';
+import { lightClientOption, rpcOption, startDevStack, teeOption, withRpcOptions, type RpcCliOptions } from '../stack.ts';
 import { homeDir, removeDevInfo, writeDevInfo } from '../home.ts';
 import { fail, reporter } from '../output.ts';
 import { CliArgumentError } from '../errors.ts';
@@ -25,11 +25,14 @@ export function registerDevCommand(program: Command): void {
         const rpc = rpcOption(opts);
         if (opts.savePrivateKey && !rpc) throw new CliArgumentError('--save-private-key only applies with --rpc <url> --private-key KEY (the embedded devnet\'s faucet key is always in dev.json)');
         const tee = teeOption(opts.tee);
-        const stack = await startDevStack({ servePort: rpc ? undefined : port, serveHost: opts.host, progress: rep.progress, logger: rep.logger, rpc, tee });
+        const lightClient = lightClientOption(opts.lightClient);
+        const stack = await startDevStack({ servePort: rpc ? undefined : port, serveHost: opts.host, progress: rep.progress, logger: rep.logger, rpc, tee, lightClient });
         const info = {
           rpcUrl: rpc ? rpc.url : stack.server!.url,
           wsUrl: rpc ? rpc.url : stack.server!.wsUrl,
           trustedRpc: stack.trustedRpc,
+          lightClient: rpc ? (rpc.beacon ? 'ethereum' : 'devnet') : lightClient,
+          ...(stack.beacon ? { beaconUrl: stack.server!.url, ethereumAnchor: stack.deployment.config.ethereumAnchor } : {}),
           chainId: stack.chain.chainId.toString(),
           contract: stack.deployment.contract,
           fromBlock: stack.deployment.fromBlock.toString(),
@@ -44,6 +47,7 @@ export function registerDevCommand(program: Command): void {
         writeDevInfo(home, info);
         rep.say(`Geode devnet running.`);
         rep.say(`  RPC        ${info.rpcUrl}  (WebSocket ${info.wsUrl})`);
+        if (stack.beacon) rep.say(`  beacon     ${info.rpcUrl}/eth/v1/beacon/light_client/* (Ethereum light client; the devnet holds every committee key: no security)`);
         rep.say(`  contract   ${info.contract} (computations app)`);
         rep.say(`  enclave    mr_enclave ${info.measurement.slice(2)} (SIMULATED TEE)`);
         rep.say(`  home       ${home} (dev.json, identities/)`);
