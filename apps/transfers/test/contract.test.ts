@@ -94,11 +94,40 @@ test('a failing hook is recorded (ok = false) and neither undoes the commitment 
 
 test('a sender that gives commitBatch too little gas for a hook gets HookGasTooLow; only the contract may call the hook', async () => {
   await send(c, c.wallets[2], d.core, abi, 'submitRequest', [privatePayload()]);
-  const { args } = await commitArgs([withdrawal(4n, alice, 1n)]);
+  const { args, done } = await commitArgs([withdrawal(4n, alice, 1n)]);
   const full = await c.publicClient.estimateContractGas({ account: c.accounts[1]!, address: d.core, abi, functionName: 'commitBatch', args });
   // Enough for everything before the hook, not for its stipend: the whole call reverts instead of recording a failure.
   await expectRevert(c.publicClient.simulateContract({ account: c.accounts[1]!, address: d.core, abi, functionName: 'commitBatch', args, gas: full - 60_000n }), 'HookGasTooLow');
   await send(c, c.wallets[1], d.core, abi, 'commitBatch', args);
+  done();
   await expectRevert(c.wallets[2].writeContract({ address: d.core, abi, functionName: 'deliverPublicOutput', args: [1n, withdrawal(1n, alice, 10n ** 18n).data] }), 'OnlySelf');
   assert.equal(await read('owed', [alice]), 6n);
+});
+
+test('gas: a commitment at every cap (32 public outputs of 1,024 bytes, each a fresh credit, plus encrypted outputs filling the byte cap) fits the transaction cap', async () => {
+  const { MAX_OUTPUT_BYTES_PER_BATCH, MAX_PUBLIC_OUTPUTS_PER_BATCH, MAX_PUBLIC_OUTPUT_BYTES, TX_GAS_CAP, encodeOutputs, encodedOutputBytes, encodedPublicOutputBytes } = await import('@geode/protocol');
+  await send(c, c.wallets[2], d.core, abi, 'submitRequest', [privatePayload()]);
+  const seq = await read<bigint>('requestCount');
+  const publics = Array.from({ length: MAX_PUBLIC_OUTPUTS_PER_BATCH }, (_, i) => {
+    const head = encodeAbiParameters(WITHDRAWAL_OUTPUT, [`0x${(0xbeef0000 + i).toString(16).padStart(40, '0')}`, 1n]);
+    return { seq, data: `${head}${'ff'.repeat(MAX_PUBLIC_OUTPUT_BYTES - 64)}` as Hex };
+  });
+  const left = MAX_OUTPUT_BYTES_PER_BATCH - MAX_PUBLIC_OUTPUTS_PER_BATCH * encodedPublicOutputBytes(MAX_PUBLIC_OUTPUT_BYTES);
+  let plain = 0;
+  while (encodedOutputBytes(plain + 32) <= left) plain += 32;
+  const outputs = encodeOutputs([{ recipient: alice, seq, ciphertext: `0x${'ab'.repeat(32 + plain + 16)}` }]);
+  const to = seq;
+  const accTo = await read<Hex>('accAt', [to]);
+  const newRoot = randomHex32();
+  const publicOutputs = encodePublicOutputs(publics);
+  const digest = commitmentDigest({ chainId: CHAIN_ID, contract: d.core, sessionId: s.id, from: committed + 1n, to, accTo, prevRoot: root, newRoot, outputsHash: keccak256(outputs), publicOutputsHash: keccak256(publicOutputs) });
+  const args = [committed + 1n, to, accTo, root, newRoot, outputs, publicOutputs, s.signer.sign(digest)] as const;
+  const gas = await c.publicClient.estimateContractGas({ account: c.accounts[1]!, address: d.core, abi, functionName: 'commitBatch', args });
+  console.log(`commitBatch at every cap (${publics.length} public outputs, ${(outputs.length - 2) / 2 + (publicOutputs.length - 2) / 2} calldata bytes of outputs): estimated ${gas} gas = ${(Number(gas) / Number(TX_GAS_CAP) * 100).toFixed(1)}% of 2^24`);
+  assert.ok(gas < TX_GAS_CAP, `${gas} gas is over the per-transaction cap`);
+  const rc = await send(c, c.wallets[1], d.core, abi, 'commitBatch', args);
+  committed = to; root = newRoot;
+  const delivered = rc.logs.map((l) => decodeEventLog({ abi, ...l })).filter((e) => e.eventName === 'PublicOutputDelivered');
+  assert.equal(delivered.length, MAX_PUBLIC_OUTPUTS_PER_BATCH);
+  assert.ok(delivered.every((e) => (e.args as { ok: boolean }).ok), 'every hook had its full stipend');
 });
