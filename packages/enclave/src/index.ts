@@ -4,6 +4,7 @@
  * The bundler (./build.ts) is not part of the enclave bundle and is exported from '@geode/enclave/build'.
  */
 export type { EnclaveApp, HandlerContext } from './app.ts';
+export { defineApp, type AppContext, type AppHandlers, type Collections } from './define-app.ts';
 export * from './errors.ts';
 export { runEnclave, type RunEnclaveOptions } from './main.ts';
 export { EnclaveRuntime, type RuntimeOptions } from './runtime.ts';

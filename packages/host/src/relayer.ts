@@ -415,7 +415,7 @@ export class Host extends EventEmitter {
     const end = BigInt(res.to);
     const stages: BatchStages = { head: tHead - t0, logScan: tLogs - tHead, proof: proofDone - tHead, enclave: t2 - t1, waitPrevious: tReady - t2, gas: 0, tx: 0, receipt: 0 };
     const landed = (async (): Promise<BatchEvent | null> => {
-      const args = [BigInt(res.from), end, res.accTo, res.prevRoot, res.newRoot, res.outputs, res.signature] as const;
+      const args = [BigInt(res.from), end, res.accTo, res.prevRoot, res.newRoot, res.outputs, res.publicOutputs, res.signature] as const;
       let sent: { block: bigint };
       try {
         const tGas = performance.now();
@@ -449,7 +449,8 @@ export class Host extends EventEmitter {
     this.inflight = f;
     // Takeover mode runs one batch at a time: a follower re-executes other instances' batches from the chain's state,
     // which a result chained on our own commitment in flight would not match.
-    if (this.o.pipelined === false || this.follower) await this.settle();    return true;
+    if (this.o.pipelined === false || this.follower) await this.settle();
+    return true;
   }
 
   /**
