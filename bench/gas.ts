@@ -15,7 +15,7 @@ import { hexToBytes, keccak256, toBytes, toHex, type Address, type Hex } from 'v
 import { intelSgxRootCaDer, sim, verifyDcapQuote } from '@geode/attestation';
 import { GeodeCoreAbi, GeodeCoreBytecode, SimQuoteVerifierAbi, SimQuoteVerifierBytecode } from '@geode/contracts';
 import { registerCollateral, tdxMeasurement, verifyQuoteOnchain } from '@geode/contracts/dcap';
-import { ACC_ZERO, commitmentDigest, encodeOutputs, sessionCreateReportData, sessionKeysReportData, type BatchOutput } from '@geode/protocol';
+import { ACC_ZERO, NO_PUBLIC_OUTPUTS, commitmentDigest, encodeOutputs, sessionCreateReportData, sessionKeysReportData, type BatchOutput } from '@geode/protocol';
 import { DCAP_CASES, json } from '../packages/attestation/test/dcap-fixtures.ts';
 import { CHAIN_ID, deploy, send, sessionSigner } from '../packages/contracts/test/helpers.ts';
 import { privatePayload } from '../packages/contracts/test/fixtures.ts';
@@ -75,8 +75,8 @@ for (const n of [1, 10, 100]) {
   const accTo = (await env.chain.publicClient.readContract({ address: refHs.core, abi: GeodeCoreAbi, functionName: 'accAt', args: [to] })) as Hex;
   const outputs = encodeOutputs(Array.from({ length: n }, (_, i): BatchOutput => ({ recipient: env.chain.accounts[i % 4]!.address, seq: from + BigInt(i), ciphertext: privatePayload(80).replace('0x01', '0x') as Hex })));
   const newRoot = toHex(randomBytes(32));
-  const sig = refHs.signer.sign(commitmentDigest({ chainId: CHAIN_ID, contract: refHs.core, sessionId: refHs.id, from, to, accTo, prevRoot: root, newRoot, outputsHash: keccak256(outputs) }));
-  const r = await send(env.chain, env.chain.wallets[1], refHs.core, GeodeCoreAbi, 'commitBatch', [from, to, accTo, root, newRoot, outputs, sig]);
+  const sig = refHs.signer.sign(commitmentDigest({ chainId: CHAIN_ID, contract: refHs.core, sessionId: refHs.id, from, to, accTo, prevRoot: root, newRoot, outputsHash: keccak256(outputs), publicOutputsHash: keccak256(NO_PUBLIC_OUTPUTS) }));
+  const r = await send(env.chain, env.chain.wallets[1], refHs.core, GeodeCoreAbi, 'commitBatch', [from, to, accTo, root, newRoot, outputs, NO_PUBLIC_OUTPUTS, sig]);
   batches.push({ outputs: n, gas: Number(r.gasUsed), perRequest: Math.round(Number(r.gasUsed) / n) });
   from = to + 1n;
   seq = to;

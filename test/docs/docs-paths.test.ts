@@ -50,6 +50,8 @@ export function anchorsOf(markdown: string): Set<string> {
 const COMPUTED = [
   { form: /docsPath: opts\.docsPath \?\? `attestation\.md#\$\{code\.toLowerCase\(\)\.replace\(\/_\/g, '-'\)\}`/, modules: ['packages/attestation/src/errors.ts', 'packages/attestation/src/snp/errors.ts', 'packages/attestation/src/nitro/errors.ts', 'packages/attestation/src/sim/errors.ts', 'packages/attestation/src/policy.ts'] },
   { form: /docsPath: `apps\.md#\$\{code\.toLowerCase\(\)\.replace\(\/_\/g, '-'\)\}`/, modules: ['apps/computations/src/errors.ts'] },
+  // defineAppErrors (packages/protocol/src/app-errors.ts): every app's declared error classes.
+  { form: /docsPath: `\$\{docsPage\}#\$\{code\.toLowerCase\(\)\.replace\(\/_\/g, '-'\)\}`/, modules: ['apps/transfers/src/errors.ts'] },
 ];
 
 async function collect(): Promise<Map<string, string[]>> {

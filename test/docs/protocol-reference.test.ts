@@ -35,6 +35,7 @@ const IMPLEMENTATIONS: Record<string, (v: Values) => Hex> = {
   commitmentDigest: (v) => commitmentDigest({
     chainId: v.chainId as bigint, contract: v.contract as Address, sessionId: v.sessionId as bigint, from: v.from as bigint, to: v.to as bigint,
     accTo: v.accTo as Hex, prevRoot: v.prevRoot as Hex, newRoot: v.newRoot as Hex, outputsHash: v.outputsHash as Hex,
+    publicOutputsHash: v.publicOutputsHash as Hex,
   }),
   requestAad: (v) => requestAad(v.chainId as bigint, v.contract as Address, v.sessionId as bigint, v.sender as Address),
   outputAad: (v) => outputAad(v.chainId as bigint, v.contract as Address, v.sessionId as bigint, v.recipient as Address, v.seq as bigint),

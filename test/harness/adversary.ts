@@ -22,7 +22,7 @@ import { chainAccessFromTransport, EnclaveProcess, Host, type ChainAccess } from
 import { createIdentity, GeodeClient, verifyActiveSession, type Identity, type TrustedSession } from '@geode/client';
 import { GeodeCoreAbi } from '@geode/contracts';
 import { ComputationsAbi } from '@geode/app-computations/artifacts';
-import { startDevStack, type DevStack } from '@geode/cli';
+import { startDevStack, type DevStack, type GeodeApp } from '@geode/cli';
 import { createComputation, decodeAppOutput, sendRequest, type AppOutput } from '@geode/app-computations/client';
 import type { Request } from '@geode/app-computations';
 
@@ -220,7 +220,7 @@ export class Adversary {
   }
 
   commit(c: Result<'processBatch'>, opts: { pub?: PublicClient; chain?: ChainAccess } = {}) {
-    return this.send('commitBatch', [BigInt(c.from), BigInt(c.to), c.accTo, c.prevRoot, c.newRoot, c.outputs, c.signature], opts);
+    return this.send('commitBatch', [BigInt(c.from), BigInt(c.to), c.accTo, c.prevRoot, c.newRoot, c.outputs, c.publicOutputs, c.signature], opts);
   }
 
   /** Run the handshake by hand; returns every artefact (quotes, nonce, keys) so they can be replayed. */
@@ -418,10 +418,10 @@ async function trustedSession(stack: DevStack) {
  * Start a dev stack (devnet, contracts, enclave, honest host, handshake done), register every party's output key,
  * then stop the honest host: from here on the test is the host. Returns the adversary.
  */
-export async function startAdversary(): Promise<Adversary> {
+export async function startAdversary(opts: { app?: GeodeApp } = {}): Promise<Adversary> {
   const ids = {} as Record<Name, Identity>;
   for (const n of NAMES) ids[n] = await createIdentity(n, toBytes(keccak256(toBytes(`geode-adversarial:${n}`))));
-  const stack = await startDevStack({ logger: quiet, fund: NAMES.map((n) => ids[n].address) });
+  const stack = await startDevStack({ logger: quiet, fund: NAMES.map((n) => ids[n].address), app: opts.app });
   const session = await trustedSession(stack);
   const parties = {} as Record<Name, Party>;
   for (const n of NAMES) parties[n] = { name: n, identity: ids[n], address: ids[n].address, session, client: new GeodeClient(clientOpts(stack, ids[n], session)) };

@@ -55,6 +55,7 @@ export class Harness {
         assert.deepEqual(out, message, 'emitted output must survive the runtime envelope + schema round trip unchanged');
         emitted.push({ to, out });
       },
+      publish: () => { throw new Error('computations app publishes nothing'); },
       random: () => { throw new Error('computations app must not need randomness'); },
     };
     const before = this.store.root();

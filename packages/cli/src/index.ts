@@ -8,3 +8,4 @@
  */
 export { run, buildProgram } from './main.ts';
 export { startDevStack, ensureEnclaveBundle, simPolicy, type DevStack, type DevStackOptions } from './stack.ts';
+export type { GeodeApp } from './apps.ts';

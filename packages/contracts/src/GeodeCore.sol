@@ -29,6 +29,26 @@ contract GeodeCore {
         bytes32 mrEnclave;
     }
 
+    /// @notice The fields of a batch commitment after (chainid, this), in commitmentDigest order.
+    struct Commitment {
+        uint256 sessionId;
+        uint256 from;
+        uint256 to;
+        bytes32 accTo;
+        bytes32 prevRoot;
+        bytes32 newRoot;
+        bytes32 outputsHash;
+        bytes32 publicOutputsHash;
+    }
+
+    /// @notice A public output of a batch: plaintext bytes a handler published for the app contract to act on.
+    struct PublicOutput {
+        /// Sequence number of the request whose handler published it.
+        uint256 seq;
+        /// The app-defined bytes.
+        bytes data;
+    }
+
     // ---- proven layout (slots 0..8; see SLOT in packages/protocol/src/constants.ts) ----
 
     /// @notice Hash of the deployment configuration; the enclave attests to it at SessionCreate.
@@ -114,6 +134,10 @@ contract GeodeCore {
     uint256 public constant MAX_PAYLOAD_BYTES = 16384;
     /// @notice Smallest private payload: kind byte, 32-byte HPKE enc and a 16-byte AEAD tag.
     uint256 public constant MIN_PRIVATE_PAYLOAD_BYTES = 49;
+    /// @notice Gas each public-output hook call gets (protocol PUBLIC_OUTPUT_HOOK_GAS).
+    uint256 public constant PUBLIC_OUTPUT_HOOK_GAS = 100_000;
+    /// @dev Gas kept back for the self-call around a hook (call, calldata copy, event) when checking gasleft().
+    uint256 internal constant HOOK_CALL_OVERHEAD_GAS = 20_000;
     /// @notice secp256k1 n / 2: commitment signatures with s above it are rejected (EIP-2).
     uint256 internal constant SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
 
@@ -165,6 +189,13 @@ contract GeodeCore {
         bytes outputs
     );
 
+    /// @notice A public output was handed to the app's hook (after its batch was committed).
+    /// @param seq Sequence number of the request whose handler published it.
+    /// @param index Position of the output in the batch's publicOutputs.
+    /// @param ok False when the hook reverted or ran out of its PUBLIC_OUTPUT_HOOK_GAS (its effects were dropped).
+    /// @param data The public output's bytes.
+    event PublicOutputDelivered(uint256 indexed seq, uint256 index, bool ok, bytes data);
+
     /// @notice The constructor got no measurements.
     error NoMeasurements();
     /// @notice A measurement appears twice in the constructor list.
@@ -215,6 +246,10 @@ contract GeodeCore {
     error InvalidSignatureLength(uint256 length);
     /// @notice The commitment signature has s > n/2 (malleable) or v not in {0, 1, 27, 28}.
     error MalformedSignature();
+    /// @notice commitBatch was sent with too little gas left to give a public-output hook its full stipend.
+    error HookGasTooLow(uint256 gasLeft);
+    /// @notice deliverPublicOutput may be called only by the contract itself.
+    error OnlySelf(address caller);
     /// @notice The commitment was not signed by the active session's signer.
     error WrongSigner(address recovered, address expected);
 
@@ -439,13 +474,15 @@ contract GeodeCore {
 
     // ------------------------------------------------------------------ commitments
 
-    /// @notice Commits the result of processing requests [from, to], signed by the active session's key.
+    /// @notice Commits the result of processing requests [from, to], signed by the active session's key, then hands
+    ///         each public output to the app's hook `_onPublicOutput` (see _deliverPublicOutputs).
     /// @param from committedSeq + 1.
     /// @param to Last request of the batch, at most requestCount.
     /// @param accTo acc(to).
     /// @param prevRoot The committed state root the batch was processed from.
     /// @param newRoot The state root after the batch.
     /// @param outputs abi.encode((address recipient, uint256 seq, bytes ciphertext)[]); only hashed and emitted.
+    /// @param publicOutputs abi.encode((uint256 seq, bytes data)[]): the enclave's plaintext public outputs, in order.
     /// @param signature 65 bytes r || s || v (v 27/28 or 0/1, low s) over commitmentDigest, no EIP-191 prefix.
     function commitBatch(
         uint256 from,
@@ -454,34 +491,71 @@ contract GeodeCore {
         bytes32 prevRoot,
         bytes32 newRoot,
         bytes calldata outputs,
+        bytes calldata publicOutputs,
         bytes calldata signature
     ) external {
-        uint256 sid = activeSessionId;
-        if (sid == 0) revert NoActiveSession();
+        // Fields are filled one by one into memory: the legacy codegen's 16-slot stack cannot hold them all at once.
+        Commitment memory c;
+        c.sessionId = activeSessionId;
+        if (c.sessionId == 0) revert NoActiveSession();
         if (from != committedSeq + 1) revert UnexpectedBatchStart(committedSeq + 1, from);
         if (to < from || to > requestCount) revert BatchOutOfRange(from, to, requestCount);
         if (accAt[to] != accTo) revert AccumulatorMismatch(accAt[to], accTo);
         if (prevRoot != stateRoot) revert StaleStateRoot(stateRoot, prevRoot);
-        bytes32 oh = keccak256(outputs);
-        _checkSigner(sid, commitmentDigest(sid, from, to, accTo, prevRoot, newRoot, oh), signature);
+        c.from = from;
+        c.to = to;
+        c.accTo = accTo;
+        c.prevRoot = prevRoot;
+        c.newRoot = newRoot;
+        c.outputsHash = keccak256(outputs);
+        c.publicOutputsHash = keccak256(publicOutputs);
+        _checkSigner(c.sessionId, _commitmentDigest(c), signature);
         committedSeq = to;
         stateRoot = newRoot;
-        _emitBatchCommitted(sid, from, to, accTo, prevRoot, newRoot, oh, outputs);
+        _emitBatchCommitted(c, outputs);
+        _deliverPublicOutputs(publicOutputs);
     }
 
     /// @dev Emits BatchCommitted (a separate frame keeps commitBatch within the legacy codegen's stack limit).
-    function _emitBatchCommitted(
-        uint256 sid,
-        uint256 from,
-        uint256 to,
-        bytes32 accTo,
-        bytes32 prevRoot,
-        bytes32 newRoot,
-        bytes32 oh,
-        bytes calldata outputs
-    ) private {
-        emit BatchCommitted(sid, from, to, accTo, prevRoot, newRoot, oh, outputs);
+    function _emitBatchCommitted(Commitment memory c, bytes calldata outputs) private {
+        emit BatchCommitted(c.sessionId, c.from, c.to, c.accTo, c.prevRoot, c.newRoot, c.outputsHash, outputs);
     }
+
+    /// @dev Calls the hook once per public output, in order, after the batch is committed (docs/protocol.md#public-outputs).
+    ///      Each call is an external self-call (`deliverPublicOutput`) with exactly PUBLIC_OUTPUT_HOOK_GAS gas: a hook
+    ///      that reverts or runs out of gas is recorded (PublicOutputDelivered with ok = false) and never undoes the
+    ///      commitment, so no output can halt the deployment. The caller cannot starve a hook to make it fail (EIP-150
+    ///      forwards at most 63/64 of the gas left): without enough gas for the full stipend the whole commitBatch
+    ///      reverts (HookGasTooLow) and can be sent again with more gas.
+    function _deliverPublicOutputs(bytes calldata publicOutputs) private {
+        PublicOutput[] memory list = abi.decode(publicOutputs, (PublicOutput[]));
+        for (uint256 i = 0; i < list.length; ++i) {
+            if (gasleft() < (PUBLIC_OUTPUT_HOOK_GAS * 64) / 63 + HOOK_CALL_OVERHEAD_GAS) revert HookGasTooLow(gasleft());
+            bool ok;
+            try this.deliverPublicOutput{gas: PUBLIC_OUTPUT_HOOK_GAS}(list[i].seq, list[i].data) {
+                ok = true;
+            } catch {
+                ok = false;
+            }
+            emit PublicOutputDelivered(list[i].seq, i, ok, list[i].data);
+        }
+    }
+
+    /// @notice Entry point of the public-output hook; callable only by this contract itself (from commitBatch).
+    /// @param seq Sequence number of the request whose handler published `data`.
+    /// @param data The public output's bytes.
+    function deliverPublicOutput(uint256 seq, bytes calldata data) external {
+        if (msg.sender != address(this)) revert OnlySelf(msg.sender);
+        _onPublicOutput(seq, data);
+    }
+
+    /// @notice The app's hook: act on what the enclave decided (pay a withdrawal, settle an auction, record a result).
+    /// @dev Runs with PUBLIC_OUTPUT_HOOK_GAS gas; a revert is recorded and drops only this hook's effects. Prefer
+    ///      recording a credit the user pulls over sending value to an address (a recipient could refuse it).
+    ///      Default: ignore. `data` is exactly what the handler published (the app defines its encoding).
+    /// @param seq Sequence number of the request whose handler published `data`.
+    /// @param data The public output's bytes.
+    function _onPublicOutput(uint256 seq, bytes calldata data) internal virtual {}
 
     /// @dev Reverts WrongSigner unless `signature` over `digest` recovers to session `sid`'s signer.
     function _checkSigner(uint256 sid, bytes32 digest, bytes calldata signature) private view {
@@ -523,7 +597,7 @@ contract GeodeCore {
     }
 
     /// @notice The digest a session signs for a batch: keccak256(abi.encode(DOMAIN_COMMITMENT, chainid, this,
-    ///         sessionId, from, to, accTo, prevRoot, newRoot, outputsHash)).
+    ///         sessionId, from, to, accTo, prevRoot, newRoot, outputsHash, publicOutputsHash)).
     function commitmentDigest(
         uint256 sessionId,
         uint256 from,
@@ -531,13 +605,17 @@ contract GeodeCore {
         bytes32 accTo,
         bytes32 prevRoot,
         bytes32 newRoot,
-        bytes32 outputsHash
+        bytes32 outputsHash,
+        bytes32 publicOutputsHash
     ) public view returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                DOMAIN_COMMITMENT, block.chainid, address(this), sessionId, from, to, accTo, prevRoot, newRoot, outputsHash
-            )
+        return _commitmentDigest(
+            Commitment(sessionId, from, to, accTo, prevRoot, newRoot, outputsHash, publicOutputsHash)
         );
+    }
+
+    /// @dev commitmentDigest of `c` (all fields static: abi.encode of the struct is that of its fields in order).
+    function _commitmentDigest(Commitment memory c) internal view returns (bytes32) {
+        return keccak256(abi.encode(DOMAIN_COMMITMENT, block.chainid, address(this), c));
     }
 
     // ------------------------------------------------------------------ views

@@ -8,6 +8,7 @@ import {
   SESSION_STATUS,
   accumulatorStep,
   commitmentDigest,
+  NO_PUBLIC_OUTPUTS,
   encodeOutputs,
   sessionCreateReportData,
   sessionKeysReportData,
@@ -137,8 +138,8 @@ describe('GeodeCore config and protocol hashes', () => {
     const signer = sessionSigner().address;
     assert.equal(await read(d, 'sessionCreateReportData', [nonce]), sessionCreateReportData(CHAIN_ID, d.core, cfg, nonce));
     assert.equal(await read(d, 'sessionKeysReportData', [nonce, enc, signer]), sessionKeysReportData(CHAIN_ID, d.core, nonce, enc, signer));
-    const cm = { chainId: CHAIN_ID, contract: d.core, sessionId: 7n, from: 3n, to: 9n, accTo: randomHex32(), prevRoot: randomHex32(), newRoot: randomHex32(), outputsHash: randomHex32() };
-    assert.equal(await read(d, 'commitmentDigest', [cm.sessionId, cm.from, cm.to, cm.accTo, cm.prevRoot, cm.newRoot, cm.outputsHash]), commitmentDigest(cm));
+    const cm = { chainId: CHAIN_ID, contract: d.core, sessionId: 7n, from: 3n, to: 9n, accTo: randomHex32(), prevRoot: randomHex32(), newRoot: randomHex32(), outputsHash: randomHex32(), publicOutputsHash: randomHex32() };
+    assert.equal(await read(d, 'commitmentDigest', [cm.sessionId, cm.from, cm.to, cm.accTo, cm.prevRoot, cm.newRoot, cm.outputsHash, cm.publicOutputsHash]), commitmentDigest(cm));
   });
 
   test('constructor refuses no measurements, duplicate measurements, a verifier without code', async () => {
@@ -274,8 +275,8 @@ describe('session succession (who may activate which keys)', () => {
   async function commitFirst(d: Deployment, s1: Awaited<ReturnType<typeof openSession>>) {
     const acc = await read<Hex>(d, 'accAt', [1n]);
     const root = randomHex32();
-    const digest = commitmentDigest({ chainId: CHAIN_ID, contract: d.core, sessionId: s1.id, from: 1n, to: 1n, accTo: acc, prevRoot: ACC_ZERO, newRoot: root, outputsHash: keccak256('0x') });
-    await send(c, c.wallets[3], d.core, abi, 'commitBatch', [1n, 1n, acc, ACC_ZERO, root, '0x', s1.signer.sign(digest)]);
+    const digest = commitmentDigest({ chainId: CHAIN_ID, contract: d.core, sessionId: s1.id, from: 1n, to: 1n, accTo: acc, prevRoot: ACC_ZERO, newRoot: root, outputsHash: keccak256('0x'), publicOutputsHash: keccak256(NO_PUBLIC_OUTPUTS) });
+    await send(c, c.wallets[3], d.core, abi, 'commitBatch', [1n, 1n, acc, ACC_ZERO, root, '0x', NO_PUBLIC_OUTPUTS, s1.signer.sign(digest)]);
   }
 
   test('the first session only by the admin, even with public requests pending', async () => {
@@ -401,7 +402,7 @@ describe('commitBatch', () => {
     return { d, s };
   }
   const digestFor = (d: Deployment, sessionId: bigint, from: bigint, to: bigint, accTo: Hex, prevRoot: Hex, newRoot: Hex, outputs: Hex) =>
-    commitmentDigest({ chainId: CHAIN_ID, contract: d.core, sessionId, from, to, accTo, prevRoot, newRoot, outputsHash: keccak256(outputs) });
+    commitmentDigest({ chainId: CHAIN_ID, contract: d.core, sessionId, from, to, accTo, prevRoot, newRoot, outputsHash: keccak256(outputs), publicOutputsHash: keccak256(NO_PUBLIC_OUTPUTS) });
 
   test('accepts a correct commitment exactly once and emits BatchCommitted; refuses the replay', async () => {
     const { d, s } = await withRequests(3);
@@ -409,18 +410,18 @@ describe('commitBatch', () => {
     const newRoot = randomHex32();
     const outputs = outputsFor(2, 2n);
     const sig = s.signer.sign(digestFor(d, s.id, 1n, 2n, accTo, ACC_ZERO, newRoot, outputs));
-    const r = await send(c, c.wallets[1], d.core, abi, 'commitBatch', [1n, 2n, accTo, ACC_ZERO, newRoot, outputs, sig]);
+    const r = await send(c, c.wallets[1], d.core, abi, 'commitBatch', [1n, 2n, accTo, ACC_ZERO, newRoot, outputs, NO_PUBLIC_OUTPUTS, sig]);
     const ev = decodeEventLog({ abi, ...r.logs[0]! });
     assert.equal(ev.eventName, 'BatchCommitted');
     assert.deepEqual(ev.args, { sessionId: s.id, from: 1n, to: 2n, accTo, prevRoot: ACC_ZERO, newRoot, outputsHash: keccak256(outputs), outputs });
     assert.equal(await read(d, 'committedSeq'), 2n);
     assert.equal(await read(d, 'stateRoot'), newRoot);
-    await expectRevert(write(d, 'commitBatch', [1n, 2n, accTo, ACC_ZERO, newRoot, outputs, sig]), 'UnexpectedBatchStart');
+    await expectRevert(write(d, 'commitBatch', [1n, 2n, accTo, ACC_ZERO, newRoot, outputs, NO_PUBLIC_OUTPUTS, sig]), 'UnexpectedBatchStart');
     // the next batch continues from 3 and from the new root
     const acc3 = await read<Hex>(d, 'accAt', [3n]);
     const root3 = randomHex32();
     const empty = encodeOutputs([]);
-    await send(c, c.wallets[1], d.core, abi, 'commitBatch', [3n, 3n, acc3, newRoot, root3, empty, s.signer.sign(digestFor(d, s.id, 3n, 3n, acc3, newRoot, root3, empty))]);
+    await send(c, c.wallets[1], d.core, abi, 'commitBatch', [3n, 3n, acc3, newRoot, root3, empty, NO_PUBLIC_OUTPUTS, s.signer.sign(digestFor(d, s.id, 3n, 3n, acc3, newRoot, root3, empty))]);
     assert.equal(await read(d, 'committedSeq'), 3n);
   });
 
@@ -430,7 +431,7 @@ describe('commitBatch', () => {
     const root = randomHex32();
     const outputs = outputsFor(1, 1n);
     const commit = (from: bigint, to: bigint, accTo: Hex, prevRoot: Hex) =>
-      write(d, 'commitBatch', [from, to, accTo, prevRoot, root, outputs, s.signer.sign(digestFor(d, s.id, from, to, accTo, prevRoot, root, outputs))]);
+      write(d, 'commitBatch', [from, to, accTo, prevRoot, root, outputs, NO_PUBLIC_OUTPUTS, s.signer.sign(digestFor(d, s.id, from, to, accTo, prevRoot, root, outputs))]);
     await expectRevert(commit(2n, 2n, acc2, ACC_ZERO), 'UnexpectedBatchStart');
     await expectRevert(commit(0n, 2n, acc2, ACC_ZERO), 'UnexpectedBatchStart');
     await expectRevert(commit(1n, 4n, ACC_ZERO, ACC_ZERO), 'BatchOutOfRange');
@@ -447,7 +448,7 @@ describe('commitBatch', () => {
     const root = randomHex32();
     const outputs = outputsFor(3, 2n);
     const digest = digestFor(d, s.id, 1n, 2n, acc, ACC_ZERO, root, outputs);
-    const commit = (sig: Hex, outs: Hex = outputs) => write(d, 'commitBatch', [1n, 2n, acc, ACC_ZERO, root, outs, sig]);
+    const commit = (sig: Hex, outs: Hex = outputs) => write(d, 'commitBatch', [1n, 2n, acc, ACC_ZERO, root, outs, NO_PUBLIC_OUTPUTS, sig]);
     await expectRevert(commit(sessionSigner().sign(digest)), 'WrongSigner');
     await expectRevert(commit(s.signer.sign(digest, { highS: true })), 'MalformedSignature');
     await expectRevert(commit(s.signer.sign(digest).slice(0, 130) as Hex), 'InvalidSignatureLength');
@@ -455,7 +456,7 @@ describe('commitBatch', () => {
     await expectRevert(commit(s.signer.sign(digest), outputsFor(2, 2n)), 'WrongSigner');
     // digest bound to another session id / chain id / contract
     await expectRevert(commit(s.signer.sign(digestFor(d, s.id + 1n, 1n, 2n, acc, ACC_ZERO, root, outputs))), 'WrongSigner');
-    await expectRevert(commit(s.signer.sign(commitmentDigest({ chainId: CHAIN_ID + 1n, contract: d.core, sessionId: s.id, from: 1n, to: 2n, accTo: acc, prevRoot: ACC_ZERO, newRoot: root, outputsHash: keccak256(outputs) }))), 'WrongSigner');
+    await expectRevert(commit(s.signer.sign(commitmentDigest({ chainId: CHAIN_ID + 1n, contract: d.core, sessionId: s.id, from: 1n, to: 2n, accTo: acc, prevRoot: ACC_ZERO, newRoot: root, outputsHash: keccak256(outputs), publicOutputsHash: keccak256(NO_PUBLIC_OUTPUTS) }))), 'WrongSigner');
     // an EIP-191-prefixed signature is not accepted
     const { hashMessage } = await import('viem');
     await expectRevert(commit(s.signer.sign(hashMessage({ raw: digest }))), 'WrongSigner');
@@ -466,13 +467,13 @@ describe('commitBatch', () => {
     const digest2 = digestFor(d, s2.id, 1n, 2n, acc, ACC_ZERO, root, outputs);
     const sig2 = s2.signer.sign(digest2);
     // v given as 0/1 is accepted as well as 27/28
-    await send(c, c.wallets[0], d.core, abi, 'commitBatch', [1n, 2n, acc, ACC_ZERO, root, outputs, `${sig2.slice(0, 130)}${(parseInt(sig2.slice(130), 16) - 27).toString(16).padStart(2, '0')}`]);
+    await send(c, c.wallets[0], d.core, abi, 'commitBatch', [1n, 2n, acc, ACC_ZERO, root, outputs, NO_PUBLIC_OUTPUTS, `${sig2.slice(0, 130)}${(parseInt(sig2.slice(130), 16) - 27).toString(16).padStart(2, '0')}`]);
     assert.equal(await read(d, 'committedSeq'), 2n);
   });
 
   test('commitBatch refuses without an active session', async () => {
     const d = await deployCore(c);
-    await expectRevert(write(d, 'commitBatch', [1n, 1n, ACC_ZERO, ACC_ZERO, ACC_ZERO, '0x', '0x']), 'NoActiveSession');
+    await expectRevert(write(d, 'commitBatch', [1n, 1n, ACC_ZERO, ACC_ZERO, ACC_ZERO, '0x', NO_PUBLIC_OUTPUTS, '0x']), 'NoActiveSession');
   });
 
   test('gas: submitRequest and commitBatch with 1, 10, 100 outputs', async (t) => {
@@ -492,7 +493,7 @@ describe('commitBatch', () => {
       const newRoot = randomHex32();
       const outputs = outputsFor(n, to); // each ciphertext 79 bytes (32-byte enc + 47-byte ct)
       const sig = s.signer.sign(digestFor(d, s.id, from, to, acc, root, newRoot, outputs));
-      const r = await send(c, c.wallets[1], d.core, abi, 'commitBatch', [from, to, acc, root, newRoot, outputs, sig]);
+      const r = await send(c, c.wallets[1], d.core, abi, 'commitBatch', [from, to, acc, root, newRoot, outputs, NO_PUBLIC_OUTPUTS, sig]);
       gas[`commitBatch (${n} outputs, ${(outputs.length - 2) / 2} bytes)`] = r.gasUsed;
       from = to + 1n;
       root = newRoot;

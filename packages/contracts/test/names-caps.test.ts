@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { bytesToHex, concatHex, encodeAbiParameters, hexToBytes, keccak256, toFunctionSelector, toHex, type Abi, type Address, type Hex } from 'viem';
 import {
-  MAX_OUTPUTS_PER_REQUEST, MAX_OUTPUT_BYTES_PER_BATCH, TX_GAS_CAP, commitmentDigest, encodeOutputs, encodedOutputBytes, isValidUtf8,
+  MAX_OUTPUTS_PER_REQUEST, MAX_OUTPUT_BYTES_PER_BATCH, NO_PUBLIC_OUTPUTS, TX_GAS_CAP, commitmentDigest, encodeOutputs, encodedOutputBytes, isValidUtf8,
   type BatchOutput,
 } from '@geode/protocol';
 import { compileContracts } from '../src/build.ts';
@@ -106,8 +106,8 @@ test('caps: a commitment at MAX_OUTPUT_BYTES_PER_BATCH commits well under the EI
     assert.equal(total, MAX_OUTPUT_BYTES_PER_BATCH);
     const outputs = encodeOutputs(outs);
     const newRoot = keccak256(outputs);
-    const digest = commitmentDigest({ chainId: CHAIN_ID, contract: d.core, sessionId: id, from: 1n, to: 1n, accTo, prevRoot: `0x${'00'.repeat(32)}`, newRoot, outputsHash: keccak256(outputs) });
-    const args = [1n, 1n, accTo, `0x${'00'.repeat(32)}`, newRoot, outputs, signer.sign(digest)] as const;
+    const digest = commitmentDigest({ chainId: CHAIN_ID, contract: d.core, sessionId: id, from: 1n, to: 1n, accTo, prevRoot: `0x${'00'.repeat(32)}`, newRoot, outputsHash: keccak256(outputs), publicOutputsHash: keccak256(NO_PUBLIC_OUTPUTS) });
+    const args = [1n, 1n, accTo, `0x${'00'.repeat(32)}`, newRoot, outputs, NO_PUBLIC_OUTPUTS, signer.sign(digest)] as const;
     const gas = await c.publicClient.estimateContractGas({ account: c.accounts[0], address: d.core, abi: d.abi, functionName: 'commitBatch', args });
     console.log(`commitBatch at the cap (${outs.length} outputs, ${outputs.length / 2 - 1} bytes): estimated ${gas} gas = ${(Number(gas) / Number(TX_GAS_CAP) * 100).toFixed(1)}% of 2^24`);
     assert.ok(gas * 2n < TX_GAS_CAP, `${gas} gas is not under half the per-transaction cap`);
@@ -115,8 +115,8 @@ test('caps: a commitment at MAX_OUTPUT_BYTES_PER_BATCH commits well under the EI
   // The many-outputs shape, committed for real with the transaction gas limit at the cap.
   const outputs = encodeOutputs(shapes[0]!);
   const newRoot = keccak256(outputs);
-  const digest = commitmentDigest({ chainId: CHAIN_ID, contract: d.core, sessionId: id, from: 1n, to: 1n, accTo, prevRoot: `0x${'00'.repeat(32)}`, newRoot, outputsHash: keccak256(outputs) });
-  const hash = await c.wallets[0].writeContract({ address: d.core, abi: d.abi, functionName: 'commitBatch', args: [1n, 1n, accTo, `0x${'00'.repeat(32)}`, newRoot, outputs, signer.sign(digest)], gas: TX_GAS_CAP } as never);
+  const digest = commitmentDigest({ chainId: CHAIN_ID, contract: d.core, sessionId: id, from: 1n, to: 1n, accTo, prevRoot: `0x${'00'.repeat(32)}`, newRoot, outputsHash: keccak256(outputs), publicOutputsHash: keccak256(NO_PUBLIC_OUTPUTS) });
+  const hash = await c.wallets[0].writeContract({ address: d.core, abi: d.abi, functionName: 'commitBatch', args: [1n, 1n, accTo, `0x${'00'.repeat(32)}`, newRoot, outputs, NO_PUBLIC_OUTPUTS, signer.sign(digest)], gas: TX_GAS_CAP } as never);
   const r = await c.publicClient.getTransactionReceipt({ hash });
   assert.equal(r.status, 'success');
   assert.equal(await c.publicClient.readContract({ address: d.core, abi: d.abi, functionName: 'committedSeq' }), 1n);

@@ -1,4 +1,4 @@
-import type { Address } from 'viem';
+import type { Address, Hex } from 'viem';
 import type { KvStore } from './store/kv.ts';
 
 /**
@@ -27,6 +27,14 @@ export interface HandlerContext {
    * registered output key (HPKE), or records it as undeliverable if none is registered.
    */
   emit(recipient: Address, message: unknown): void;
+  /**
+   * Publish plaintext `data` (bytes, or 0x hex) for the app contract: committed with the batch and handed to the
+   * contract's `_onPublicOutput(seq, data)` hook inside commitBatch (docs/protocol.md#public-outputs). Everyone can
+   * read it. Caps: MAX_PUBLIC_OUTPUTS_PER_REQUEST outputs of MAX_PUBLIC_OUTPUT_BYTES each, counted into the output
+   * byte caps (docs/protocol.md#caps); over them the request is refused (ENCLAVE_OUTPUT_LIMIT). Dropped with the
+   * request's other effects if the handler throws. Throws TypeError for data that is neither bytes nor 0x hex.
+   */
+  publish(data: Uint8Array | Hex): void;
   /** Deterministic randomness: HKDF(sealed app secret, seq, label) — same inputs, same bytes. */
   random(label: string, length: number): Uint8Array;
 }

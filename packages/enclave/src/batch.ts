@@ -1,10 +1,10 @@
 import { bytesToHex, concatHex, hexToBytes, type Address, type Hex } from 'viem';
 import {
   HPKE_INFO, REGISTER_KEY_KIND, decodeEnvelope, decodePublicRequest, encodeOutputMessage,
-  hpkeOpen, hpkeSeal, isGeodeError, outputAad, requestAad, type BatchOutput,
+  hpkeOpen, hpkeSeal, isGeodeError, outputAad, requestAad, type BatchOutput, type PublicOutput,
 } from '@geode/protocol';
 import type { EnclaveApp, HandlerContext } from './app.ts';
-import { BatchOutputBudget, outputLimitRefusal, outputsBytes, requestCapExceeded } from './caps.ts';
+import { BatchOutputBudget, outputLimitRefusal, outputsBytes, publicOutputsBytes, requestCapExceeded } from './caps.ts';
 import { EnclaveError } from './errors.ts';
 import type { SessionKeys } from './keys.ts';
 import { FRAMEWORK_KEYS, frameworkValue, readOutputKey, type FrameworkState } from './state.ts';
@@ -67,6 +67,8 @@ export interface BatchExecution {
   /** acc(to). */
   accTo: Hex;
   outputs: BatchOutput[];
+  /** Public outputs (ctx.publish) in publication order (docs/protocol.md#public-outputs). */
+  publicOutputs: PublicOutput[];
 }
 
 /**
@@ -92,6 +94,7 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
     return k;
   };
   const pending: PendingOutput[] = [];
+  const publics: PublicOutput[] = [];
   const budget = new BatchOutputBudget();
   // Request AAD bytes per (session, sender): a batch repeats senders, and the AAD depends on nothing else.
   const requestAads = new Map<string, Uint8Array>();
@@ -107,6 +110,7 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
   for (const r of requests) {
     const sender = r.sender.toLowerCase() as Address;
     const emits: { recipient: Address; plaintext: Uint8Array }[] = [];
+    const pubs: { data: Uint8Array }[] = [];
     let registered: Hex | null = null;
     const ctx: HandlerContext = {
       seq: r.seq,
@@ -117,6 +121,16 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
         const to = String(recipient).toLowerCase() as Address;
         if (!ADDRESS_RE.test(to)) throw new TypeError(`emit: recipient ${String(recipient)} is not a 20-byte 0x address`);
         emits.push({ recipient: to, plaintext: encodeOutputMessage({ seq: r.seq.toString(), ok: true, message }) });
+      },
+      publish(data: Uint8Array | Hex) {
+        if (typeof data === 'string') {
+          if (!/^0x([0-9a-fA-F]{2})*$/.test(data)) throw new TypeError('publish: data must be bytes or 0x hex of whole bytes');
+          pubs.push({ data: hexToBytes(data) });
+        } else if (data instanceof Uint8Array) {
+          pubs.push({ data: data.slice() }); // a copy: later mutation by the handler changes nothing
+        } else {
+          throw new TypeError('publish: data must be bytes or 0x hex');
+        }
       },
       random: (label: string, length: number) => keys.random(r.seq, label, length),
     };
@@ -155,23 +169,25 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
     if (fault !== null) throw fault; // the host's storage failed, whatever the handler made of it
     // Per-request caps (caps.ts rule 1): the request is refused as a whole and changes nothing.
     if (error === null) {
-      const over = requestCapExceeded(emits);
+      const over = requestCapExceeded(emits, pubs);
       if (over) error = outputLimitRefusal(r.seq, over);
     }
     const outs = error === null ? emits : [{ recipient: sender, plaintext: errorPlaintext(r.seq, error) }];
+    const outPubs = error === null ? pubs : []; // a refused request publishes nothing
     if (error !== null) {
       batch.dropRequest();
       registered = null;
     }
     // Per-batch cap (caps.ts rule 2): end the batch before this request; the next batch runs it from the same state.
-    const bytes = outputsBytes(outs);
-    if (!budget.fits(bytes)) {
+    const bytes = outputsBytes(outs) + publicOutputsBytes(outPubs);
+    if (!budget.fits(bytes, outPubs.length)) {
       if (error === null) batch.dropRequest();
       break;
     }
     if (error === null) batch.commitRequest();
     if (registered !== null) outputKeys.set(sender, registered);
-    budget.add(bytes);
+    budget.add(bytes, outPubs.length);
+    for (const p of outPubs) publics.push({ seq: r.seq, data: bytesToHex(p.data) });
     for (const o of outs) pending.push({ recipient: o.recipient, seq: r.seq, plaintext: o.plaintext, key: await keyOf(o.recipient) });
     to = r.seq;
     accTo = r.accAfter;
@@ -181,7 +197,7 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
   batch.write(FRAMEWORK_KEYS.lastSeq, frameworkValue.seq(to));
   batch.write(FRAMEWORK_KEYS.lastAcc, frameworkValue.hex(accTo));
   if (base.lastSeq === 0n) batch.write(FRAMEWORK_KEYS.keyId, frameworkValue.hex(keys.keyId));
-  return { to, accTo, outputs: await sealOutputs(pending, bc, keys) };
+  return { to, accTo, outputs: await sealOutputs(pending, bc, keys), publicOutputs: publics };
 }
 
 /**

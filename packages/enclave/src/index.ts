@@ -5,6 +5,7 @@
  * (beacon chain) light client from '@geode/enclave/ethereum'.
  */
 export type { EnclaveApp, HandlerContext } from './app.ts';
+export { defineApp, type AppContext, type AppHandlers, type Collections } from './define-app.ts';
 export * from './errors.ts';
 export { runEnclave, type RunEnclaveOptions } from './main.ts';
 export { EnclaveRuntime, type RuntimeOptions } from './runtime.ts';

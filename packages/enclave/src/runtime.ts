@@ -3,7 +3,7 @@ import { bytesToHex, hexToBytes, keccak256, numberToHex, type Address, type Hex 
 import {
   ETHEREUM_SYNC_COMMITTEE_SIGNER,
   ACC_ZERO, ROOT_ZERO, SESSION_STATUS, SLOT, accAtKey, accumulatorStep, batchProofKeys, commitmentDigest, configHash, encodeOutputs,
-  methods, outputsHash, sessionCreateReportData, sessionKeysReportData, sessionProofKeys, slotKey,
+  encodePublicOutputs, methods, outputsHash, publicOutputsHash, sessionCreateReportData, sessionKeysReportData, sessionProofKeys, slotKey,
   type ConfigJson, type GeodeConfig, type Method, type Result,
 } from '@geode/protocol';
 import type { EnclaveApp } from './app.ts';
@@ -439,6 +439,8 @@ export class EnclaveRuntime {
     let exec: Awaited<ReturnType<typeof executeBatch>>;
     let outputs: Hex;
     let oh: Hex;
+    let publicOutputs: Hex;
+    let poh: Hex;
     let signature: Hex;
     try {
       this.assertOwnState(base);
@@ -476,9 +478,11 @@ export class EnclaveRuntime {
       }
       outputs = encodeOutputs(exec.outputs);
       oh = outputsHash(outputs);
+      publicOutputs = encodePublicOutputs(exec.publicOutputs);
+      poh = publicOutputsHash(publicOutputs);
       // The per-batch output cap may end the batch early (docs/protocol.md#caps): commit [from, to]. acc(to) is the
       // proven chain's value too: acc(to) was proven and each step is a hash of the previous one.
-      const digest = commitmentDigest({ chainId: c.config.chainId, contract: c.config.contract, sessionId, from, to: exec.to, accTo: exec.accTo, prevRoot: baseRoot, newRoot, outputsHash: oh });
+      const digest = commitmentDigest({ chainId: c.config.chainId, contract: c.config.contract, sessionId, from, to: exec.to, accTo: exec.accTo, prevRoot: baseRoot, newRoot, outputsHash: oh, publicOutputsHash: poh });
       signature = keys.sign(digest);
     } catch (e) {
       // A version written for a batch that then failed is harmless: nothing was replied, the chain never proves it.
@@ -493,6 +497,6 @@ export class EnclaveRuntime {
     gated.commit();
     const end = exec.to;
     const accEnd = exec.accTo;
-    return { sessionId: sessionId.toString(), from: from.toString(), to: end.toString(), accTo: accEnd, prevRoot: baseRoot, newRoot, outputs, outputsHash: oh, signature };
+    return { sessionId: sessionId.toString(), from: from.toString(), to: end.toString(), accTo: accEnd, prevRoot: baseRoot, newRoot, outputs, outputsHash: oh, publicOutputs, publicOutputsHash: poh, signature };
   }
 }

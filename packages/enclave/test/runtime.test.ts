@@ -10,7 +10,7 @@ import { EnclaveRuntime, addressOfPublicKey } from '../src/index.ts';
 import { counterApp, counterDump } from './fixtures/counter-app.ts';
 import { CONTRACT, User, batchParams, fakePlatform, publicPayload, setup, testConfig, signHeader } from './helpers.ts';
 
-type BatchResult = { sessionId: string; from: string; to: string; accTo: Hex; prevRoot: Hex; newRoot: Hex; outputs: Hex; outputsHash: Hex; signature: Hex };
+type BatchResult = { sessionId: string; from: string; to: string; accTo: Hex; prevRoot: Hex; newRoot: Hex; outputs: Hex; outputsHash: Hex; publicOutputs: Hex; publicOutputsHash: Hex; signature: Hex };
 
 const files = (dir: string) => Object.fromEntries(readdirSync(dir).sort().map((f) => [f, createHash('sha256').update(readFileSync(join(dir, f))).digest('hex')]));
 
@@ -58,7 +58,7 @@ test('processBatch: register keys, private request, outputs decrypt, commitment 
   assert.equal(first.accTo.toLowerCase(), `0x${chain.get(mappingSlot(3n, SLOT.accAt)).toString(16).padStart(64, '0')}`);
   assert.equal(first.outputsHash, outputsHash(first.outputs));
   // Signature recovers to the attested signer over the commitment digest.
-  const digest = commitmentDigest({ chainId: 31337n, contract: CONTRACT, sessionId: 1n, from: 1n, to: 3n, accTo: first.accTo, prevRoot: first.prevRoot, newRoot: first.newRoot, outputsHash: first.outputsHash });
+  const digest = commitmentDigest({ chainId: 31337n, contract: CONTRACT, sessionId: 1n, from: 1n, to: 3n, accTo: first.accTo, prevRoot: first.prevRoot, newRoot: first.newRoot, outputsHash: first.outputsHash, publicOutputsHash: first.publicOutputsHash });
   const sig = hexToBytes(first.signature);
   const rec = new Uint8Array(65);
   rec[0] = sig[64]! - 27;

@@ -425,7 +425,7 @@ export class Host extends EventEmitter {
     const end = BigInt(res.to);
     const stages: BatchStages = { head: tHead - t0, logScan: tLogs - tHead, proof: proofDone - tHead, enclave: t2 - t1, waitPrevious: tReady - t2, gas: 0, tx: 0, receipt: 0 };
     const landed = (async (): Promise<BatchEvent | null> => {
-      const args = [BigInt(res.from), end, hexOf(res.accTo, 'accTo'), hexOf(res.prevRoot, 'prevRoot'), hexOf(res.newRoot, 'newRoot'), hexOf(res.outputs, 'outputs'), hexOf(res.signature, 'signature')] as const;
+      const args = [BigInt(res.from), end, hexOf(res.accTo, 'accTo'), hexOf(res.prevRoot, 'prevRoot'), hexOf(res.newRoot, 'newRoot'), hexOf(res.outputs, 'outputs'), hexOf(res.publicOutputs, 'publicOutputs'), hexOf(res.signature, 'signature')] as const;
       let sent: { block: bigint };
       try {
         const tGas = performance.now();

@@ -121,20 +121,23 @@ export interface Commitment {
   prevRoot: Hex;
   newRoot: Hex;
   outputsHash: Hex;
+  /** keccak256(encodePublicOutputs(publicOutputs)) (public-outputs.ts); publicOutputsHash(NO_PUBLIC_OUTPUTS) when none. */
+  publicOutputsHash: Hex;
 }
 
 /**
  * Commitment digest signed (raw, no EIP-191 prefix) by the session's secp256k1 key:
- * keccak256(abi.encode(DOMAIN.commitment, chainId, contract, sessionId, from, to, accTo, prevRoot, newRoot, outputsHash)).
+ * keccak256(abi.encode(bytes32 DOMAIN.commitment, uint256 chainId, address contract, uint256 sessionId, uint256 from,
+ * uint256 to, bytes32 accTo, bytes32 prevRoot, bytes32 newRoot, bytes32 outputsHash, bytes32 publicOutputsHash)).
  */
 export function commitmentDigest(c: Commitment): Hex {
   return keccak256(
     encodeAbiParameters(
       [
         { type: 'bytes32' }, { type: 'uint256' }, { type: 'address' }, { type: 'uint256' }, { type: 'uint256' },
-        { type: 'uint256' }, { type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' },
+        { type: 'uint256' }, { type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' },
       ],
-      [DOMAIN.commitment, c.chainId, c.contract, c.sessionId, c.from, c.to, c.accTo, c.prevRoot, c.newRoot, c.outputsHash],
+      [DOMAIN.commitment, c.chainId, c.contract, c.sessionId, c.from, c.to, c.accTo, c.prevRoot, c.newRoot, c.outputsHash, c.publicOutputsHash],
     ),
   );
 }

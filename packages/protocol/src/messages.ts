@@ -101,7 +101,7 @@ export const methods = {
     }),
     result: z.object({
       sessionId: uint, from: uint, to: uint, accTo: bytes32, prevRoot: bytes32, newRoot: bytes32,
-      outputs: hex, outputsHash: bytes32, signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/),
+      outputs: hex, outputsHash: bytes32, publicOutputs: hex, publicOutputsHash: bytes32, signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/),
     }),
   },
   // Key handover by mutual attestation (docs/protocol.md#handover).
