@@ -20,7 +20,7 @@ import { encodeFunctionData, keccak256, parseEther, parseGwei, toBytes, type Add
 import { privateKeyToAccount } from 'viem/accounts';
 import { createIdentity, GeodeClient, verifyActiveSession, type Identity } from '@geode/client';
 import { devAccounts, startDevnet } from '@geode/devnet';
-import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
+import { GeodeCoreAbi } from '@geode/contracts';
 import { encodeRequest } from '@geode/app-computations';
 import { startDevStack } from '../packages/cli/src/stack.ts';
 import type { BatchEvent } from '@geode/host';
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   const stack = await startDevStack({ fund: ids.map((i) => i.address), progress: (s) => log(`… ${s}`), pipelined: PIPELINED });
   try {
     const now = Math.floor(Date.now() / 1000);
-    const session = await verifyActiveSession({ publicClient: stack.chain.publicClient, chainId: stack.chain.chainId, contract: stack.deployment.contract, collateral: stack.pki.collateral() as never, rootCaDer: stack.pki.rootCaDer, policy: stack.policy, now });
+    const session = await verifyActiveSession({ publicClient: stack.chain.publicClient, chainId: stack.chain.chainId, contract: stack.deployment.contract, collateral: stack.pki.collateral(), rootCaDer: stack.pki.rootCaDer, policy: stack.policy, now });
     const clients = ids.map((identity) => new GeodeClient({ publicClient: stack.chain.publicClient, wallet: stack.chain.wallet, chainId: stack.chain.chainId, contract: stack.deployment.contract, identity, session }));
     log('… creating the computation');
     await createComputation(clients[0]!, { name: 'bench', type: 'average', participants: ids.map((i) => i.address as Address), quorum: P });

@@ -19,5 +19,8 @@ const filter = process.argv.slice(2);
 const selected = filter.length ? files.filter((f) => filter.some((s) => f.includes(s))) : files;
 if (selected.length === 0) { console.error('no test files matched'); process.exit(1); }
 selected.sort();
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...selected], { stdio: 'inherit' });
+// Workspace packages resolve to their TypeScript source through the 'geode-source' export condition
+// (docs/conventions.md#build); NODE_OPTIONS carries it to every process a test spawns with tsx as well.
+const NODE_OPTIONS = [process.env.NODE_OPTIONS, '--conditions=geode-source'].filter(Boolean).join(' ');
+const r = spawnSync(process.execPath, ['--conditions=geode-source', '--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...selected], { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS } });
 process.exit(r.status ?? 1);

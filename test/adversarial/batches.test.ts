@@ -4,7 +4,7 @@
 // Afterwards the honest Host takes over and every request is processed exactly once, in chain order.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeAbiParameters, keccak256, toBytes, type Hex } from 'viem';
+import { encodeAbiParameters, isHex, keccak256, toBytes, type Hex } from 'viem';
 import { batchProofKeys, type LogRequestJson } from '@geode/protocol';
 import { encodeRequest } from '@geode/app-computations';
 import {
@@ -31,7 +31,9 @@ before(async () => {
   note('bob', seq.bob);
   // bob copies alice's ciphertext (value 10) and submits it from his own account.
   const log = await adv.log();
-  seq.copy = (await adv.parties.bob.client.sendAndSeq('submitRequest', [log.get(seq.alice)!.payload], 'copy')).seq;
+  const copied = log.get(seq.alice)!.payload;
+  assert.ok(isHex(copied));
+  seq.copy = (await adv.parties.bob.client.sendAndSeq('submitRequest', [copied], 'copy')).seq;
   note('bob', seq.copy);
   seq.carol = await submit(adv, 'carol', { op: 'submit', computation: 'salaries', value: 30 });
   note('carol', seq.carol);

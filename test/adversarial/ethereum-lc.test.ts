@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { getAbiItem, keccak256, toBytes, type Hex } from 'viem';
 import { batchProofKeys, encodeHeaderRlp, UNSIGNED_HEADER_SIGNATURE, type LogRequestJson } from '@geode/protocol';
 import { createIdentity, GeodeClient, verifyActiveSession } from '@geode/client';
-import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
-import { startDevStack } from '@geode/cli/stack';
+import { GeodeCoreAbi } from '@geode/contracts';
+import { startDevStack } from '@geode/cli';
 import { dirDigest, quiet } from '../harness/adversary.ts';
 
 const SLOTS_PER_PERIOD = 32 * 256;

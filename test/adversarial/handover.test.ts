@@ -10,12 +10,12 @@ import { bytesToHex, hexToBytes, keccak256, toHex, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { handoverRequestReportData, hpkeGenerateKeyPair, hpkeOpen, HPKE_INFO, type Result } from '@geode/protocol';
 import { buildSimQuote } from '@geode/attestation/sim/quote';
-import { createSimulationPki } from '@geode/attestation/sim/pki';
+import { createSimulationPki } from '@geode/attestation/sim';
 import { devAccounts } from '@geode/devnet';
 import {
   Host, handoverReceiveParams, handoverSendParams, requestHandover, runHandover, type EnclaveProcess, type HandoverOptions,
 } from '@geode/host';
-import { SIM_MR_SIGNER } from '@geode/enclave/platform/sim';
+import { SIM_MR_SIGNER } from '@geode/enclave/sim';
 import { Adversary, createAverage, enclaveDir, expectRefused, quiet, revertName, startAdversary, submit } from '../harness/adversary.ts';
 
 let adv: Adversary;

@@ -18,7 +18,7 @@ let s1: { nonce: Hex; createQuote: Hex; keysQuote: Hex; encPubKey: Hex; signer: 
 
 before(async () => {
   adv = await startAdversary();
-  const { GeodeCoreAbi } = await import('@geode/contracts/generated/artifacts');
+  const { GeodeCoreAbi } = await import('@geode/contracts');
   const created = await adv.pub.getContractEvents({ address: adv.contract, abi: GeodeCoreAbi, eventName: 'SessionCreated', fromBlock: 0n });
   const activated = await adv.pub.getContractEvents({ address: adv.contract, abi: GeodeCoreAbi, eventName: 'SessionActivated', fromBlock: 0n });
   const c = created[0]!.args as { nonce: Hex; quote: Hex };

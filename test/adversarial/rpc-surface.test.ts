@@ -9,7 +9,7 @@ import { pad, toHex, type Address, type Hex } from 'viem';
 import { WebSocket } from 'ws';
 import { SLOT, slotKey } from '@geode/protocol';
 import { devAccounts } from '@geode/devnet';
-import { startDevStack, type DevStack } from '@geode/cli/stack';
+import { startDevStack, type DevStack } from '@geode/cli';
 import { quiet } from '../harness/adversary.ts';
 
 let stack: DevStack;

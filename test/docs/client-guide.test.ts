@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { parseEther } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { createIdentity, decodeClientOutput, GeodeClient, verifyActiveSession, waitForCommitted, CommitTimeoutError, type ClientOutput, type Identity, type TrustedSession } from '@geode/client';
-import { ComputationsAbi } from '@geode/app-computations/generated/artifacts';
+import { ComputationsAbi } from '@geode/app-computations/artifacts';
 import { encodeRequest } from '@geode/app-computations';
 import { startDevStack, type DevStack } from '../../packages/cli/src/stack.ts';
 

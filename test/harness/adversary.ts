@@ -20,10 +20,9 @@ import {
 import { devAccounts, devnetTransport, startDevnet, type Devnet } from '@geode/devnet';
 import { chainAccessFromTransport, EnclaveProcess, Host, type ChainAccess } from '@geode/host';
 import { createIdentity, GeodeClient, verifyActiveSession, type Identity, type TrustedSession } from '@geode/client';
-import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
-import { ComputationsAbi } from '@geode/app-computations/generated/artifacts';
-import { startDevStack, type DevStack } from '@geode/cli/stack';
-import type { GeodeApp } from '@geode/cli/apps';
+import { GeodeCoreAbi } from '@geode/contracts';
+import { ComputationsAbi } from '@geode/app-computations/artifacts';
+import { startDevStack, type DevStack, type GeodeApp } from '@geode/cli';
 import { createComputation, decodeAppOutput, sendRequest, type AppOutput } from '@geode/app-computations/client';
 import type { Request } from '@geode/app-computations';
 

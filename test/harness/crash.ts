@@ -19,8 +19,8 @@ import { EventEmitter } from 'node:events';
 import assert from 'node:assert/strict';
 import { chainAccessFromTransport, Host, type ChainAccess, type EnclaveProcess } from '@geode/host';
 import { devAccounts, type Devnet } from '@geode/devnet';
-import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
-import { ComputationsAbi } from '@geode/app-computations/generated/artifacts';
+import { GeodeCoreAbi } from '@geode/contracts';
+import { ComputationsAbi } from '@geode/app-computations/artifacts';
 import { ctypeFromName, encodeRequest, type Request } from '@geode/app-computations';
 import { startDevStack, type DevStack } from '../../packages/cli/src/stack.ts';
 

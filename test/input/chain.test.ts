@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesToHex, concatHex, encodeAbiParameters, toFunctionSelector, type Abi, type Hex } from 'viem';
-import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
-import { ComputationsAbi } from '@geode/app-computations/generated/artifacts';
+import { GeodeCoreAbi } from '@geode/contracts';
+import { ComputationsAbi } from '@geode/app-computations/artifacts';
 import { batchProofKeys, decodeOutputMessage, decodeOutputs } from '@geode/protocol';
-import { SqliteBackend } from '@geode/enclave/store/index';
+import { SqliteBackend } from '@geode/enclave';
 import {
   checkExactlyOnce, openOutput, presignRequest, readUint, sendRaw, signCall, startWorkload, waitCommitted, committedBatches, type Workload,
 } from '../harness/crash.ts';

@@ -6,7 +6,7 @@
  * handler's partial mutation. Clients branch on `code` (or `instanceof` on the client side when the
  * error is raised locally, e.g. by {@link encodeRequest} or {@link decodeOutput}), never on the message.
  */
-import { GeodeError } from '@geode/protocol';
+import { defineError } from '@geode/protocol';
 
 /** Options accepted by every computations error constructor. */
 export interface ComputationsErrorOptions {
@@ -17,68 +17,36 @@ export interface ComputationsErrorOptions {
 }
 
 /** Base class of every computations app error. `code` starts with `APP_`. */
-export class ComputationsError extends GeodeError {
-  constructor(code: string, message: string, opts: ComputationsErrorOptions = {}) {
-    super(code, message, {
-      details: opts.details,
-      cause: opts.cause,
-      docsPath: `apps.md#${code.toLowerCase().replace(/_/g, '-')}`,
-    });
-  }
-}
+export class ComputationsError extends defineError({
+  build: (code: string, message: string, opts: ComputationsErrorOptions = {}) => ({
+    code,
+    message,
+    details: opts.details,
+    cause: opts.cause,
+    docsPath: `apps.md#${code.toLowerCase().replace(/_/g, '-')}`,
+  }),
+}) {}
 
 /** `APP_BAD_REQUEST`: the request bytes are not UTF-8 JSON of a known request shape (or a public body does not ABI-decode). */
-export class BadRequestError extends ComputationsError {
-  constructor(message: string, opts: ComputationsErrorOptions = {}) {
-    super('APP_BAD_REQUEST', message, opts);
-  }
-}
+export class BadRequestError extends defineError({ code: 'APP_BAD_REQUEST', base: ComputationsError }) {}
 
 /** `APP_NOT_AUTHORISED`: the sender is not a participant of the computation. */
-export class NotAuthorisedError extends ComputationsError {
-  constructor(message: string, opts: ComputationsErrorOptions = {}) {
-    super('APP_NOT_AUTHORISED', message, opts);
-  }
-}
+export class NotAuthorisedError extends defineError({ code: 'APP_NOT_AUTHORISED', base: ComputationsError }) {}
 
 /** `APP_DOES_NOT_EXIST`: no computation of that name has been created. */
-export class DoesNotExistError extends ComputationsError {
-  constructor(message: string, opts: ComputationsErrorOptions = {}) {
-    super('APP_DOES_NOT_EXIST', message, opts);
-  }
-}
+export class DoesNotExistError extends defineError({ code: 'APP_DOES_NOT_EXIST', base: ComputationsError }) {}
 
 /** `APP_ALREADY_EXISTS`: a computation of that name already exists (names are unique and never reused). */
-export class AlreadyExistsError extends ComputationsError {
-  constructor(message: string, opts: ComputationsErrorOptions = {}) {
-    super('APP_ALREADY_EXISTS', message, opts);
-  }
-}
+export class AlreadyExistsError extends defineError({ code: 'APP_ALREADY_EXISTS', base: ComputationsError }) {}
 
 /** `APP_QUORUM_NOT_REACHED`: fewer distinct participants have submitted than the computation's quorum. */
-export class QuorumNotReachedError extends ComputationsError {
-  constructor(message: string, opts: ComputationsErrorOptions = {}) {
-    super('APP_QUORUM_NOT_REACHED', message, opts);
-  }
-}
+export class QuorumNotReachedError extends defineError({ code: 'APP_QUORUM_NOT_REACHED', base: ComputationsError }) {}
 
 /** `APP_LOCKED`: the computation's result has been fixed; submissions are no longer accepted. */
-export class LockedError extends ComputationsError {
-  constructor(message: string, opts: ComputationsErrorOptions = {}) {
-    super('APP_LOCKED', message, opts);
-  }
-}
+export class LockedError extends defineError({ code: 'APP_LOCKED', base: ComputationsError }) {}
 
 /** `APP_INVALID_VALUE`: the request is well-formed but its value/op does not fit the computation (wrong type, non-finite number, key too long, ...). */
-export class InvalidValueError extends ComputationsError {
-  constructor(message: string, opts: ComputationsErrorOptions = {}) {
-    super('APP_INVALID_VALUE', message, opts);
-  }
-}
+export class InvalidValueError extends defineError({ code: 'APP_INVALID_VALUE', base: ComputationsError }) {}
 
 /** `APP_BAD_OUTPUT` (client side only): decrypted output bytes are not a computations output. */
-export class BadOutputError extends ComputationsError {
-  constructor(message: string, opts: ComputationsErrorOptions = {}) {
-    super('APP_BAD_OUTPUT', message, opts);
-  }
-}
+export class BadOutputError extends defineError({ code: 'APP_BAD_OUTPUT', base: ComputationsError }) {}

@@ -9,8 +9,7 @@
 import assert from 'node:assert/strict';
 import type { Address } from 'viem';
 import { canonicalJson, encodeOutputMessage, isGeodeError, type GeodeError } from '@geode/protocol';
-import type { HandlerContext } from '@geode/enclave/app';
-import { SqliteBackend, StateStore } from '@geode/enclave/store/index';
+import { SqliteBackend, StateStore, type HandlerContext } from '@geode/enclave';
 import { computationsApp, snapshotState, type ComputationsState } from '../src/enclave/app.ts';
 import { CREATE_KIND, ctypeFromName, decodeOutput, encodeCreateBody, encodeRequest, type ComputationType, type Output, type Request } from '../src/index.ts';
 

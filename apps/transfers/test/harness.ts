@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { bytesToHex, hexToBytes, type Address, type Hex } from 'viem';
 import { decodeOutputMessage, decodePublicRequest, encodeOutputMessage, encodePublicRequest, isGeodeError, type GeodeError, type OutputMessage } from '@geode/protocol';
 import type { EnclaveApp, HandlerContext } from '@geode/enclave';
-import { SqliteBackend, StateStore } from '@geode/enclave/store/index';
+import { SqliteBackend, StateStore } from '@geode/enclave';
 
 const KEY = new Uint8Array(32).fill(5);
 const STORE_ID = new Uint8Array(32).fill(6);

@@ -28,5 +28,6 @@ export {
 export { createDcapCache, defaultDcapCache, type DcapCache } from './dcap/cache.ts';
 export { PcsCollateralSource, collateralKeyForQuote, INTEL_PCS_URL, type CollateralKey, type CollateralSourceOptions, type FetchFn } from './dcap/pcs.ts';
 export { intelSgxRootCaDer, INTEL_SGX_ROOT_CA_SHA256 } from './dcap/roots.ts';
+export { enclaveIdentityOf, sgxEnclaveIdentity, tdxEnclaveIdentity, snpEnclaveIdentity } from './identity.ts';
 export * as snp from './snp/index.ts';
 export * as sim from './sim/index.ts';

@@ -61,3 +61,7 @@ export interface AppClientModule {
   /** The app's end-to-end scenario for `geode demo --app`. */
   demo?: AppDemo;
 }
+
+// An app's own scenarios and tests locate the app folder and start a local dev stack for it.
+export { loadApp, REPO_ROOT, type GeodeApp } from './apps.ts';
+export { startDevStack, type DevStack, type DevStackOptions } from './stack.ts';

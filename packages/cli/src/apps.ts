@@ -17,11 +17,15 @@ import { basename, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import type { Abi, Hex } from 'viem';
+import { workspaceRoot } from '@geode/enclave/build';
 import { CliAppError } from './errors.ts';
 import type { AppClientModule } from './app-kit.ts';
 
-/** Repository root (the CLI runs from source): holds apps/, dist/ and the package.json naming the default app. */
-export const REPO_ROOT = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
+/**
+ * Repository root, found from this module (source, dist or the CLI bundle: workspaceRoot): holds apps/, dist/ and
+ * the package.json naming the default app.
+ */
+export const REPO_ROOT = workspaceRoot(fileURLToPath(import.meta.url));
 
 /** The manifest: package.json's `"geode"` field. Paths are relative to the app folder. */
 export const appManifestSchema = z.object({
@@ -92,10 +96,31 @@ export function discoverApps(repoRoot: string): GeodeApp[] {
   return out;
 }
 
+let typeScriptLoader: Promise<void> | undefined;
+
+/**
+ * Import one of an app's modules (its client module or generated artifacts; absolute path). An app is TypeScript
+ * source, and the prebuilt CLI bundle runs with no loader (docs/cli.md#startup), so before the first `.ts` import
+ * this registers tsx's loader and the "geode-source" condition (the app's `@geode/*` imports then resolve to source,
+ * as in the repository). From source (a loader already present: this module is itself `.ts`) nothing is registered.
+ */
+async function importAppModule(file: string): Promise<unknown> {
+  if (/\.[cm]?ts$/.test(file) && !import.meta.url.endsWith('.ts')) {
+    typeScriptLoader ??= (async () => {
+      const { register } = await import('node:module');
+      const hook = `export async function resolve(s, c, next) { return next(s, c.conditions.includes('geode-source') ? c : { ...c, conditions: [...c.conditions, 'geode-source'] }); }`;
+      register(`data:text/javascript,${encodeURIComponent(hook)}`);
+      (await import('tsx/esm/api')).register();
+    })();
+    await typeScriptLoader;
+  }
+  return import(pathToFileURL(file).href);
+}
+
 /** The app's contract ABI and creation bytecode from its generated module. Throws CliAppError when not built. */
 export async function appContract(app: GeodeApp): Promise<{ abi: Abi; bytecode: Hex }> {
   if (!existsSync(app.artifactsFile)) throw new CliAppError(`${app.artifactsFile} is missing: run \`npm run build\` to compile the app's contracts`);
-  const mod = await import(pathToFileURL(app.artifactsFile).href) as Record<string, unknown>;
+  const mod = await importAppModule(app.artifactsFile) as Record<string, unknown>;
   const abi = mod[`${app.manifest.contract}Abi`];
   const bytecode = mod[`${app.manifest.contract}Bytecode`];
   if (!Array.isArray(abi) || typeof bytecode !== 'string') {
@@ -106,7 +131,7 @@ export async function appContract(app: GeodeApp): Promise<{ abi: Abi; bytecode: 
 
 /** Import the app's client module. Throws CliAppError when it exports neither `registerCommands` nor `demo`. */
 export async function appClient(app: GeodeApp): Promise<AppClientModule> {
-  const mod = await import(pathToFileURL(app.clientModule).href) as AppClientModule;
+  const mod = await importAppModule(app.clientModule) as AppClientModule;
   if (typeof mod.registerCommands !== 'function' && (typeof mod.demo !== 'object' || mod.demo === null)) {
     throw new CliAppError(`${app.clientModule} (the app's "geode.client") exports neither registerCommands nor demo`);
   }

@@ -2,9 +2,10 @@ import { hexToBytes, parseEther, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { chainAccessFromUrl, type ChainAccess } from '@geode/host';
 import { GeodeClient, verifyActiveSession, type Identity, type TrustedSession } from '@geode/client';
-import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
+import { GeodeCoreAbi } from '@geode/contracts';
 import { readDevInfo, type DevInfo } from './home.ts';
 import { CliIdentityUnfundedError, CliTimeoutError } from './errors.ts';
+import { parseCollateral, parsePolicy } from '@geode/attestation';
 
 /** A connection to a running `geode dev`: chain access, contract and its verified session. */
 export interface Connection {
@@ -26,7 +27,7 @@ export async function connect(home: string, opts: { rpc?: string } = {}): Promis
   const contract = info.contract as Address;
   const session = await verifyActiveSession({
     publicClient: chain.publicClient, chainId: chain.chainId, contract,
-    collateral: info.collateral as never, rootCaDer: hexToBytes(info.simRootCaDer as Hex), policy: info.policy as never, now: Math.floor(Date.now() / 1000), allowTrustedRpc: info.trustedRpc,
+    collateral: parseCollateral(info.collateral), rootCaDer: hexToBytes(info.simRootCaDer as Hex), policy: parsePolicy(info.policy), now: Math.floor(Date.now() / 1000), allowTrustedRpc: info.trustedRpc,
   });
   return {
     info, chain, contract, session,

@@ -3,7 +3,7 @@ import { writeFileAtomic } from '@geode/protocol/files';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Hex } from 'viem';
-import { GeodeError } from '@geode/protocol';
+import { defineError } from '@geode/protocol';
 import { IdentityStore } from '@geode/client';
 
 /**
@@ -44,11 +44,11 @@ export const devInfoSchema = z.object({
 export type DevInfo = z.infer<typeof devInfoSchema>;
 
 /** No running `geode dev` was found (or its file is corrupt). */
-export class NoDevnetError extends GeodeError {
-  constructor(message: string) {
-    super('CLI_NO_DEVNET', `${message}. Start one in another terminal with \`geode dev\` (or pass --home).`, { docsPath: '../README.md#by-hand' });
-  }
-}
+export class NoDevnetError extends defineError({
+  codes: ['CLI_NO_DEVNET'],
+  docsPath: '../README.md#by-hand',
+  build: (message: string) => ({ code: 'CLI_NO_DEVNET', message: `${message}. Start one in another terminal with \`geode dev\` (or pass --home).` }),
+}) {}
 
 /** Read dev.json. Throws NoDevnetError if absent or invalid. */
 export function readDevInfo(home: string): DevInfo {
@@ -67,11 +67,11 @@ export function writeDevInfo(home: string, info: DevInfo): void {
 }
 
 /** `geode dev --rpc` stored no faucet key and GEODE_PRIVATE_KEY is not set: new identities cannot be funded. */
-export class NoFaucetKeyError extends GeodeError {
-  constructor() {
-    super('CLI_NO_FAUCET_KEY', 'dev.json holds no faucet key: `geode dev --rpc` never writes your --private-key to disk. Set GEODE_PRIVATE_KEY to a funded key for this command, restart `geode dev` with --save-private-key, or pass --offline and fund the identity yourself.', { docsPath: 'security.md#secrets-on-disk' });
-  }
-}
+export class NoFaucetKeyError extends defineError({
+  codes: ['CLI_NO_FAUCET_KEY'],
+  docsPath: 'security.md#secrets-on-disk',
+  build: () => ({ code: 'CLI_NO_FAUCET_KEY', message: 'dev.json holds no faucet key: `geode dev --rpc` never writes your --private-key to disk. Set GEODE_PRIVATE_KEY to a funded key for this command, restart `geode dev` with --save-private-key, or pass --offline and fund the identity yourself.' }),
+}) {}
 
 /** The key that funds new identities: dev.json's faucetKey, else GEODE_PRIVATE_KEY. Throws NoFaucetKeyError. */
 export function faucetKeyOf(info: DevInfo): Hex {

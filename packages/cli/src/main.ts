@@ -1,31 +1,58 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { registerDemoCommand } from './commands/demo.ts';
 
 /**
- * Build the `geode` command tree for `argv` (process.argv shape; it decides which app's commands are added, see
- * registerAppCommands). Exported for tests.
+ * The top-level commands: name, the one-line description `geode --help` lists, and the module that registers the
+ * command. A command's module (and with it viem, the devnet, the attestation verifiers...) is loaded only when that
+ * command runs, so `geode --version` and `geode --help` parse this table and commander only (docs/cli.md#startup).
+ * packages/cli/test/startup.test.ts checks each summary equals the description the module registers.
  */
-export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
+export const COMMANDS: readonly { name: string; summary: string; register: (program: Command) => Promise<void> }[] = [
+  { name: 'demo', summary: "Run an app's demo scenario on the embedded devnet: deploy, attest, and run it end to end (default app: the repository's geode.defaultApp; --app <dir> for another)", register: async (p) => (await import('./commands/demo.ts')).registerDemoCommand(p) },
+  { name: 'dev', summary: "Start the embedded devnet, deploy an app (--app <dir>, default the repository's geode.defaultApp), start the enclave and the host, and keep them running", register: async (p) => (await import('./commands/dev.ts')).registerDevCommand(p) },
+  { name: 'identity', summary: 'Create and list local identities (an account key and an output key under an easy name)', register: async (p) => (await import('./commands/identity.ts')).registerIdentityCommands(p) },
+  { name: 'attest', summary: 'Verify or inspect TEE evidence (Intel SGX/TDX DCAP quotes, AMD SEV-SNP reports, AWS Nitro documents)', register: async (p) => (await import('./commands/attest.ts')).registerAttestCommands(p) },
+  { name: 'lightclient', summary: "Run the enclave's Ethereum light client on Beacon API and JSON-RPC data", register: async (p) => (await import('./commands/lightclient.ts')).registerLightClientCommands(p) },
+  { name: 'enclave', summary: 'Build enclave bundles for a TEE; start an enclave and host for a deployment', register: async (p) => (await import('./commands/enclave.ts')).registerEnclaveCommands(p) },
+  { name: 'init', summary: 'Scaffold a minimal working app: contract, enclave handlers, message codecs, a command, a demo scenario and tests', register: async (p) => (await import('./commands/init.ts')).registerInitCommand(p) },
+  // One module registers the three steps; buildProgram skips the entries its first registration already added.
+  { name: 'deploy', summary: 'Deploy an app (--app <dir>) to an EVM endpoint: build its contract and enclave bundle, deploy the verifier and the app contract, write <data-dir>/deployment.json', register: async (p) => (await import('./commands/steps.ts')).registerStepCommands(p) },
+  { name: 'handshake', summary: 'Run the session handshake through the running `geode enclave start` of --data-dir; the host then relays batches', register: async (p) => (await import('./commands/steps.ts')).registerStepCommands(p) },
+  { name: 'status', summary: 'Session (attested measurement and verdict), committedSeq against requestCount, enclave and host health: of --data-dir, else of the running `geode dev`', register: async (p) => (await import('./commands/steps.ts')).registerStepCommands(p) },
+];
+
+/** The command `argv` (process.argv shape: node, script, ...args) runs or asks help for (`geode help <name>`), if any. */
+function commandOf(argv: readonly string[]): string | undefined {
+  const args = argv.slice(2);
+  // `--app <dir>` (a global option) takes a value that is not a command name.
+  const operands = args.filter((a, i) => !a.startsWith('-') && args[i - 1] !== '--app');
+  return operands[0] === 'help' ? operands[1] : operands[0];
+}
+
+/**
+ * Build the `geode` command tree. With `argv` (process.argv shape), only the command it names is loaded; every other
+ * command (all of them for `--help`, `--version` or an unknown name) is a stub carrying its summary, so help lists
+ * every command without loading any. App commands (the app's client module registerCommands) are added for help,
+ * for a name the table lacks, and without `argv`. Without `argv`, every command is loaded (tests inspect the full tree).
+ */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('geode')
     .description('Geode: confidential applications on TEE enclaves, gated by smart contracts and light-client proofs')
     .version('0.1.0')
     .option('--app <dir>', "the app folder (its package.json \"geode\" manifest): which app `dev`, `demo` and `deploy` run and whose commands are available (default: the app the running `geode dev` runs, else every app in the repository's apps/)")
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerDemoCommand(program);
-  const extra = await Promise.allSettled([
-    import('./commands/dev.ts').then((m) => m.registerDevCommand(program)),
-    import('./commands/identity.ts').then((m) => m.registerIdentityCommands(program)),
-    import('./commands/attest.ts').then((m) => m.registerAttestCommands(program)),
-    import('./commands/lightclient.ts').then((m) => m.registerLightClientCommands(program)),
-    import('./commands/enclave.ts').then((m) => m.registerEnclaveCommands(program)),
-    import('./commands/init.ts').then((m) => m.registerInitCommand(program)),
-    import('./commands/steps.ts').then((m) => m.registerStepCommands(program)),
-  ]);
-  for (const r of extra) if (r.status === 'rejected' && process.env.GEODE_DEBUG) console.error(r.reason);
-  // A broken app must not take the framework's commands down with it: say why its commands are missing, once.
-  await registerAppCommands(program, argv).catch((e: unknown) => { console.error(`geode: the app's commands are not available: ${e instanceof Error ? e.message : String(e)}`); });
+  const wanted = argv ? commandOf(argv) : undefined;
+  const has = (name: string) => program.commands.some((x) => x.name() === name);
+  // Loaded commands first, then stubs for the rest: one module may register several entries (the steps).
+  for (const c of COMMANDS) if ((!argv || c.name === wanted) && !has(c.name)) await c.register(program);
+  for (const c of COMMANDS) if (!has(c.name)) program.command(c.name).description(c.summary).helpOption(false).allowUnknownOption().allowExcessArguments();
+  // App commands come from the app's client module (loaded on demand): for help, the full tree, or a name the
+  // framework table does not have. A broken app must not take the framework's commands down with it: say why, once.
+  const versionOnly = argv !== undefined && argv.slice(2).some((a) => a === '--version' || a === '-V');
+  if (!versionOnly && (wanted === undefined || !COMMANDS.some((c) => c.name === wanted))) {
+    await registerAppCommands(program, argv ?? process.argv).catch((e: unknown) => { console.error(`geode: the app's commands are not available: ${e instanceof Error ? e.message : String(e)}`); });
+  }
   return program;
 }
 
@@ -34,7 +61,7 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
  * app: `--app <dir>` in argv; else the app of the running `geode dev` (dev.json's `app` in --home / GEODE_HOME /
  * ./.geode); else every app in the repository's apps/ folder (a command name already taken is skipped).
  */
-async function registerAppCommands(program: Command, argv: string[]): Promise<void> {
+async function registerAppCommands(program: Command, argv: readonly string[]): Promise<void> {
   const { REPO_ROOT, loadApp, discoverApps, appClient } = await import('./apps.ts');
   const { homeDir, devAppOf } = await import('./home.ts');
   const flag = (name: string) => {
@@ -58,8 +85,8 @@ async function registerAppCommands(program: Command, argv: string[]): Promise<vo
 
 /** Parse `argv` (process.argv shape) and run the command. Sets process.exitCode: 0 ok, 1 failure, 2 usage error. */
 export async function run(argv: string[]): Promise<void> {
-  const program = await buildProgram(argv);
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {

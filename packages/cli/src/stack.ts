@@ -11,10 +11,10 @@ import { beaconApi, beaconNetworkAnchor, chainAccessFromTransport, chainAccessFr
 import { fundFromFaucet } from './connect.ts';
 import { CliAppError, CliArgumentError, CliPortUnavailableError } from './errors.ts';
 import { REPO_ROOT, appContract, loadApp, type GeodeApp } from './apps.ts';
-import { createSimulationPki, type SimulationPki } from '@geode/attestation/sim/index';
+import { createSimulationPki, type SimulationPki } from '@geode/attestation/sim';
 import { measureEnclave, buildEnclave } from '@geode/enclave/build';
 import { buildContracts } from '@geode/contracts/build';
-import { parsePolicy, type Policy } from '@geode/attestation/policy';
+import { parsePolicy, type Policy } from '@geode/attestation';
 
 export { REPO_ROOT };
 
@@ -195,7 +195,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
       chainId = probe.chainId;
       await probe.close();
       ethereum = chainId === 1n
-        ? (await import('@geode/enclave/lightclient/ethereum/anchor')).mainnetAnchor(o.rpc.beacon.checkpoint) as EthereumAnchorJson
+        ? (await import('@geode/enclave/ethereum')).mainnetAnchor(o.rpc.beacon.checkpoint) as EthereumAnchorJson
         : await beaconNetworkAnchor(o.rpc.beacon.url, o.rpc.beacon.checkpoint, `chain-${chainId}`);
     }
     chain = await chainAccessFromUrl(o.rpc.url, { trustedRpc: o.rpc.trustedRpc, ethereum: ethereum && { anchor: ethereum, beacon: beaconApi(o.rpc.beacon!.url), pollMs: chainId === 1n ? 12_000 : 1000 } });

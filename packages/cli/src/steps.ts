@@ -20,12 +20,13 @@ import { bytesToHex, hexToBytes, keccak256, parseEther, toBytes, type Address, t
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import pino, { type Logger } from 'pino';
 import { z } from 'zod';
-import { canonicalJson, GeodeError, TRUSTED_RPC_SIGNER } from '@geode/protocol';
+import { canonicalJson, configJson, defineError, GeodeError, TRUSTED_RPC_SIGNER } from '@geode/protocol';
+import { parseCollateral, parsePolicy } from '@geode/attestation';
 import { ensurePrivateDir, writeFileAtomic } from '@geode/protocol/files';
 import { chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, type ChainAccess } from '@geode/host';
 import { verifyActiveSession } from '@geode/client';
-import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
-import { createSimulationPki } from '@geode/attestation/sim/index';
+import { GeodeCoreAbi } from '@geode/contracts';
+import { createSimulationPki } from '@geode/attestation/sim';
 import { REPO_ROOT, appContract, loadApp, type GeodeApp } from './apps.ts';
 import { ensureAppContracts, ensureEnclaveBundle, simPolicy } from './stack.ts';
 import { fundFromFaucet } from './connect.ts';
@@ -41,7 +42,7 @@ export const deploymentFileSchema = z.object({
   contract: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
   verifier: z.string(),
   /** The deployment config (ConfigJson) the contract was instantiated with; the enclave attests to its hash. */
-  config: z.record(z.string(), z.unknown()),
+  config: configJson,
   configHash: z.string(),
   fromBlock: z.string(),
   /** The accepted measurement (mr_enclave, 0x hex) of the app's sim bundle. */
@@ -56,11 +57,11 @@ export const deploymentFileSchema = z.object({
 export type DeploymentFile = z.infer<typeof deploymentFileSchema>;
 
 /** The step's data dir is missing a file an earlier step writes (e.g. no deployment.json before `geode deploy`). */
-export class CliStepError extends GeodeError {
-  constructor(message: string) {
-    super('CLI_STEP_MISSING', `${message}. Run the steps in order: geode deploy, geode enclave start, geode handshake (docs/cli.md#steps).`, { docsPath: 'cli.md#steps' });
-  }
-}
+export class CliStepError extends defineError({
+  codes: ['CLI_STEP_MISSING'],
+  docsPath: 'cli.md#steps',
+  build: (message: string) => ({ code: 'CLI_STEP_MISSING', message: `${message}. Run the steps in order: geode deploy, geode enclave start, geode handshake (docs/cli.md#steps).` }),
+}) {}
 
 function readJson<T>(file: string, schema: z.ZodType<T>, what: string): T {
   if (!existsSync(file)) throw new CliStepError(`${file} does not exist (${what})`);
@@ -124,8 +125,8 @@ export async function deployApp(o: DeployAppOptions): Promise<DeploymentFile> {
     });
     const file: DeploymentFile = {
       app: o.app.dir, rpcUrl: o.rpcUrl, trustedRpc: !!o.trustedRpc, chainId: chain.chainId.toString(), contract: d.contract, verifier: d.verifier,
-      config: d.config as unknown as Record<string, unknown>, configHash: d.configHash, fromBlock: d.fromBlock.toString(), measurement, policy,
-      simRootCaDer: bytesToHex(pki.rootCaDer), collateral: pki.collateral() as unknown as Record<string, string>, operator: operator.address,
+      config: d.config, configHash: d.configHash, fromBlock: d.fromBlock.toString(), measurement, policy,
+      simRootCaDer: bytesToHex(pki.rootCaDer), collateral: { ...pki.collateral() }, operator: operator.address,
     };
     writeFileAtomic(join(o.dataDir, 'deployment.json'), JSON.stringify(file, null, 2));
     return file;
@@ -163,7 +164,7 @@ export async function startEnclave(o: { dataDir: string; logger?: Logger }): Pro
   const chain = await chainAccessFromUrl(d.rpcUrl, { trustedRpc: d.trustedRpc });
   const enclave = new EnclaveProcess({ bundle, dataDir: join(o.dataDir, 'enclave'), simPki: join(o.dataDir, 'sim-pki.json'), onLog: (l) => log.debug({ enclave: l }) });
   enclave.start();
-  const host = new Host({ chain, operator: privateKeyToAccount(privateKey as Hex), contract: d.contract as Address, config: d.config as never, enclave, fromBlock: BigInt(d.fromBlock), logger: log });
+  const host = new Host({ chain, operator: privateKeyToAccount(privateKey as Hex), contract: d.contract as Address, config: d.config, enclave, fromBlock: BigInt(d.fromBlock), logger: log });
   let relaying = false;
   let lastError: string | undefined;
   const server: Server = createServer((req, res) => {
@@ -240,8 +241,8 @@ export async function status(conn: { rpcUrl: string; trustedRpc?: boolean; contr
     let session: StatusReport['session'];
     try {
       const s = await verifyActiveSession({
-        publicClient: chain.publicClient, chainId: chain.chainId, contract: conn.contract as Address, collateral: conn.collateral as never,
-        rootCaDer: hexToBytes(conn.simRootCaDer as Hex), policy: conn.policy as never, now: Math.floor(Date.now() / 1000), allowTrustedRpc: conn.trustedRpc,
+        publicClient: chain.publicClient, chainId: chain.chainId, contract: conn.contract as Address, collateral: parseCollateral(conn.collateral),
+        rootCaDer: hexToBytes(conn.simRootCaDer as Hex), policy: parsePolicy(conn.policy), now: Math.floor(Date.now() / 1000), allowTrustedRpc: conn.trustedRpc,
       });
       session = { id: s.sessionId.toString(), measurement: s.measurement, verdict: { teeType: s.verdict.teeType, status: s.verdict.status }, simulated: s.simulated, trustedRpc: s.trustedRpc };
     } catch (e) {

@@ -1,24 +1,18 @@
 // `geode dev` failure modes a new user meets, run through the real CLI in child processes with a temp home.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDev as spawnDev, stopDev } from './dev-process.ts';
+import { geode as run, startDev as spawnDev, stopDev } from './dev-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = join(ROOT, 'packages/cli/src/main.ts');
 
 interface Run { code: number; stdout: string; stderr: string }
 function geode(args: string[], home: string): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env: { ...process.env, GEODE_HOME: home }, timeout: 90_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
+  return run(args, { env: { ...process.env, GEODE_HOME: home }, timeout: 90_000 });
 }
 /** `geode ... --json` that must succeed: its last stdout line parsed. */
 async function ok<T = Record<string, unknown>>(args: string[], home: string): Promise<T> {

@@ -3,24 +3,19 @@
 // stderr (or {ok:false,error:{code}} with --json), and leaves the home directory unchanged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { docsLink } from '../src/output.ts';
+import { geode as run } from './dev-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = join(ROOT, 'packages/cli/src/main.ts');
 const TDX_QUOTE = join(ROOT, '../shared/fixtures/attestation/dcap-qvl/tdx_quote');
 
 interface Run { code: number; stdout: string; stderr: string }
 function geode(args: string[], home: string): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env: { ...process.env, GEODE_HOME: home }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
+  return run(args, { env: { ...process.env, GEODE_HOME: home }, timeout: 60_000 });
 }
 /** Run many CLI invocations, 4 at a time. */
 async function all<T>(items: T[], f: (t: T) => Promise<void>): Promise<void> {

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildProgram } from '@geode/cli/main';
-import { runLightClientVerify, runLightClientVerifyProof, type LightClientIo } from '@geode/cli/commands/lightclient';
+import { buildProgram } from '../src/main.ts';
+import { runLightClientVerify, runLightClientVerifyProof, type LightClientIo } from '../src/commands/lightclient.ts';
 
 const FIX = new URL('../../../../shared/fixtures/ethereum/', import.meta.url).pathname;
 const CAP = `${FIX}helios-mainnet-capella/`;
@@ -92,7 +92,7 @@ test('lightclient --help lists both commands and their options', async () => {
 });
 
 test('--beacon/--checkpoint: parsed with --rpc, replace --insecure-trusted-rpc, refused alone or malformed', async () => {
-  const { rpcOption } = await import('@geode/cli/stack');
+  const { rpcOption } = await import('../src/stack.ts');
   const key = `0x${'ab'.repeat(32)}`;
   const r = rpcOption({ rpc: 'https://eth.example', privateKey: key, beacon: 'https://beacon.example', checkpoint: CHECKPOINT.toUpperCase().replace('0X', '0x') });
   assert.deepEqual(r, { url: 'https://eth.example', trustedRpc: false, privateKey: key, beacon: { url: 'https://beacon.example', checkpoint: CHECKPOINT } });

@@ -1,17 +1,58 @@
-/** `geode dev` as a real child process for CLI tests: start it and wait for its `--json` ready line, stop it. */
-import { spawn, type ChildProcess } from 'node:child_process';
+/**
+ * The `geode` executable as a real child process for CLI tests: one-shot runs (`geode`) and `geode dev` (start it
+ * and wait for its `--json` ready line, stop it). Every test runs the prebuilt bundle through bin/geode.mjs, as a
+ * user does (docs/cli.md#startup), so `npm run build` must have run since the last source change: loading this
+ * module throws, naming the stale bundle, otherwise.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = join(ROOT, 'packages/cli/src/main.ts');
+/** The executable users run: it imports the bundle. */
+export const GEODE_BIN = join(ROOT, 'packages/cli/bin/geode.mjs');
+/** The bundle entry (scripts/build-cli.ts). */
+export const CLI_BUNDLE = join(ROOT, 'packages/cli/dist/bin/geode.mjs');
+
+/** Newest modification time (ms) of the TypeScript sources the bundle is built from. */
+function newestSource(): { file: string; mtimeMs: number } {
+  let best = { file: '', mtimeMs: 0 };
+  const walk = (dir: string): void => {
+    for (const n of readdirSync(dir)) {
+      const p = join(dir, n);
+      const st = statSync(p);
+      if (st.isDirectory()) { if (n !== 'node_modules' && n !== 'dist' && n !== 'test') walk(p); }
+      else if (n.endsWith('.ts') && st.mtimeMs > best.mtimeMs) best = { file: p, mtimeMs: st.mtimeMs };
+    }
+  };
+  for (const r of ['packages', 'apps']) for (const p of readdirSync(join(ROOT, r))) if (existsSync(join(ROOT, r, p, 'src'))) walk(join(ROOT, r, p, 'src'));
+  return best;
+}
+if (!existsSync(CLI_BUNDLE)) throw new Error(`the CLI bundle ${CLI_BUNDLE} is missing: run \`npm run build\` before the CLI tests`);
+{
+  const src = newestSource();
+  if (src.mtimeMs > statSync(CLI_BUNDLE).mtimeMs) throw new Error(`the CLI bundle is older than ${src.file}: run \`npm run build\` before the CLI tests`);
+}
+
+/** One finished `geode` run: exit code (1 when killed or timed out), stdout, stderr. */
+export interface GeodeRun { code: number; stdout: string; stderr: string }
+
+/** Run `geode ...args` (the bundle) in the repo root with `env` (default: this process's). Never rejects. */
+export function geode(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<GeodeRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [GEODE_BIN, ...args], { cwd: ROOT, env: opts.env ?? process.env, timeout: opts.timeout ?? 120_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
 
 /**
  * Spawn `geode dev --port 0 --json ...args` with `env`; resolves with the child once it prints its JSON line with
  * `ok: true`, rejects with that line (ok: false) or with the tail of stderr if it exits first.
  */
 export function startDev(args: readonly string[], env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'dev', '--port', '0', '--json', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [GEODE_BIN, 'dev', '--port', '0', '--json', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';

@@ -4,17 +4,15 @@
 // the user's key nowhere under the home (nor the data directory) unless --save-private-key asks for it.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDev as spawnDev, stopDev } from './dev-process.ts';
+import { geode as run, startDev as spawnDev, stopDev } from './dev-process.ts';
 import { parseEther } from 'viem';
 import { devAccounts, serveDevnet, startDevnet } from '@geode/devnet';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = join(ROOT, 'packages/cli/src/main.ts');
 const scratch = mkdtempSync(join(tmpdir(), 'geode-secrets-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -27,11 +25,7 @@ function childEnv(tmp: string): NodeJS.ProcessEnv {
 }
 
 function geode(args: string[], tmp: string): Promise<{ code: number; stdout: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env: childEnv(tmp), timeout: 120_000 }, (err, stdout) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout });
-    });
-  });
+  return run(args, { env: childEnv(tmp), timeout: 120_000 });
 }
 
 /** Start `geode dev` and resolve once it printed its JSON result line (the stack is up and dev.json written). */

@@ -1,7 +1,7 @@
-import { BaseError, ContractFunctionRevertedError, bytesToHex, getAbiItem, hexToBytes, parseEventLogs, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem';
+import { BaseError, ContractFunctionRevertedError, bytesToHex, type Abi, type ContractFunctionArgs, type ContractFunctionName, getAbiItem, hexToBytes, parseEventLogs, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { decodeOutputs, encodeEnvelope, HPKE_INFO, hpkeOpen, hpkeSeal, outputAad, requestAad } from '@geode/protocol';
-import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
+import { GeodeCoreAbi } from '@geode/contracts';
 import type { Identity } from './identity.ts';
 import type { TrustedSession } from './session.ts';
 import { TransactionRevertedError } from './errors.ts';
@@ -76,11 +76,21 @@ export class GeodeClient {
     return this.sendAndSeq('registerOutputKey', [this.o.identity.outputKey.publicKey], 'Output key registration');
   }
 
-  /** Send a contract call that appends a request; returns the seq from its RequestSubmitted event. */
-  async sendAndSeq(functionName: string, args: readonly unknown[], what: string, abi: readonly unknown[] = GeodeCoreAbi): Promise<{ seq: bigint; block: bigint; hash: Hex }> {
+  /**
+   * Send a contract call that appends a request (`abi`: GeodeCoreAbi by default, or the app contract's ABI, typed
+   * `as const`, so `functionName` and `args` are checked against it); returns the seq from its RequestSubmitted
+   * event, the block and the transaction hash. Throws TransactionRevertedError with the contract's custom error name.
+   */
+  async sendAndSeq<const abi extends Abi = typeof GeodeCoreAbi, functionName extends ContractFunctionName<abi, 'nonpayable' | 'payable'> = ContractFunctionName<abi, 'nonpayable' | 'payable'>>(
+    functionName: functionName,
+    args: ContractFunctionArgs<abi, 'nonpayable' | 'payable', functionName>,
+    what: string,
+    abi?: abi,
+  ): Promise<{ seq: bigint; block: bigint; hash: Hex }> {
+    const call = { address: this.o.contract, abi: (abi ?? GeodeCoreAbi) as Abi, functionName: functionName as string, args: args as readonly unknown[] };
     let hash: Hex;
     try {
-      hash = await this.wallet.writeContract({ address: this.o.contract, abi: abi as never, functionName: functionName as never, args: args as never } as never);
+      hash = await this.wallet.writeContract(call);
     } catch (e) {
       explainRevert(what, e);
     }
@@ -88,7 +98,7 @@ export class GeodeClient {
     if (r.status !== 'success') {
       // Re-run as a call to learn the custom error.
       try {
-        await this.o.publicClient.simulateContract({ account: this.account, address: this.o.contract, abi: abi as never, functionName: functionName as never, args: args as never, blockNumber: r.blockNumber - 1n } as never);
+        await this.o.publicClient.simulateContract({ ...call, account: this.account, blockNumber: r.blockNumber - 1n });
       } catch (e) {
         explainRevert(what, e);
       }

@@ -1,43 +1,40 @@
-import { GeodeError } from '@geode/protocol';
+import { defineError } from '@geode/protocol';
 
 /** The contract has no active session: the enclave has not completed the handshake yet. */
-export class NoSessionError extends GeodeError {
-  constructor(contract: string) {
-    super('CLIENT_NO_SESSION', `Contract ${contract} has no active enclave session yet. Start the host (\`geode dev\`) and wait for the handshake.`, { details: { contract }, docsPath: 'protocol.md#handshake' });
-  }
-}
+export class NoSessionError extends defineError({
+  codes: ['CLIENT_NO_SESSION'],
+  docsPath: 'protocol.md#handshake',
+  build: (contract: string) => ({ code: 'CLIENT_NO_SESSION', message: `Contract ${contract} has no active enclave session yet. Start the host (\`geode dev\`) and wait for the handshake.`, details: { contract } }),
+}) {}
 
 /** The session's attestation does not bind the keys the contract holds (report_data mismatch, wrong measurement). */
-export class SessionBindingError extends GeodeError {
-  constructor(message: string, details?: Record<string, unknown>) {
-    super('CLIENT_SESSION_BINDING', `The enclave session's attestation does not match the contract: ${message}. Do not send data to this contract.`, { details, docsPath: 'protocol.md#handshake' });
-  }
-}
+export class SessionBindingError extends defineError({
+  codes: ['CLIENT_SESSION_BINDING'],
+  docsPath: 'protocol.md#handshake',
+  build: (message: string, details?: Record<string, unknown>) => ({ code: 'CLIENT_SESSION_BINDING', message: `The enclave session's attestation does not match the contract: ${message}. Do not send data to this contract.`, details }),
+}) {}
 
 /** A name or address does not identify a known identity. */
-export class UnknownIdentityError extends GeodeError {
-  constructor(who: string) {
-    super('CLIENT_UNKNOWN_IDENTITY', `No identity named "${who}". Create it with \`geode identity create ${who}\` or list them with \`geode identity list\`.`, { details: { who } });
-  }
-}
+export class UnknownIdentityError extends defineError({
+  codes: ['CLIENT_UNKNOWN_IDENTITY'],
+  build: (who: string) => ({ code: 'CLIENT_UNKNOWN_IDENTITY', message: `No identity named "${who}". Create it with \`geode identity create ${who}\` or list them with \`geode identity list\`.`, details: { who } }),
+}) {}
 
 /** An identity file or name is invalid. */
-export class IdentityError extends GeodeError {
-  constructor(message: string, details?: Record<string, unknown>) {
-    super('CLIENT_IDENTITY', message, { details });
-  }
-}
+export class IdentityError extends defineError({
+  codes: ['CLIENT_IDENTITY'],
+  build: (message: string, details?: Record<string, unknown>) => ({ code: 'CLIENT_IDENTITY', message, details }),
+}) {}
 
 /** A transaction the client sent reverted; `details.error` carries the contract's custom error name. */
-export class TransactionRevertedError extends GeodeError {
-  constructor(what: string, reason: string, details?: Record<string, unknown>) {
-    super('CLIENT_TX_REVERTED', `${what} was refused by the contract: ${reason}.`, { details: { ...details, reason } });
-  }
-}
+export class TransactionRevertedError extends defineError({
+  codes: ['CLIENT_TX_REVERTED'],
+  build: (what: string, reason: string, details?: Record<string, unknown>) => ({ code: 'CLIENT_TX_REVERTED', message: `${what} was refused by the contract: ${reason}.`, details: { ...details, reason } }),
+}) {}
 
 /** The deployment's enclave believes its RPC node instead of a light client (trusted-RPC anchor). */
-export class TrustedRpcDeploymentError extends GeodeError {
-  constructor(contract: string) {
-    super('CLIENT_TRUSTED_RPC', `Contract ${contract} was deployed with the INSECURE trusted-RPC light client: its enclave believes whatever chain data its host brings. Accept this only for testing, with --insecure-trusted-rpc (allowTrustedRpc).`, { details: { contract }, docsPath: 'protocol.md#light-client-and-trust-anchors' });
-  }
-}
+export class TrustedRpcDeploymentError extends defineError({
+  codes: ['CLIENT_TRUSTED_RPC'],
+  docsPath: 'protocol.md#light-client-and-trust-anchors',
+  build: (contract: string) => ({ code: 'CLIENT_TRUSTED_RPC', message: `Contract ${contract} was deployed with the INSECURE trusted-RPC light client: its enclave believes whatever chain data its host brings. Accept this only for testing, with --insecure-trusted-rpc (allowTrustedRpc).`, details: { contract } }),
+}) {}

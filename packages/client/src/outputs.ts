@@ -1,5 +1,5 @@
 import type { Address, Hex, PublicClient } from 'viem';
-import { decodeOutputMessage, GeodeError } from '@geode/protocol';
+import { decodeOutputMessage, defineError, GeodeError } from '@geode/protocol';
 import { GeodeCoreAbi } from '@geode/contracts';
 import type { ReceivedOutput } from './client.ts';
 
@@ -34,11 +34,15 @@ export function decodeClientOutput(o: ReceivedOutput): ClientOutput {
 }
 
 /** Request `seq` was not committed within the time allowed. */
-export class CommitTimeoutError extends GeodeError {
-  constructor(seq: bigint, timeoutMs: number, committedSeq: bigint) {
-    super('CLIENT_COMMIT_TIMEOUT', `Request ${seq} was not committed within ${Math.round(timeoutMs / 1000)} s (the contract has committed up to ${committedSeq}). Check that the host and enclave are running (\`geode status\`), then wait longer.`, { details: { seq: seq.toString(), timeoutMs, committedSeq: committedSeq.toString() }, docsPath: 'client.md#waiting' });
-  }
-}
+export class CommitTimeoutError extends defineError({
+  codes: ['CLIENT_COMMIT_TIMEOUT'],
+  docsPath: 'client.md#waiting',
+  build: (seq: bigint, timeoutMs: number, committedSeq: bigint) => ({
+    code: 'CLIENT_COMMIT_TIMEOUT',
+    message: `Request ${seq} was not committed within ${Math.round(timeoutMs / 1000)} s (the contract has committed up to ${committedSeq}). Check that the host and enclave are running (\`geode status\`), then wait longer.`,
+    details: { seq: seq.toString(), timeoutMs, committedSeq: committedSeq.toString() },
+  }),
+}) {}
 
 /** Options of {@link waitForCommitted}. */
 export interface WaitOptions {

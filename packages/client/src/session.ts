@@ -1,12 +1,7 @@
 import { bytesToHex, getAbiItem, hexToBytes, type Address, type Hex, type PublicClient } from 'viem';
 import { sessionKeysReportData, TRUSTED_RPC_SIGNER } from '@geode/protocol';
-import { verifyDcapQuote } from '@geode/attestation/dcap/verify';
-import { detectEvidence, verifyAttestation } from '@geode/attestation';
-import { enclaveIdentityOf } from '@geode/attestation/identity';
-import type { QuoteCollateral } from '@geode/attestation/dcap/collateral';
-import { evaluatePolicy, type Policy } from '@geode/attestation/policy';
-import type { Verdict } from '@geode/attestation/types';
-import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
+import { detectEvidence, enclaveIdentityOf, evaluatePolicy, verifyAttestation, verifyDcapQuote, type Policy, type QuoteCollateral, type Verdict } from '@geode/attestation';
+import { GeodeCoreAbi } from '@geode/contracts';
 import { NoSessionError, SessionBindingError, TrustedRpcDeploymentError } from './errors.ts';
 
 /** An enclave session the client has verified and will encrypt to. */

@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { GeodeError } from '@geode/protocol';
+import { defineError } from '@geode/protocol';
 
 const require = createRequire(import.meta.url);
 
@@ -36,14 +36,11 @@ export const SOLC_SETTINGS = {
 } as const;
 
 /** Thrown when solc reports errors; `details.errors` holds solc's formatted messages. */
-export class ContractsCompileError extends GeodeError {
-  constructor(messages: string[]) {
-    super('CHAIN_CONTRACTS_COMPILE', `Solidity compilation failed:\n${messages.join('\n')}`, {
-      details: { errors: messages },
-      docsPath: 'conventions.md#build',
-    });
-  }
-}
+export class ContractsCompileError extends defineError({
+  codes: ['CHAIN_CONTRACTS_COMPILE'],
+  docsPath: 'conventions.md#build',
+  build: (messages: string[]) => ({ code: 'CHAIN_CONTRACTS_COMPILE', message: `Solidity compilation failed:\n${messages.join('\n')}`, details: { errors: messages } }),
+}) {}
 
 /** One entry of solc's `storageLayout.storage`. */
 export interface StorageEntry {

@@ -23,7 +23,7 @@ import {
   type WalletClient,
 } from 'viem';
 import type { QuoteCollateral } from '@geode/attestation';
-import { GeodeError } from '@geode/protocol';
+import { defineError } from '@geode/protocol';
 import {
   DcapCollateralRegistryAbi,
   DcapCollateralRegistryBytecode,
@@ -44,9 +44,13 @@ export const DCAP_STATUS_NAMES = [
 export const ALL_STATUSES_MASK = 0x3fn;
 
 /** Thrown by {@link verifyQuoteOnchain} / {@link registerCollateral} when a contract reverts. */
-export class OnchainDcapError extends GeodeError {
-  constructor(code: string, readonly errorName: string, message: string, details: Record<string, unknown> = {}) {
-    super(code, message, { details: { errorName, ...details }, docsPath: 'attestation.md#on-chain-dcap-verifier' });
+export class OnchainDcapError extends defineError({
+  docsPath: 'attestation.md#on-chain-dcap-verifier',
+  build: (code: string, errorName: string, message: string, details: Record<string, unknown> = {}) => ({ code, message, details: { errorName, ...details } }),
+}) {
+  /** The verifier's Solidity custom error name (also `details.errorName`). */
+  get errorName(): string {
+    return this.details!.errorName as string;
   }
 }
 
@@ -196,7 +200,7 @@ function toOnchainError(e: unknown, stage: OnchainStage): unknown {
 }
 
 async function sendAndWait(c: DcapChain, to: Address, abi: Abi, functionName: string, args: readonly unknown[], stage: OnchainStage): Promise<bigint> {
-  const data = encodeFunctionData({ abi, functionName, args } as never);
+  const data = encodeFunctionData({ abi, functionName, args });
   const account = c.wallet.account;
   if (!account) throw new TypeError('DcapChain.wallet needs an account');
   try {
@@ -205,7 +209,7 @@ async function sendAndWait(c: DcapChain, to: Address, abi: Abi, functionName: st
   } catch (e) {
     throw toOnchainError(e, stage);
   }
-  const hash = await c.wallet.sendTransaction({ account, to, data, chain: c.wallet.chain, gas: 15_000_000n } as never);
+  const hash = await c.wallet.sendTransaction({ account, to, data, chain: c.wallet.chain, gas: 15_000_000n });
   const r = await c.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 5 });
   if (r.status !== 'success') throw new OnchainDcapError('CHAIN_REVERTED', 'unknown', `${functionName} reverted when mined`, { hash });
   return r.gasUsed;
@@ -214,7 +218,7 @@ async function sendAndWait(c: DcapChain, to: Address, abi: Abi, functionName: st
 async function deployOne(c: DcapChain, abi: Abi, bytecode: Hex, args: readonly unknown[]): Promise<{ address: Address; gas: bigint }> {
   const account = c.wallet.account;
   if (!account) throw new TypeError('DcapChain.wallet needs an account');
-  const hash = await c.wallet.deployContract({ abi, bytecode, args, account, chain: c.wallet.chain, gas: 15_000_000n } as never);
+  const hash = await c.wallet.deployContract({ abi, bytecode, args, account, chain: c.wallet.chain, gas: 15_000_000n });
   const r = await c.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 5 });
   if (r.status !== 'success' || !r.contractAddress) throw new OnchainDcapError('CHAIN_REVERTED', 'deploy', 'Deploying the DCAP contracts failed: is the chain Osaka (EIP-7951 P256VERIFY at 0x100)?');
   return { address: r.contractAddress, gas: r.gasUsed };

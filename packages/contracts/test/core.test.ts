@@ -81,7 +81,7 @@ describe('SimQuoteVerifier', () => {
   });
 
   test('accepts quotes from the simulation TEE builder (@geode/attestation sim)', async () => {
-    const sim = await import('@geode/attestation/sim/index');
+    const sim = await import('@geode/attestation/sim');
     const pki = await sim.createSimulationPki({ now: 1_700_000_000, seed: new Uint8Array(32).fill(9) });
     const key = pki.attestationPublicKeyBytes;
     const v = await deploy(c, c.wallets[0], SimQuoteVerifierAbi, (await import('../src/index.ts')).SimQuoteVerifierBytecode, [toHex(key.subarray(0, 32)), toHex(key.subarray(32, 64))]);

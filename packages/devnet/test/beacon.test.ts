@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { encodeHeaderRlp, type RpcBlockHeader } from '@geode/protocol';
 import { startDevnet, type Devnet } from '@geode/devnet';
 import { devnetBeacon } from '@geode/devnet/beacon';
-import { syncLightClient } from '@geode/enclave/lightclient/ethereum/sync';
-import { verifyExecutionHeader } from '@geode/enclave/lightclient/ethereum/execution';
-import type { EthereumTrustAnchor } from '@geode/enclave/lightclient/ethereum/anchor';
+import { syncLightClient } from '@geode/enclave/ethereum';
+import { verifyExecutionHeader } from '@geode/enclave/ethereum';
+import type { EthereumTrustAnchor } from '@geode/enclave/ethereum';
 import type { Hex } from 'viem';
 
 // The devnet's Beacon light-client API (packages/devnet/src/beacon.ts) against the enclave's real light client: what

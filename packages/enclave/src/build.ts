@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,28 @@ import type { Hex } from 'viem';
  * (store/native.ts). The measurement of the bundle therefore covers the exact native binary the enclave runs.
  */
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/**
+ * The workspace root: the nearest directory at or above `from` (default: this module's file) whose package.json
+ * declares "workspaces" (the Geode repository). A fixed '../../..' would be right from src/ and dist/ but not from
+ * the CLI bundle (packages/cli/dist/bin), which inlines this module. Falls back to process.cwd() outside a workspace
+ * (an installed package). Absolute path.
+ */
+export function workspaceRoot(from: string = fileURLToPath(import.meta.url)): string {
+  for (let dir = dirname(resolve(from)); ; dir = dirname(dir)) {
+    const pj = resolve(dir, 'package.json');
+    if (existsSync(pj) && 'workspaces' in (JSON.parse(readFileSync(pj, 'utf8')) as object)) return dir;
+    if (dirname(dir) === dir) return process.cwd();
+  }
+}
+
+const REPO_ROOT = workspaceRoot();
+
+/**
+ * Package-export condition that selects a workspace package's TypeScript source (docs/conventions.md#build): the
+ * enclave is always bundled from source, in this repository and from installed tarballs (which ship src/), so the
+ * measured bundle does not depend on whether `npm run build:packages` ran.
+ */
+export const SOURCE_CONDITION = 'geode-source';
 
 /** SHA-256 of the file at `file`, 0x hex (the measurement a sim enclave running that bundle reports). */
 export function measureEnclave(file: string): Hex {
@@ -92,7 +113,7 @@ export type BuildTee = 'sim' | 'sgx' | 'tdx' | 'sev-snp';
 export const BUILD_TEES: readonly BuildTee[] = ['sim', 'sgx', 'tdx', 'sev-snp'];
 
 /** Sources that are simulation code: a hardware bundle that would include one fails to build. */
-const SIM_SOURCES = /[\\/]packages[\\/](enclave[\\/]src[\\/]platform[\\/]sim\.ts|enclave[\\/]src[\\/]platform[\\/]default\.ts|attestation[\\/]src[\\/]sim[\\/])/;
+const SIM_SOURCES = /[\\/](?:packages|@geode)[\\/](enclave[\\/]src[\\/]platform[\\/]sim\.ts|enclave[\\/]src[\\/]platform[\\/]default\.ts|attestation[\\/]src[\\/]sim[\\/])/;
 
 /**
  * Hardware builds: main.ts's `./platform/default.ts` (which opens the simulator) becomes
@@ -136,6 +157,7 @@ export async function buildEnclave(opts: { entry: string; outfile: string; tee?:
     sourcemap: false,
     legalComments: 'none',
     charset: 'utf8',
+    conditions: [SOURCE_CONDITION],
     logLevel: tee === 'sim' ? 'warning' : 'silent',
     define: { GEODE_TEE: JSON.stringify(tee), GEODE_SQLITE_NATIVE_SHA256: JSON.stringify(addon.sha256) },
     plugins: tee === 'sim' ? [stubDebug, stubBindings, blsWasm] : [stubDebug, stubBindings, blsWasm, hardwareOnly],
@@ -164,3 +186,5 @@ export async function buildAllEnclaves(log: (line: string) => void = console.log
   }
   return out;
 }
+
+export { gramineManifest, type GramineManifestOptions } from './build-gramine.ts';

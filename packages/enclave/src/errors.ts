@@ -1,4 +1,4 @@
-import { GeodeError } from '@geode/protocol';
+import { defineError } from '@geode/protocol';
 
 /**
  * Typed errors of the trusted enclave runtime (codes `ENCLAVE_*`) and of its light client (codes `LC_*`).
@@ -47,12 +47,11 @@ export const ENCLAVE_ERROR_CODES = [
 export type EnclaveErrorCode = (typeof ENCLAVE_ERROR_CODES)[number];
 
 /** An enclave refusal or failure. `code` is one of {@link ENCLAVE_ERROR_CODES}. */
-export class EnclaveError extends GeodeError {
-  declare readonly code: EnclaveErrorCode;
-  constructor(code: EnclaveErrorCode, message: string, opts: { details?: Record<string, unknown>; cause?: unknown } = {}) {
-    super(code, message, { ...opts, docsPath: 'enclave.md#errors' });
-  }
-}
+export class EnclaveError extends defineError({
+  codes: ENCLAVE_ERROR_CODES,
+  docsPath: 'enclave.md#errors',
+  build: (code: EnclaveErrorCode, message: string, opts: { details?: Record<string, unknown>; cause?: unknown } = {}) => ({ code, message, details: opts.details, cause: opts.cause }),
+}) {}
 
 /** Light-client error codes (`LC_HEADER_DECODE` is thrown by @geode/protocol's decodeHeader). */
 export const LC_ERROR_CODES = [
@@ -86,9 +85,8 @@ export const LC_ERROR_CODES = [
 export type LightClientErrorCode = (typeof LC_ERROR_CODES)[number];
 
 /** A header or storage proof that does not verify against the light client's trust anchor. */
-export class LightClientError extends GeodeError {
-  declare readonly code: LightClientErrorCode;
-  constructor(code: LightClientErrorCode, message: string, opts: { details?: Record<string, unknown>; cause?: unknown } = {}) {
-    super(code, message, { ...opts, docsPath: 'enclave.md#light-client' });
-  }
-}
+export class LightClientError extends defineError({
+  codes: LC_ERROR_CODES,
+  docsPath: 'enclave.md#light-client',
+  build: (code: LightClientErrorCode, message: string, opts: { details?: Record<string, unknown>; cause?: unknown } = {}) => ({ code, message, details: opts.details, cause: opts.cause }),
+}) {}

@@ -1,7 +1,8 @@
 /**
  * @geode/enclave — the trusted enclave runtime (docs/enclave.md). Trusted code: imports only @geode/protocol,
  * @geode/attestation's pure parsers and sim quote builder, node builtins and pure crypto/encoding libraries (test/boundary.test.ts).
- * The bundler (./build.ts) is not part of the enclave bundle and is exported from '@geode/enclave/build'.
+ * The bundler (./build.ts) is not part of the enclave bundle and is exported from '@geode/enclave/build'; the Ethereum
+ * (beacon chain) light client from '@geode/enclave/ethereum'.
  */
 export type { EnclaveApp, HandlerContext } from './app.ts';
 export { defineApp, type AppContext, type AppHandlers, type Collections } from './define-app.ts';
@@ -20,4 +21,8 @@ export * from './platform/platform.ts';
 export { openConfigfsTsmPlatform, type ConfigfsTsmOptions } from './platform/configfs-tsm.ts';
 export { openGraminePlatform, type GramineOptions } from './platform/gramine.ts';
 export type { PlatformFiles } from './platform/files.ts';
-// The simulator is not re-exported here (hardware bundles must not contain it): import '@geode/enclave/platform/sim'.
+export { devnetGate, ethereumGate, type HeaderGate } from './lightclient/gate.ts';
+export { KEY_MAX_BYTES, encodeKey, decodeKey } from './store/key.ts';
+export { SqliteBackend } from './store/sqlite-backend.ts';
+export { StateStore, type StoreOptions, type StoreVersion } from './store/store.ts';
+// The simulator is not re-exported here (hardware bundles must not contain it): runEnclave loads it only for a sim TEE.

@@ -12,14 +12,15 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const EXEMPT = new Set([join(repo, 'packages/enclave/src/build.ts'), join(repo, 'packages/enclave/src/build-gramine.ts')]);
 
 const ALLOWED_PACKAGES = [
-  /^@geode\/protocol(\/[a-z0-9-]+)?$/,
-  /^@geode\/enclave(\/(app|errors|runtime|state|keys|seal|batch|server|main|lightclient\/[a-z]+(\/[a-z]+)?|platform\/[a-z-]+|store\/[a-z-]+))?$/,
-  /^@geode\/attestation\/sim\/(quote|layout|errors)$/,
-  // Pure parsers (no verification, no I/O) the platforms use to read their own evidence, and the identity rule.
-  /^@geode\/attestation\/(dcap\/quote|snp\/report|identity)$/,
+  // Public entry points only (each package's package.json "exports"; packages/*/test/exports.test.ts pins them).
+  /^@geode\/protocol(\/files)?$/,
+  /^@geode\/enclave(\/ethereum)?$/,
+  // Pure parsers (no verification, no I/O) the platforms use to read their own evidence, the identity rule, and the
+  // sim quote builder (no X.509 PKI).
+  /^@geode\/attestation\/(evidence|sim\/quote)$/,
   // A key handover peer's evidence is checked as clients check a session quote (handover/evidence.ts): the DCAP
   // verifier and the policy evaluator, pure (time passed in, collateral passed in; never the PCS fetcher dcap/pcs).
-  /^@geode\/attestation\/(dcap\/verify|policy|types)$/,
+  /^@geode\/attestation\/dcap-verifier$/,
   /^viem$/, /^viem\/utils$/,
   /^@noble\/curves\/[a-z0-9.-]+$/, /^@noble\/hashes\/[a-z0-9.-]+$/,
   /^@hpke\/core$/, /^@hpke\/dhkem-x25519$/,

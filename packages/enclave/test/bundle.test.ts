@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesToHex, hexToBytes, type Hex } from 'viem';
 import { FrameDecoder, encodeFrame, sessionCreateReportData, configHash } from '@geode/protocol';
-import { createSimulationPki, readSimQuoteFields, checkSimQuoteSignature } from '@geode/attestation/sim/index';
+import { createSimulationPki, readSimQuoteFields, checkSimQuoteSignature } from '@geode/attestation/sim';
 import { buildEnclave, measureEnclave } from '../src/build.ts';
 import { SIM_MR_SIGNER } from '../src/platform/sim.ts';
 import { CONTRACT, testConfig, tmpDir } from './helpers.ts';

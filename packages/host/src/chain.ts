@@ -1,4 +1,4 @@
-import { createPublicClient, createWalletClient, http, webSocket, type Account, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem';
+import { createClient, createPublicClient, createWalletClient, custom, http, rpcSchema, webSocket, type Account, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem';
 import { encodeHeaderRlp, UNSIGNED_HEADER_SIGNATURE, type BeaconSyncJson, type RpcBlockHeader, type SignedHeaderJson } from '@geode/protocol';
 import { keccak256 } from 'viem';
 import { ChainError } from './errors.ts';
@@ -24,6 +24,21 @@ export interface ChainAccess {
   onNewHead(cb: (number: bigint) => void): () => void;
   /** Release sockets and timers. */
   close(): Promise<void>;
+}
+
+/**
+ * The JSON-RPC methods a Geode devnet serves besides Ethereum's (packages/devnet/src/surface.ts), as a viem RPC
+ * schema: `geode_getSignedHeader(blockTag | 0x-quantity)` -> the header RLP and the block signer's signature over it
+ * (docs/protocol.md#headers); `geode_devnetInfo()` -> the light-client anchor (block signer, genesis hash).
+ */
+export type GeodeRpcSchema = [
+  { Method: 'geode_getSignedHeader'; Parameters: ['latest' | Hex]; ReturnType: { number: Hex; hash: Hex; rlp: Hex; signature: Hex } },
+  { Method: 'geode_devnetInfo'; Parameters?: undefined; ReturnType: { blockSigner: Hex; genesisHash: Hex } },
+];
+
+/** A viem client typed for the Geode methods, over `publicClient`'s transport (which does its own retries). */
+function geodeRpc(publicClient: PublicClient) {
+  return createClient({ transport: custom({ request: publicClient.request }, { retryCount: 0 }), rpcSchema: rpcSchema<GeodeRpcSchema>() });
 }
 
 /** A viem Chain object for a chain id (only the id matters for signing: EIP-155). */
@@ -57,6 +72,7 @@ export function chainAccessFromTransport(opts: {
 }): ChainAccess {
   const chain = chainFor(opts.chainId);
   const publicClient = createPublicClient({ chain, transport: opts.transport, cacheTime: 0, pollingInterval: opts.pollMs ?? 100 }) as PublicClient;
+  const geode = geodeRpc(publicClient);
   const finalized = opts.ethereum ? ethereumHeaders({ ...opts.ethereum, publicClient }) : undefined;
   const unsignedHeader = async (n: bigint | 'latest') => {
     const b = (await publicClient.request({ method: 'eth_getBlockByNumber', params: [n === 'latest' ? 'latest' : `0x${n.toString(16)}`, false] })) as unknown as RpcBlockHeader & { hash: Hex; number: Hex };
@@ -68,9 +84,9 @@ export function chainAccessFromTransport(opts: {
   const getSignedHeader = async (n: bigint | 'latest') => {
     if (finalized) return finalized(n === 'latest' ? undefined : n);
     if (opts.trustedRpc) return unsignedHeader(n);
-    let r: { number: Hex; hash: Hex; rlp: Hex; signature: Hex };
+    let r: GeodeRpcSchema[0]['ReturnType'];
     try {
-      r = (await publicClient.request({ method: 'geode_getSignedHeader' as never, params: [n === 'latest' ? 'latest' : `0x${n.toString(16)}`] as never })) as typeof r;
+      r = await geode.request({ method: 'geode_getSignedHeader', params: [n === 'latest' ? 'latest' : `0x${n.toString(16)}`] });
     } catch (e) {
       throw new ChainError('The RPC endpoint does not serve geode_getSignedHeader (is it a Geode devnet? other networks need a real light client or --insecure-trusted-rpc)', { cause: e });
     }
@@ -94,7 +110,7 @@ export function chainAccessFromTransport(opts: {
 /** The light-client anchor a Geode devnet publishes (geode_devnetInfo), or null for other endpoints. */
 export async function devnetAnchor(chain: ChainAccess): Promise<{ blockSigner: Hex; genesisHash: Hex } | null> {
   try {
-    return (await chain.publicClient.request({ method: 'geode_devnetInfo' as never })) as { blockSigner: Hex; genesisHash: Hex };
+    return await geodeRpc(chain.publicClient).request({ method: 'geode_devnetInfo' });
   } catch {
     return null;
   }

@@ -1,6 +1,6 @@
 import type { Abi, Account, Address, Hex } from 'viem';
 import { configHash, type ConfigJson, type EthereumAnchorJson } from '@geode/protocol';
-import { SimQuoteVerifierAbi, SimQuoteVerifierBytecode } from '@geode/contracts/generated/artifacts';
+import { SimQuoteVerifierAbi, SimQuoteVerifierBytecode } from '@geode/contracts';
 import type { ChainAccess } from './chain.ts';
 import { ChainError, DeployRefusedError } from './errors.ts';
 
@@ -78,7 +78,7 @@ export interface Deployment {
 
 async function deploy(o: DeployOptions, abi: Abi, bytecode: Hex, args: readonly unknown[]): Promise<{ address: Address; block: bigint }> {
   const wallet = o.chain.wallet(o.deployer);
-  const hash = await wallet.deployContract({ abi, bytecode, args: args as never, gas: 15_000_000n } as never);
+  const hash = await wallet.deployContract({ abi, bytecode, args, gas: 15_000_000n });
   const r = await o.chain.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 20 });
   if (r.status !== 'success' || !r.contractAddress) throw new ChainError('contract deployment reverted', { details: { hash } });
   return { address: r.contractAddress, block: r.blockNumber };

@@ -1,7 +1,7 @@
 import { getAbiItem, type Address, type Hex } from 'viem';
 import type { Logger } from 'pino';
 import { batchProofKeys, type LogRequestJson } from '@geode/protocol';
-import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
+import { GeodeCoreAbi } from '@geode/contracts';
 import type { ChainAccess } from './chain.ts';
 import type { EnclaveProcess } from './enclave.ts';
 import { storageProof } from './handover.ts';

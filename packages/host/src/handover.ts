@@ -2,7 +2,7 @@ import { parseEventLogs, type Account, type Address, type Hex, type PublicClient
 import {
   SLOT, handoverRequestKey, sessionFieldKey, slotKey, type Params, type Result, type StorageProofJson,
 } from '@geode/protocol';
-import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
+import { GeodeCoreAbi } from '@geode/contracts';
 import type { ChainAccess } from './chain.ts';
 import type { EnclaveProcess } from './enclave.ts';
 import { ChainError } from './errors.ts';
@@ -41,7 +41,7 @@ export async function storageProof(pub: PublicClient, contract: Address, keys: H
 export async function requestHandover(o: HandoverOptions, newcomer: EnclaveProcess): Promise<{ requestId: bigint; request: Result<'handoverRequest'> }> {
   const request = await newcomer.call('handoverRequest');
   const pub = o.chain.publicClient;
-  const hash = await o.chain.wallet(o.payer).writeContract({ address: o.contract, abi: GeodeCoreAbi, functionName: 'requestHandover', args: [request.quote as Hex, request.handoverPubKey as Hex], gas: 5_000_000n } as never);
+  const hash = await o.chain.wallet(o.payer).writeContract({ address: o.contract, abi: GeodeCoreAbi, functionName: 'requestHandover', args: [request.quote as Hex, request.handoverPubKey as Hex], gas: 5_000_000n });
   const r = await pub.waitForTransactionReceipt({ hash, pollingInterval: 20 });
   if (r.status !== 'success') throw new ChainError('requestHandover reverted', { details: { hash } });
   const ev = parseEventLogs({ abi: GeodeCoreAbi, logs: r.logs, eventName: 'HandoverRequested' })[0];

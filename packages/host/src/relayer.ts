@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { fromRlp, getAbiItem, parseEventLogs, type Account, type Address, type Hex, type Log } from 'viem';
+import { fromRlp, getAbiItem, isHex, parseEventLogs, type Abi, type Account, type ContractFunctionArgs, type Address, type Hex, type Log } from 'viem';
 import pino, { type Logger } from 'pino';
 import { batchProofKeys, MAX_BATCH_REQUESTS, sessionProofKeys, slotKey, SLOT, TX_GAS_CAP, type ConfigJson, type StorageProofJson } from '@geode/protocol';
-import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
+import { GeodeCoreAbi } from '@geode/contracts';
 import type { ChainAccess } from './chain.ts';
 import type { EnclaveProcess } from './enclave.ts';
-import { ChainError, CommitTooLargeError, KeysLostError } from './errors.ts';
+import { ChainError, CommitTooLargeError, EnclaveProtocolError, KeysLostError } from './errors.ts';
 import { Follower } from './follow.ts';
 
 /** Options of the Host (the untrusted relayer between chain and enclave). */
@@ -97,6 +97,16 @@ const REQUEST_EVENT = getAbiItem({ abi: GeodeCoreAbi, name: 'RequestSubmitted' }
  * enclave, and submits its signed commitments. It is untrusted: the enclave and the contract check
  * everything it brings. Events: 'batch' (BatchEvent), 'error' is never emitted (failures are logged and retried).
  */
+/**
+ * `v` typed as viem's Hex for a typed contract call: an enclave result field (`field` names it). The transport
+ * schema has already required 0x-prefixed hex; this re-checks it where the type is needed instead of casting.
+ * Throws EnclaveProtocolError (HOST_ENCLAVE_PROTOCOL) otherwise.
+ */
+function hexOf(v: string, field: string): Hex {
+  if (!isHex(v, { strict: true })) throw new EnclaveProtocolError(`${field} is not 0x-prefixed hex`, { field });
+  return v;
+}
+
 export class Host extends EventEmitter {
   readonly log: Logger;
   private requests = new Map<bigint, { sender: Address; payload: Hex; sessionId: bigint }>();
@@ -280,16 +290,16 @@ export class Host extends EventEmitter {
    * 10 s, so a commitment costs one signature and one eth_sendRawTransaction instead of viem's lookups; the
    * receipt is read at once (automining chains have it) and polled only if absent. Any failure resets the nonce.
    */
-  private async send(functionName: 'sessionCreate' | 'sessionSetPubKey' | 'commitBatch', args: readonly unknown[], gas = 15_000_000n, timing?: { tx: number; receipt: number }): Promise<{ block: bigint; logs: Log[] }> {
+  private async send<const F extends 'sessionCreate' | 'sessionSetPubKey' | 'commitBatch'>(functionName: F, args: ContractFunctionArgs<typeof GeodeCoreAbi, 'nonpayable', F>, gas = 15_000_000n, timing?: { tx: number; receipt: number }): Promise<{ block: bigint; logs: Log[] }> {
     const wallet = this.o.chain.wallet(this.o.operator);
     const t0 = performance.now();
     try {
       if (this.nonce === undefined) this.nonce = await this.pub.getTransactionCount({ address: this.o.operator.address, blockTag: 'pending' });
       if (!this.fees || performance.now() - this.fees.at > 10_000) this.fees = { ...(await this.pub.estimateFeesPerGas()), at: performance.now() };
       const hash = await wallet.writeContract({
-        address: this.o.contract, abi: GeodeCoreAbi, functionName, args: args as never, gas, nonce: this.nonce,
+        address: this.o.contract, abi: GeodeCoreAbi as Abi, functionName: functionName as string, args: args as readonly unknown[], gas, nonce: this.nonce,
         maxFeePerGas: this.fees.maxFeePerGas * 2n, maxPriorityFeePerGas: this.fees.maxPriorityFeePerGas,
-      } as never);
+      });
       this.nonce++;
       const sentAt = performance.now();
       const r = (await this.pub.getTransactionReceipt({ hash }).catch(() => null)) ?? (await this.pub.waitForTransactionReceipt({ hash, pollingInterval: 20, timeout: this.o.receiptTimeoutMs ?? 180_000 }));
@@ -325,7 +335,7 @@ export class Host extends EventEmitter {
     }
     this.log.info({ activeId: activeId.toString() }, 'running the handshake');
     const created = await e.call('sessionCreate');
-    const c = await this.send('sessionCreate', [created.quote, created.nonce]);
+    const c = await this.send('sessionCreate', [hexOf(created.quote, 'quote'), hexOf(created.nonce, 'nonce')]);
     const ev = parseEventLogs({ abi: GeodeCoreAbi, logs: c.logs, eventName: 'SessionCreated' })[0];
     if (!ev) throw new ChainError('sessionCreate emitted no SessionCreated event');
     const id = (ev.args as { sessionId: bigint }).sessionId;
@@ -335,7 +345,7 @@ export class Host extends EventEmitter {
     const keys = await e.call('sessionSetPubKey', { sessionId: id.toString(), header: { rlp: header.rlp, signature: header.signature }, proof, ...(header.beacon ? { beacon: header.beacon } : {}) })
       .catch((err: unknown) => { header.nack?.(); throw err; });
     header.ack?.();
-    await this.send('sessionSetPubKey', [id, keys.quote, keys.encPubKey, keys.signer]);
+    await this.send('sessionSetPubKey', [id, hexOf(keys.quote, 'quote'), hexOf(keys.encPubKey, 'encPubKey'), hexOf(keys.signer, 'signer')]);
     this.sessionReady = true;
     this.log.info({ sessionId: id.toString(), signer: keys.signer }, 'session active');
   }
@@ -406,7 +416,7 @@ export class Host extends EventEmitter {
     const res = await this.o.enclave.call('processBatch', { header: { rlp: head.rlp, signature: head.signature }, proof, requests, ...(head.beacon ? { beacon: head.beacon } : {}) })
       .catch((err: unknown) => { head.nack?.(); throw err; });
     head.ack?.();
-    this.basis = res.prevRoot as Hex;
+    this.basis = hexOf(res.prevRoot, 'prevRoot');
     const t2 = performance.now();
     // Commitments land strictly in order: this one needs the previous one on-chain (prevRoot, from).
     if (ahead) await this.settle();
@@ -415,7 +425,7 @@ export class Host extends EventEmitter {
     const end = BigInt(res.to);
     const stages: BatchStages = { head: tHead - t0, logScan: tLogs - tHead, proof: proofDone - tHead, enclave: t2 - t1, waitPrevious: tReady - t2, gas: 0, tx: 0, receipt: 0 };
     const landed = (async (): Promise<BatchEvent | null> => {
-      const args = [BigInt(res.from), end, res.accTo, res.prevRoot, res.newRoot, res.outputs, res.publicOutputs, res.signature] as const;
+      const args = [BigInt(res.from), end, hexOf(res.accTo, 'accTo'), hexOf(res.prevRoot, 'prevRoot'), hexOf(res.newRoot, 'newRoot'), hexOf(res.outputs, 'outputs'), hexOf(res.publicOutputs, 'publicOutputs'), hexOf(res.signature, 'signature')] as const;
       let sent: { block: bigint };
       try {
         const tGas = performance.now();
@@ -438,7 +448,7 @@ export class Host extends EventEmitter {
       for (let s = from; s <= end; s++) this.requests.delete(s);
       this.batchLimit = Math.min(MAX_BATCH_REQUESTS, this.batchLimit * 2);
       this.noteCommitted(end);
-      const ev: BatchEvent = { from, to: end, newRoot: res.newRoot as Hex, block: sent.block, ms: t3 - t0, proofMs: t1 - t0, enclaveMs: t2 - t1, commitMs: t3 - t2, overlapped, stages };
+      const ev: BatchEvent = { from, to: end, newRoot: args[4], block: sent.block, ms: t3 - t0, proofMs: t1 - t0, enclaveMs: t2 - t1, commitMs: t3 - t2, overlapped, stages };
       // Emitted as it lands, in order: the next commitment starts only after settle() saw this one.
       this.log.info({ from: from.toString(), to: end.toString(), ms: Math.round(ev.ms), overlapped }, 'batch committed');
       this.emit('batch', ev);
@@ -472,13 +482,13 @@ export class Host extends EventEmitter {
    * limit of `headRlp`). Over the limit (or the estimate reverting), the batch is halved for the next attempt and
    * CommitTooLargeError / the estimate's error is thrown; nothing is sent.
    */
-  private async commitGas(args: readonly unknown[], headRlp: Hex, size: number): Promise<bigint> {
+  private async commitGas(args: ContractFunctionArgs<typeof GeodeCoreAbi, 'nonpayable', 'commitBatch'>, headRlp: Hex, size: number): Promise<bigint> {
     const fields = fromRlp(headRlp, 'hex') as Hex[];
     const blockGasLimit = BigInt(fields[9] === '0x' ? 0 : fields[9]!);
     const limit = blockGasLimit > 0n && blockGasLimit < TX_GAS_CAP ? blockGasLimit : TX_GAS_CAP;
     let estimate: bigint;
     try {
-      estimate = await this.pub.estimateContractGas({ account: this.o.operator, address: this.o.contract, abi: GeodeCoreAbi, functionName: 'commitBatch', args: args as never });
+      estimate = await this.pub.estimateContractGas({ account: this.o.operator, address: this.o.contract, abi: GeodeCoreAbi, functionName: 'commitBatch', args });
     } catch (e) {
       this.commitFailed(size);
       throw e;

@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { PublicClient } from 'viem';
 import { ethereumAnchorHash, type EthereumAnchorJson } from '@geode/protocol';
-import { ethereumGate } from '@geode/enclave/lightclient/gate';
-import { mainnetAnchor } from '@geode/enclave/lightclient/ethereum/index';
+import { ethereumGate } from '@geode/enclave';
+import { mainnetAnchor } from '@geode/enclave/ethereum';
 import { beaconApi, ethereumHeaders } from '../src/beacon.ts';
 import { finalizedExecutionHeader } from '../../../test/harness/mainnet-execution.ts';
 

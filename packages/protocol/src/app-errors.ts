@@ -1,4 +1,4 @@
-import { GeodeError } from './errors.ts';
+import { defineError, GeodeError, type GeodeErrorOptions } from './errors.ts';
 
 /**
  * App error classes from one declaration (docs/apps.md#app-errors), so an app never hand-writes them:
@@ -19,8 +19,10 @@ export interface AppErrorOptions {
   cause?: unknown;
 }
 
-/** Base class of errors declared with defineAppErrors. */
-export class AppError extends GeodeError {}
+/** Base class of errors declared with defineAppErrors: an open family (`new AppError(code, message, opts?)`, any APP_* code). */
+export class AppError extends defineError({
+  build: (code: string, message: string, opts: GeodeErrorOptions = {}) => ({ code, message, ...opts }),
+}) {}
 
 /** A class produced by defineAppErrors: `new C(message, opts?)`, with its code as a static. */
 export interface AppErrorClass {

@@ -1,6 +1,6 @@
 import { decodeAbiParameters, encodeAbiParameters, type AbiParameter, type DecodeAbiParametersReturnType, type Hex } from 'viem';
 import type { z } from 'zod';
-import { GeodeError } from './errors.ts';
+import { defineError, GeodeError } from './errors.ts';
 
 /**
  * The declaration half of `defineApp` (docs/apps.md#defineapp): what an app's requests look like, shared by the
@@ -62,11 +62,11 @@ export interface AppSpec<P extends PublicKinds, Q extends PrivateOps> {
 }
 
 /** A request the app's declaration does not accept (APP_REQUEST_INVALID): bad bytes, unknown kind/op, schema mismatch. */
-export class AppRequestError extends GeodeError {
-  constructor(message: string, opts: { details?: Record<string, unknown>; cause?: unknown } = {}) {
-    super('APP_REQUEST_INVALID', message, { ...opts, docsPath: 'apps.md#app-request-invalid' });
-  }
-}
+export class AppRequestError extends defineError({
+  codes: ['APP_REQUEST_INVALID'],
+  docsPath: 'apps.md#app-request-invalid',
+  build: (message: string, opts: { details?: Record<string, unknown>; cause?: unknown } = {}) => ({ code: 'APP_REQUEST_INVALID', message, ...opts }),
+}) {}
 
 const NAME_RE = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const bytesHex = (b: Uint8Array): Hex => `0x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')}`;

@@ -1,4 +1,4 @@
-import { GeodeError } from './errors.ts';
+import { defineError } from './errors.ts';
 import { MAX_PAYLOAD_BYTES, PAYLOAD_KIND } from './constants.ts';
 
 /** A request payload as stored on-chain, split into its kind and body. */
@@ -7,11 +7,11 @@ export type Envelope =
   | { kind: 'public'; data: Uint8Array };
 
 /** Thrown for a payload that is empty, too large, of unknown kind, or too short for its kind. */
-export class EnvelopeError extends GeodeError {
-  constructor(message: string) {
-    super('ENVELOPE_INVALID', `Request payload is malformed: ${message}.`, { docsPath: 'protocol.md#requests' });
-  }
-}
+export class EnvelopeError extends defineError({
+  codes: ['ENVELOPE_INVALID'],
+  docsPath: 'protocol.md#requests',
+  build: (message: string) => ({ code: 'ENVELOPE_INVALID', message: `Request payload is malformed: ${message}.` }),
+}) {}
 
 /** X25519 encapsulated key length (RFC 9180 §7.1, Nenc = 32). */
 export const ENC_LEN = 32;

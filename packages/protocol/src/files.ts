@@ -4,7 +4,7 @@
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { GeodeError } from './errors.ts';
+import { defineError } from './errors.ts';
 
 /** Mode of a file that holds a key or any other secret: owner read/write only. */
 export const PRIVATE_FILE_MODE = 0o600;
@@ -12,11 +12,11 @@ export const PRIVATE_FILE_MODE = 0o600;
 export const PRIVATE_DIR_MODE = 0o700;
 
 /** A file or its directory could not be written (permissions, disk full, a shared directory). */
-export class FileWriteError extends GeodeError {
-  constructor(code: 'FILE_WRITE' | 'FILE_DIR_SHARED', message: string, file: string, cause?: unknown) {
-    super(code, message, { cause, details: { file }, docsPath: 'security.md#secrets-on-disk' });
-  }
-}
+export class FileWriteError extends defineError({
+  codes: ['FILE_WRITE', 'FILE_DIR_SHARED'],
+  docsPath: 'security.md#secrets-on-disk',
+  build: (code: 'FILE_WRITE' | 'FILE_DIR_SHARED', message: string, file: string, cause?: unknown) => ({ code, message, cause, details: { file } }),
+}) {}
 
 /**
  * Create `dir` (and parents) as a private directory, or make an existing one private: mode 0700.

@@ -1,14 +1,14 @@
-import { GeodeError } from './errors.ts';
+import { defineError } from './errors.ts';
 
 /** Largest frame either side accepts, in bytes (64 MiB). */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
 /** Thrown when a peer sends a frame larger than MAX_FRAME_BYTES or otherwise breaks framing. */
-export class FrameError extends GeodeError {
-  constructor(message: string) {
-    super('TRANSPORT_FRAME', `${message}. The peer is not speaking the Geode transport protocol; restart it.`, { docsPath: 'protocol.md#transport' });
-  }
-}
+export class FrameError extends defineError({
+  codes: ['TRANSPORT_FRAME'],
+  docsPath: 'protocol.md#transport',
+  build: (message: string) => ({ code: 'TRANSPORT_FRAME', message: `${message}. The peer is not speaking the Geode transport protocol; restart it.` }),
+}) {}
 
 /** Encode one message: 4-byte big-endian length || UTF-8 JSON. */
 export function encodeFrame(message: unknown): Buffer {

@@ -1,5 +1,5 @@
 import { fromRlp, hexToBigInt, keccak256, toRlp, type Hex } from 'viem';
-import { GeodeError } from './errors.ts';
+import { defineError } from './errors.ts';
 
 /**
  * Execution-layer block headers as RLP (Ethereum Yellow Paper §4.3, with the fields added by
@@ -26,11 +26,11 @@ export interface RpcBlockHeader {
 }
 
 /** Thrown when header bytes are not a well-formed RLP list of header fields. */
-export class HeaderDecodeError extends GeodeError {
-  constructor(message: string, details?: Record<string, unknown>) {
-    super('LC_HEADER_DECODE', `Block header could not be decoded: ${message}. Pass the RLP of an execution-layer header.`, { details, docsPath: 'protocol.md#headers' });
-  }
-}
+export class HeaderDecodeError extends defineError({
+  codes: ['LC_HEADER_DECODE'],
+  docsPath: 'protocol.md#headers',
+  build: (message: string, details?: Record<string, unknown>) => ({ code: 'LC_HEADER_DECODE', message: `Block header could not be decoded: ${message}. Pass the RLP of an execution-layer header.`, details }),
+}) {}
 
 const q = (x: Hex): Hex => {
   // RLP scalars are minimal big-endian: 0 is the empty string, no leading zero bytes.

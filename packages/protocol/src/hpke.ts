@@ -1,6 +1,6 @@
 import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
 
-import { GeodeError } from './errors.ts';
+import { defineError } from './errors.ts';
 
 /**
  * Geode's one HPKE suite (RFC 9180, mode_base): DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM.
@@ -110,11 +110,11 @@ const suite = new CipherSuite({ kem: new NodeDhkemX25519(), kdf: new NobleHkdfSh
 export const stockSuite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes128Gcm() });
 
 /** Decryption failed: wrong key, wrong info/aad (e.g. a ciphertext copied to another sender), or tampered bytes. */
-export class HpkeOpenError extends GeodeError {
-  constructor() {
-    super('HPKE_OPEN', 'Ciphertext could not be decrypted: it was sealed to another key, bound to other additional data (chain, contract, session, sender), or altered.', { docsPath: 'protocol.md#encryption' });
-  }
-}
+export class HpkeOpenError extends defineError({
+  codes: ['HPKE_OPEN'],
+  docsPath: 'protocol.md#encryption',
+  build: () => ({ code: 'HPKE_OPEN', message: 'Ciphertext could not be decrypted: it was sealed to another key, bound to other additional data (chain, contract, session, sender), or altered.' }),
+}) {}
 
 /** An X25519 key pair as raw bytes (private 32, public 32). */
 export interface HpkeKeyPair {

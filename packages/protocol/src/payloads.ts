@@ -1,6 +1,6 @@
 import { decodeAbiParameters, encodeAbiParameters, bytesToHex, hexToBytes, type Hex } from 'viem';
 import { canonicalJson } from './canonical.ts';
-import { GeodeError } from './errors.ts';
+import { defineError, GeodeError } from './errors.ts';
 import { decodeUtf8Strict, encodeUtf8Strict } from './strings.ts';
 
 /**
@@ -21,11 +21,11 @@ import { decodeUtf8Strict, encodeUtf8Strict } from './strings.ts';
 export const REGISTER_KEY_KIND = 'geode.register-key';
 
 /** Thrown when a public request's data is not abi.encode(string, bytes). */
-export class PublicRequestError extends GeodeError {
-  constructor(message: string) {
-    super('ENVELOPE_INVALID', `Public request is malformed: ${message}. Encode it as abi.encode(string kind, bytes body).`, { docsPath: 'protocol.md#payloads' });
-  }
-}
+export class PublicRequestError extends defineError({
+  codes: ['ENVELOPE_INVALID'],
+  docsPath: 'protocol.md#payloads',
+  build: (message: string) => ({ code: 'ENVELOPE_INVALID', message: `Public request is malformed: ${message}. Encode it as abi.encode(string kind, bytes body).` }),
+}) {}
 
 /**
  * abi.encode(string kind, bytes body), 0x hex. The kind is encoded as its exact UTF-8 bytes (an ABI `string` and

@@ -1,4 +1,4 @@
-import { GeodeError } from './errors.ts';
+import { defineError } from './errors.ts';
 
 /**
  * Names are bytes (docs/protocol.md#strings). Every ABI `string` the enclave reads from the chain (a public
@@ -15,11 +15,16 @@ import { GeodeError } from './errors.ts';
  */
 
 /** Thrown for bytes that are not well-formed UTF-8 (RFC 3629). Code ENVELOPE_INVALID_UTF8. */
-export class InvalidUtf8Error extends GeodeError {
-  constructor(what: string, opts: { details?: Record<string, unknown>; cause?: unknown } = {}) {
-    super('ENVELOPE_INVALID_UTF8', `${what} is not well-formed UTF-8 (RFC 3629). Send the name as UTF-8 text; contracts built on GeodeCore refuse such bytes with Utf8.isValid before appending.`, { ...opts, docsPath: 'protocol.md#strings' });
-  }
-}
+export class InvalidUtf8Error extends defineError({
+  codes: ['ENVELOPE_INVALID_UTF8'],
+  docsPath: 'protocol.md#strings',
+  build: (what: string, opts: { details?: Record<string, unknown>; cause?: unknown } = {}) => ({
+    code: 'ENVELOPE_INVALID_UTF8',
+    message: `${what} is not well-formed UTF-8 (RFC 3629). Send the name as UTF-8 text; contracts built on GeodeCore refuse such bytes with Utf8.isValid before appending.`,
+    details: opts.details,
+    cause: opts.cause,
+  }),
+}) {}
 
 const FATAL_KEEP_BOM = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 

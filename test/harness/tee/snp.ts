@@ -2,12 +2,12 @@
 // the verifier checks issuance with node:crypto either way) and ATTESTATION_REPORTs in the real byte layout (ABI
 // spec #56860 Table 22, signed ECDSA P-384/SHA-384 by the VCEK, r/s little-endian), which the real verifySnpReport
 // accepts with `trustedArkDer` = this ARK. Never imported by packages/*/src.
-import '@geode/attestation/sim/reflect-shim';
+import '@geode/attestation/sim';
 import { createHash, sign, webcrypto, type KeyObject } from 'node:crypto';
 import { KeyObject as KO } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
-import { encodeSnpCertTable } from '@geode/attestation/snp/certs';
+import { encodeSnpCertTable } from '@geode/attestation/snp';
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-384' } as const;
 const SIGN = { name: 'ECDSA', hash: 'SHA-384' } as const;

@@ -3,8 +3,8 @@
 // simulation PKI (@geode/attestation/sim) so the real verifyDcapQuote accepts them with `rootCaDer: pki.rootCaDer`.
 // Never imported by packages/*/src.
 import { createHash, createPrivateKey, sign } from 'node:crypto';
-import { buildSimQuote, type SimulationPki } from '@geode/attestation/sim/index';
-import { QUOTE_ATTESTATION_KEY_LEN, QUOTE_ATTESTATION_KEY_OFFSET } from '@geode/attestation/sim/layout';
+import { buildSimQuote, type SimulationPki } from '@geode/attestation/sim';
+import { QUOTE_ATTESTATION_KEY_LEN, QUOTE_ATTESTATION_KEY_OFFSET } from '@geode/attestation/sim';
 import type { QuoteCollateral } from '@geode/attestation';
 
 const iso = (unix: number): string => new Date(unix * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -28,8 +28,7 @@
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { hexToBytes, type Address } from 'viem';
-import type { EnclaveApp, HandlerContext } from '@geode/enclave/app';
-import type { KvStore } from '@geode/enclave/store/kv';
+import type { EnclaveApp, HandlerContext, KvStore } from '@geode/enclave';
 import {
   AlreadyExistsError, BadRequestError, DoesNotExistError, InvalidValueError, LockedError,
   NotAuthorisedError, QuorumNotReachedError,

@@ -10,9 +10,7 @@ import { keccak256, parseEther, toBytes, type Address } from 'viem';
 import type { Logger } from 'pino';
 import { createIdentity, GeodeClient, verifyActiveSession, type Identity } from '@geode/client';
 import { fileURLToPath } from 'node:url';
-import type { AppDemo } from '@geode/cli/app-kit';
-import { loadApp, type GeodeApp } from '@geode/cli/apps';
-import { REPO_ROOT, startDevStack, type DevStack } from '@geode/cli/stack';
+import { loadApp, REPO_ROOT, startDevStack, type AppDemo, type DevStack, type GeodeApp } from '@geode/cli/app-kit';
 import { TransfersAbi } from '../../generated/artifacts.ts';
 import { TransfersClient } from './transfers-client.ts';
 
@@ -50,7 +48,7 @@ async function identities(): Promise<Record<Name, Identity>> {
 export async function transfersClients<N extends string>(stack: DevStack, ids: Record<N, Identity>, now = Math.floor(Date.now() / 1000)): Promise<Record<N, TransfersClient>> {
   const session = await verifyActiveSession({
     publicClient: stack.chain.publicClient, chainId: stack.chain.chainId, contract: stack.deployment.contract,
-    collateral: stack.pki.collateral() as never, rootCaDer: stack.pki.rootCaDer, policy: stack.policy, now, allowTrustedRpc: stack.trustedRpc,
+    collateral: stack.pki.collateral(), rootCaDer: stack.pki.rootCaDer, policy: stack.policy, now, allowTrustedRpc: stack.trustedRpc,
   });
   const out = {} as Record<N, TransfersClient>;
   for (const n of Object.keys(ids) as N[]) {

@@ -24,7 +24,7 @@
  */
 import { createHash, createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
 import './reflect-shim.ts';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
 import { p256 } from '@noble/curves/nist.js';
 import { SimInputError } from './errors.ts';
@@ -240,12 +240,19 @@ function sgxExtensionDer(p: { ppid: Uint8Array; cpuSvn: Uint8Array; pceSvn: numb
   return der(seq);
 }
 
+/**
+ * @peculiar/x509, loaded on first use, after the Reflect shim above has run: its tsyringe dependency throws at import
+ * time without one, and a bundler (the CLI bundle) hoists a static import of an external package above inlined code
+ * such as the shim.
+ */
+const loadX509 = (): Promise<typeof X509> => import('@peculiar/x509');
+
 /** CRL number extension (2.5.29.20), INTEGER n. */
-function crlNumberExtension(n: number): x509.Extension {
+function crlNumberExtension(x509: typeof X509, n: number): X509.Extension {
   return new x509.Extension(OID_CRL_NUMBER, false, der(new asn1js.Integer({ value: n })));
 }
 
-function pem(cert: x509.X509Certificate): string {
+function pem(cert: X509.X509Certificate): string {
   return cert.toString('pem').replace(/\r\n/g, '\n').trimEnd() + '\n';
 }
 
@@ -283,6 +290,7 @@ export async function createSimulationPki(opts: CreateSimulationPkiOptions): Pro
   const notBefore = new Date(notBeforeUnix * 1000);
   const notAfter = new Date(notAfterUnix * 1000);
 
+  const x509 = await loadX509();
   const scalars = new Map<webcrypto.CryptoKey, Uint8Array>();
   const crypto = deterministicCrypto(scalars);
   const [root, pckCa, leaf, tcbSigning, attestation] = await Promise.all(
@@ -398,7 +406,7 @@ export async function createSimulationPki(opts: CreateSimulationPkiOptions): Pro
       nextUpdate: notAfter,
       signingAlgorithm: SIGN_ALG,
       signingKey: root.pair.privateKey,
-      extensions: [crlNumberExtension(1), await aki(root)],
+      extensions: [crlNumberExtension(x509, 1), await aki(root)],
     },
     crypto,
   );
@@ -409,7 +417,7 @@ export async function createSimulationPki(opts: CreateSimulationPkiOptions): Pro
       nextUpdate: notAfter,
       signingAlgorithm: SIGN_ALG,
       signingKey: pckCa.pair.privateKey,
-      extensions: [crlNumberExtension(1), await aki(pckCa)],
+      extensions: [crlNumberExtension(x509, 1), await aki(pckCa)],
     },
     crypto,
   );

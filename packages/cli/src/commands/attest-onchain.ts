@@ -34,8 +34,8 @@ export async function verifyOnchain(quote: Uint8Array, collateral: string, now: 
     const transport = devnetTransport(devnet);
     const chain = { id: Number(devnet.chainId), name: 'geode-devnet', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [] } } } as const;
     const dc = {
-      publicClient: createPublicClient({ chain, transport, pollingInterval: 5 }) as never,
-      wallet: createWalletClient({ chain, transport, account }) as never,
+      publicClient: createPublicClient({ chain, transport, pollingInterval: 5 }),
+      wallet: createWalletClient({ chain, transport, account }),
     };
     const next = (t: number) => devnet.request({ method: 'evm_setNextBlockTimestamp', params: [`0x${t.toString(16)}` as Hex] });
     await next(now - 600);

@@ -18,8 +18,8 @@
  * acceptance.
  */
 import { readFileSync } from 'node:fs';
-import { parseNitroDocument } from '@geode/attestation/nitro/index';
-import { parseSnpReport } from '@geode/attestation/snp/index';
+import { parseNitroDocument } from '@geode/attestation/nitro';
+import { parseSnpReport } from '@geode/attestation/snp';
 import type { Command } from 'commander';
 import { docsLink } from '../output.ts';
 import type { OnchainAttestResult } from './attest-onchain.ts';

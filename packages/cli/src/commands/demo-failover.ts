@@ -19,7 +19,7 @@ import { getAbiItem, keccak256, toBytes, type Address } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { createIdentity, GeodeClient, verifyActiveSession, type Identity } from '@geode/client';
 import type { Request } from '@geode/app-computations';
-import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
+import { GeodeCoreAbi } from '@geode/contracts';
 import { devAccounts } from '@geode/devnet';
 import { EnclaveProcess, Host, runHandover, type HandoverOptions } from '@geode/host';
 import { startDevStack, type DevStack } from '../stack.ts';
@@ -64,7 +64,7 @@ export async function runFailoverDemo(rep: Reporter): Promise<FailoverDemoResult
   try {
     const session = await verifyActiveSession({
       publicClient: stack.chain.publicClient, chainId: stack.chain.chainId, contract: stack.deployment.contract,
-      collateral: stack.pki.collateral() as never, rootCaDer: stack.pki.rootCaDer, policy: stack.policy, now: Math.floor(Date.now() / 1000),
+      collateral: stack.pki.collateral(), rootCaDer: stack.pki.rootCaDer, policy: stack.policy, now: Math.floor(Date.now() / 1000),
     });
     const clients = {} as Record<Party, GeodeClient>;
     for (const n of PARTIES) {
@@ -91,7 +91,7 @@ export async function runFailoverDemo(rep: Reporter): Promise<FailoverDemoResult
       await send('carol', { op: 'submit', computation: name, value: values[2]! }, { op: 'submit' });
       return send('alice', { op: 'result', computation: name }, { op: 'result', value: (values[0]! + values[1]! + values[2]!) / 3, count: 3 });
     };
-    const trust: HandoverOptions['trust'] = { collateral: stack.pki.collateral() as never, policy: stack.policy };
+    const trust: HandoverOptions['trust'] = { collateral: { ...stack.pki.collateral() }, policy: stack.policy };
     const accounts = devAccounts(8);
     /** A new instance (own process and data dir) that joins by handover from `from` and follows in standby. */
     const join_ = async (name: string, from: EnclaveProcess, account: number): Promise<Instance> => {

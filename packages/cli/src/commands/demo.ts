@@ -45,7 +45,7 @@ export async function runDemo(rep: Reporter, opts: RpcCliOptions & { app?: Geode
     const now = Math.floor(Date.now() / 1000);
     const session: TrustedSession = await verifyActiveSession({
       publicClient: stack.chain.publicClient, chainId: stack.chain.chainId, contract: stack.deployment.contract,
-      collateral: stack.pki.collateral() as never, rootCaDer: stack.pki.rootCaDer, policy: stack.policy, now, allowTrustedRpc: stack.trustedRpc,
+      collateral: stack.pki.collateral(), rootCaDer: stack.pki.rootCaDer, policy: stack.policy, now, allowTrustedRpc: stack.trustedRpc,
     });
     if (stack.beacon) rep.say('Light client: Ethereum sync committee over the devnet\'s Beacon API (the devnet holds every committee key: no security; the code path of a mainnet deployment).');
     if (session.trustedRpc) rep.say('WARNING: the enclave trusts its RPC node (--insecure-trusted-rpc): no light client protects it.');

@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { BUILD_TEES, buildEnclave, type BuildTee } from '@geode/enclave/build';
-import { gramineManifest } from '@geode/enclave/build-gramine';
+import { gramineManifest } from '@geode/enclave/build';
 import { CliArgumentError } from '../errors.ts';
 import { fail, reporter } from '../output.ts';
 import { REPO_ROOT, defaultApp } from '../stack.ts';

@@ -17,9 +17,9 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { encodeHeaderRlp, decodeHeader, GeodeError, type RpcBlockHeader, type StorageProofJson } from '@geode/protocol';
-import { verifyStorageProof } from '@geode/enclave/lightclient/proof';
+import { verifyStorageProof } from '@geode/enclave';
 import type { Address, Hex } from 'viem';
-import { LightClientError } from '@geode/enclave/errors';
+import { LightClientError } from '@geode/enclave';
 import { CliArgumentError, CliFileError } from '../errors.ts';
 
 /** Output sink (tests capture it). */
@@ -68,7 +68,7 @@ export async function runLightClientVerify(
 ): Promise<number> {
   try {
     // Loaded on use: Lodestar and the BLS WebAssembly would otherwise slow every other geode command's start.
-    const { mainnetAnchor, syncLightClient } = await import('@geode/enclave/lightclient/ethereum/index');
+    const { mainnetAnchor, syncLightClient } = await import('@geode/enclave/ethereum');
     const network = opts.network ?? 'mainnet';
     if (!(LIGHT_CLIENT_NETWORKS as readonly string[]).includes(network)) throw new CliArgumentError(`--network must be one of ${LIGHT_CLIENT_NETWORKS.join(', ')} (got ${network}).`);
     if (!opts.checkpoint || !/^0x[0-9a-fA-F]{64}$/.test(opts.checkpoint)) throw new CliArgumentError('--checkpoint ROOT must be a 0x-prefixed 32-byte beacon block root.', { checkpoint: opts.checkpoint });

@@ -17,10 +17,10 @@
  */
 import { bytesToHex, keccak256, toBytes, type Hex } from 'viem';
 import { canonicalJson } from '@geode/protocol';
-import { verifyDcapQuote } from '@geode/attestation/dcap/verify';
-import { evaluatePolicy, parsePolicy } from '@geode/attestation/policy';
-import { enclaveIdentityOf } from '@geode/attestation/identity';
-import type { Verdict } from '@geode/attestation/types';
+import { verifyDcapQuote } from '@geode/attestation/dcap-verifier';
+import { evaluatePolicy, parsePolicy } from '@geode/attestation/dcap-verifier';
+import { enclaveIdentityOf } from '@geode/attestation/evidence';
+import type { Verdict } from '@geode/attestation/dcap-verifier';
 import { EnclaveError } from '../errors.ts';
 
 /** What the host supplies for verifying a peer (protocol `handoverTrust`). */

@@ -18,9 +18,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { parseQuote } from '@geode/attestation/dcap/quote';
-import { snpEnclaveIdentity, tdxEnclaveIdentity } from '@geode/attestation/identity';
-import { parseSnpReport } from '@geode/attestation/snp/report';
+import { parseQuote } from '@geode/attestation/evidence';
+import { snpEnclaveIdentity, tdxEnclaveIdentity } from '@geode/attestation/evidence';
+import { parseSnpReport } from '@geode/attestation/evidence';
 import { EnclaveError } from '../errors.ts';
 import { nodePlatformFiles, type PlatformFiles } from './files.ts';
 import type { PlatformEvidence, SnpPlatform, TdxPlatform } from './platform.ts';

@@ -14,8 +14,8 @@
  */
 import { hkdfSync } from 'node:crypto';
 import { join } from 'node:path';
-import { parseQuote } from '@geode/attestation/dcap/quote';
-import { sgxEnclaveIdentity } from '@geode/attestation/identity';
+import { parseQuote } from '@geode/attestation/evidence';
+import { sgxEnclaveIdentity } from '@geode/attestation/evidence';
 import { EnclaveError } from '../errors.ts';
 import { nodePlatformFiles, type PlatformFiles } from './files.ts';
 import type { SgxPlatform } from './platform.ts';

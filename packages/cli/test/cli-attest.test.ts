@@ -4,8 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { registerAttestCommands, runAttestInspect, runAttestVerify, parseNow, type AttestIo } from '@geode/cli/commands/attest';
-import { FIXTURES, SGX_OK, TDX_OK, DCAP_CASES } from './dcap-fixtures.ts';
+import { registerAttestCommands, runAttestInspect, runAttestVerify, parseNow, type AttestIo } from '../src/commands/attest.ts';
+import { FIXTURES, SGX_OK, TDX_OK, DCAP_CASES } from '../../attestation/test/dcap-fixtures.ts';
 
 const io = () => {
   const lines: string[] = [];
