@@ -9,7 +9,7 @@ import { join } from 'node:path';
  */
 export const BUILT_PACKAGES = [
   'packages/protocol', 'packages/attestation', 'packages/contracts', 'packages/devnet', 'packages/enclave',
-  'packages/host', 'packages/client', 'apps/computations', 'packages/cli',
+  'packages/host', 'packages/client', 'packages/cli', 'apps/computations',
 ] as const;
 
 /** One public entry point: its export subpath ('.', './files'), source file and built JS / declaration files (relative to the package dir). */

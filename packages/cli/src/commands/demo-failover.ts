@@ -17,15 +17,36 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { getAbiItem, keccak256, toBytes, type Address } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { createIdentity, GeodeClient, verifyActiveSession, type Identity } from '@geode/client';
-import type { Request } from '@geode/app-computations';
+import { createIdentity, GeodeClient, verifyActiveSession, type Identity, type ReceivedOutput } from '@geode/client';
 import { GeodeCoreAbi } from '@geode/contracts';
 import { devAccounts } from '@geode/devnet';
 import { EnclaveProcess, Host, runHandover, type HandoverOptions } from '@geode/host';
 import { startDevStack, type DevStack } from '../stack.ts';
-// The failover scenario drives the computations app (the repository's default app) through three instances.
-import { createComputation, decodeAppOutput, sendRequest, type AppOutput } from '@geode/app-computations/client';
 import type { Reporter } from '../output.ts';
+import { appClient, type GeodeApp } from '../apps.ts';
+import { CliAppError } from '../errors.ts';
+
+/**
+ * The failover scenario drives the repository's default app, the computations app, through three instances. Its client
+ * functions are loaded at run time from that app's client module (docs/apps.md#client-module), so the CLI package
+ * depends on no app (an app's client code depends on @geode/cli/app-kit).
+ */
+type Request = { op: 'submit'; computation: string; value: number } | { op: 'result'; computation: string };
+type AppOutput =
+  | { seq: string; ok: true; op: string; result?: { type: string; value: number; count: number } }
+  | { seq: string; ok: false; error: { code: string; message: string } };
+interface ComputationsClientApi {
+  createComputation(client: GeodeClient, c: { name: string; type: string; participants: Address[]; quorum: number }): Promise<{ seq: bigint }>;
+  sendRequest(client: GeodeClient, req: Request): Promise<{ seq: bigint }>;
+  decodeAppOutput(o: ReceivedOutput): AppOutput | null;
+}
+async function computationsClient(app: GeodeApp): Promise<ComputationsClientApi> {
+  const mod = (await appClient(app)) as unknown as Partial<ComputationsClientApi>;
+  if (typeof mod.createComputation !== 'function' || typeof mod.sendRequest !== 'function' || typeof mod.decodeAppOutput !== 'function') {
+    throw new CliAppError(`${app.clientModule}: --scenario failover needs the computations app's client API (createComputation, sendRequest, decodeAppOutput)`);
+  }
+  return mod as ComputationsClientApi;
+}
 
 /** The failover demo's final JSON line. */
 export interface FailoverDemoResult {
@@ -60,6 +81,7 @@ export async function runFailoverDemo(rep: Reporter): Promise<FailoverDemoResult
   const ids = {} as Record<Party, Identity>;
   for (const n of PARTIES) ids[n] = await createIdentity(n, toBytes(keccak256(toBytes(`geode-demo:${n}`))));
   const stack = await startDevStack({ progress: rep.progress, logger: rep.logger, fund: PARTIES.map((n) => ids[n].address) });
+  const { createComputation, decodeAppOutput, sendRequest } = await computationsClient(stack.app);
   const extra: Instance[] = [];
   try {
     const session = await verifyActiveSession({
@@ -132,7 +154,7 @@ export async function runFailoverDemo(rep: Reporter): Promise<FailoverDemoResult
     await caughtUp(stack, c);
 
     rep.progress('checking every request against the plaintext model');
-    const { lost, duplicated, mismatched } = await check(stack, clients, expected);
+    const { lost, duplicated, mismatched } = await check(stack, clients, expected, decodeAppOutput);
     for (const m of mismatched) rep.say(`  mismatch: ${m}`);
     const elapsedMs = Math.round(performance.now() - t0);
     rep.say(`${requests} requests, 3 instances, 2 handovers, lost ${lost}, duplicated ${duplicated}, in ${(elapsedMs / 1000).toFixed(1)} s`);
@@ -158,7 +180,7 @@ async function caughtUp(stack: DevStack, inst: Instance): Promise<void> {
  * Every committed seq exactly once across BatchCommitted ranges (else lost / duplicated), every modelled request with
  * exactly one output to its sender matching the model.
  */
-async function check(stack: DevStack, clients: Record<Party, GeodeClient>, expected: Map<bigint, { who: Party; want: Expected }>): Promise<{ lost: number; duplicated: number; mismatched: string[] }> {
+async function check(stack: DevStack, clients: Record<Party, GeodeClient>, expected: Map<bigint, { who: Party; want: Expected }>, decodeAppOutput: ComputationsClientApi['decodeAppOutput']): Promise<{ lost: number; duplicated: number; mismatched: string[] }> {
   const pub = stack.chain.publicClient;
   const logs = await pub.getLogs({ address: stack.deployment.contract, event: COMMITTED, fromBlock: stack.deployment.fromBlock, toBlock: 'latest' });
   const count = (await pub.readContract({ address: stack.deployment.contract, abi: GeodeCoreAbi, functionName: 'requestCount' })) as bigint;
@@ -184,7 +206,7 @@ async function check(stack: DevStack, clients: Record<Party, GeodeClient>, expec
     const o = mine[0]!;
     const good = o.ok && (want.op === 'submit'
       ? o.op === 'submit'
-      : o.op === 'result' && o.result.type === 'average' && o.result.value === want.value && o.result.count === want.count);
+      : o.op === 'result' && o.result?.type === 'average' && o.result.value === want.value && o.result.count === want.count);
     if (!good) mismatched.push(`seq ${seq}: ${JSON.stringify(o)} differs from the model ${JSON.stringify(want)}`);
   }
   return { lost, duplicated, mismatched };
