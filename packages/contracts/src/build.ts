@@ -19,11 +19,12 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { defineError } from '@geode/protocol';
+import { workspaceRoot } from '@geode/protocol/files';
 
 const require = createRequire(import.meta.url);
 
-/** Repository root (two levels above packages/contracts/src). */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/** Repository root: the workspace root found from this module (source, dist, or the CLI bundle that inlines it). */
+export const REPO_ROOT = workspaceRoot(fileURLToPath(import.meta.url));
 /** Path of the generated artifacts module, relative to the repo root. */
 export const ARTIFACTS_PATH = 'packages/contracts/src/generated/artifacts.ts';
 

@@ -16,19 +16,9 @@ import type { Hex } from 'viem';
  * (store/native.ts). The measurement of the bundle therefore covers the exact native binary the enclave runs.
  */
 
-/**
- * The workspace root: the nearest directory at or above `from` (default: this module's file) whose package.json
- * declares "workspaces" (the Geode repository). A fixed '../../..' would be right from src/ and dist/ but not from
- * the CLI bundle (packages/cli/dist/bin), which inlines this module. Falls back to process.cwd() outside a workspace
- * (an installed package). Absolute path.
- */
-export function workspaceRoot(from: string = fileURLToPath(import.meta.url)): string {
-  for (let dir = dirname(resolve(from)); ; dir = dirname(dir)) {
-    const pj = resolve(dir, 'package.json');
-    if (existsSync(pj) && 'workspaces' in (JSON.parse(readFileSync(pj, 'utf8')) as object)) return dir;
-    if (dirname(dir) === dir) return process.cwd();
-  }
-}
+import { workspaceRoot } from '@geode/protocol/files';
+
+export { workspaceRoot };
 
 const REPO_ROOT = workspaceRoot();
 

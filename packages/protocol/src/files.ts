@@ -1,9 +1,10 @@
 // Atomic private file writes: the one helper every Geode package uses to put a file on disk (sealed enclave state,
 // identities, dev.json, the simulation PKI, cached collateral). It lives in @geode/protocol because both the trusted
 // enclave and host/CLI code may import it (the enclave may import nothing from host code), and uses node builtins only.
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineError } from './errors.ts';
 
 /** Mode of a file that holds a key or any other secret: owner read/write only. */
@@ -76,3 +77,18 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
     throw new FileWriteError('FILE_WRITE', `Could not write ${file}: ${(e as Error).message}. Check the directory's permissions and free space.`, file, e);
   }
 }
+
+/**
+ * The workspace root: the nearest directory at or above `from` (default: this module's file) whose package.json
+ * declares "workspaces" (the Geode repository). A fixed '../../..' would be right from src/ and dist/ but not from
+ * the CLI bundle (packages/cli/dist/bin), which inlines this module (the contracts build and the enclave build use it). Falls back to process.cwd() outside a workspace
+ * (an installed package). Absolute path.
+ */
+export function workspaceRoot(from: string = fileURLToPath(import.meta.url)): string {
+  for (let dir = dirname(resolve(from)); ; dir = dirname(dir)) {
+    const pj = resolve(dir, 'package.json');
+    if (existsSync(pj) && 'workspaces' in (JSON.parse(readFileSync(pj, 'utf8')) as object)) return dir;
+    if (dirname(dir) === dir) return process.cwd();
+  }
+}
+
