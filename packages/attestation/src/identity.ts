@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { DecodeError } from './errors.ts';
+import type { Verdict } from './types.ts';
 
 const sha256 = (...parts: Uint8Array[]): Uint8Array => {
   const h = createHash('sha256');
@@ -42,4 +43,23 @@ export function tdxEnclaveIdentity(mrTd: Uint8Array, rtmrs: readonly Uint8Array[
 export function snpEnclaveIdentity(measurement: Uint8Array): Uint8Array {
   need(measurement, 48, 'SEV-SNP MEASUREMENT');
   return sha256(measurement);
+}
+
+/**
+ * The Geode enclave identity (bytes32) a verified verdict proves: dispatches on `v.teeType` to the functions above
+ * (SGX and simulated SGX: mr_enclave; TDX: mr_td with RTMR0..3; SEV-SNP: the measurement). A client compares it
+ * with the session's `mrEnclave` and the contract's accepted measurements.
+ * Throws DecodeError (`ATTEST_DECODE`) when the verdict lacks the fields of its TEE type, or for Nitro (Geode
+ * deployments do not use Nitro evidence).
+ */
+export function enclaveIdentityOf(v: Verdict): Uint8Array {
+  const m = v.measurements;
+  const hex = (s: string | undefined, what: string): Uint8Array => {
+    if (typeof s !== 'string') throw new DecodeError(`The ${v.teeType} verdict has no ${what}`, { details: { teeType: v.teeType, what } });
+    return new Uint8Array(Buffer.from(s, 'hex'));
+  };
+  if (v.teeType === 'sgx') return sgxEnclaveIdentity(hex(m.mrEnclave, 'mrEnclave'));
+  if (v.teeType === 'tdx') return tdxEnclaveIdentity(hex(m.mrTd, 'mrTd'), (m.rtmrs ?? []).map((r, i) => hex(r, `rtmr${i}`)));
+  if (v.teeType === 'sev-snp') return snpEnclaveIdentity(hex(m.measurement, 'measurement'));
+  throw new DecodeError(`Geode has no enclave identity for ${v.teeType} evidence`, { details: { teeType: v.teeType } });
 }

@@ -105,12 +105,15 @@ export interface VerifyAttestationOptions {
   now?: number;
   /**
    * DCAP: the collateral (QuoteCollateral object, or its JSON text/bytes).
-   * SEV-SNP: the VCEK/VLEK certificate (DER bytes or PEM text).
+   * SEV-SNP: the VCEK/VLEK certificate (DER bytes or PEM text); default the evidence's certificate table.
    * Nitro: unused.
    */
   collateral?: QuoteCollateral | string | Uint8Array | object;
-  /** Trust roots substituting the pinned ones: `intelRootCaDer` (DCAP; a different root sets simulated). */
-  roots?: { intelRootCaDer?: Uint8Array; amdCertChainPem?: string };
+  /**
+   * Trust roots substituting the pinned ones: `intelRootCaDer` (DCAP), `amdArkDer` (SEV-SNP, a test PKI's ARK; needs
+   * the chain from `amdCertChainPem` or the evidence's certificate table). Any other root makes the verdict simulated.
+   */
+  roots?: { intelRootCaDer?: Uint8Array; amdCertChainPem?: string; amdArkDer?: Uint8Array };
   /** SEV-SNP product when the report does not say (Milan/Genoa/Turin). */
   snpProduct?: 'Milan' | 'Genoa' | 'Turin';
   /** DCAP cache (see dcap/cache.ts); default the module-level LRU. */
@@ -149,14 +152,21 @@ export async function verifyAttestation(evidence: Uint8Array | string, opts: Ver
     return verifyDcapQuote(ev.bytes, col, o);
   }
   if (ev.kind === 'sev-snp') {
-    const snp = (await import('./snp/index.ts')) as unknown as {
-      verifySnpReport(r: Uint8Array, o: { now: number; vcekDer?: Uint8Array; certChainPem?: string; product?: 'Milan' | 'Genoa' | 'Turin' }): Verdict;
-    };
-    return snp.verifySnpReport(ev.bytes, {
+    const snp = await import('./snp/index.ts');
+    // Geode's SNP evidence on the wire (docs/attestation.md#snp-evidence): the 1184-byte report, then the
+    // certificate table the platform returned next to it (configfs-tsm auxblob), if any. The table's VCEK is used
+    // when no collateral is given, its ASK/ARK as the chain; the ARK must still be the pinned AMD root (or the
+    // substitute root the caller trusts), so a table from the host proves nothing on its own.
+    const report = ev.bytes.subarray(0, snp.SNP_REPORT_LEN);
+    const table = ev.bytes.length > snp.SNP_REPORT_LEN ? snp.parseSnpCertTable(ev.bytes.subarray(snp.SNP_REPORT_LEN)) : {};
+    const pem = (der: Uint8Array): string => `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+    const tableChain = table.ask && table.ark ? pem(table.ask) + pem(table.ark) : undefined;
+    return snp.verifySnpReport(report, {
       now: requireNow(opts.now, 'SEV-SNP reports'),
-      vcekDer: opts.collateral === undefined ? undefined : vcekDer(opts.collateral),
-      certChainPem: opts.roots?.amdCertChainPem,
+      vcekDer: opts.collateral !== undefined ? vcekDer(opts.collateral) : (table.vcek ?? table.vlek),
+      certChainPem: opts.roots?.amdCertChainPem ?? tableChain,
       product: opts.snpProduct,
+      trustedArkDer: opts.roots?.amdArkDer,
     });
   }
   let nitro: { verifyNitroDocument(d: Uint8Array, o: { now?: number }): Verdict };

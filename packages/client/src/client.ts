@@ -5,6 +5,7 @@ import { GeodeCoreAbi } from '@geode/contracts/generated/artifacts';
 import type { Identity } from './identity.ts';
 import type { TrustedSession } from './session.ts';
 import { TransactionRevertedError } from './errors.ts';
+import { decodeClientOutput, waitForCommitted, type ClientOutput, type WaitOptions } from './outputs.ts';
 
 /** An output addressed to this client, decrypted. */
 export interface ReceivedOutput {
@@ -120,5 +121,17 @@ export class GeodeClient {
       }
     }
     return out.sort((x, y) => (x.seq < y.seq ? -1 : x.seq > y.seq ? 1 : 0));
+  }
+
+  /**
+   * Wait until request `seq` is committed (waitForCommitted), then return every output addressed to this identity
+   * for that request, decoded (decodeClientOutput: app messages, error outputs, and the framework's `registered`
+   * acknowledgement told apart), in emission order. An empty array means the enclave sent this identity nothing
+   * readable for it (for example: no output key registered when it ran). `fromBlock` bounds the event scan (use the
+   * deployment block). Throws CommitTimeoutError (CLIENT_COMMIT_TIMEOUT), ENVELOPE_INVALID for a malformed output.
+   */
+  async waitForOutputs(seq: bigint, opts: WaitOptions & { fromBlock?: bigint } = {}): Promise<ClientOutput[]> {
+    await waitForCommitted(this.o.publicClient, this.o.contract, seq, opts);
+    return (await this.readOutputs(opts.fromBlock ?? 0n)).filter((o) => o.seq === seq).map(decodeClientOutput);
   }
 }

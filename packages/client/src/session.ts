@@ -1,6 +1,8 @@
-import { getAbiItem, hexToBytes, type Address, type Hex, type PublicClient } from 'viem';
+import { bytesToHex, getAbiItem, hexToBytes, type Address, type Hex, type PublicClient } from 'viem';
 import { sessionKeysReportData, TRUSTED_RPC_SIGNER } from '@geode/protocol';
 import { verifyDcapQuote } from '@geode/attestation/dcap/verify';
+import { detectEvidence, verifyAttestation } from '@geode/attestation';
+import { enclaveIdentityOf } from '@geode/attestation/identity';
 import type { QuoteCollateral } from '@geode/attestation/dcap/collateral';
 import { evaluatePolicy, type Policy } from '@geode/attestation/policy';
 import type { Verdict } from '@geode/attestation/types';
@@ -34,6 +36,8 @@ export interface TrustOptions {
   collateral: QuoteCollateral;
   /** Root CA the PCK chain must end at (DER). Default: the pinned Intel SGX Root CA. Simulation: the sim root. */
   rootCaDer?: Uint8Array;
+  /** SEV-SNP: ARK (DER) substituting AMD's pinned root, e.g. a test PKI (the verdict is then simulated). */
+  amdArkDer?: Uint8Array;
   policy: Policy;
   /** Verification time, unix seconds. */
   now: number;
@@ -63,9 +67,14 @@ export async function verifyActiveSession(o: TrustOptions): Promise<TrustedSessi
   const log = logs.at(-1);
   if (!log) throw new SessionBindingError('no SessionActivated event for the active session', { sessionId: id.toString() });
   const quote = (log.args as { quote: Hex }).quote;
-  const verdict = verifyDcapQuote(hexToBytes(quote), o.collateral, { now: o.now, rootCaDer: o.rootCaDer });
+  // SGX and TDX quotes are checked against DCAP collateral; an SEV-SNP report carries its certificate table
+  // (docs/attestation.md#snp-evidence) and chains to AMD's pinned ARK, or to `amdArkDer` when a test PKI is trusted.
+  const evidence = hexToBytes(quote);
+  const verdict = detectEvidence(evidence).kind === 'dcap'
+    ? verifyDcapQuote(evidence, o.collateral, { now: o.now, rootCaDer: o.rootCaDer })
+    : await verifyAttestation(evidence, { now: o.now, roots: { amdArkDer: o.amdArkDer } });
   evaluatePolicy(verdict, o.policy, { now: o.now });
-  const mr = `0x${verdict.measurements.mrEnclave ?? ''}` as Hex;
+  const mr = bytesToHex(enclaveIdentityOf(verdict));
   if (mr.toLowerCase() !== s.mrEnclave.toLowerCase()) throw new SessionBindingError('quote measurement differs from the session measurement', { quote: mr, session: s.mrEnclave });
   const accepted = (await o.publicClient.readContract({ address: o.contract, abi: GeodeCoreAbi, functionName: 'isAcceptedMeasurement', args: [s.mrEnclave] })) as boolean;
   if (!accepted) throw new SessionBindingError('the contract does not accept the session measurement', { mrEnclave: s.mrEnclave });

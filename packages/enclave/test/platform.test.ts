@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesToHex, hexToBytes, type Hex } from 'viem';
-import { evaluatePolicy, parsePolicy, parseQuote, quoteMeasurements, verifyDcapQuote } from '@geode/attestation';
-import { snpEnclaveIdentity, tdxEnclaveIdentity } from '@geode/attestation/identity';
+import { evaluatePolicy, parsePolicy, parseQuote, quoteMeasurements, verifyAttestation, verifyDcapQuote } from '@geode/attestation';
+import { enclaveIdentityOf, snpEnclaveIdentity, tdxEnclaveIdentity } from '@geode/attestation/identity';
 import { buildSimQuote, createSimulationPki, type SimulationPki } from '@geode/attestation/sim/index';
 import { parseSnpCertTable, verifySnpReport } from '@geode/attestation/snp/index';
 import { sessionCreateReportData } from '@geode/protocol';
-import { EnclaveRuntime, openConfigfsTsmPlatform, openGraminePlatform, sealingKeyFor, type TdxPlatform } from '../src/index.ts';
+import { EnclaveRuntime, evidenceBytes, openConfigfsTsmPlatform, openGraminePlatform, sealingKeyFor, type TdxPlatform } from '../src/index.ts';
 import { fakeConfigfsTsm, fakeGramine } from '../../../test/harness/tee/devices.ts';
 import { buildTdxQuote, tdxCollateral, testTd, type TestTd } from '../../../test/harness/tee/tdx.ts';
 import { buildSnpReport, createSnpTestPki, testSnpMeasurement, type SnpTestPki } from '../../../test/harness/tee/snp.ts';
@@ -52,6 +52,7 @@ for (const version of [4, 5] as const) {
     assert.equal(verdict.teeType, 'tdx');
     assert.equal(verdict.status, 'UpToDate');
     assert.equal(verdict.measurements.reportData, bytesToHex(rd(7)).slice(2));
+    assert.deepEqual(enclaveIdentityOf(verdict), p.measurement, 'a client derives the contract\'s measurement from the verdict');
     assert.equal(verdict.measurements.mrTd, bytesToHex(td.mrTd).slice(2));
     // Under a policy trusting the test root (simulation allowed) it is accepted for this MRTD.
     evaluatePolicy(verdict, parsePolicy({ teeTypes: ['tdx'], acceptedStatuses: ['UpToDate'], allowSimulation: true, tdx: { mrTd: [bytesToHex(td.mrTd).slice(2)] } }), { now: NOW });
@@ -80,6 +81,32 @@ test('SEV-SNP through configfs-tsm: report + certificate table (auxblob) verify 
   assert.equal(v.measurements.reportData, bytesToHex(rd(9)).slice(2));
   // Without the substitute root, the pinned AMD ARK refuses the test chain.
   assert.throws(() => verifySnpReport(ev.report, { now: NOW, vcekDer: certs.vcek, certChainPem: snpPki.certChainPem }), { code: 'ATTEST_CHAIN_INVALID' });
+});
+
+test('SEV-SNP evidence on the wire (report || certificate table) verifies with no other collateral, under the trusted ARK only', async () => {
+  await pkiReady;
+  const root = join(tmpDir(), 'tsm');
+  const m = testSnpMeasurement('wire');
+  const p = await openConfigfsTsmPlatform({ tee: 'sev-snp', root, files: fakeConfigfsTsm({ root, provider: 'sev_guest', respond: (inblob) => ({ outblob: buildSnpReport(snpPki, m, inblob), auxblob: snpPki.certTable }) }) });
+  const ev = p.evidence(rd(5));
+  const wire = evidenceBytes(ev);
+  assert.equal(wire.length, 0x4a0 + snpPki.certTable.length, 'the report, then the table');
+  const ark = parseSnpCertTable(snpPki.certTable).ark!;
+  const v = await verifyAttestation(wire, { now: NOW, roots: { amdArkDer: ark } });
+  assert.equal(v.teeType, 'sev-snp');
+  assert.equal(v.simulated, true);
+  assert.equal(v.measurements.reportData, bytesToHex(rd(5)).slice(2));
+  assert.deepEqual(enclaveIdentityOf(v), p.measurement, 'the contract\'s measurement, from the verdict');
+  // The table alone proves nothing: its ARK is not AMD's pinned root.
+  await assert.rejects(verifyAttestation(wire, { now: NOW }), { code: 'ATTEST_CHAIN_INVALID' });
+  // Without the table there is no VCEK to check the signature with.
+  await assert.rejects(verifyAttestation(wire.subarray(0, 0x4a0), { now: NOW, roots: { amdArkDer: ark } }), { code: 'ATTEST_COLLATERAL_MISSING' });
+  // One flipped report_data byte: the signature no longer verifies.
+  const bad = wire.slice();
+  bad[0x50] ^= 1;
+  await assert.rejects(verifyAttestation(bad, { now: NOW, roots: { amdArkDer: ark } }), { code: 'ATTEST_SNP_SIGNATURE' });
+  // A truncated table is malformed, not silently ignored.
+  await assert.rejects(verifyAttestation(wire.subarray(0, 0x4a0 + 30), { now: NOW, roots: { amdArkDer: ark } }), { code: 'ATTEST_DECODE' });
 });
 
 test('configfs-tsm refusals: another writer (generation race), wrong provider, foreign report data, changed RTMR, no device', async () => {

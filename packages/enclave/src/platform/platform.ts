@@ -24,9 +24,19 @@ export type PlatformEvidence =
    */
   | { kind: 'snp-report'; report: Uint8Array; certificates: Uint8Array | null };
 
-/** The bytes the transport carries as `quote` (docs/protocol.md#transport): the DCAP quote, or the SNP report. */
+/**
+ * The bytes the transport, the contract's verifier and clients carry as `quote` (docs/attestation.md#snp-evidence):
+ * the DCAP quote as is; for SEV-SNP the 1184-byte report followed by its certificate table (VCEK, ASK, ARK) when the
+ * platform returned one, so a client can verify the report without asking AMD's KDS. The report's fixed length
+ * makes the split unambiguous.
+ */
 export function evidenceBytes(e: PlatformEvidence): Uint8Array {
-  return e.kind === 'dcap-quote' ? e.quote : e.report;
+  if (e.kind === 'dcap-quote') return e.quote;
+  if (!e.certificates || e.certificates.length === 0) return e.report;
+  const out = new Uint8Array(e.report.length + e.certificates.length);
+  out.set(e.report, 0);
+  out.set(e.certificates, e.report.length);
+  return out;
 }
 
 /**
