@@ -1,7 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Hex } from 'viem';
 import { ensurePrivateDir, writeFileAtomic } from '@geode/protocol/files';
 import { EnclaveError } from './errors.ts';
 
@@ -9,28 +8,19 @@ import { EnclaveError } from './errors.ts';
  * Sealed storage (docs/enclave.md#sealing): AES-256-GCM (NIST SP 800-38D, node:crypto) under a sealing key that
  * only this enclave identity (measurement + deployment config) can derive (the Platform's, ./platform/).
  *
- * File format: "GSL1" (4 ASCII bytes) || iv (12) || tag (16) || ciphertext. AAD = UTF-8
- * "geode.sealed-file.v1:" || file name, so a file renamed to another name (another root) does not open.
- * A store of states sealed under a key-material key (SessionKeys.stateSealingKey) tags each file with that key
- * material's keyId, as SGX sealed blobs carry their key request in the clear: "GSK1" || keyId (32) || iv || tag ||
- * ciphertext, AAD = the same prefix || file name || keyId. A file of another key lineage is then told apart from a
- * damaged one (ENCLAVE_KEYS_MISMATCH instead of ENCLAVE_SEAL_CORRUPT).
+ * It holds the small files sealed under the platform key: keys.sealed and lightclient.sealed (the state itself is
+ * the record store of ./store/, docs/enclave.md#store). File format: "GSL1" (4 ASCII bytes) || iv (12) || tag (16)
+ * || ciphertext. AAD = UTF-8 "geode.sealed-file.v1:" || file name, so a file renamed to another name does not open.
  * Writes are atomic: temp file, fsync, rename, fsync of the directory.
  */
 
 const MAGIC = Buffer.from('GSL1', 'ascii');
-const MAGIC_KEYED = Buffer.from('GSK1', 'ascii');
-const KEY_ID_LEN = 32;
 const IV_LEN = 12;
 const TAG_LEN = 16;
-/** How many state files (distinct roots) are kept; older ones are deleted after each write. */
-export const KEEP_STATE_FILES = 4;
 /** File name of the sealed keys. */
 export const KEYS_FILE = 'keys.sealed';
 /** File name of the sealed Ethereum light-client store (Ethereum deployments only; lightclient/gate.ts). */
 export const LIGHT_CLIENT_FILE = 'lightclient.sealed';
-/** File name of the sealed state whose root is `root` (0x bytes32): `state-<64 hex>.sealed`. */
-export const stateFileName = (root: Hex): string => `state-${root.slice(2).toLowerCase()}.sealed`;
 
 /**
  * Write `data` to `<dir>/<name>` atomically and privately (0600 in a 0700 directory; @geode/protocol/files
@@ -57,38 +47,27 @@ function sealIoError(dir: string, name: string, e: unknown): EnclaveError {
   return new EnclaveError('ENCLAVE_SEAL_IO', `Could not write ${name} in ${dir}: ${(e as Error).message}. Check the data directory's permissions and free space.`, { cause: e, details: { file: name } });
 }
 
-/** Encrypt `plain` for file `name` (AAD binds the name, and `keyId` when given: the keyed "GSK1" format). */
-export function sealBytes(key: Uint8Array, name: string, plain: Uint8Array, keyId: Uint8Array | null = null): Uint8Array {
+/** Encrypt `plain` for file `name` (the AAD binds the name). */
+export function sealBytes(key: Uint8Array, name: string, plain: Uint8Array): Uint8Array {
   const iv = randomBytes(IV_LEN);
   const c = createCipheriv('aes-256-gcm', key, iv);
-  c.setAAD(aadFor(name, keyId));
+  c.setAAD(aadFor(name));
   const ct = Buffer.concat([c.update(plain), c.final()]);
-  const head = keyId ? [MAGIC_KEYED, keyId] : [MAGIC];
-  return new Uint8Array(Buffer.concat([...head, iv, c.getAuthTag(), ct]));
+  return new Uint8Array(Buffer.concat([MAGIC, iv, c.getAuthTag(), ct]));
 }
 
-/**
- * Decrypt a sealed file's bytes; `keyId` selects the keyed format. Throws ENCLAVE_KEYS_MISMATCH when a keyed file is
- * tagged with another keyId, ENCLAVE_SEAL_CORRUPT when the bytes are malformed, foreign or tampered.
- */
-export function unsealBytes(key: Uint8Array, name: string, sealed: Uint8Array, keyId: Uint8Array | null = null): Uint8Array {
+/** Decrypt a sealed file's bytes. Throws ENCLAVE_SEAL_CORRUPT when the bytes are malformed, foreign or tampered. */
+export function unsealBytes(key: Uint8Array, name: string, sealed: Uint8Array): Uint8Array {
   const b = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
-  const magic = keyId ? MAGIC_KEYED : MAGIC;
-  const headLen = magic.length + (keyId ? KEY_ID_LEN : 0);
-  if (b.length < headLen + IV_LEN + TAG_LEN || !b.subarray(0, magic.length).equals(magic)) {
+  const headLen = MAGIC.length;
+  if (b.length < headLen + IV_LEN + TAG_LEN || !b.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw corrupt(name, 'not a Geode sealed file of this kind');
-  }
-  if (keyId) {
-    const fileKeyId = b.subarray(magic.length, headLen);
-    if (!fileKeyId.equals(keyId)) {
-      throw new EnclaveError('ENCLAVE_KEYS_MISMATCH', `Sealed file ${name} belongs to other key material (keyId 0x${fileKeyId.toString('hex')}): this enclave cannot continue a state produced under other keys. Restore the keys.sealed that produced it; without it that state is lost.`, { details: { file: name, keyId: `0x${fileKeyId.toString('hex')}`, ours: `0x${Buffer.from(keyId).toString('hex')}` } });
-    }
   }
   const iv = b.subarray(headLen, headLen + IV_LEN);
   const tag = b.subarray(headLen + IV_LEN, headLen + IV_LEN + TAG_LEN);
   try {
     const d = createDecipheriv('aes-256-gcm', key, iv);
-    d.setAAD(aadFor(name, keyId));
+    d.setAAD(aadFor(name));
     d.setAuthTag(tag);
     return new Uint8Array(Buffer.concat([d.update(b.subarray(headLen + IV_LEN + TAG_LEN)), d.final()]));
   } catch (e) {
@@ -96,26 +75,24 @@ export function unsealBytes(key: Uint8Array, name: string, sealed: Uint8Array, k
   }
 }
 
-const aadFor = (name: string, keyId: Uint8Array | null): Buffer =>
-  Buffer.concat([Buffer.from(`geode.sealed-file.v1:${name}`, 'utf8'), keyId ?? new Uint8Array(0)]);
+const aadFor = (name: string): Buffer => Buffer.from(`geode.sealed-file.v1:${name}`, 'utf8');
 
 function corrupt(name: string, why: string, cause?: unknown): EnclaveError {
   return new EnclaveError('ENCLAVE_SEAL_CORRUPT', `Sealed file ${name} was refused: ${why}. The enclave ignores it; restore the data directory of this enclave build, or start from the chain's committed state.`, { cause, details: { file: name } });
 }
 
 /**
- * A directory of sealed files under one sealing key, optionally tagged with a keyId (the keyed format, for states).
- * Never throws anything but EnclaveError (ENCLAVE_SEAL_CORRUPT for bad content, ENCLAVE_KEYS_MISMATCH for a keyed
- * file of another keyId, ENCLAVE_SEAL_IO for failed writes).
+ * A directory of sealed files under one sealing key. Never throws anything but EnclaveError (ENCLAVE_SEAL_CORRUPT
+ * for bad content, ENCLAVE_SEAL_IO for failed writes).
  */
 export class SealedStore {
-  constructor(readonly dir: string, private readonly key: Uint8Array, private readonly keyId: Uint8Array | null = null) {
+  constructor(readonly dir: string, private readonly key: Uint8Array) {
     sealDir(dir);
   }
 
   /** Seal and atomically write `plain` to `name`. */
   write(name: string, plain: Uint8Array): void {
-    atomicWrite(this.dir, name, sealBytes(this.key, name, plain, this.keyId));
+    atomicWrite(this.dir, name, sealBytes(this.key, name, plain));
   }
 
   /** Unseal `name`; null when the file does not exist. Throws ENCLAVE_SEAL_CORRUPT for a bad file. */
@@ -127,32 +104,6 @@ export class SealedStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw corrupt(name, `unreadable (${(e as Error).message})`, e);
     }
-    return unsealBytes(this.key, name, b, this.keyId);
-  }
-
-  /** Sealed state files present, newest first (by mtime), as roots (0x bytes32). */
-  stateRoots(): Hex[] {
-    const out: { root: Hex; t: number }[] = [];
-    for (const f of readdirSync(this.dir)) {
-      const m = /^state-([0-9a-f]{64})\.sealed$/.exec(f);
-      if (!m) continue;
-      try {
-        out.push({ root: `0x${m[1]}` as Hex, t: statSync(join(this.dir, f)).mtimeMs });
-      } catch { /* vanished */ }
-    }
-    return out.sort((a, b) => b.t - a.t).map((x) => x.root);
-  }
-
-  /**
-   * Delete state files beyond the newest KEEP_STATE_FILES, never deleting the roots in `keep`: the root just written
-   * and the root the chain proved as committed (the batch's base). Without the second, hosts that die after
-   * processing but before committing leave newer uncommitted siblings that push the committed state out, and the
-   * enclave could never match the chain again.
-   */
-  prune(keep: readonly Hex[]): void {
-    const roots = this.stateRoots().filter((r) => !keep.includes(r));
-    for (const r of roots.slice(Math.max(0, KEEP_STATE_FILES - keep.length))) {
-      try { unlinkSync(join(this.dir, stateFileName(r))); } catch { /* best effort */ }
-    }
+    return unsealBytes(this.key, name, b);
   }
 }
