@@ -50,7 +50,7 @@ test('geode init <dir> --standalone outside the repository: npm install, geode d
   assert.ok(relative(ROOT, parent).startsWith('..'), 'the app is outside the repository');
   const dir = join(parent, 'tally');
   try {
-    const init = await run(process.execPath, ['--conditions=geode-source', '--import', 'tsx', join(ROOT, 'packages/cli/src/main.ts'), 'init', dir, '--standalone', '--json'], parent);
+    const init = await run(process.execPath, ['--conditions=geode-source', '--import', 'tsx', join(ROOT, 'packages/cli/src/main.ts'), 'init', dir, '--standalone', '--json'], ROOT);
     assert.equal(init.code, 0, init.stderr);
     const r = lastJson(init.stdout) as { ok: boolean; app: string; files: string[] };
     assert.deepEqual([r.ok, r.app], [true, 'tally']);
@@ -85,12 +85,12 @@ test('geode init <dir> --standalone outside the repository: npm install, geode d
 });
 
 test('geode init --standalone refuses a folder inside the repository and --dir, writing nothing', async () => {
-  const inside = join(ROOT, '.geode-standalone-inside');
+  const inside = join(ROOT, 'standalone-inside');
   const a = await run(process.execPath, ['--conditions=geode-source', '--import', 'tsx', join(ROOT, 'packages/cli/src/main.ts'), 'init', inside, '--standalone', '--json'], ROOT);
   assert.equal(a.code, 2, a.stderr);
-  assert.match(a.stderr, /inside the Geode repository/);
+  assert.match(a.stdout + a.stderr, /inside the Geode repository/);
   assert.ok(!existsSync(inside));
   const b = await run(process.execPath, ['--conditions=geode-source', '--import', 'tsx', join(ROOT, 'packages/cli/src/main.ts'), 'init', 'x-y', '--standalone', '--dir', tmpdir()], ROOT);
   assert.equal(b.code, 2);
-  assert.match(b.stderr, /--dir does not apply/);
+  assert.match(b.stdout + b.stderr, /--dir does not apply/);
 });
