@@ -129,8 +129,13 @@ export async function appContract(app: GeodeApp): Promise<{ abi: Abi; bytecode: 
   return { abi: abi as Abi, bytecode: bytecode as Hex };
 }
 
-/** Import the app's client module. Throws CliAppError when it exports neither `registerCommands` nor `demo`. */
+/**
+ * Import the app's client module. A client module may import the app's generated ABI module, which a fresh app
+ * (`geode init`) does not have yet: then the app's contracts are compiled first (once; solc, @geode/contracts/build).
+ * Throws CliAppError when it exports neither `registerCommands` nor `demo`, ContractsCompileError on a Solidity error.
+ */
 export async function appClient(app: GeodeApp): Promise<AppClientModule> {
+  if (!existsSync(app.artifactsFile)) await (await import('@geode/contracts/build')).buildContracts({ log: () => undefined, apps: [app.dir] });
   const mod = await importAppModule(app.clientModule) as AppClientModule;
   if (typeof mod.registerCommands !== 'function' && (typeof mod.demo !== 'object' || mod.demo === null)) {
     throw new CliAppError(`${app.clientModule} (the app's "geode.client") exports neither registerCommands nor demo`);
