@@ -35,6 +35,8 @@ export const ENCLAVE_ERROR_CODES = [
   'ENCLAVE_HANDOVER_OPEN',
   'ENCLAVE_HANDOVER_KEYS',
   'ENCLAVE_FOLLOW_MISMATCH',
+  // Rotation epochs (docs/protocol.md#rotation): this instance deleted a key the batch needs (refuses the batch).
+  'ENCLAVE_EPOCH_KEY_DELETED',
   // Codes carried by error *outputs* (sent to a request's sender; the batch itself succeeds):
   'ENCLAVE_DECRYPT',
   'ENCLAVE_BAD_REQUEST',
@@ -43,13 +45,18 @@ export const ENCLAVE_ERROR_CODES = [
   'ENCLAVE_STORE_VALUE',
   'ENCLAVE_STORE_LIMIT',
   'ENCLAVE_OUTPUT_LIMIT',
+  'ENCLAVE_EPOCH_RETIRED',
+  'ENCLAVE_EPOCH_UNKNOWN',
 ] as const;
+
+/** Codes documented with the rotation epochs rather than in the enclave's error table. */
+const EPOCH_CODES: ReadonlySet<string> = new Set(['ENCLAVE_EPOCH_RETIRED', 'ENCLAVE_EPOCH_UNKNOWN', 'ENCLAVE_EPOCH_KEY_DELETED']);
 export type EnclaveErrorCode = (typeof ENCLAVE_ERROR_CODES)[number];
 
 /** An enclave refusal or failure. `code` is one of {@link ENCLAVE_ERROR_CODES}. */
 export class EnclaveError extends defineError({
   codes: ENCLAVE_ERROR_CODES,
-  docsPath: 'enclave.md#errors',
+  docsPath: (code) => (EPOCH_CODES.has(code) ? 'protocol.md#rotation' : 'enclave.md#errors'),
   build: (code: EnclaveErrorCode, message: string, opts: { details?: Record<string, unknown>; cause?: unknown } = {}) => ({ code, message, details: opts.details, cause: opts.cause }),
 }) {}
 
