@@ -48,15 +48,12 @@ export const ENCLAVE_ERROR_CODES = [
   'ENCLAVE_EPOCH_RETIRED',
   'ENCLAVE_EPOCH_UNKNOWN',
 ] as const;
-
-/** Codes documented with the rotation epochs rather than in the enclave's error table. */
-const EPOCH_CODES: ReadonlySet<string> = new Set(['ENCLAVE_EPOCH_RETIRED', 'ENCLAVE_EPOCH_UNKNOWN', 'ENCLAVE_EPOCH_KEY_DELETED']);
 export type EnclaveErrorCode = (typeof ENCLAVE_ERROR_CODES)[number];
 
 /** An enclave refusal or failure. `code` is one of {@link ENCLAVE_ERROR_CODES}. */
 export class EnclaveError extends defineError({
   codes: ENCLAVE_ERROR_CODES,
-  docsPath: (code) => (EPOCH_CODES.has(code) ? 'protocol.md#rotation' : 'enclave.md#errors'),
+  docsPath: 'enclave.md#errors',
   build: (code: EnclaveErrorCode, message: string, opts: { details?: Record<string, unknown>; cause?: unknown } = {}) => ({ code, message, details: opts.details, cause: opts.cause }),
 }) {}
 

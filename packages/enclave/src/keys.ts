@@ -22,7 +22,7 @@ function uint256Be(v: bigint): Buffer {
  * - epochBase / epochSeed: the oldest rotation epoch whose request key this instance still holds, and that epoch's
  *   32-byte seed (docs/protocol.md#rotation). Epoch 0's seed is the original hpkeSeed; every later seed follows from
  *   it by {@link ratchetEpochSeed}, so holding seed(b) gives the keys of epochs b, b+1, ... and none before b: a
- *   retired epoch's seed is gone from the material (forward secrecy, docs/security.md#gap-rotation).
+ *   retired epoch's seed is gone from the material (forward secrecy, docs/security.md#rotation-epochs).
  * - sessionEncPubKey: epoch 0's X25519 public key (32 bytes), the session's `encPubKey` on-chain and part of keyId;
  *   null only before {@link SessionKeys.fromMaterial} derived it (then epochBase is 0).
  * - statePrk: HKDF-Extract(salt = empty, ikm = hpkeSeed || signerKey || appSecret) (RFC 5869 §2.2, 32 bytes), the

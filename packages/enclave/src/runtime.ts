@@ -506,7 +506,7 @@ export class EnclaveRuntime {
   }
 
   /**
-   * Delete the seeds of retired epochs (docs/protocol.md#rotation, docs/security.md#gap-rotation). `base` is the state
+   * Delete the seeds of retired epochs (docs/protocol.md#rotation, docs/security.md#rotation-epochs). `base` is the state
    * the batch ran on, `committedSeq` the proven one. Once the rotation that started base's epoch E is committed
    * (committedSeq >= its seq), no batch can ever again run on a state before epoch E, and from E on epochs below
    * E - graceEpochs are retired for every request: their seeds go. The material then holds seed(E - graceEpochs) only,
