@@ -155,6 +155,7 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
           const kp = keys.epochKeyPair(rotation);
           if (!kp) throw new EnclaveError('ENCLAVE_INTERNAL', `Rotation to epoch ${rotation}: its key is not derivable from the held seed.`);
           started = { epoch: rotation, encPubKey: bytesToHex((await kp).publicKey) };
+          ctx.emit(sender, { epoch: rotation, encPubKey: started.encPubKey }); // the admin's acknowledgement (every request has an output)
         } else if (kind === REGISTER_KEY_KIND) {
           if (!/^0x[0-9a-fA-F]{64}$/.test(body)) throw new EnclaveError('ENCLAVE_BAD_REQUEST', 'geode.register-key body must be abi.encode(bytes32 x25519PublicKey).');
           registered = body.toLowerCase() as Hex;
