@@ -60,6 +60,14 @@ function statePrkOf(hpkeSeed: Uint8Array, signerKey: Uint8Array, appSecret: Uint
   return hkdfExtract(sha256, Buffer.concat([hpkeSeed, signerKey, appSecret]), new Uint8Array(0));
 }
 
+/**
+ * Key material at epoch 0 from its three secrets (32 bytes each; the signer key a valid secp256k1 secret key): the
+ * v1 fields. For tests and tools that need fixed keys; an enclave draws fresh ones (generateKeyMaterial).
+ */
+export function keyMaterialFrom(k: { hpkeSeed: Uint8Array; signerKey: Uint8Array; appSecret: Uint8Array; sessionId: bigint | null }): KeyMaterial {
+  return { epochBase: 0, epochSeed: k.hpkeSeed, sessionEncPubKey: null, statePrk: statePrkOf(k.hpkeSeed, k.signerKey, k.appSecret), signerKey: k.signerKey, appSecret: k.appSecret, sessionId: k.sessionId };
+}
+
 /** Fresh random key material (node:crypto CSPRNG; secp256k1 key from @noble/curves randomSecretKey), at epoch 0. */
 export function generateKeyMaterial(): KeyMaterial {
   const hpkeSeed = new Uint8Array(randomBytes(32));
