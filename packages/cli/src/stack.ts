@@ -10,7 +10,7 @@ import { devAccounts, devnetTransport, serveDevnet, startDevnet, type Devnet, ty
 import { beaconApi, beaconNetworkAnchor, chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, requireVerifierFor, type ChainAccess, type DeployTee, type Deployment } from '@geode/host';
 import { fundFromFaucet } from './connect.ts';
 import { CliAppError, CliArgumentError, CliPortUnavailableError } from './errors.ts';
-import { REPO_ROOT, appContract, loadApp, type GeodeApp } from './apps.ts';
+import { REPO_ROOT, appContract, loadApp, trustedSourceDirs, type GeodeApp } from './apps.ts';
 import { createSimulationPki, type SimulationPki } from '@geode/attestation/sim';
 import { measureEnclave, buildEnclave } from '@geode/enclave/build';
 import { buildContracts } from '@geode/contracts/build';
@@ -134,7 +134,7 @@ function newestMtime(dir: string): number {
  * current code. Returns mr_enclave (0x hex). Throws esbuild's error when the entry does not build.
  */
 export async function ensureEnclaveBundle(app: GeodeApp = defaultApp()): Promise<Hex> {
-  const sources = [join(app.dir, 'src'), ...['packages/enclave/src', 'packages/protocol/src', 'packages/attestation/src'].map((d) => join(REPO_ROOT, d))];
+  const sources = trustedSourceDirs(app);
   const stale = !existsSync(app.bundle) || statSync(app.bundle).mtimeMs < Math.max(...sources.map(newestMtime));
   return stale ? (await buildEnclave({ entry: app.enclaveEntry, outfile: app.bundle })).measurement : measureEnclave(app.bundle);
 }
