@@ -203,9 +203,12 @@ export async function appContract(app: GeodeApp): Promise<{ abi: Abi; bytecode: 
 
 /**
  * Import the app's client module: its prebuilt bundle when current (prebuiltModule), else its source through tsx.
- * Throws CliAppError when it exports neither `registerCommands` nor `demo`.
+ * A client module may import the app's generated ABI module, which a fresh app (`geode init`) does not have yet: then
+ * the app's contracts are compiled first (once; solc, @geode/contracts/build).
+ * Throws CliAppError when it exports neither `registerCommands` nor `demo`, ContractsCompileError on a Solidity error.
  */
 export async function appClient(app: GeodeApp): Promise<AppClientModule> {
+  if (!existsSync(app.artifactsFile)) await (await import('@geode/contracts/build')).buildContracts({ log: () => undefined, apps: [app.dir] });
   const mod = await importAppModule(prebuiltModule(app, 'client') ?? app.clientModule) as AppClientModule;
   if (typeof mod.registerCommands !== 'function' && (typeof mod.demo !== 'object' || mod.demo === null)) {
     throw new CliAppError(`${app.clientModule} (the app's "geode.client") exports neither registerCommands nor demo`);
