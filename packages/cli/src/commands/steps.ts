@@ -51,7 +51,9 @@ export function registerStepCommands(program: Command): void {
     .action(async (o: { dataDir?: string; json?: boolean }) => {
       const rep = reporter(o);
       try {
-        const r = await handshake(dataDirOf(o));
+        const dataDir = dataDirOf(o);
+        rep.progress('running the session handshake: the enclave attests, its keys go on-chain');
+        const r = await handshake(dataDir);
         rep.say(`session ${r.sessionId} active; the host relays batches`);
         rep.result({ ok: true, ...r });
       } catch (e) {
@@ -69,6 +71,7 @@ export function registerStepCommands(program: Command): void {
       const rep = reporter(o);
       try {
         const conn = o.dataDir ? readDeployment(o.dataDir) : readDevInfo(homeDir(o.home));
+        rep.progress('reading the chain and verifying the active session');
         // `geode dev` runs the same steps in its own data dir: its control endpoint answers for the enclave and host.
         const r = await status(conn, o.dataDir ?? ('dataDir' in conn ? conn.dataDir : undefined));
         if ('error' in r.session) rep.say(`session: NOT VERIFIED: ${r.session.error.code}: ${r.session.error.message}`);
