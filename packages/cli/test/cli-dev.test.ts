@@ -58,7 +58,9 @@ test('computation list shows what this home knows of each lock: unknown, then lo
     // geode dev runs the steps' enclave host: `geode status` (no --data-dir) gets its health from it.
     const st = await ok<{ ok: boolean; enclave: { running: boolean } | null; host: { relaying: boolean } | null }>(['status'], home);
     assert.deepEqual([st.ok, st.enclave?.running, st.host?.relaying], [true, true, true]);
-    await ok(['computation', 'create', 'avg', '--type', 'average', '--participants', 'alice,bob', '--quorum', '2', '--as', 'alice'], home);
+    // Outputs name the participants as this home knows them, not only by address.
+    const created = await ok<{ participantNames: string[] }>(['computation', 'create', 'avg', '--type', 'average', '--participants', 'alice,bob', '--quorum', '2', '--as', 'alice'], home);
+    assert.deepEqual(created.participantNames, ['alice', 'bob']);
     await ok(['computation', 'create', 'km', '--type', 'keyMatcher', '--participants', 'alice,bob', '--quorum', '1', '--as', 'alice'], home);
     await ok(['computation', 'submit', 'avg', '1', '--as', 'alice'], home);
     await ok(['computation', 'submit', 'avg', '3', '--as', 'bob'], home);
