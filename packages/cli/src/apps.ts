@@ -130,6 +130,17 @@ export function loadApp(dir: string, repoRoot: string): GeodeApp {
   return app;
 }
 
+/**
+ * The app `geode dev`/`geode demo` run without --app: the repository's package.json `"geode": { "defaultApp": dir }`
+ * (a repository setting, so no framework file names an app). Throws CliAppError when it is not set.
+ */
+export function defaultApp(): GeodeApp {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { geode?: { defaultApp?: string } };
+  const dir = pkg.geode?.defaultApp;
+  if (!dir) throw new CliAppError('no --app given and the repository\'s package.json sets no "geode.defaultApp"');
+  return loadApp(join(REPO_ROOT, dir), REPO_ROOT);
+}
+
 /** Every app under `<repoRoot>/apps/` (folders whose package.json has a "geode" field), sorted by name. */
 export function discoverApps(repoRoot: string): GeodeApp[] {
   const root = join(repoRoot, 'apps');
