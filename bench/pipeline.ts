@@ -75,10 +75,18 @@ async function main(): Promise<void> {
     const nonces = await Promise.all(ids.map((i) => stack.chain.publicClient.getTransactionCount({ address: i.address as Address })));
     const landedAt = new Map<bigint, number>(); // seq -> when its commitment's receipt was read
     const batches: BatchEvent[] = [];
+    // Resolved once the host's 'batch' events cover `seq`. Not host.waitCommitted: that resolves as soon as the host
+    // reads the new committedSeq from the chain, which may be before the commitment's own 'batch' event (and its
+    // landing time) was recorded, and a latency read then would be undefined (the NaN line of the paced mode).
+    let landedUpTo = countNow;
+    let landedWaiter: { seq: bigint; resolve: () => void } | undefined;
+    const waitLanded = (seq: bigint) => (landedUpTo >= seq ? Promise.resolve() : new Promise<void>((resolve) => { landedWaiter = { seq, resolve }; }));
     stack.host.on('batch', (b: BatchEvent) => {
       const t = performance.now();
       if (b.from > countNow) batches.push(b);
       for (let s = b.from; s <= b.to; s++) landedAt.set(s, t);
+      if (b.to > landedUpTo) landedUpTo = b.to;
+      if (landedWaiter && landedUpTo >= landedWaiter.seq) landedWaiter.resolve();
     });
     const accounts = ids.map((i) => privateKeyToAccount(i.privateKey));
     // Client side, not timed: each participant encrypts its value (HPKE to the session key) and signs its
@@ -131,7 +139,7 @@ async function main(): Promise<void> {
     const seqs = await Promise.all(hashes.map(async (hash) => BigInt((await stack.chain.publicClient.getTransactionReceipt({ hash })).logs[0]!.topics[1]!)));
     const receiptMs = (performance.now() - tR) / N;
     const lastSeq = seqs.reduce((a, b) => (b > a ? b : a), 0n);
-    await stack.host.waitCommitted(lastSeq);
+    await waitLanded(lastSeq);
     const tDone = Math.max(...seqs.map((s) => landedAt.get(s)!));
     const elapsed = (tDone - t0) / 1000;
     const e2e = N / elapsed;
