@@ -1,12 +1,13 @@
 import { EventEmitter } from 'node:events';
-import { fromRlp, getAbiItem, isHex, parseEventLogs, type Abi, type Account, type ContractFunctionArgs, type Address, type Hex, type Log } from 'viem';
+import { encodeFunctionData, fromRlp, getAbiItem, isHex, parseEventLogs, type Abi, type Account, type ContractFunctionArgs, type Address, type Hex, type Log } from 'viem';
 import pino, { type Logger } from 'pino';
-import { batchProofKeys, MAX_BATCH_REQUESTS, sessionProofKeys, slotKey, SLOT, TX_GAS_CAP, type ConfigJson, type StorageProofJson } from '@geode/protocol';
+import { batchProofKeys, decodePublicOutputs, MAX_BATCH_REQUESTS, sessionProofKeys, slotKey, SLOT, TX_GAS_CAP, type ConfigJson, type StorageProofJson } from '@geode/protocol';
 import { GeodeCoreAbi } from '@geode/contracts';
 import type { ChainAccess } from './chain.ts';
 import type { EnclaveProcess } from './enclave.ts';
 import { ChainError, CommitTooLargeError, EnclaveProtocolError, KeysLostError } from './errors.ts';
 import { Follower } from './follow.ts';
+import { commitGasBound } from './commit-gas.ts';
 
 /** Options of the Host (the untrusted relayer between chain and enclave). */
 export interface HostOptions {
@@ -69,7 +70,7 @@ export interface BatchStages {
   enclave: number;
   /** Waiting for the previous commitment to land after the enclave finished (0 when it had already landed). */
   waitPrevious: number;
-  /** eth_estimateGas of commitBatch. */
+  /** The commitment's gas limit: its calldata bound (no round trip), or eth_estimateGas after a failed commitment. */
   gas: number;
   /** Signing and eth_sendRawTransaction. */
   tx: number;
@@ -478,14 +479,21 @@ export class Host extends EventEmitter {
   }
 
   /**
-   * Gas limit for a commitment: eth_estimateGas plus a margin, checked against min(EIP-7825 cap 2^24, the block gas
-   * limit of `headRlp`). Over the limit (or the estimate reverting), the batch is halved for the next attempt and
-   * CommitTooLargeError / the estimate's error is thrown; nothing is sent.
+   * Gas limit for a commitment, at most min(EIP-7825 cap 2^24, the block gas limit of `headRlp`): the bound computed
+   * from its calldata (commitGasBound, no round trip) when it fits that limit and the previous commitment did not
+   * fail; otherwise eth_estimateGas plus a margin. An estimate over the limit (or reverting) halves the batch for the
+   * next attempt and throws CommitTooLargeError / the estimate's error; nothing is sent.
    */
   private async commitGas(args: ContractFunctionArgs<typeof GeodeCoreAbi, 'nonpayable', 'commitBatch'>, headRlp: Hex, size: number): Promise<bigint> {
     const fields = fromRlp(headRlp, 'hex') as Hex[];
     const blockGasLimit = BigInt(fields[9] === '0x' ? 0 : fields[9]!);
     const limit = blockGasLimit > 0n && blockGasLimit < TX_GAS_CAP ? blockGasLimit : TX_GAS_CAP;
+    // The calldata bound (docs/protocol.md#commit-gas) unless the last commitment failed (it may have run out of gas:
+    // the next is estimated by the node) or in takeover mode (instances race: the estimate's revert costs nothing).
+    if (this.commitFailures === 0 && !this.follower) {
+      const bound = commitGasBound(encodeFunctionData({ abi: GeodeCoreAbi, functionName: 'commitBatch', args }), decodePublicOutputs(args[6]).length);
+      if (bound <= limit) return bound;
+    }
     let estimate: bigint;
     try {
       estimate = await this.pub.estimateContractGas({ account: this.o.operator, address: this.o.contract, abi: GeodeCoreAbi, functionName: 'commitBatch', args });
