@@ -54,6 +54,11 @@ export interface BatchEvent {
   ms: number; proofMs: number; enclaveMs: number; commitMs: number;
   /** True when the enclave processed this batch while the previous commitment was still in flight. */
   overlapped: boolean;
+  /**
+   * True when the batch's head, logs and proof were read while the enclave was still processing the previous batch
+   * (its `stages.head/logScan/proof` then lie off the critical path).
+   */
+  prefetched: boolean;
   /** Where the time went, milliseconds per stage (stages overlap between consecutive batches when pipelined). */
   stages: BatchStages;
 }
@@ -89,6 +94,28 @@ interface InFlight {
   landed: Promise<BatchEvent | null>;
   /** Set once `landed` has settled. */
   done: boolean;
+}
+
+/** What processBatch needs for one batch, read at one head (Host.prepare). */
+interface Prepared {
+  head: Awaited<ReturnType<ChainAccess['getSignedHeader']>>;
+  from: bigint;
+  to: bigint;
+  /** Requests pending after `to` at the head (requestCount - to). */
+  backlog: bigint;
+  requests: { seq: string; sender: Address; payload: Hex; sessionId: string }[];
+  proof: StorageProofJson;
+  stages: Pick<BatchStages, 'head' | 'logScan' | 'proof'>;
+}
+
+/** The next batch's inputs, read while the enclave processes the current one (Host.schedulePrefetch). */
+interface Prefetch {
+  /** The seq the prefetched batch starts at: right after the batch in the enclave. */
+  from: bigint;
+  /** Started prepare(); undefined while the timer waits. */
+  result: Promise<Prepared | boolean> | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  cancelled: boolean;
 }
 
 const REQUEST_EVENT = getAbiItem({ abi: GeodeCoreAbi, name: 'RequestSubmitted' });
@@ -145,6 +172,11 @@ export class Host extends EventEmitter {
   private lastCommittedSeen = -1n;
   /** Takeover mode: this host has committed itself since it started (it then keeps committing without waiting). */
   private committing = false;
+  /** Pipelined mode: the next batch's inputs, read while the enclave runs (schedulePrefetch). */
+  private prefetch: Prefetch | undefined;
+  /** Recent enclave cost and prepare() ms (exponential averages, noteEnclave): when a prefetch starts. */
+  private enclaveCost = { fixedMs: 20, perRequestMs: 1 };
+  private prepareMs = 50;
 
   constructor(private readonly o: HostOptions) {
     super();
@@ -182,6 +214,7 @@ export class Host extends EventEmitter {
   /** Stop relaying (the enclave process is left to its owner). */
   async stop(): Promise<void> {
     this.running = false;
+    this.dropPrefetch();
     this.unwatch?.();
     this.kick();
     await this.loopDone;
@@ -241,6 +274,7 @@ export class Host extends EventEmitter {
       try {
         this.dirty = false;
         if (!this.sessionReady) {
+          this.dropPrefetch(); // a restarted enclave has no pending commitments to continue
           await this.settle(); // the handshake's transactions use the operator's next nonces
           await this.ensureSession();
         }
@@ -253,6 +287,8 @@ export class Host extends EventEmitter {
           await this.sleep(1000);
         }
       } catch (e) {
+        // A prefetched batch was read for a position the failure may have changed: the next step reads afresh.
+        this.dropPrefetch();
         // A failed step may leave a commitment in flight: learn its outcome before the next step picks its batch.
         await this.settle().catch((err: unknown) => this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'commitment in flight failed'));
         const code = (e as { code?: string }).code;
@@ -377,54 +413,35 @@ export class Host extends EventEmitter {
    * One batch if any request is pending; returns true if it processed one. Pipelined (the default), the batch starts
    * after the commitment in flight, if any, and is processed while that one lands; its own commitment is sent only
    * after the previous one landed (a failed one drops this result: the next step re-runs from the chain's position)
-   * and is left in flight when step returns. Not pipelined (or in takeover mode), step returns once its commitment
-   * landed or lost the race to another instance.
+   * and is left in flight when step returns. While the enclave processes it, the next batch's head, logs and proof
+   * are fetched (prefetch below), so the enclave gets its next batch as soon as it is done. Not pipelined (or in
+   * takeover mode), step returns once its commitment landed or lost the race to another instance.
    */
   private async step(): Promise<boolean> {
     if (this.inflight?.done) await this.settle(); // a failed one throws here: the batch is picked from the chain again
-    const t0 = performance.now();
-    const head = await this.o.chain.getSignedHeader('latest');
-    const B = head.number;
-    const [count, committed] = await Promise.all([this.readSlot(SLOT.requestCount, B), this.readSlot(SLOT.committedSeq, B)]);
-    this.noteCommitted(committed);
-    if (this.follower) {
-      const chainRoot = `0x${(await this.readSlot(SLOT.stateRoot, B)).toString(16).padStart(64, '0')}` as Hex;
-      if (await this.follower.step(B, chainRoot)) return true;
-      if (committed !== this.lastCommittedSeen) { this.lastCommittedSeen = committed; this.progressAt = performance.now(); }
-      if (count > committed && !this.committing && performance.now() - this.progressAt < this.o.takeover!.standbyMs) return false;
-    }
     const ahead = this.inflight;
-    // Behind a finalized header (Ethereum) our last landed commitment may not be visible at B yet: the enclave needs
-    // it proven (committedSeq == its lastSeq), so wait for B to reach it rather than re-send committed requests.
-    if (!ahead && committed < this.committed) return false;
-    // With a commitment in flight the next batch starts after it: the enclave continues its own pending commitment
-    // (docs/protocol.md#pipelining).
-    const from = ahead && ahead.to > committed ? ahead.to + 1n : committed + 1n;
-    if (count < from) return false;
-    const max = BigInt(Math.min(this.o.maxBatch ?? MAX_BATCH_REQUESTS, MAX_BATCH_REQUESTS, this.batchLimit));
-    const to = count - from + 1n > max ? from + max - 1n : count;
-    const tHead = performance.now();
-    // Logs and the proof are independent reads at the same block: fetch them together.
-    let proofDone = tHead;
-    const proofP = this.proof(batchProofKeys(to), B).then((p) => { proofDone = performance.now(); return p; });
-    proofP.catch(() => undefined);
-    await this.scanLogs(B);
-    const tLogs = performance.now();
-    const requests = this.logRequests(from, to, B);
-    const proof = await proofP;
+    const t0 = performance.now();
+    const pre = await this.takePrefetched(ahead);
+    const got = pre ?? (await this.prepare(ahead?.to));
+    if (typeof got === 'boolean') return got;
+    const { head, from, to, requests, proof } = got;
     const t1 = performance.now();
     const overlapped = ahead !== undefined && !ahead.done;
-    const res = await this.o.enclave.call('processBatch', { header: { rlp: head.rlp, signature: head.signature }, proof, requests, ...(head.beacon ? { beacon: head.beacon } : {}) })
-      .catch((err: unknown) => { head.nack?.(); throw err; });
+    const enclaveP = this.o.enclave.call('processBatch', { header: { rlp: head.rlp, signature: head.signature }, proof, requests, ...(head.beacon ? { beacon: head.beacon } : {}) });
+    enclaveP.catch(() => undefined);
+    this.schedulePrefetch(got);
+    const res = await enclaveP.catch((err: unknown) => { head.nack?.(); throw err; });
     head.ack?.();
     this.basis = hexOf(res.prevRoot, 'prevRoot');
     const t2 = performance.now();
+    this.noteEnclave(t2 - t1, requests.length);
     // Commitments land strictly in order: this one needs the previous one on-chain (prevRoot, from).
     if (ahead) await this.settle();
     const tReady = performance.now();
     // The enclave may end the batch early at its per-batch output cap (docs/protocol.md#caps): commit what it signed.
     const end = BigInt(res.to);
-    const stages: BatchStages = { head: tHead - t0, logScan: tLogs - tHead, proof: proofDone - tHead, enclave: t2 - t1, waitPrevious: tReady - t2, gas: 0, tx: 0, receipt: 0 };
+    // A prefetched batch's stages were fetched while the previous batch was in the enclave (off this batch's path).
+    const stages: BatchStages = { ...got.stages, enclave: t2 - t1, waitPrevious: tReady - t2, gas: 0, tx: 0, receipt: 0 };
     const landed = (async (): Promise<BatchEvent | null> => {
       const args = [BigInt(res.from), end, hexOf(res.accTo, 'accTo'), hexOf(res.prevRoot, 'prevRoot'), hexOf(res.newRoot, 'newRoot'), hexOf(res.outputs, 'outputs'), hexOf(res.publicOutputs, 'publicOutputs'), hexOf(res.signature, 'signature')] as const;
       let sent: { block: bigint };
@@ -449,7 +466,7 @@ export class Host extends EventEmitter {
       for (let s = from; s <= end; s++) this.requests.delete(s);
       this.batchLimit = Math.min(MAX_BATCH_REQUESTS, this.batchLimit * 2);
       this.noteCommitted(end);
-      const ev: BatchEvent = { from, to: end, newRoot: args[4], block: sent.block, ms: t3 - t0, proofMs: t1 - t0, enclaveMs: t2 - t1, commitMs: t3 - t2, overlapped, stages };
+      const ev: BatchEvent = { from, to: end, newRoot: args[4], block: sent.block, ms: t3 - t0, proofMs: t1 - t0, enclaveMs: t2 - t1, commitMs: t3 - t2, overlapped, prefetched: pre !== undefined, stages };
       // Emitted as it lands, in order: the next commitment starts only after settle() saw this one.
       this.log.info({ from: from.toString(), to: end.toString(), ms: Math.round(ev.ms), overlapped }, 'batch committed');
       this.emit('batch', ev);
@@ -462,6 +479,111 @@ export class Host extends EventEmitter {
     // which a result chained on our own commitment in flight would not match.
     if (this.o.pipelined === false || this.follower) await this.settle();
     return true;
+  }
+
+  /**
+   * Read what the next batch needs at the latest head: the signed header, requestCount / committedSeq, the requests
+   * (log scan) and the storage proof. `aheadTo`: the last seq of this host's own commitment that is in flight or still
+   * in the enclave; the batch then starts after it (the enclave continues its own pending commitments,
+   * docs/protocol.md#pipelining) unless the chain is already past it. Returns the batch, or what step returns when
+   * there is none (false: nothing to do; true: the follower re-executed another instance's batch).
+   */
+  private async prepare(aheadTo: bigint | undefined): Promise<Prepared | boolean> {
+    const t0 = performance.now();
+    const head = await this.o.chain.getSignedHeader('latest');
+    const B = head.number;
+    const [count, committed] = await Promise.all([this.readSlot(SLOT.requestCount, B), this.readSlot(SLOT.committedSeq, B)]);
+    this.noteCommitted(committed);
+    if (this.follower) {
+      const chainRoot = `0x${(await this.readSlot(SLOT.stateRoot, B)).toString(16).padStart(64, '0')}` as Hex;
+      if (await this.follower.step(B, chainRoot)) return true;
+      if (committed !== this.lastCommittedSeen) { this.lastCommittedSeen = committed; this.progressAt = performance.now(); }
+      if (count > committed && !this.committing && performance.now() - this.progressAt < this.o.takeover!.standbyMs) return false;
+    }
+    // Behind a finalized header (Ethereum) our last landed commitment may not be visible at B yet: the enclave needs
+    // it proven (committedSeq == its lastSeq), so wait for B to reach it rather than re-send committed requests.
+    if (aheadTo === undefined && committed < this.committed) return false;
+    const from = aheadTo !== undefined && aheadTo > committed ? aheadTo + 1n : committed + 1n;
+    if (count < from) return false;
+    const max = BigInt(Math.min(this.o.maxBatch ?? MAX_BATCH_REQUESTS, MAX_BATCH_REQUESTS, this.batchLimit));
+    const to = count - from + 1n > max ? from + max - 1n : count;
+    const tHead = performance.now();
+    // Logs and the proof are independent reads at the same block: fetch them together.
+    let proofDone = tHead;
+    const proofP = this.proof(batchProofKeys(to), B).then((p) => { proofDone = performance.now(); return p; });
+    proofP.catch(() => undefined);
+    await this.scanLogs(B);
+    const tLogs = performance.now();
+    const requests = this.logRequests(from, to, B);
+    const proof = await proofP;
+    return { head, from, to, backlog: count - to, requests, proof, stages: { head: tHead - t0, logScan: tLogs - tHead, proof: proofDone - tHead } };
+  }
+
+  /**
+   * Prefetch (pipelined mode): while the enclave processes `current`, read the batch after it, timed to be ready
+   * about when the enclave will be done (the enclave's recent ms per request × its size, minus the recent time a
+   * prepare took), or at once when the requests already pending fill a batch. Not in takeover mode (one batch at a
+   * time) nor with Ethereum light-client headers (each one's beacon data builds on the header the enclave last
+   * accepted).
+   */
+  private schedulePrefetch(current: Prepared): void {
+    this.dropPrefetch();
+    if (this.o.pipelined === false || this.follower || current.head.beacon) return;
+    const max = BigInt(Math.min(this.o.maxBatch ?? MAX_BATCH_REQUESTS, MAX_BATCH_REQUESTS, this.batchLimit));
+    const expected = this.enclaveCost.fixedMs + this.enclaveCost.perRequestMs * current.requests.length;
+    const delay = current.backlog >= max ? 0 : Math.max(0, expected - 1.5 * this.prepareMs);
+    const slot: Prefetch = { from: current.to + 1n, result: undefined, timer: undefined, cancelled: false };
+    const run = () => {
+      slot.timer = undefined;
+      if (slot.cancelled) return;
+      const t = performance.now();
+      slot.result = this.prepare(current.to).then((r) => { this.prepareMs = 0.7 * this.prepareMs + 0.3 * (performance.now() - t); return r; });
+      slot.result.catch(() => undefined); // a failed prefetch is dropped: the next step prepares afresh
+    };
+    if (delay > 0) slot.timer = setTimeout(run, delay);
+    else run();
+    this.prefetch = slot;
+  }
+
+  /**
+   * The prefetched batch if it is the one the next step must process (it starts right after the batch in flight,
+   * `ahead`), else undefined (nothing prefetched, it failed, found no request, or the enclave ended its batch early).
+   * A prefetch still waiting for its timer starts now.
+   */
+  private async takePrefetched(ahead: InFlight | undefined): Promise<Prepared | undefined> {
+    const slot = this.prefetch;
+    this.prefetch = undefined;
+    if (!slot) return undefined;
+    // Right after the batch in flight, or after the last commitment that landed (it was the batch in flight).
+    const next = (ahead?.to ?? this.committed) + 1n;
+    if (slot.cancelled || slot.timer || slot.from !== next) {
+      this.cancel(slot); // not started yet (the enclave finished early) or not the next batch: prepare afresh
+      return undefined;
+    }
+    const r = await slot.result!.catch(() => undefined);
+    if (r === undefined || typeof r === 'boolean' || r.from !== next) return undefined;
+    return r;
+  }
+
+  private dropPrefetch(): void {
+    if (this.prefetch) this.cancel(this.prefetch);
+    this.prefetch = undefined;
+  }
+
+  private cancel(slot: Prefetch): void {
+    slot.cancelled = true;
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = undefined;
+  }
+
+  /**
+   * The enclave's recent cost, which times the prefetch: ms = fixed + perRequest × requests, each an exponential
+   * average (the fixed part from batches of at most 4 requests, the per-request part from larger ones).
+   */
+  private noteEnclave(ms: number, requests: number): void {
+    const e = this.enclaveCost;
+    if (requests <= 4) e.fixedMs = 0.7 * e.fixedMs + 0.3 * ms;
+    else e.perRequestMs = 0.7 * e.perRequestMs + 0.3 * Math.max(0, (ms - e.fixedMs) / requests);
   }
 
   /**
