@@ -30,6 +30,8 @@ interface Trace {
   dropped: Hex[];
   /** Per injected fault: how many results existed then, and the failed commitment's from and prevRoot. */
   faults: { at: number; from: bigint; prevRoot: Hex }[];
+  /** eth_estimateGas calls of the host. */
+  estimates: number;
 }
 
 /**
@@ -39,10 +41,17 @@ interface Trace {
  * returns a hash without sending it (the node lost it: no receipt ever comes).
  */
 function instrumentedHost(w: Workload, faults: Fault[]): { host: Host; trace: Trace; events: BatchEvent[] } {
-  const trace: Trace = { results: [], commits: 0, reverted: [], dropped: [], faults: [] };
+  const trace: Trace = { results: [], commits: 0, reverted: [], dropped: [], faults: [], estimates: 0 };
   const base = w.stack.chain;
   const chain: ChainAccess = {
     ...base,
+    // Counts the host's eth_estimateGas calls (it needs none while no commitment fails: docs/protocol.md#commit-gas).
+    publicClient: new Proxy(base.publicClient, {
+      get(t, prop, r) {
+        if (prop !== 'estimateContractGas') return Reflect.get(t, prop, r);
+        return (p: unknown) => { trace.estimates++; return t.estimateContractGas(p as never); };
+      },
+    }),
     wallet(account) {
       const real = base.wallet(account);
       return new Proxy(real, {
@@ -133,6 +142,7 @@ test('pipeline: batches processed while the previous commitment is in flight; co
     assert.ok(overlapped >= 3, `at least 3 batches were processed while the previous commitment was in flight (got ${overlapped} of ${events.length})`);
     assert.ok(events.filter((e) => e.prefetched).length >= 3, 'at least 3 batches were read while the enclave processed the previous one');
     assert.equal(trace.results.length, events.length, 'no result was dropped: nothing failed');
+    assert.equal(trace.estimates, 0, 'no commitment needed eth_estimateGas: the calldata bound sufficed');
     const prefetched = events.filter((e) => e.prefetched).length;
     console.log(`pipeline-order: ${events.length} commitments, ${overlapped} processed ahead, ${prefetched} read while the enclave ran the previous batch`);
   } finally {
@@ -158,6 +168,7 @@ test('pipeline: a commitment in flight that reverts or is dropped, with the next
     await assertInOrder(w, events, firstSeq);
     assert.equal(trace.reverted.length, 1);
     assert.equal(trace.dropped.length, 1);
+    assert.ok(trace.estimates >= 2, 'the commitment after each failure was estimated by the node');
     for (const failed of [...trace.reverted, ...trace.dropped]) {
       assert.ok(trace.results.some((r) => r.prevRoot === failed), 'a batch had been processed on top of the failed commitment');
     }

@@ -30,6 +30,12 @@ export interface HostOptions {
    */
   pipelined?: boolean;
   /**
+   * Gas limit of commitBatch transactions: false (default) the bound computed from the calldata (commit-gas.ts,
+   * docs/protocol.md#commit-gas), with eth_estimateGas only after a failed commitment, in takeover mode or when the
+   * bound is over the transaction limit; true: eth_estimateGas for every commitment (one more round trip each).
+   */
+  estimateCommitGas?: boolean;
+  /**
    * How long to wait for a transaction's receipt before treating it as dropped (default 180,000 ms, viem's): the nonce
    * is read from the chain again and a dropped commitment is re-run from the chain's committed position.
    */
@@ -612,7 +618,7 @@ export class Host extends EventEmitter {
     const limit = blockGasLimit > 0n && blockGasLimit < TX_GAS_CAP ? blockGasLimit : TX_GAS_CAP;
     // The calldata bound (docs/protocol.md#commit-gas) unless the last commitment failed (it may have run out of gas:
     // the next is estimated by the node) or in takeover mode (instances race: the estimate's revert costs nothing).
-    if (this.commitFailures === 0 && !this.follower) {
+    if (this.commitFailures === 0 && !this.follower && !this.o.estimateCommitGas) {
       const bound = commitGasBound(encodeFunctionData({ abi: GeodeCoreAbi, functionName: 'commitBatch', args }), decodePublicOutputs(args[6]).length);
       if (bound <= limit) return bound;
     }
