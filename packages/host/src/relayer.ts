@@ -54,8 +54,10 @@ export interface HostOptions {
 export interface BatchEvent {
   from: bigint; to: bigint; newRoot: Hex; block: bigint;
   /**
-   * Milliseconds: from reading the head to the commitment's receipt; fetching header + logs + proof; the enclave's
-   * processing; submitting the commitment (waiting for the previous one to land, gas estimate, transaction, receipt).
+   * Milliseconds: from the start of the batch's step (reading the head; for a prefetched batch, taking the prefetch)
+   * to the commitment's receipt; fetching header + logs + proof (prefetched: waiting for the prefetch to finish); the
+   * enclave's processing; submitting the commitment (waiting for the previous one to land, gas limit, transaction,
+   * receipt).
    */
   ms: number; proofMs: number; enclaveMs: number; commitMs: number;
   /** True when the enclave processed this batch while the previous commitment was still in flight. */
