@@ -7,6 +7,8 @@
  *
  * Env: BENCH_N (default 4000), BENCH_P participants (default 200), BENCH_CONCURRENCY in-flight submissions (default 32),
  * BENCH_PIPELINED=0 to run the host one batch at a time (default: stages overlapped, docs/protocol.md#pipelining).
+ * BENCH_HOST=0: the same submissions with the host stopped (nothing batched, proven or committed), against the same
+ * ceiling: the workload's own submission rate, the most any pipeline could reach on this devnet.
  *
  * Paced mode, BENCH_RATE=<requests per second> (e.g. 20): submissions are sent at that rate (open loop, one every
  * 1/rate s, BENCH_N default 300) and the latency from submission to committed result is reported (p50, p90, p99).
@@ -31,6 +33,7 @@ import { createComputation } from '../apps/computations/src/client/api.ts';
 const RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined;
 const N = Number(process.env.BENCH_N ?? (RATE ? 300 : 4000));
 const PIPELINED = process.env.BENCH_PIPELINED !== '0';
+const HOST = process.env.BENCH_HOST !== '0';
 const P = Number(process.env.BENCH_P ?? 200);
 const CONC = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const FEES = { maxFeePerGas: parseGwei('50'), maxPriorityFeePerGas: parseGwei('1') };
@@ -103,6 +106,7 @@ async function main(): Promise<void> {
     }
     const prepMs = (performance.now() - tPrep) / N;
     // The ceiling is measured just before and just after the timed run (a shared machine's load drifts) and averaged.
+    if (!HOST) await stack.host.stop();
     log(`… measuring the devnet ceiling (before)`);
     const ceilBefore = await ceiling(Math.min(N, 3000));
     log(RATE ? `… paced run: ${N} submissions at ${RATE}/s, latency to the committed result` : '… timed run: submit, batch, prove, process in the enclave, commit');
@@ -136,6 +140,18 @@ async function main(): Promise<void> {
       await Promise.all(Array.from({ length: CONC }, worker));
     }
     const tSent = performance.now();
+    if (!HOST) {
+      const ceilAfter = await ceiling(Math.min(N, 3000));
+      const submitRps = N / ((tSent - t0) / 1000);
+      const ceil = (ceilBefore + ceilAfter) / 2;
+      const rep = { mode: 'submissions only (no host)', requests: N, participants: P, concurrency: CONC, submitRps: Math.round(submitRps), ceilingRps: Math.round(ceil), ceilingBeforeAfterRps: [Math.round(ceilBefore), Math.round(ceilAfter)], ratio: Number((submitRps / ceil).toFixed(3)) };
+      console.log(`mode                    submissions only: the host stopped, nothing batched, proven or committed`);
+      console.log(`submission throughput   ${rep.submitRps} requests/s (${N} submitRequest transactions, ${CONC} in flight)`);
+      console.log(`devnet ceiling          ${rep.ceilingRps} raw tx/s (pre-signed transfers, same run: mean of ${rep.ceilingBeforeAfterRps[0]} before and ${rep.ceilingBeforeAfterRps[1]} after)`);
+      console.log(`ratio to ceiling        ${rep.ratio} (the most any pipeline could reach with this workload on this devnet)`);
+      console.log(JSON.stringify(rep));
+      return;
+    }
     // Each submission's seq (from its receipt, read here so that it does not load the timed path) and its latency.
     const tR = performance.now();
     const seqs = await Promise.all(hashes.map(async (hash) => BigInt((await stack.chain.publicClient.getTransactionReceipt({ hash })).logs[0]!.topics[1]!)));
