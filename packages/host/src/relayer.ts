@@ -120,11 +120,17 @@ interface Prepared {
 interface Prefetch {
   /** The seq the prefetched batch starts at: right after the batch in the enclave. */
   from: bigint;
-  /** Started prepare(); undefined while the timer waits. */
-  result: Promise<Prepared | boolean> | undefined;
+  /** The latest completed read that found requests. */
+  ready: Prepared | undefined;
+  /** The reads in progress (undefined before the timer fires and after the last read). */
+  running: Promise<void> | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** Set when the slot is taken or dropped: no further reads, and a read finishing later is ignored. */
   cancelled: boolean;
 }
+
+/** Reads of a prefetched batch after the first one, while the enclave is predicted to run long enough (schedulePrefetch). */
+const PREFETCH_REFRESHES = 2;
 
 const REQUEST_EVENT = getAbiItem({ abi: GeodeCoreAbi, name: 'RequestSubmitted' });
 
@@ -164,6 +170,8 @@ export class Host extends EventEmitter {
    * each commitment, so a frequently crashing enclave or an oversized batch still makes progress.
    */
   private batchLimit = MAX_BATCH_REQUESTS;
+  /** Batch limit learnt from the enclave's per-batch output cap (noteBatchEnd). */
+  private outputCapLimit = MAX_BATCH_REQUESTS;
   /** A head arrived while a step ran: run another step instead of sleeping. */
   private dirty = false;
   /**
@@ -448,6 +456,7 @@ export class Host extends EventEmitter {
     const tReady = performance.now();
     // The enclave may end the batch early at its per-batch output cap (docs/protocol.md#caps): commit what it signed.
     const end = BigInt(res.to);
+    this.noteBatchEnd(Number(to - from) + 1, Number(end - from) + 1);
     // A prefetched batch's stages were fetched while the previous batch was in the enclave (off this batch's path).
     const stages: BatchStages = { ...got.stages, enclave: t2 - t1, waitPrevious: tReady - t2, gas: 0, tx: 0, receipt: 0 };
     const landed = (async (): Promise<BatchEvent | null> => {
@@ -513,7 +522,7 @@ export class Host extends EventEmitter {
     if (aheadTo === undefined && committed < this.committed) return false;
     const from = aheadTo !== undefined && aheadTo > committed ? aheadTo + 1n : committed + 1n;
     if (count < from) return false;
-    const max = BigInt(Math.min(this.o.maxBatch ?? MAX_BATCH_REQUESTS, MAX_BATCH_REQUESTS, this.batchLimit));
+    const max = this.maxBatchNow();
     const to = count - from + 1n > max ? from + max - 1n : count;
     const tHead = performance.now();
     // Logs and the proof are independent reads at the same block: fetch them together.
@@ -528,49 +537,63 @@ export class Host extends EventEmitter {
   }
 
   /**
-   * Prefetch (pipelined mode): while the enclave processes `current`, read the batch after it, timed to be ready
-   * about when the enclave will be done (the enclave's recent ms per request × its size, minus the recent time a
-   * prepare took), or at once when the requests already pending fill a batch. Not in takeover mode (one batch at a
-   * time) nor with Ethereum light-client headers (each one's beacon data builds on the header the enclave last
-   * accepted).
+   * Prefetch (pipelined mode): while the enclave processes `current`, read the batch after it. The enclave's recent
+   * cost (fixed + per request) predicts when it will be done; the first read starts at half that time less one read
+   * (at once when the pending requests already fill a batch), and while the enclave is predicted to run longer than
+   * 1.5 reads the batch is read again (at most PREFETCH_REFRESHES times) so that it holds the requests that arrived
+   * meanwhile: the enclave then gets a fresh, full batch as soon as it is done, not one three round trips later. Not in
+   * takeover mode (one batch at a time) nor with Ethereum light-client headers (each one's beacon data builds on the
+   * header the enclave last accepted).
    */
   private schedulePrefetch(current: Prepared): void {
     this.dropPrefetch();
     if (this.o.pipelined === false || this.follower || current.head.beacon) return;
-    const max = BigInt(Math.min(this.o.maxBatch ?? MAX_BATCH_REQUESTS, MAX_BATCH_REQUESTS, this.batchLimit));
-    const expected = this.enclaveCost.fixedMs + this.enclaveCost.perRequestMs * current.requests.length;
-    const delay = current.backlog >= max ? 0 : Math.max(0, expected - 1.5 * this.prepareMs);
-    const slot: Prefetch = { from: current.to + 1n, result: undefined, timer: undefined, cancelled: false };
-    const run = () => {
+    const max = this.maxBatchNow();
+    const expectedEnd = performance.now() + this.enclaveCost.fixedMs + this.enclaveCost.perRequestMs * current.requests.length;
+    const slot: Prefetch = { from: current.to + 1n, ready: undefined, running: undefined, timer: undefined, cancelled: false };
+    const full = (r: Prepared) => r.to - r.from + 1n >= max;
+    const run = async () => {
+      for (let reads = 0; reads <= PREFETCH_REFRESHES && !slot.cancelled; reads++) {
+        const t = performance.now();
+        const r = await this.prepare(current.to).catch(() => undefined); // a failed read is dropped: the step reads afresh
+        this.prepareMs = 0.7 * this.prepareMs + 0.3 * (performance.now() - t);
+        // Kept even when the slot was taken meanwhile: takePrefetched may be awaiting this very read.
+        if (r !== undefined && typeof r !== 'boolean') slot.ready = r;
+        if (slot.cancelled || (slot.ready && full(slot.ready))) return;
+        if (expectedEnd - performance.now() < 1.5 * this.prepareMs) return;
+      }
+    };
+    const start = () => {
       slot.timer = undefined;
       if (slot.cancelled) return;
-      const t = performance.now();
-      slot.result = this.prepare(current.to).then((r) => { this.prepareMs = 0.7 * this.prepareMs + 0.3 * (performance.now() - t); return r; });
-      slot.result.catch(() => undefined); // a failed prefetch is dropped: the next step prepares afresh
+      slot.running = run().finally(() => { slot.running = undefined; });
     };
-    if (delay > 0) slot.timer = setTimeout(run, delay);
-    else run();
+    const delay = current.backlog >= max ? 0 : Math.max(0, (expectedEnd - performance.now()) / 2 - this.prepareMs);
+    if (delay > 0) slot.timer = setTimeout(start, delay);
+    else start();
     this.prefetch = slot;
   }
 
   /**
    * The prefetched batch if it is the one the next step must process (it starts right after the batch in flight,
-   * `ahead`), else undefined (nothing prefetched, it failed, found no request, or the enclave ended its batch early).
-   * A prefetch still waiting for its timer starts now.
+   * `ahead`, or the last commitment that landed), else undefined: nothing prefetched yet, the read failed or found no
+   * request, or the enclave ended its batch early. The latest completed read is taken at once (a newer one still
+   * running is abandoned); if none has completed, the one running is awaited.
    */
   private async takePrefetched(ahead: InFlight | undefined): Promise<Prepared | undefined> {
     const slot = this.prefetch;
     this.prefetch = undefined;
     if (!slot) return undefined;
-    // Right after the batch in flight, or after the last commitment that landed (it was the batch in flight).
     const next = (ahead?.to ?? this.committed) + 1n;
-    if (slot.cancelled || slot.timer || slot.from !== next) {
-      this.cancel(slot); // not started yet (the enclave finished early) or not the next batch: prepare afresh
-      return undefined;
-    }
-    const r = await slot.result!.catch(() => undefined);
-    if (r === undefined || typeof r === 'boolean' || r.from !== next) return undefined;
-    return r;
+    const running = slot.running;
+    const ready = slot.ready;
+    this.cancel(slot); // no further reads
+    if (slot.from !== next) return undefined;
+    if (ready) return ready.from === next ? ready : undefined;
+    if (!running) return undefined; // not started yet (the enclave finished early): the step reads afresh
+    await running;
+    const r = slot.ready as Prepared | undefined; // set by the read that was running
+    return r && r.from === next ? r : undefined;
   }
 
   private dropPrefetch(): void {
@@ -582,6 +605,22 @@ export class Host extends EventEmitter {
     slot.cancelled = true;
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = undefined;
+  }
+
+  /** Largest batch to ask for now (HostOptions.maxBatch, MAX_BATCH_REQUESTS, the failure limit, the output-cap limit). */
+  private maxBatchNow(): bigint {
+    return BigInt(Math.min(this.o.maxBatch ?? MAX_BATCH_REQUESTS, MAX_BATCH_REQUESTS, this.batchLimit, this.outputCapLimit));
+  }
+
+  /**
+   * The enclave signed `signed` of the `asked` requests: fewer means it reached its per-batch output cap
+   * (docs/protocol.md#caps), and the next batches ask for 90% of what fitted, so that the enclave does not cut them
+   * and a batch prefetched to start after the asked `to` is the right one. A full batch that was not cut lets the
+   * limit grow back by a sixteenth.
+   */
+  private noteBatchEnd(asked: number, signed: number): void {
+    if (signed < asked) this.outputCapLimit = Math.max(1, Math.floor(signed * 0.9));
+    else if (asked >= this.outputCapLimit) this.outputCapLimit = Math.min(MAX_BATCH_REQUESTS, this.outputCapLimit + Math.max(1, Math.floor(this.outputCapLimit / 16)));
   }
 
   /**
