@@ -131,6 +131,8 @@ interface Prefetch {
 
 /** Reads of a prefetched batch after the first one, while the enclave is predicted to run long enough (schedulePrefetch). */
 const PREFETCH_REFRESHES = 2;
+/** No prefetch when the enclave is predicted to be done in fewer than this many reads (and no full batch is waiting). */
+const PREFETCH_MIN_READS = 3;
 
 const REQUEST_EVENT = getAbiItem({ abi: GeodeCoreAbi, name: 'RequestSubmitted' });
 
@@ -190,7 +192,7 @@ export class Host extends EventEmitter {
   private committing = false;
   /** Pipelined mode: the next batch's inputs, read while the enclave runs (schedulePrefetch). */
   private prefetch: Prefetch | undefined;
-  /** Recent enclave cost and prepare() ms (exponential averages, noteEnclave): when a prefetch starts. */
+  /** Recent enclave cost and ms of a prepare() that found a batch (exponential averages): when a prefetch starts. */
   private enclaveCost = { fixedMs: 20, perRequestMs: 1 };
   private prepareMs = 50;
 
@@ -533,6 +535,7 @@ export class Host extends EventEmitter {
     const tLogs = performance.now();
     const requests = this.logRequests(from, to, B);
     const proof = await proofP;
+    this.prepareMs = 0.7 * this.prepareMs + 0.3 * (performance.now() - t0);
     return { head, from, to, backlog: count - to, requests, proof, stages: { head: tHead - t0, logScan: tLogs - tHead, proof: proofDone - tHead } };
   }
 
@@ -541,7 +544,9 @@ export class Host extends EventEmitter {
    * cost (fixed + per request) predicts when it will be done; the first read starts at half that time less one read
    * (at once when the pending requests already fill a batch), and while the enclave is predicted to run longer than
    * 1.5 reads the batch is read again (at most PREFETCH_REFRESHES times) so that it holds the requests that arrived
-   * meanwhile: the enclave then gets a fresh, full batch as soon as it is done, not one three round trips later. Not in
+   * meanwhile: the enclave then gets a fresh, full batch as soon as it is done, not one three round trips later. No
+   * prefetch when the enclave is predicted to take under PREFETCH_MIN_READS reads and no full batch waits (light load:
+   * the next batch is read after it, with every request that arrived meanwhile). Not in
    * takeover mode (one batch at a time) nor with Ethereum light-client headers (each one's beacon data builds on the
    * header the enclave last accepted).
    */
@@ -549,14 +554,16 @@ export class Host extends EventEmitter {
     this.dropPrefetch();
     if (this.o.pipelined === false || this.follower || current.head.beacon) return;
     const max = this.maxBatchNow();
-    const expectedEnd = performance.now() + this.enclaveCost.fixedMs + this.enclaveCost.perRequestMs * current.requests.length;
+    const expectedMs = this.enclaveCost.fixedMs + this.enclaveCost.perRequestMs * current.requests.length;
+    // A short enclave run leaves no time for a timely read: a read at its start would cut the next batch before the
+    // requests arriving meanwhile (they would wait a batch longer), so read after it as without prefetch.
+    if (current.backlog < max && expectedMs < PREFETCH_MIN_READS * this.prepareMs) return;
+    const expectedEnd = performance.now() + expectedMs;
     const slot: Prefetch = { from: current.to + 1n, ready: undefined, running: undefined, timer: undefined, cancelled: false };
     const full = (r: Prepared) => r.to - r.from + 1n >= max;
     const run = async () => {
       for (let reads = 0; reads <= PREFETCH_REFRESHES && !slot.cancelled; reads++) {
-        const t = performance.now();
         const r = await this.prepare(current.to).catch(() => undefined); // a failed read is dropped: the step reads afresh
-        this.prepareMs = 0.7 * this.prepareMs + 0.3 * (performance.now() - t);
         // Kept even when the slot was taken meanwhile: takePrefetched may be awaiting this very read.
         if (r !== undefined && typeof r !== 'boolean') slot.ready = r;
         if (slot.cancelled || (slot.ready && full(slot.ready))) return;
