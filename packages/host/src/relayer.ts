@@ -673,10 +673,11 @@ export class Host extends EventEmitter {
     const fields = fromRlp(headRlp, 'hex') as Hex[];
     const blockGasLimit = BigInt(fields[9] === '0x' ? 0 : fields[9]!);
     const limit = blockGasLimit > 0n && blockGasLimit < TX_GAS_CAP ? blockGasLimit : TX_GAS_CAP;
-    // The calldata bound (docs/protocol.md#commit-gas) unless the last commitment failed (it may have run out of gas:
-    // the next is estimated by the node) or in takeover mode (instances race: the estimate's revert costs nothing).
-    if (this.commitFailures === 0 && !this.follower && !this.o.estimateCommitGas) {
-      const bound = commitGasBound(encodeFunctionData({ abi: GeodeCoreAbi, functionName: 'commitBatch', args }), decodePublicOutputs(args[6]).length);
+    // The calldata bound (docs/protocol.md#commit-gas) for commitBatch unless the last commitment failed (it may have
+    // run out of gas: the next is estimated by the node) or in takeover mode (instances race: the estimate's revert
+    // costs nothing). A rotation's commitBatchWithEpoch (rare, and it writes more) is always estimated.
+    if (call.functionName === 'commitBatch' && this.commitFailures === 0 && !this.follower && !this.o.estimateCommitGas) {
+      const bound = commitGasBound(encodeFunctionData({ abi: GeodeCoreAbi, functionName: 'commitBatch', args: call.args }), decodePublicOutputs(call.args[6]).length);
       if (bound <= limit) return bound;
     }
     let estimate: bigint;
