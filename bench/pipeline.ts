@@ -7,12 +7,16 @@
  *
  * Env: BENCH_N (default 4000), BENCH_P participants (default 200), BENCH_CONCURRENCY in-flight submissions (default 32),
  * BENCH_PIPELINED=0 to run the host one batch at a time (default: stages overlapped, docs/protocol.md#pipelining).
+ * BENCH_HOST=0: the same submissions with the host stopped (nothing batched, proven or committed), against the same
+ * ceiling: the workload's own submission rate, the most any pipeline could reach on this devnet.
  *
  * Paced mode, BENCH_RATE=<requests per second> (e.g. 20): submissions are sent at that rate (open loop, one every
  * 1/rate s, BENCH_N default 300) and the latency from submission to committed result is reported (p50, p90, p99).
  *
  * Where the time goes: per batch the host's stages (BatchEvent.stages: head, log scan, proof, enclave, waiting for
- * the previous commitment, gas estimate, commitment transaction, receipt) and per submission the client's
+ * the previous commitment, gas limit, commitment transaction, receipt; head/logs/proof of a prefetched batch were read
+ * while the enclave ran the previous one), how busy the enclave was over the timed run (sum of its batch times /
+ * elapsed: near 100% means the enclave bounds the throughput), and per submission the client's
  * eth_sendRawTransaction and receipt. The receipt a submitter reads (to learn its seq) is read outside the timed
  * path in throughput mode; in paced mode latency runs from just before eth_sendRawTransaction.
  */
@@ -29,6 +33,7 @@ import { createComputation } from '../apps/computations/src/client/api.ts';
 const RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined;
 const N = Number(process.env.BENCH_N ?? (RATE ? 300 : 4000));
 const PIPELINED = process.env.BENCH_PIPELINED !== '0';
+const HOST = process.env.BENCH_HOST !== '0';
 const P = Number(process.env.BENCH_P ?? 200);
 const CONC = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const FEES = { maxFeePerGas: parseGwei('50'), maxPriorityFeePerGas: parseGwei('1') };
@@ -75,10 +80,18 @@ async function main(): Promise<void> {
     const nonces = await Promise.all(ids.map((i) => stack.chain.publicClient.getTransactionCount({ address: i.address as Address })));
     const landedAt = new Map<bigint, number>(); // seq -> when its commitment's receipt was read
     const batches: BatchEvent[] = [];
+    // Resolved once the host's 'batch' events cover `seq`. Not host.waitCommitted: that resolves as soon as the host
+    // reads the new committedSeq from the chain, which may be before the commitment's own 'batch' event (and its
+    // landing time) was recorded, and a latency read then would be undefined (the NaN line of the paced mode).
+    let landedUpTo = countNow;
+    let landedWaiter: { seq: bigint; resolve: () => void } | undefined;
+    const waitLanded = (seq: bigint) => (landedUpTo >= seq ? Promise.resolve() : new Promise<void>((resolve) => { landedWaiter = { seq, resolve }; }));
     stack.host.on('batch', (b: BatchEvent) => {
       const t = performance.now();
       if (b.from > countNow) batches.push(b);
       for (let s = b.from; s <= b.to; s++) landedAt.set(s, t);
+      if (b.to > landedUpTo) landedUpTo = b.to;
+      if (landedWaiter && landedUpTo >= landedWaiter.seq) landedWaiter.resolve();
     });
     const accounts = ids.map((i) => privateKeyToAccount(i.privateKey));
     // Client side, not timed: each participant encrypts its value (HPKE to the session key) and signs its
@@ -93,6 +106,7 @@ async function main(): Promise<void> {
     }
     const prepMs = (performance.now() - tPrep) / N;
     // The ceiling is measured just before and just after the timed run (a shared machine's load drifts) and averaged.
+    if (!HOST) await stack.host.stop();
     log(`… measuring the devnet ceiling (before)`);
     const ceilBefore = await ceiling(Math.min(N, 3000));
     log(RATE ? `… paced run: ${N} submissions at ${RATE}/s, latency to the committed result` : '… timed run: submit, batch, prove, process in the enclave, commit');
@@ -126,12 +140,24 @@ async function main(): Promise<void> {
       await Promise.all(Array.from({ length: CONC }, worker));
     }
     const tSent = performance.now();
+    if (!HOST) {
+      const ceilAfter = await ceiling(Math.min(N, 3000));
+      const submitRps = N / ((tSent - t0) / 1000);
+      const ceil = (ceilBefore + ceilAfter) / 2;
+      const rep = { mode: 'submissions only (no host)', requests: N, participants: P, concurrency: CONC, submitRps: Math.round(submitRps), ceilingRps: Math.round(ceil), ceilingBeforeAfterRps: [Math.round(ceilBefore), Math.round(ceilAfter)], ratio: Number((submitRps / ceil).toFixed(3)) };
+      console.log(`mode                    submissions only: the host stopped, nothing batched, proven or committed`);
+      console.log(`submission throughput   ${rep.submitRps} requests/s (${N} submitRequest transactions, ${CONC} in flight)`);
+      console.log(`devnet ceiling          ${rep.ceilingRps} raw tx/s (pre-signed transfers, same run: mean of ${rep.ceilingBeforeAfterRps[0]} before and ${rep.ceilingBeforeAfterRps[1]} after)`);
+      console.log(`ratio to ceiling        ${rep.ratio} (the most any pipeline could reach with this workload on this devnet)`);
+      console.log(JSON.stringify(rep));
+      return;
+    }
     // Each submission's seq (from its receipt, read here so that it does not load the timed path) and its latency.
     const tR = performance.now();
     const seqs = await Promise.all(hashes.map(async (hash) => BigInt((await stack.chain.publicClient.getTransactionReceipt({ hash })).logs[0]!.topics[1]!)));
     const receiptMs = (performance.now() - tR) / N;
     const lastSeq = seqs.reduce((a, b) => (b > a ? b : a), 0n);
-    await stack.host.waitCommitted(lastSeq);
+    await waitLanded(lastSeq);
     const tDone = Math.max(...seqs.map((s) => landedAt.get(s)!));
     const elapsed = (tDone - t0) / 1000;
     const e2e = N / elapsed;
@@ -143,6 +169,7 @@ async function main(): Promise<void> {
     const stageNames = ['head', 'logScan', 'proof', 'enclave', 'waitPrevious', 'gas', 'tx', 'receipt'] as const;
     const stages = Object.fromEntries(stageNames.map((k) => [k, mean(batches.map((b) => b.stages[k]))])) as Record<(typeof stageNames)[number], number>;
     const size = mean(batches.map((b) => Number(b.to - b.from + 1n)));
+    const enclaveBusy = Number((batches.reduce((a, b) => a + b.stages.enclave, 0) / (tDone - t0)).toFixed(3));
     const enclaveMsPerRequest = Number((batches.reduce((a, b) => a + b.stages.enclave, 0) / Math.max(1, batches.reduce((a, b) => a + Number(b.to - b.from + 1n), 0))).toFixed(3));
     const rep = {
       mode: RATE ? `paced ${RATE}/s` : 'throughput', pipelined: PIPELINED,
@@ -152,15 +179,16 @@ async function main(): Promise<void> {
       ceilingRps: Math.round(ceil), ceilingBeforeAfterRps: [Math.round(ceilBefore), Math.round(ceilAfter)], ratio: Number((e2e / ceil).toFixed(3)),
       clientPrepMsPerRequest: Number(prepMs.toFixed(2)),
       submission: { sendRawTransactionMs: mean(sendMs), receiptMs: Number(receiptMs.toFixed(2)) },
-      batches: { count: batches.length, meanSize: size, overlapped: batches.filter((b) => b.overlapped).length, meanMs: mean(batches.map((b) => b.ms)), stagesMs: stages, enclaveMsPerRequest },
+      batches: { count: batches.length, meanSize: size, overlapped: batches.filter((b) => b.overlapped).length, prefetched: batches.filter((b) => b.prefetched).length, meanMs: mean(batches.map((b) => b.ms)), stagesMs: stages, enclaveMsPerRequest, enclaveBusy },
       targets: RATE ? { p50Ms: 30 } : { ratio: 0.6 },
     };
     console.log(`mode                    ${rep.mode}, host stages ${PIPELINED ? 'overlapped (pipelined)' : 'one batch at a time'}`);
     console.log(`end-to-end throughput   ${rep.endToEndRps} requests/s (${N} requests in ${elapsed.toFixed(2)} s; submission alone ${rep.submitRps}/s)`);
     console.log(`latency (submit→commit) p50 ${rep.latencyMs.p50} ms, p90 ${rep.latencyMs.p90} ms, p99 ${rep.latencyMs.p99} ms${RATE ? ` (target p50 <= 30 ms: ${rep.latencyMs.p50 <= 30 ? 'met' : 'NOT met'})` : ''}`);
     console.log(`submission              eth_sendRawTransaction ${rep.submission.sendRawTransactionMs} ms each (${RATE ? 'paced' : `${CONC} in flight`}); receipt ${rep.submission.receiptMs} ms (read after the run)`);
-    console.log(`batches                 ${rep.batches.count}, mean ${size} requests, ${rep.batches.overlapped} processed while the previous commitment was in flight; mean ${rep.batches.meanMs} ms head to receipt`);
-    console.log(`per batch, mean ms      head ${stages.head} | log scan ${stages.logScan} ‖ proof ${stages.proof} | enclave ${stages.enclave} (${enclaveMsPerRequest} ms/request) | wait for previous ${stages.waitPrevious} | gas estimate ${stages.gas} | commit tx ${stages.tx} | receipt ${stages.receipt}`);
+    console.log(`batches                 ${rep.batches.count}, mean ${size} requests, ${rep.batches.overlapped} processed while the previous commitment was in flight, ${rep.batches.prefetched} read while the enclave ran the previous batch; mean ${rep.batches.meanMs} ms head to receipt`);
+    console.log(`per batch, mean ms      head ${stages.head} | log scan ${stages.logScan} ‖ proof ${stages.proof} | enclave ${stages.enclave} (${enclaveMsPerRequest} ms/request) | wait for previous ${stages.waitPrevious} | gas limit ${stages.gas} | commit tx ${stages.tx} | receipt ${stages.receipt}`);
+    console.log(`enclave busy            ${(enclaveBusy * 100).toFixed(0)}% of the timed run (its batches' processing time / elapsed)`);
     console.log(`client side (not timed)  ${rep.clientPrepMsPerRequest} ms per request to encrypt and sign, on one core`);
     console.log(`devnet ceiling          ${rep.ceilingRps} raw tx/s (pre-signed transfers, same run: mean of ${rep.ceilingBeforeAfterRps[0]} before and ${rep.ceilingBeforeAfterRps[1]} after the timed run)`);
     console.log(`ratio to ceiling        ${rep.ratio}${RATE ? ' (paced: not a throughput figure)' : ` (target >= 0.6: ${rep.ratio >= 0.6 ? 'met' : 'NOT met'})`}`);

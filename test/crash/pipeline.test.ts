@@ -1,8 +1,10 @@
 // The overlapped host pipeline (docs/protocol.md#pipelining): the enclave processes batch k+1 while commitment k is
 // in flight. (1) Commitments land strictly in order and every result matches the model. (2) A commitment in flight
 // that fails (reverted on-chain, dropped by the node) while the next batch was already processed on top of it: the
-// pipeline drops that result, re-runs from the chain's committed position, and no result is wrong, lost or doubled.
-// Commit transactions are delayed (as on a chain with block times) so that batches are processed ahead.
+// pipeline drops that result (and the next batch's inputs it had read ahead), re-runs from the chain's committed
+// position, and no result is wrong, lost or doubled.
+// Commit transactions are delayed (as on a chain with block times) so that batches are processed ahead, and the
+// enclave's results so that the host reads the next batch while the enclave runs.
 //
 // Reproduce: CRASH_SEED=<printed seed> node scripts/test.mjs test/crash/pipeline
 import { test } from 'node:test';
@@ -18,6 +20,11 @@ import {
 const comps: WorkloadComputation[] = [{ name: 'avg', type: 'average' }, { name: 'hi', type: 'max' }];
 const P = 6;
 const COMMIT_DELAY_MS = 120;
+/**
+ * Added to each processBatch (an enclave slower than these small batches make it): the host prefetches the next batch
+ * only when the enclave runs for at least three of its chain reads (docs/protocol.md#pipelining).
+ */
+const ENCLAVE_DELAY_MS = 40;
 
 type Fault = 'revert' | 'drop';
 
@@ -27,6 +34,10 @@ interface Trace {
   commits: number;
   reverted: Hex[];
   dropped: Hex[];
+  /** Per injected fault: how many results existed then, and the failed commitment's from and prevRoot. */
+  faults: { at: number; from: bigint; prevRoot: Hex }[];
+  /** eth_estimateGas calls of the host. */
+  estimates: number;
 }
 
 /**
@@ -36,10 +47,17 @@ interface Trace {
  * returns a hash without sending it (the node lost it: no receipt ever comes).
  */
 function instrumentedHost(w: Workload, faults: Fault[]): { host: Host; trace: Trace; events: BatchEvent[] } {
-  const trace: Trace = { results: [], commits: 0, reverted: [], dropped: [] };
+  const trace: Trace = { results: [], commits: 0, reverted: [], dropped: [], faults: [], estimates: 0 };
   const base = w.stack.chain;
   const chain: ChainAccess = {
     ...base,
+    // Counts the host's eth_estimateGas calls (it needs none while no commitment fails: docs/protocol.md#commit-gas).
+    publicClient: new Proxy(base.publicClient, {
+      get(t, prop, r) {
+        if (prop !== 'estimateContractGas') return Reflect.get(t, prop, r);
+        return (p: unknown) => { trace.estimates++; return t.estimateContractGas(p as never); };
+      },
+    }),
     wallet(account) {
       const real = base.wallet(account);
       return new Proxy(real, {
@@ -52,6 +70,7 @@ function instrumentedHost(w: Workload, faults: Fault[]): { host: Host; trace: Tr
             await sleep(COMMIT_DELAY_MS);
             const newRoot = p.args[4] as Hex;
             const fault = trace.results.length > processedBefore ? faults.shift() : undefined;
+            if (fault) trace.faults.push({ at: trace.results.length, from: p.args[0] as bigint, prevRoot: p.args[3] as Hex });
             if (fault === 'drop') {
               trace.dropped.push(newRoot);
               return keccak256(toHex(`dropped ${trace.commits}`));
@@ -75,6 +94,7 @@ function instrumentedHost(w: Workload, faults: Fault[]): { host: Host; trace: Tr
         return async (method: string, params?: unknown) => {
           const r = await real.call(method as never, params as never);
           if (method === 'processBatch') {
+            await sleep(ENCLAVE_DELAY_MS);
             const b = r as { from: string; to: string; prevRoot: Hex; newRoot: Hex };
             trace.results.push({ from: BigInt(b.from), to: BigInt(b.to), prevRoot: b.prevRoot, newRoot: b.newRoot });
           }
@@ -127,8 +147,11 @@ test('pipeline: batches processed while the previous commitment is in flight; co
     await assertInOrder(w, events, firstSeq);
     const overlapped = events.filter((e) => e.overlapped).length;
     assert.ok(overlapped >= 3, `at least 3 batches were processed while the previous commitment was in flight (got ${overlapped} of ${events.length})`);
+    assert.ok(events.some((e) => e.prefetched), 'batches were read while the enclave processed the previous one');
     assert.equal(trace.results.length, events.length, 'no result was dropped: nothing failed');
-    console.log(`pipeline-order: ${events.length} commitments, ${overlapped} processed ahead`);
+    assert.equal(trace.estimates, 0, 'no commitment needed eth_estimateGas: the calldata bound sufficed');
+    const prefetched = events.filter((e) => e.prefetched).length;
+    console.log(`pipeline-order: ${events.length} commitments, ${overlapped} processed ahead, ${prefetched} read while the enclave ran the previous batch`);
   } finally {
     await host.stop();
     await w.stack.stop();
@@ -152,13 +175,23 @@ test('pipeline: a commitment in flight that reverts or is dropped, with the next
     await assertInOrder(w, events, firstSeq);
     assert.equal(trace.reverted.length, 1);
     assert.equal(trace.dropped.length, 1);
+    assert.ok(trace.estimates >= 2, 'the commitment after each failure was estimated by the node');
     for (const failed of [...trace.reverted, ...trace.dropped]) {
       assert.ok(trace.results.some((r) => r.prevRoot === failed), 'a batch had been processed on top of the failed commitment');
+    }
+    // The first batch processed after each failure is the re-run from the chain's committed position (the failed
+    // commitment's own start and prevRoot): not a batch read ahead on top of the failed results (the host drops a
+    // prefetched batch when a commitment fails).
+    for (const f of trace.faults) {
+      const next = trace.results[f.at];
+      assert.ok(next, 'a batch was processed after the failure');
+      assert.equal(next.from, f.from, 'the batch after the failure starts where the failed commitment started');
+      assert.equal(next.prevRoot, f.prevRoot, 'the batch after the failure runs on the chain\'s committed state');
     }
     // Each failure dropped two results (the failed commitment's and the one built on it); their requests were processed
     // again from the chain's position and committed exactly once (checkExactlyOnce above).
     assert.ok(trace.results.length - events.length >= 4, `${trace.results.length} results, ${events.length} committed`);
-    console.log(`pipeline-fail: ${events.length} commitments, ${trace.results.length} batches processed, ${trace.results.length - events.length} results dropped`);
+    console.log(`pipeline-fail: ${events.length} commitments (${events.filter((e) => e.prefetched).length} prefetched), ${trace.results.length} batches processed, ${trace.results.length - events.length} results dropped`);
   } finally {
     await host.stop();
     await w.stack.stop();

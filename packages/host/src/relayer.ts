@@ -1,12 +1,13 @@
 import { EventEmitter } from 'node:events';
-import { fromRlp, getAbiItem, isHex, parseEventLogs, type Abi, type Account, type ContractFunctionArgs, type Address, type Hex, type Log } from 'viem';
+import { encodeFunctionData, fromRlp, getAbiItem, isHex, parseEventLogs, type Abi, type Account, type ContractFunctionArgs, type Address, type Hex, type Log } from 'viem';
 import pino, { type Logger } from 'pino';
-import { batchProofKeys, MAX_BATCH_REQUESTS, sessionProofKeys, slotKey, SLOT, TX_GAS_CAP, type ConfigJson, type StorageProofJson } from '@geode/protocol';
+import { batchProofKeys, decodePublicOutputs, MAX_BATCH_REQUESTS, sessionProofKeys, slotKey, SLOT, TX_GAS_CAP, type ConfigJson, type StorageProofJson } from '@geode/protocol';
 import { GeodeCoreAbi } from '@geode/contracts';
 import type { ChainAccess } from './chain.ts';
 import type { EnclaveProcess } from './enclave.ts';
 import { ChainError, CommitTooLargeError, EnclaveProtocolError, KeysLostError } from './errors.ts';
 import { Follower } from './follow.ts';
+import { commitGasBound } from './commit-gas.ts';
 
 /** Options of the Host (the untrusted relayer between chain and enclave). */
 export interface HostOptions {
@@ -29,6 +30,12 @@ export interface HostOptions {
    */
   pipelined?: boolean;
   /**
+   * Gas limit of commitBatch transactions: false (default) the bound computed from the calldata (commit-gas.ts,
+   * docs/protocol.md#commit-gas), with eth_estimateGas only after a failed commitment, in takeover mode or when the
+   * bound is over the transaction limit; true: eth_estimateGas for every commitment (one more round trip each).
+   */
+  estimateCommitGas?: boolean;
+  /**
    * How long to wait for a transaction's receipt before treating it as dropped (default 180,000 ms, viem's): the nonce
    * is read from the chain again and a dropped commitment is re-run from the chain's committed position.
    */
@@ -47,12 +54,19 @@ export interface HostOptions {
 export interface BatchEvent {
   from: bigint; to: bigint; newRoot: Hex; block: bigint;
   /**
-   * Milliseconds: from reading the head to the commitment's receipt; fetching header + logs + proof; the enclave's
-   * processing; submitting the commitment (waiting for the previous one to land, gas estimate, transaction, receipt).
+   * Milliseconds: from the start of the batch's step (reading the head; for a prefetched batch, taking the prefetch)
+   * to the commitment's receipt; fetching header + logs + proof (prefetched: waiting for the prefetch to finish); the
+   * enclave's processing; submitting the commitment (waiting for the previous one to land, gas limit, transaction,
+   * receipt).
    */
   ms: number; proofMs: number; enclaveMs: number; commitMs: number;
   /** True when the enclave processed this batch while the previous commitment was still in flight. */
   overlapped: boolean;
+  /**
+   * True when the batch's head, logs and proof were read while the enclave was still processing the previous batch
+   * (its `stages.head/logScan/proof` then lie off the critical path).
+   */
+  prefetched: boolean;
   /** Where the time went, milliseconds per stage (stages overlap between consecutive batches when pipelined). */
   stages: BatchStages;
 }
@@ -69,7 +83,7 @@ export interface BatchStages {
   enclave: number;
   /** Waiting for the previous commitment to land after the enclave finished (0 when it had already landed). */
   waitPrevious: number;
-  /** eth_estimateGas of commitBatch. */
+  /** The commitment's gas limit: its calldata bound (no round trip), or eth_estimateGas after a failed commitment. */
   gas: number;
   /** Signing and eth_sendRawTransaction. */
   tx: number;
@@ -89,6 +103,36 @@ interface InFlight {
   /** Set once `landed` has settled. */
   done: boolean;
 }
+
+/** What processBatch needs for one batch, read at one head (Host.prepare). */
+interface Prepared {
+  head: Awaited<ReturnType<ChainAccess['getSignedHeader']>>;
+  from: bigint;
+  to: bigint;
+  /** Requests pending after `to` at the head (requestCount - to). */
+  backlog: bigint;
+  requests: { seq: string; sender: Address; payload: Hex; sessionId: string }[];
+  proof: StorageProofJson;
+  stages: Pick<BatchStages, 'head' | 'logScan' | 'proof'>;
+}
+
+/** The next batch's inputs, read while the enclave processes the current one (Host.schedulePrefetch). */
+interface Prefetch {
+  /** The seq the prefetched batch starts at: right after the batch in the enclave. */
+  from: bigint;
+  /** The latest completed read that found requests. */
+  ready: Prepared | undefined;
+  /** The reads in progress (undefined before the timer fires and after the last read). */
+  running: Promise<void> | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Set when the slot is taken or dropped: no further reads, and a read finishing later is ignored. */
+  cancelled: boolean;
+}
+
+/** Reads of a prefetched batch after the first one, while the enclave is predicted to run long enough (schedulePrefetch). */
+const PREFETCH_REFRESHES = 2;
+/** No prefetch when the enclave is predicted to be done in fewer than this many reads (and no full batch is waiting). */
+const PREFETCH_MIN_READS = 3;
 
 const REQUEST_EVENT = getAbiItem({ abi: GeodeCoreAbi, name: 'RequestSubmitted' });
 
@@ -133,6 +177,8 @@ export class Host extends EventEmitter {
    * each commitment, so a frequently crashing enclave or an oversized batch still makes progress.
    */
   private batchLimit = MAX_BATCH_REQUESTS;
+  /** Batch limit learnt from the enclave's per-batch output cap (noteBatchEnd). */
+  private outputCapLimit = MAX_BATCH_REQUESTS;
   /** A head arrived while a step ran: run another step instead of sleeping. */
   private dirty = false;
   /**
@@ -149,6 +195,11 @@ export class Host extends EventEmitter {
   private lastCommittedSeen = -1n;
   /** Takeover mode: this host has committed itself since it started (it then keeps committing without waiting). */
   private committing = false;
+  /** Pipelined mode: the next batch's inputs, read while the enclave runs (schedulePrefetch). */
+  private prefetch: Prefetch | undefined;
+  /** Recent enclave cost and ms of a prepare() that found a batch (exponential averages): when a prefetch starts. */
+  private enclaveCost = { fixedMs: 20, perRequestMs: 1 };
+  private prepareMs = 50;
 
   constructor(private readonly o: HostOptions) {
     super();
@@ -186,6 +237,7 @@ export class Host extends EventEmitter {
   /** Stop relaying (the enclave process is left to its owner). */
   async stop(): Promise<void> {
     this.running = false;
+    this.dropPrefetch();
     this.unwatch?.();
     this.kick();
     await this.loopDone;
@@ -245,6 +297,7 @@ export class Host extends EventEmitter {
       try {
         this.dirty = false;
         if (!this.sessionReady) {
+          this.dropPrefetch(); // a restarted enclave has no pending commitments to continue
           await this.settle(); // the handshake's transactions use the operator's next nonces
           await this.ensureSession();
         }
@@ -257,6 +310,8 @@ export class Host extends EventEmitter {
           await this.sleep(1000);
         }
       } catch (e) {
+        // A prefetched batch was read for a position the failure may have changed: the next step reads afresh.
+        this.dropPrefetch();
         // A failed step may leave a commitment in flight: learn its outcome before the next step picks its batch.
         await this.settle().catch((err: unknown) => this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'commitment in flight failed'));
         const code = (e as { code?: string }).code;
@@ -381,54 +436,36 @@ export class Host extends EventEmitter {
    * One batch if any request is pending; returns true if it processed one. Pipelined (the default), the batch starts
    * after the commitment in flight, if any, and is processed while that one lands; its own commitment is sent only
    * after the previous one landed (a failed one drops this result: the next step re-runs from the chain's position)
-   * and is left in flight when step returns. Not pipelined (or in takeover mode), step returns once its commitment
-   * landed or lost the race to another instance.
+   * and is left in flight when step returns. While the enclave processes it, the next batch's head, logs and proof
+   * are fetched (prefetch below), so the enclave gets its next batch as soon as it is done. Not pipelined (or in
+   * takeover mode), step returns once its commitment landed or lost the race to another instance.
    */
   private async step(): Promise<boolean> {
     if (this.inflight?.done) await this.settle(); // a failed one throws here: the batch is picked from the chain again
-    const t0 = performance.now();
-    const head = await this.o.chain.getSignedHeader('latest');
-    const B = head.number;
-    const [count, committed] = await Promise.all([this.readSlot(SLOT.requestCount, B), this.readSlot(SLOT.committedSeq, B)]);
-    this.noteCommitted(committed);
-    if (this.follower) {
-      const chainRoot = `0x${(await this.readSlot(SLOT.stateRoot, B)).toString(16).padStart(64, '0')}` as Hex;
-      if (await this.follower.step(B, chainRoot)) return true;
-      if (committed !== this.lastCommittedSeen) { this.lastCommittedSeen = committed; this.progressAt = performance.now(); }
-      if (count > committed && !this.committing && performance.now() - this.progressAt < this.o.takeover!.standbyMs) return false;
-    }
     const ahead = this.inflight;
-    // Behind a finalized header (Ethereum) our last landed commitment may not be visible at B yet: the enclave needs
-    // it proven (committedSeq == its lastSeq), so wait for B to reach it rather than re-send committed requests.
-    if (!ahead && committed < this.committed) return false;
-    // With a commitment in flight the next batch starts after it: the enclave continues its own pending commitment
-    // (docs/protocol.md#pipelining).
-    const from = ahead && ahead.to > committed ? ahead.to + 1n : committed + 1n;
-    if (count < from) return false;
-    const max = BigInt(Math.min(this.o.maxBatch ?? MAX_BATCH_REQUESTS, MAX_BATCH_REQUESTS, this.batchLimit));
-    const to = count - from + 1n > max ? from + max - 1n : count;
-    const tHead = performance.now();
-    // Logs and the proof are independent reads at the same block: fetch them together.
-    let proofDone = tHead;
-    const proofP = this.proof(batchProofKeys(to), B).then((p) => { proofDone = performance.now(); return p; });
-    proofP.catch(() => undefined);
-    await this.scanLogs(B);
-    const tLogs = performance.now();
-    const requests = this.logRequests(from, to, B);
-    const proof = await proofP;
+    const t0 = performance.now();
+    const pre = await this.takePrefetched(ahead);
+    const got = pre ?? (await this.prepare(ahead?.to));
+    if (typeof got === 'boolean') return got;
+    const { head, from, to, requests, proof } = got;
     const t1 = performance.now();
     const overlapped = ahead !== undefined && !ahead.done;
-    const res = await this.o.enclave.call('processBatch', { header: { rlp: head.rlp, signature: head.signature }, proof, requests, ...(head.beacon ? { beacon: head.beacon } : {}) })
-      .catch((err: unknown) => { head.nack?.(); throw err; });
+    const enclaveP = this.o.enclave.call('processBatch', { header: { rlp: head.rlp, signature: head.signature }, proof, requests, ...(head.beacon ? { beacon: head.beacon } : {}) });
+    enclaveP.catch(() => undefined);
+    this.schedulePrefetch(got);
+    const res = await enclaveP.catch((err: unknown) => { head.nack?.(); throw err; });
     head.ack?.();
     this.basis = hexOf(res.prevRoot, 'prevRoot');
     const t2 = performance.now();
+    this.noteEnclave(t2 - t1, requests.length);
     // Commitments land strictly in order: this one needs the previous one on-chain (prevRoot, from).
     if (ahead) await this.settle();
     const tReady = performance.now();
     // The enclave may end the batch early at its per-batch output cap (docs/protocol.md#caps): commit what it signed.
     const end = BigInt(res.to);
-    const stages: BatchStages = { head: tHead - t0, logScan: tLogs - tHead, proof: proofDone - tHead, enclave: t2 - t1, waitPrevious: tReady - t2, gas: 0, tx: 0, receipt: 0 };
+    this.noteBatchEnd(Number(to - from) + 1, Number(end - from) + 1);
+    // A prefetched batch's stages were fetched while the previous batch was in the enclave (off this batch's path).
+    const stages: BatchStages = { ...got.stages, enclave: t2 - t1, waitPrevious: tReady - t2, gas: 0, tx: 0, receipt: 0 };
     const landed = (async (): Promise<BatchEvent | null> => {
       const args = [BigInt(res.from), end, hexOf(res.accTo, 'accTo'), hexOf(res.prevRoot, 'prevRoot'), hexOf(res.newRoot, 'newRoot'), hexOf(res.outputs, 'outputs'), hexOf(res.publicOutputs, 'publicOutputs'), hexOf(res.signature, 'signature')] as const;
       // A batch ending with a rotation request carries the new epoch's key (docs/protocol.md#rotation).
@@ -457,7 +494,7 @@ export class Host extends EventEmitter {
       for (let s = from; s <= end; s++) this.requests.delete(s);
       this.batchLimit = Math.min(MAX_BATCH_REQUESTS, this.batchLimit * 2);
       this.noteCommitted(end);
-      const ev: BatchEvent = { from, to: end, newRoot: args[4], block: sent.block, ms: t3 - t0, proofMs: t1 - t0, enclaveMs: t2 - t1, commitMs: t3 - t2, overlapped, stages };
+      const ev: BatchEvent = { from, to: end, newRoot: args[4], block: sent.block, ms: t3 - t0, proofMs: t1 - t0, enclaveMs: t2 - t1, commitMs: t3 - t2, overlapped, prefetched: pre !== undefined, stages };
       // Emitted as it lands, in order: the next commitment starts only after settle() saw this one.
       this.log.info({ from: from.toString(), to: end.toString(), ms: Math.round(ev.ms), overlapped }, 'batch committed');
       this.emit('batch', ev);
@@ -470,6 +507,146 @@ export class Host extends EventEmitter {
     // which a result chained on our own commitment in flight would not match.
     if (this.o.pipelined === false || this.follower) await this.settle();
     return true;
+  }
+
+  /**
+   * Read what the next batch needs at the latest head: the signed header, requestCount / committedSeq, the requests
+   * (log scan) and the storage proof. `aheadTo`: the last seq of this host's own commitment that is in flight or still
+   * in the enclave; the batch then starts after it (the enclave continues its own pending commitments,
+   * docs/protocol.md#pipelining) unless the chain is already past it. Returns the batch, or what step returns when
+   * there is none (false: nothing to do; true: the follower re-executed another instance's batch).
+   */
+  private async prepare(aheadTo: bigint | undefined): Promise<Prepared | boolean> {
+    const t0 = performance.now();
+    const head = await this.o.chain.getSignedHeader('latest');
+    const B = head.number;
+    const [count, committed] = await Promise.all([this.readSlot(SLOT.requestCount, B), this.readSlot(SLOT.committedSeq, B)]);
+    this.noteCommitted(committed);
+    if (this.follower) {
+      const chainRoot = `0x${(await this.readSlot(SLOT.stateRoot, B)).toString(16).padStart(64, '0')}` as Hex;
+      if (await this.follower.step(B, chainRoot)) return true;
+      if (committed !== this.lastCommittedSeen) { this.lastCommittedSeen = committed; this.progressAt = performance.now(); }
+      if (count > committed && !this.committing && performance.now() - this.progressAt < this.o.takeover!.standbyMs) return false;
+    }
+    // Behind a finalized header (Ethereum) our last landed commitment may not be visible at B yet: the enclave needs
+    // it proven (committedSeq == its lastSeq), so wait for B to reach it rather than re-send committed requests.
+    if (aheadTo === undefined && committed < this.committed) return false;
+    const from = aheadTo !== undefined && aheadTo > committed ? aheadTo + 1n : committed + 1n;
+    if (count < from) return false;
+    const max = this.maxBatchNow();
+    const to = count - from + 1n > max ? from + max - 1n : count;
+    const tHead = performance.now();
+    // Logs and the proof are independent reads at the same block: fetch them together.
+    let proofDone = tHead;
+    const proofP = this.proof(batchProofKeys(to), B).then((p) => { proofDone = performance.now(); return p; });
+    proofP.catch(() => undefined);
+    await this.scanLogs(B);
+    const tLogs = performance.now();
+    const requests = this.logRequests(from, to, B);
+    const proof = await proofP;
+    this.prepareMs = 0.7 * this.prepareMs + 0.3 * (performance.now() - t0);
+    return { head, from, to, backlog: count - to, requests, proof, stages: { head: tHead - t0, logScan: tLogs - tHead, proof: proofDone - tHead } };
+  }
+
+  /**
+   * Prefetch (pipelined mode): while the enclave processes `current`, read the batch after it. The enclave's recent
+   * cost (fixed + per request) predicts when it will be done; the first read starts at half that time less one read
+   * (at once when the pending requests already fill a batch), and while the enclave is predicted to run longer than
+   * 1.5 reads the batch is read again (at most PREFETCH_REFRESHES times) so that it holds the requests that arrived
+   * meanwhile: the enclave then gets a fresh, full batch as soon as it is done, not one three round trips later. No
+   * prefetch when the enclave is predicted to take under PREFETCH_MIN_READS reads and no full batch waits (light load:
+   * the next batch is read after it, with every request that arrived meanwhile). Not in
+   * takeover mode (one batch at a time) nor with Ethereum light-client headers (each one's beacon data builds on the
+   * header the enclave last accepted).
+   */
+  private schedulePrefetch(current: Prepared): void {
+    this.dropPrefetch();
+    if (this.o.pipelined === false || this.follower || current.head.beacon) return;
+    const max = this.maxBatchNow();
+    const expectedMs = this.enclaveCost.fixedMs + this.enclaveCost.perRequestMs * current.requests.length;
+    // A short enclave run leaves no time for a timely read: a read at its start would cut the next batch before the
+    // requests arriving meanwhile (they would wait a batch longer), so read after it as without prefetch.
+    if (current.backlog < max && expectedMs < PREFETCH_MIN_READS * this.prepareMs) return;
+    const expectedEnd = performance.now() + expectedMs;
+    const slot: Prefetch = { from: current.to + 1n, ready: undefined, running: undefined, timer: undefined, cancelled: false };
+    const full = (r: Prepared) => r.to - r.from + 1n >= max;
+    const run = async () => {
+      for (let reads = 0; reads <= PREFETCH_REFRESHES && !slot.cancelled; reads++) {
+        const r = await this.prepare(current.to).catch(() => undefined); // a failed read is dropped: the step reads afresh
+        // Kept even when the slot was taken meanwhile: takePrefetched may be awaiting this very read.
+        if (r !== undefined && typeof r !== 'boolean') slot.ready = r;
+        if (slot.cancelled || (slot.ready && full(slot.ready))) return;
+        if (expectedEnd - performance.now() < 1.5 * this.prepareMs) return;
+      }
+    };
+    const start = () => {
+      slot.timer = undefined;
+      if (slot.cancelled) return;
+      slot.running = run().finally(() => { slot.running = undefined; });
+    };
+    const delay = current.backlog >= max ? 0 : Math.max(0, (expectedEnd - performance.now()) / 2 - this.prepareMs);
+    if (delay > 0) slot.timer = setTimeout(start, delay);
+    else start();
+    this.prefetch = slot;
+  }
+
+  /**
+   * The prefetched batch if it is the one the next step must process (it starts right after the batch in flight,
+   * `ahead`, or the last commitment that landed), else undefined: nothing prefetched yet, the read failed or found no
+   * request, or the enclave ended its batch early. The latest completed read is taken at once (a newer one still
+   * running is abandoned); if none has completed, the one running is awaited.
+   */
+  private async takePrefetched(ahead: InFlight | undefined): Promise<Prepared | undefined> {
+    const slot = this.prefetch;
+    this.prefetch = undefined;
+    if (!slot) return undefined;
+    const next = (ahead?.to ?? this.committed) + 1n;
+    const running = slot.running;
+    const ready = slot.ready;
+    this.cancel(slot); // no further reads
+    if (slot.from !== next) return undefined;
+    if (ready) return ready.from === next ? ready : undefined;
+    if (!running) return undefined; // not started yet (the enclave finished early): the step reads afresh
+    await running;
+    const r = slot.ready as Prepared | undefined; // set by the read that was running
+    return r && r.from === next ? r : undefined;
+  }
+
+  private dropPrefetch(): void {
+    if (this.prefetch) this.cancel(this.prefetch);
+    this.prefetch = undefined;
+  }
+
+  private cancel(slot: Prefetch): void {
+    slot.cancelled = true;
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = undefined;
+  }
+
+  /** Largest batch to ask for now (HostOptions.maxBatch, MAX_BATCH_REQUESTS, the failure limit, the output-cap limit). */
+  private maxBatchNow(): bigint {
+    return BigInt(Math.min(this.o.maxBatch ?? MAX_BATCH_REQUESTS, MAX_BATCH_REQUESTS, this.batchLimit, this.outputCapLimit));
+  }
+
+  /**
+   * The enclave signed `signed` of the `asked` requests: fewer means it reached its per-batch output cap
+   * (docs/protocol.md#caps), and the next batches ask for 90% of what fitted, so that the enclave does not cut them
+   * and a batch prefetched to start after the asked `to` is the right one. A full batch that was not cut lets the
+   * limit grow back by a sixteenth.
+   */
+  private noteBatchEnd(asked: number, signed: number): void {
+    if (signed < asked) this.outputCapLimit = Math.max(1, Math.floor(signed * 0.9));
+    else if (asked >= this.outputCapLimit) this.outputCapLimit = Math.min(MAX_BATCH_REQUESTS, this.outputCapLimit + Math.max(1, Math.floor(this.outputCapLimit / 16)));
+  }
+
+  /**
+   * The enclave's recent cost, which times the prefetch: ms = fixed + perRequest × requests, each an exponential
+   * average (the fixed part from batches of at most 4 requests, the per-request part from larger ones).
+   */
+  private noteEnclave(ms: number, requests: number): void {
+    const e = this.enclaveCost;
+    if (requests <= 4) e.fixedMs = 0.7 * e.fixedMs + 0.3 * ms;
+    else e.perRequestMs = 0.7 * e.perRequestMs + 0.3 * Math.max(0, (ms - e.fixedMs) / requests);
   }
 
   /**
@@ -487,14 +664,22 @@ export class Host extends EventEmitter {
   }
 
   /**
-   * Gas limit for a commitment: eth_estimateGas plus a margin, checked against min(EIP-7825 cap 2^24, the block gas
-   * limit of `headRlp`). Over the limit (or the estimate reverting), the batch is halved for the next attempt and
-   * CommitTooLargeError / the estimate's error is thrown; nothing is sent.
+   * Gas limit for a commitment, at most min(EIP-7825 cap 2^24, the block gas limit of `headRlp`): the bound computed
+   * from its calldata (commitGasBound, no round trip) when it fits that limit and the previous commitment did not
+   * fail; otherwise eth_estimateGas plus a margin. An estimate over the limit (or reverting) halves the batch for the
+   * next attempt and throws CommitTooLargeError / the estimate's error; nothing is sent.
    */
   private async commitGas(call: CommitCall, headRlp: Hex, size: number): Promise<bigint> {
     const fields = fromRlp(headRlp, 'hex') as Hex[];
     const blockGasLimit = BigInt(fields[9] === '0x' ? 0 : fields[9]!);
     const limit = blockGasLimit > 0n && blockGasLimit < TX_GAS_CAP ? blockGasLimit : TX_GAS_CAP;
+    // The calldata bound (docs/protocol.md#commit-gas) for commitBatch unless the last commitment failed (it may have
+    // run out of gas: the next is estimated by the node) or in takeover mode (instances race: the estimate's revert
+    // costs nothing). A rotation's commitBatchWithEpoch (rare, and it writes more) is always estimated.
+    if (call.functionName === 'commitBatch' && this.commitFailures === 0 && !this.follower && !this.o.estimateCommitGas) {
+      const bound = commitGasBound(encodeFunctionData({ abi: GeodeCoreAbi, functionName: 'commitBatch', args: call.args }), decodePublicOutputs(call.args[6]).length);
+      if (bound <= limit) return bound;
+    }
     let estimate: bigint;
     try {
       estimate = call.functionName === 'commitBatch'
