@@ -27,9 +27,6 @@ export const RAW_NODE_VIEW_OVERHEAD = 96;
 /** Share of the cache bound given to decoded nodes (SealedNodeDb.getRaw); the rest holds node bytes. */
 export const RAW_NODE_CACHE_SHARE = 0.25;
 
-/** Bound of the decodings of pending nodes (SealedNodeDb.getRaw), bytes: the paths of the last few puts. */
-export const PENDING_RAW_BYTES = 2 * 2 ** 20;
-
 /** What a decoded node costs in memory: its bytes plus RAW_NODE_VIEW_OVERHEAD per view and per array. */
 function rawCost(raw: NestedUint8Array, bytes: number): number {
   let views = 1;
@@ -83,12 +80,6 @@ export class SealedNodeDb implements TrieDb {
   private readonly cache: ByteLru;
   private readonly raws: ByteLru<{ raw: RawNode; cost: number }>;
   private pending = new Map<string, Uint8Array>();
-  /**
-   * Decodings of pending nodes, most recent first kept (PENDING_RAW_BYTES): every put walks the path the previous
-   * put just wrote. Forgotten with the pending nodes (they may be dropped); a node's decoding is a function of its
-   * hash, so one found here is right whether or not the node is ever stored.
-   */
-  private pendingRaws = this.newPendingRaws();
   private readonly counters: NodeCacheStats = { cacheHits: 0, backendReads: 0, cachedBytes: 0 };
 
   /** `sealingKey` and `storeId` 32 bytes each; `cacheBytes` the cache bound (NODE_CACHE_ENTRY_OVERHEAD counted per node). */
@@ -114,7 +105,7 @@ export class SealedNodeDb implements TrieDb {
    * it before building a node object, or undefined if the node is not stored or is not an RLP list (the trie then
    * reports it). Stored nodes' decodings are cached (RAW_NODE_CACHE_SHARE of the bound); the trie never changes
    * a decoding in place (decodeRawMPTNode copies what it keeps; store-node-cache.test.ts checks), so one decoding
-   * serves every lookup. Pending nodes' decodings are kept apart (pendingRaws) and forgotten with them.
+   * serves every lookup. Pending nodes are decoded each time, not cached: they may be dropped.
    * Same errors as get (ENCLAVE_SEAL_CORRUPT).
    */
   getRaw(key: string): RawNode | undefined {
@@ -124,14 +115,10 @@ export class SealedNodeDb implements TrieDb {
       return c.raw;
     }
     const pending = this.pending.has(key);
-    if (pending) {
-      const p = this.pendingRaws.get(key);
-      if (p) return p.raw;
-    }
     const b = this.getBytes(key);
     if (b === undefined) return undefined;
     const raw = decodeRaw(b);
-    if (raw !== undefined) (pending ? this.pendingRaws : this.raws).set(key, { raw, cost: rawCost(raw, b.byteLength) });
+    if (raw !== undefined && !pending) this.raws.set(key, { raw, cost: rawCost(raw, b.byteLength) });
     return raw;
   }
 
@@ -186,7 +173,7 @@ export class SealedNodeDb implements TrieDb {
       const rk = SealedNodeDb.recordKey(h);
       out.push([rk, sealRecord(this.sealingKey, this.storeId, rk, plain)]);
       this.cache.set(h, plain);
-      const raw = this.pendingRaws.get(h)?.raw ?? decodeRaw(plain);
+      const raw = decodeRaw(plain);
       if (raw !== undefined) this.raws.set(h, { raw, cost: rawCost(raw, plain.byteLength) }); // the next batch walks these first
       const node = raw !== undefined ? decodeRawMPTNode(raw) : decodeMPTNode(plain); // decodeMPTNode throws for a non-list
       // Only 32-byte references are hashes of stored nodes; shorter children are inlined and hold no references.
@@ -194,7 +181,6 @@ export class SealedNodeDb implements TrieDb {
       for (const c of refs) if (c instanceof Uint8Array && c.length === 32) todo.push(hexOf(c));
     }
     this.pending = new Map();
-    this.pendingRaws = this.newPendingRaws();
     return out;
   }
 
@@ -206,11 +192,6 @@ export class SealedNodeDb implements TrieDb {
   /** Forget nodes written since the last takeReachable (a failed batch). */
   dropPending(): void {
     this.pending = new Map();
-    this.pendingRaws = this.newPendingRaws();
-  }
-
-  private newPendingRaws(): ByteLru<{ raw: RawNode; cost: number }> {
-    return new ByteLru(PENDING_RAW_BYTES, NODE_CACHE_ENTRY_OVERHEAD, (e) => e.cost);
   }
 
   shallowCopy(): TrieDb {
