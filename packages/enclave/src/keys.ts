@@ -1,10 +1,10 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { keccak_256 } from '@noble/hashes/sha3.js';
-import { bytesToHex, hexToBytes, keccak256, numberToBytes, type Address, type Hex } from 'viem';
-import { extract as hkdfExtract, expand as hkdfExpand } from '@noble/hashes/hkdf.js';
+import { expand as hkdfExpand, extract as hkdfExtract, hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes, keccak256, numberToBytes, type Address, type Hex } from 'viem';
 import { EPOCH, hpkeDeriveKeyPair, keyIdOf, type HpkeKeyPair } from '@geode/protocol';
+import { keccak256 as keccakBytes } from './store/keccak.ts';
 
 const OUTPUT_EKM_LABEL = Buffer.from('geode.output-ekm.v2', 'ascii');
 const RANDOM_LABEL = Buffer.from('geode.random.v1', 'ascii');
@@ -237,8 +237,10 @@ export class SessionKeys {
   outputEphemeralIkm(index: number, aad: Uint8Array, recipientKey: Uint8Array, plaintext: Uint8Array): Uint8Array {
     // `aad` as bytes (the caller already holds them for HPKE): keccak over bytes, no hex round trips.
     const info = Buffer.concat([
-      OUTPUT_EKM_LABEL, uint256Be(BigInt(index)), keccak_256(aad), recipientKey, keccak_256(plaintext),
+      OUTPUT_EKM_LABEL, uint256Be(BigInt(index)), keccakBytes(aad), recipientKey, keccakBytes(plaintext),
     ]);
-    return new Uint8Array(hkdfSync('sha256', this.material.appSecret, new Uint8Array(0), info, 32));
+    // @noble/hashes' HKDF (the same RFC 5869 function as node:crypto's hkdfSync): per output, and hkdfSync's
+    // per-call setup cost about twice its work here.
+    return hkdf(sha256, this.material.appSecret, new Uint8Array(0), info, 32);
   }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { bytesToHex, hexToBytes, keccak256, numberToHex, type Address, type Hex } from 'viem';
+import { bytesToHex, hexToBytes, numberToHex, type Address, type Hex } from 'viem';
 import {
   EPOCH, ETHEREUM_SYNC_COMMITTEE_SIGNER,
   ACC_ZERO, ROOT_ZERO, SESSION_STATUS, SLOT, accAtKey, accumulatorStep, batchProofKeys, commitmentDigest, configHash, epochCommitmentDigest, encodeOutputs,
@@ -17,6 +17,7 @@ import { KEYS_FILE, LIGHT_CLIENT_FILE, SealedStore } from './seal.ts';
 import { chooseBatchBase, type PendingCommitment } from './pending.ts';
 import { FRAMEWORK_NAMESPACE, readFramework, type FrameworkState } from './state.ts';
 import type { StateStore } from './store/store.ts';
+import { keccak256Hex, keccakReady } from './store/keccak.ts';
 import { evidenceBytes, sealingKeyFor, type Platform } from './platform/platform.ts';
 import { Handover } from './handover/handover.ts';
 
@@ -458,9 +459,10 @@ export class EnclaveRuntime {
       }
       let acc = base.lastAcc;
       const verified: BatchRequest[] = [];
+      await keccakReady; // speed only: the WebAssembly Keccak (store/keccak.ts), the same digests as viem's
       for (const r of requests) {
         const payloadBytes = hexToBytes(r.payload); // once: hashed here, decoded by executeBatch
-        acc = accumulatorStep(acc, r.seq, r.sender, r.sessionId, keccak256(payloadBytes));
+        acc = accumulatorStep(acc, r.seq, r.sender, r.sessionId, keccak256Hex(payloadBytes), keccak256Hex);
         verified.push({ ...r, payloadBytes, accAfter: acc }); // executeBatch reuses these steps (checked just below) instead of hashing again
       }
       if (acc !== provenAcc) {
@@ -479,7 +481,7 @@ export class EnclaveRuntime {
         throw new EnclaveError('ENCLAVE_FOLLOW_MISMATCH', `Processing ${from}..${exec.to} at block ${h.number} gives root ${newRoot}, not the committed ${p.expectNewRoot}; follow it at the block the committing instance used.`, { details: { newRoot, expected: p.expectNewRoot, block: h.number.toString(), to: exec.to.toString() } });
       }
       outputs = encodeOutputs(exec.outputs);
-      oh = outputsHash(outputs);
+      oh = outputsHash(outputs, keccak256Hex);
       publicOutputs = encodePublicOutputs(exec.publicOutputs);
       poh = publicOutputsHash(publicOutputs);
       // The per-batch output cap may end the batch early (docs/protocol.md#caps): commit [from, to]. acc(to) is the

@@ -76,10 +76,12 @@ export function sessionKeysReportData(chainId: bigint, contract: Address, nonce:
  * acc(n) = keccak256(abi.encode(bytes32 acc(n-1), uint256 n, address sender, uint256 sessionId, bytes32 keccak256(payload)));
  * acc(0) = bytes32(0). `sessionId` is the contract's activeSessionId when request n was appended (0 if none): the
  * session a private request is sealed to, so it is proven together with the request (GeodeCore._appendRequest).
+ * `hash` (default viem's keccak256) is only a choice of Keccak-256 implementation: another one gives the same value.
  */
-export function accumulatorStep(prev: Hex, seq: bigint, sender: Address, sessionId: bigint, payloadHash: Hex): Hex {
+export function accumulatorStep(prev: Hex, seq: bigint, sender: Address, sessionId: bigint, payloadHash: Hex, hash: (data: Hex) => Hex = keccak256): Hex {
   // Per request on both sides: fixed-layout words (abi-words.ts), the same bytes as encodeAbiParameters.
-  return keccak256(abiWords(bytes32Word(prev), uint256Word(seq), addressWord(sender), uint256Word(sessionId), bytes32Word(payloadHash)));
+  // `hash` must be Keccak-256 (0x hex in, 0x bytes32 out); the enclave passes its WebAssembly one (same digests).
+  return hash(abiWords(bytes32Word(prev), uint256Word(seq), addressWord(sender), uint256Word(sessionId), bytes32Word(payloadHash)));
 }
 
 /**

@@ -37,7 +37,27 @@ class NobleHkdfSha256 extends HkdfSha256Native {
   override async extractAndExpand(salt: ArrayBuffer, ikm: ArrayBuffer, info: ArrayBuffer, len: number): Promise<ArrayBuffer> {
     return ab(Buffer.from(hkdf(sha256, bytes(ikm), bytes(salt), bytes(info), len)));
   }
+  /**
+   * LabeledExtract (RFC 9180 §4). The key schedule's psk_id_hash and info_hash (§5.1) are LabeledExtract("", label,
+   * x) of public, per-suite constants (psk_id is empty in mode_base; info is one of the few HPKE_INFO strings), the
+   * same on every seal and open: they are remembered (at most PUBLIC_EXTRACTS_MAX inputs). Every other extract,
+   * whose input is secret (eae_prk, secret, dkp_prk), is computed each time and never stored.
+   */
+  override async labeledExtract(salt: ArrayBufferLike | ArrayBufferView, label: Uint8Array, ikm: Uint8Array): Promise<ArrayBuffer> {
+    const name = salt.byteLength === 0 ? Buffer.from(label.buffer, label.byteOffset, label.byteLength).toString('latin1') : '';
+    if (name !== 'psk_id_hash' && name !== 'info_hash') return super.labeledExtract(salt, label, ikm);
+    const k = `${name}:${bytes(ikm).toString('hex')}`;
+    let v = this.publicExtracts.get(k);
+    if (v === undefined) {
+      v = await super.labeledExtract(salt, label, ikm);
+      if (this.publicExtracts.size < PUBLIC_EXTRACTS_MAX) this.publicExtracts.set(k, v);
+    }
+    return v.slice(0); // a copy: the caller owns what it is handed
+  }
+  private readonly publicExtracts = new Map<string, ArrayBuffer>();
 }
+/** Most distinct public (psk_id_hash, info_hash) inputs NobleHkdfSha256 remembers; Geode uses a handful. */
+const PUBLIC_EXTRACTS_MAX = 64;
 
 // X25519 on node:crypto in the shape @hpke's XCurveDhkemPrimitives expects from a curve (noble's MontgomeryECDH).
 // Keys are imported as JWK: node builds them with EVP_PKEY_new_raw_*_key (0.1 ms) where PKCS#8 DER goes through
@@ -56,6 +76,19 @@ function privateKeyObject(sk: Uint8Array): KeyObject {
   }
   return k;
 }
+// Public keys recur (an output recipient's registered key, a session key), and importing one costs about 15 µs;
+// a request's `enc` does not recur, so this cache only skips repeats (bounded like privateKeys).
+const publicKeys_ = new Map<string, KeyObject>();
+function publicKeyObject(pk: Uint8Array): KeyObject {
+  const id = b64u(pk);
+  let k = publicKeys_.get(id);
+  if (!k) {
+    k = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: id }, format: 'jwk' });
+    if (publicKeys_.size >= 1024) publicKeys_.delete(publicKeys_.keys().next().value as string);
+    publicKeys_.set(id, k);
+  }
+  return k;
+}
 /** X25519 (RFC 7748) on node:crypto. Exported for its test vectors. */
 export const nodeX25519 = {
   utils: { randomSecretKey: () => new Uint8Array(randomBytes(32)) },
@@ -63,7 +96,7 @@ export const nodeX25519 = {
     return new Uint8Array(Buffer.from(createPublicKey(privateKeyObject(sk)).export({ format: 'jwk' }).x!, 'base64url'));
   },
   getSharedSecret(sk: Uint8Array, pk: Uint8Array): Uint8Array {
-    const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b64u(pk) }, format: 'jwk' });
+    const publicKey = publicKeyObject(pk);
     const z = diffieHellman({ privateKey: privateKeyObject(sk), publicKey });
     // RFC 7748 §6.1: an all-zero shared secret means a low-order point; DHKEM must fail (RFC 9180 §7.1.4).
     if (z.every((x) => x === 0)) throw new Error('X25519 shared secret is all zero');

@@ -20,5 +20,5 @@ export function decodeOutputs(data: Hex): BatchOutput[] {
   return list.map((o) => ({ recipient: o.recipient, seq: o.seq, ciphertext: o.ciphertext }));
 }
 
-/** keccak256(encodeOutputs(outputs)). */
-export const outputsHash = (encoded: Hex): Hex => keccak256(encoded);
+/** keccak256(encodeOutputs(outputs)). `hash`: a Keccak-256 implementation (default viem's; the enclave passes its WebAssembly one, same digests). */
+export const outputsHash = (encoded: Hex, hash: (data: Hex) => Hex = keccak256): Hex => hash(encoded);

@@ -37,3 +37,20 @@ export function keccak256(data: Uint8Array): Uint8Array {
 export function keccakBackend(): 'wasm' | 'js' {
   return wasm === undefined ? 'js' : 'wasm';
 }
+
+/**
+ * Keccak-256 of 0x hex (or bytes) as 0x hex, the shape of viem's keccak256(data) with the default 'hex' output:
+ * the enclave's per-request protocol hashes (payload hashes, the accumulator, outputsHash) use it so that they run
+ * on the WebAssembly Keccak too. Throws TypeError for a string that is not 0x hex of whole bytes.
+ */
+export function keccak256Hex(data: `0x${string}` | Uint8Array): `0x${string}` {
+  let bytes: Uint8Array;
+  if (typeof data === 'string') {
+    if (!/^0x([0-9a-fA-F]{2})*$/.test(data)) throw new TypeError(`keccak256Hex: ${data.slice(0, 20)}… is not 0x hex of whole bytes`);
+    bytes = Buffer.from(data.slice(2), 'hex');
+  } else {
+    bytes = data;
+  }
+  const d = keccak256(bytes);
+  return `0x${Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('hex')}`;
+}

@@ -38,6 +38,9 @@ export interface KvStore {
  */
 export const REQUEST_WRITES_MAX = 1024;
 
+/** Most distinct keys a batch remembers reading from the trie (StateBatch.baseReads); bounds that memo's memory. */
+const BASE_READS_MAX = 4096;
+
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 const unhex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
 
@@ -49,6 +52,12 @@ const unhex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
 export class StateBatch {
   private readonly batch = new Overlay();
   private req: Overlay | null = null;
+  /**
+   * Trie reads at the base root, by key hex (undefined: absent). The base root does not change during a batch, so a
+   * key read again (a batch's requests often read the same records: an app's config, a counter) costs a Map lookup
+   * instead of a walk from the root. At most BASE_READS_MAX entries; beyond, reads go to the trie uncached.
+   */
+  private readonly baseReads = new Map<string, Uint8Array | undefined>();
 
   constructor(private readonly trie: StateTrie, readonly baseRoot: Uint8Array) {}
 
@@ -104,7 +113,10 @@ export class StateBatch {
     const r = this.req?.get(h);
     const w = r !== undefined ? r : this.batch.get(h);
     if (w !== undefined) return w ?? undefined; // null: deleted in this batch
-    return this.trie.get(key);
+    if (this.baseReads.has(h)) return this.baseReads.get(h);
+    const v = await this.trie.get(key);
+    if (this.baseReads.size < BASE_READS_MAX) this.baseReads.set(h, v);
+    return v;
   }
 
   /** Write the encoded value (null deletes) under the raw key `key`, into the open request or else the batch. */

@@ -4,18 +4,21 @@
  * string, the Map entry and the Uint8Array objects cost besides the bytes themselves, so that the bound is memory
  * and not just payload).
  */
-export class ByteLru {
-  private readonly map = new Map<string, Uint8Array>();
+export class ByteLru<V = Uint8Array> {
+  private readonly map = new Map<string, V>();
   private bytes = 0;
 
-  /** `maxBytes` > 0: total cost of the entries kept; `entryOverhead` >= 0 bytes added per entry (default 0). */
-  constructor(readonly maxBytes: number, readonly entryOverhead = 0) {}
+  /**
+   * `maxBytes` > 0: total cost of the entries kept; `entryOverhead` >= 0 bytes added per entry (default 0);
+   * `sizeOf` the bytes of one value (default its byteLength, for Uint8Array values).
+   */
+  constructor(readonly maxBytes: number, readonly entryOverhead = 0, private readonly sizeOf: (v: V) => number = (v) => (v as Uint8Array).byteLength) {}
 
-  private cost(v: Uint8Array): number {
-    return v.byteLength + this.entryOverhead;
+  private cost(v: V): number {
+    return this.sizeOf(v) + this.entryOverhead;
   }
 
-  get(k: string): Uint8Array | undefined {
+  get(k: string): V | undefined {
     const v = this.map.get(k);
     if (v !== undefined) {
       this.map.delete(k);
@@ -24,7 +27,7 @@ export class ByteLru {
     return v;
   }
 
-  set(k: string, v: Uint8Array): void {
+  set(k: string, v: V): void {
     const old = this.map.get(k);
     if (old !== undefined) {
       this.bytes -= this.cost(old);
@@ -49,6 +52,11 @@ export class ByteLru {
     if (old === undefined) return;
     this.bytes -= this.cost(old);
     this.map.delete(k);
+  }
+
+  /** The entries held, least recently used first (does not change the order). */
+  entries(): IterableIterator<[string, V]> {
+    return this.map.entries();
   }
 
   /** Cost of the entries held (sum of value byteLengths plus entryOverhead each). */

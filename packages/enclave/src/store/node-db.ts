@@ -1,4 +1,5 @@
-import { BranchMPTNode, ExtensionMPTNode, decodeMPTNode, type MPTOpts } from '@ethereumjs/mpt';
+import { BranchMPTNode, ExtensionMPTNode, decodeMPTNode, decodeRawMPTNode, type MPTOpts } from '@ethereumjs/mpt';
+import { RLP, type NestedUint8Array } from '@ethereumjs/rlp';
 import { EnclaveError } from '../errors.ts';
 import type { RecordBackend } from './backend.ts';
 import { keccak256 } from './keccak.ts';
@@ -16,6 +17,40 @@ type TrieDbOp = Parameters<TrieDb['batch']>[0][number];
  * nodes would hold 8 times its bound in real memory.
  */
 export const NODE_CACHE_ENTRY_OVERHEAD = 320;
+
+/**
+ * V8 bytes of one Uint8Array view (object, ArrayBuffer reference) in a decoded node, besides the bytes it views:
+ * a decoded branch is 17 views over its node's bytes, so it costs about 2 KiB where its encoding is 532 bytes.
+ */
+export const RAW_NODE_VIEW_OVERHEAD = 96;
+
+/** Share of the cache bound given to decoded nodes (SealedNodeDb.getRaw); the rest holds node bytes. */
+export const RAW_NODE_CACHE_SHARE = 0.25;
+
+/** What a decoded node costs in memory: its bytes plus RAW_NODE_VIEW_OVERHEAD per view and per array. */
+function rawCost(raw: NestedUint8Array, bytes: number): number {
+  let views = 1;
+  const walk = (a: NestedUint8Array): void => {
+    for (const x of a) {
+      views++;
+      if (Array.isArray(x)) walk(x);
+    }
+  };
+  walk(raw);
+  return bytes + views * RAW_NODE_VIEW_OVERHEAD;
+}
+
+/**
+ * A node's RLP decoding in the shape @ethereumjs/mpt's decodeRawMPTNode takes: it types a raw node as Uint8Array[]
+ * and itself hands it RLP.decode's nested arrays (inline children are lists), as decodeMPTNode does.
+ */
+export type RawNode = Uint8Array[];
+
+/** RLP decoding of node bytes `b` if it is a list (a node), else undefined. Decodes a copy, as decodeMPTNode does: the views must not alias a cached buffer. */
+function decodeRaw(b: Uint8Array): RawNode | undefined {
+  const raw = RLP.decode(Uint8Array.from(b));
+  return Array.isArray(raw) ? (raw as RawNode) : undefined;
+}
 
 /** Lowercase hex of `b` through a Buffer view (Buffer.from(b) would copy it first). */
 const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
@@ -38,16 +73,19 @@ export interface NodeCacheStats {
  * batch's single transaction: takeReachable(root) seals and returns only the pending nodes reachable from the new
  * root. The trie writes a node for every step of every put, so the upper nodes of a batch are written once per key
  * changed; all but the last of them are garbage, and dropping them here makes a batch store O(distinct new nodes).
- * Decrypted nodes are kept in a byte-bounded LRU cache.
+ * Decrypted nodes are kept in a byte-bounded LRU cache, and the most recently used ones also decoded (getRaw): the
+ * trie looks up every node of a path on every get and put, and decoding a branch's RLP cost more than the lookup.
  */
 export class SealedNodeDb implements TrieDb {
   private readonly cache: ByteLru;
+  private readonly raws: ByteLru<{ raw: RawNode; cost: number }>;
   private pending = new Map<string, Uint8Array>();
   private readonly counters: NodeCacheStats = { cacheHits: 0, backendReads: 0, cachedBytes: 0 };
 
   /** `sealingKey` and `storeId` 32 bytes each; `cacheBytes` the cache bound (NODE_CACHE_ENTRY_OVERHEAD counted per node). */
   constructor(private readonly backend: RecordBackend, private readonly sealingKey: Uint8Array, private readonly storeId: Uint8Array, cacheBytes: number) {
-    this.cache = new ByteLru(cacheBytes, NODE_CACHE_ENTRY_OVERHEAD);
+    this.cache = new ByteLru(cacheBytes * (1 - RAW_NODE_CACHE_SHARE), NODE_CACHE_ENTRY_OVERHEAD);
+    this.raws = new ByteLru(cacheBytes * RAW_NODE_CACHE_SHARE, NODE_CACHE_ENTRY_OVERHEAD, (e) => e.cost);
   }
 
   /** Record key of the node whose hash is `hashHex` (64 lowercase hex, no 0x). */
@@ -59,6 +97,37 @@ export class SealedNodeDb implements TrieDb {
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
+    return this.getBytes(key);
+  }
+
+  /**
+   * The RLP decoding of the node whose hash is `key` (64 lowercase hex), as @ethereumjs/mpt's decodeMPTNode makes
+   * it before building a node object, or undefined if the node is not stored or is not an RLP list (the trie then
+   * reports it). Stored nodes' decodings are cached (RAW_NODE_CACHE_SHARE of the bound); the trie never changes
+   * a decoding in place (decodeRawMPTNode copies what it keeps; store-node-cache.test.ts checks), so one decoding
+   * serves every lookup. Pending nodes are decoded each time, not cached: they may be dropped.
+   * Same errors as get (ENCLAVE_SEAL_CORRUPT).
+   */
+  getRaw(key: string): RawNode | undefined {
+    const c = this.raws.get(key);
+    if (c) {
+      this.counters.cacheHits++;
+      return c.raw;
+    }
+    const pending = this.pending.has(key);
+    const b = this.getBytes(key);
+    if (b === undefined) return undefined;
+    const raw = decodeRaw(b);
+    if (raw !== undefined && !pending) this.raws.set(key, { raw, cost: rawCost(raw, b.byteLength) });
+    return raw;
+  }
+
+  /** The cached decodings, by node hash (64 hex), least recently used first; for tests of getRaw's invariant. */
+  *decodedNodes(): Generator<[string, RawNode]> {
+    for (const [k, e] of this.raws.entries()) yield [k, e.raw];
+  }
+
+  private getBytes(key: string): Uint8Array | undefined {
     const p = this.pending.get(key);
     if (p) return p;
     const c = this.cache.get(key);
@@ -104,7 +173,9 @@ export class SealedNodeDb implements TrieDb {
       const rk = SealedNodeDb.recordKey(h);
       out.push([rk, sealRecord(this.sealingKey, this.storeId, rk, plain)]);
       this.cache.set(h, plain);
-      const node = decodeMPTNode(plain);
+      const raw = decodeRaw(plain);
+      if (raw !== undefined) this.raws.set(h, { raw, cost: rawCost(raw, plain.byteLength) }); // the next batch walks these first
+      const node = raw !== undefined ? decodeRawMPTNode(raw) : decodeMPTNode(plain); // decodeMPTNode throws for a non-list
       // Only 32-byte references are hashes of stored nodes; shorter children are inlined and hold no references.
       const refs = node instanceof BranchMPTNode ? node.getChildren().map(([, c]) => c) : node instanceof ExtensionMPTNode ? [node.value()] : [];
       for (const c of refs) if (c instanceof Uint8Array && c.length === 32) todo.push(hexOf(c));

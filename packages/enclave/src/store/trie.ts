@@ -1,4 +1,4 @@
-import { BranchMPTNode, ExtensionMPTNode, LeafMPTNode, MerklePatriciaTrie, type MPTNode } from '@ethereumjs/mpt';
+import { BranchMPTNode, ExtensionMPTNode, LeafMPTNode, MerklePatriciaTrie, decodeRawMPTNode, type MPTNode, type MPTOpts } from '@ethereumjs/mpt';
 import { keccak256 } from './keccak.ts';
 import type { SealedNodeDb } from './node-db.ts';
 
@@ -13,7 +13,7 @@ export class StateTrie {
 
   /** `root` 32 bytes, or undefined for the empty trie. */
   constructor(nodes: SealedNodeDb, root?: Uint8Array) {
-    this.trie = new MerklePatriciaTrie({ db: nodes, valueEncoding: 'view', useKeyHashingFunction: keccak256, ...(root ? { root } : {}) });
+    this.trie = new DecodedNodeTrie(nodes, { db: nodes, valueEncoding: 'view', useKeyHashingFunction: keccak256, ...(root ? { root } : {}) });
   }
 
   /** keccak256(rlp("")), the root of the empty trie. */
@@ -105,4 +105,24 @@ function fromNibbles(n: readonly number[]): Uint8Array {
   const out = new Uint8Array(n.length >> 1);
   for (let i = 0; i < out.length; i++) out[i] = (n[2 * i]! << 4) | n[2 * i + 1]!;
   return out;
+}
+
+/**
+ * @ethereumjs/mpt's trie with node lookups served from the node database's decoded-node cache (SealedNodeDb.getRaw):
+ * the same node objects (decodeRawMPTNode of the same RLP decoding) without decoding the node's bytes again on every
+ * lookup. Inline (raw) nodes, and anything getRaw does not have, go through the library's own lookupNode, which also
+ * raises its errors (a missing node, an invalid one).
+ */
+class DecodedNodeTrie extends MerklePatriciaTrie {
+  constructor(private readonly nodes: SealedNodeDb, opts: MPTOpts) {
+    super(opts);
+  }
+
+  override async lookupNode(node: Uint8Array | Uint8Array[]): Promise<MPTNode> {
+    if (node instanceof Uint8Array && node.length === 32) {
+      const raw = this.nodes.getRaw(Buffer.from(node.buffer, node.byteOffset, node.byteLength).toString('hex'));
+      if (raw !== undefined) return decodeRawMPTNode(raw);
+    }
+    return super.lookupNode(node);
+  }
 }
