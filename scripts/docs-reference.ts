@@ -87,6 +87,7 @@ const TAGS: Record<keyof typeof DOMAIN, string> = {
   handoverRequest: 'geode.handover-request.v1',
   handoverMessage: 'geode.handover-message.v1',
   handoverSender: 'geode.handover-sender.v1',
+  backup: 'geode.backup.v1',
 };
 
 /** `doc` with every marked table replaced by its generated text. Throws if a marker pair is missing. */

@@ -7,7 +7,7 @@ import pino, { type Logger } from 'pino';
 import { canonicalJson, ETHEREUM_SYNC_COMMITTEE_SIGNER, ethereumAnchorHash, TRUSTED_RPC_SIGNER, type EthereumAnchorJson } from '@geode/protocol';
 import { ensurePrivateDir, writeFileAtomic } from '@geode/protocol/files';
 import { devAccounts, devnetTransport, serveDevnet, startDevnet, type Devnet, type DevnetBeacon, type DevnetBeaconOptions, type DevnetServer } from '@geode/devnet';
-import { beaconApi, beaconNetworkAnchor, chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, requireVerifierFor, type ChainAccess, type DeployTee, type Deployment } from '@geode/host';
+import { beaconApi, beaconNetworkAnchor, chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, requireVerifierFor, setRecoveryKey, type ChainAccess, type DeployTee, type Deployment } from '@geode/host';
 import { fundFromFaucet } from './connect.ts';
 import { CliAppError, CliArgumentError, CliPortUnavailableError } from './errors.ts';
 import { REPO_ROOT, appContract, loadApp, type GeodeApp } from './apps.ts';
@@ -62,6 +62,11 @@ export interface DevStack {
 export interface DevStackOptions {
   /** The app to deploy and run (loadApp); default defaultApp(). */
   app?: GeodeApp;
+  /**
+   * The deployment's recovery key (X25519 public key, 0x bytes32; docs/protocol.md#backup), set by the admin before
+   * the first session. Default: none (no backup possible).
+   */
+  recoveryKey?: Hex;
   /** Where sealed state and the sim PKI go; default a fresh temp dir (removed on stop). */
   dataDir?: string;
   /** Also serve JSON-RPC on this port (0 = any free port). */
@@ -264,6 +269,8 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
     // The host's operator is the admin: it opens the first session; restarts re-activate the same keys (anyone may).
     admin: operator.address,
   });
+
+  if (o.recoveryKey) await setRecoveryKey(chain, operator, deployment.contract, o.recoveryKey);
 
   progress('enclave and handshake');
   const enclave = new EnclaveProcess({ bundle: app.bundle, dataDir: join(dataDir, 'enclave'), simPki: pkiFile, onLog: (l) => log.debug({ enclave: l }) });

@@ -90,6 +90,13 @@ contract GeodeCore {
     /// @notice Number of handover requests (the last id; ids start at 1).
     uint256 public handoverCount; // slot 13
 
+    // ---- backup (docs/protocol.md#backup); recoveryKey is proven by the exporting enclave (SLOT.recoveryKey) ----
+
+    /// @notice X25519 public key (RFC 7748) a keyed enclave seals its key material to in a backup (zero = this
+    ///         deployment has no recovery key and no backup). Set by the admin before the first session only, so it is
+    ///         fixed before any key material exists: a client that sees it (or its absence) knows it cannot change.
+    bytes32 public recoveryKey; // slot 14
+
     /// @notice Attestation verifier the handshake quotes are checked with.
     IAttestationVerifier public immutable verifier;
     /// @notice Light-client trust anchor: the devnet block-signer address (zero where not applicable).
@@ -163,6 +170,9 @@ contract GeodeCore {
     /// @param handoverPubKey X25519 public key the key material is to be sealed to.
     /// @param quote The newcomer's quote (REPORTDATA = handoverRequestReportData(mrEnclave, handoverPubKey) || 0^32).
     event HandoverRequested(uint256 indexed id, bytes32 indexed mrEnclave, bytes32 handoverPubKey, bytes quote);
+    /// @notice The admin named the deployment's recovery key (docs/protocol.md#backup).
+    /// @param key X25519 public key backups are sealed to.
+    event RecoveryKeySet(bytes32 key);
     /// @notice A request was appended to the log.
     /// @param seq Its sequence number.
     /// @param sender The account it is attributed to (hashed into the accumulator).
@@ -226,6 +236,10 @@ contract GeodeCore {
     error NoActiveSession();
     /// @notice The handover public key is zero.
     error ZeroHandoverKey();
+    /// @notice The recovery key can be set only before the first session is created (sessionCount == 0).
+    error RecoveryKeyFixed(uint256 sessionCount);
+    /// @notice The recovery key is zero.
+    error ZeroRecoveryKey();
     /// @notice The payload length is outside [min, max].
     error InvalidPayloadLength(uint256 length, uint256 min, uint256 max);
     /// @notice The payload's first byte is not the kind this entry point accepts.
@@ -419,6 +433,20 @@ contract GeodeCore {
     ///         configHash, mrEnclave, handoverPubKey)).
     function handoverRequestReportData(bytes32 mrEnclave, bytes32 handoverPubKey) public view returns (bytes32) {
         return keccak256(abi.encode(DOMAIN_HANDOVER_REQUEST, block.chainid, address(this), configHash, mrEnclave, handoverPubKey));
+    }
+
+    // ------------------------------------------------------------------ backup
+
+    /// @notice Names the deployment's recovery key (docs/protocol.md#backup): the X25519 public key a keyed enclave
+    ///         seals its key material to when asked for a backup. Admin only, and only before the first session is
+    ///         created, so the key is fixed before any key material exists. Not calling it means no backup is possible.
+    /// @param key X25519 public key (RFC 7748 encoding), non-zero.
+    function setRecoveryKey(bytes32 key) external {
+        if (msg.sender != admin) revert NotAdmin(msg.sender, admin);
+        if (sessionCount != 0) revert RecoveryKeyFixed(sessionCount);
+        if (key == bytes32(0)) revert ZeroRecoveryKey();
+        recoveryKey = key;
+        emit RecoveryKeySet(key);
     }
 
     // ------------------------------------------------------------------ requests

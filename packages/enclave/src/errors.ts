@@ -35,6 +35,10 @@ export const ENCLAVE_ERROR_CODES = [
   'ENCLAVE_HANDOVER_OPEN',
   'ENCLAVE_HANDOVER_KEYS',
   'ENCLAVE_FOLLOW_MISMATCH',
+  // Backup and restore (src/handover/backup.ts, docs/protocol.md#backup):
+  'ENCLAVE_BACKUP_NO_RECOVERY_KEY',
+  'ENCLAVE_RESTORE_SUPERSEDED',
+  'ENCLAVE_RESTORE_NO_STATE',
   // Codes carried by error *outputs* (sent to a request's sender; the batch itself succeeds):
   'ENCLAVE_DECRYPT',
   'ENCLAVE_BAD_REQUEST',

@@ -20,6 +20,8 @@ export const DOMAIN = {
   handoverMessage: keccak256(toBytes('geode.handover-message.v1')),
   /** Key handover: the sender's report data over the message it sends. */
   handoverSender: keccak256(toBytes('geode.handover-sender.v1')),
+  /** Backup (docs/protocol.md#backup): the HPKE additional data of key material sealed to the recovery key. */
+  backup: keccak256(toBytes('geode.backup.v1')),
 } as const satisfies Record<string, Hex>;
 
 /**
@@ -44,6 +46,8 @@ export const SLOT = {
    * not part of the batch layout (slots 0..8) but proven by a keyed instance before it hands its keys over.
    */
   handoverRequests: 12n,
+  /** bytes32: the deployment's recovery key (docs/protocol.md#backup), proven by a keyed instance before it exports a backup. */
+  recoveryKey: 14n,
 } as const;
 
 /** Offsets of the fields of `struct Session` from its base slot. */
@@ -72,6 +76,8 @@ export const HPKE_INFO = {
   output: 'geode.output.v1',
   /** The key material sealed to a newcomer's attested handover key (docs/protocol.md#handover). */
   handover: 'geode.handover.v1',
+  /** The key material sealed to the deployment's recovery key (docs/protocol.md#backup). */
+  backup: 'geode.backup.v1',
 } as const;
 
 /** Largest request payload the contract and the enclave accept, in bytes. */
