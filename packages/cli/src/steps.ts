@@ -20,10 +20,12 @@ import { bytesToHex, hexToBytes, keccak256, parseEther, toBytes, type Address, t
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import pino, { type Logger } from 'pino';
 import { z } from 'zod';
-import { canonicalJson, configJson, defineError, GeodeError, TRUSTED_RPC_SIGNER } from '@geode/protocol';
+import { bytes32, canonicalJson, configJson, defineError, GeodeError, hex, TRUSTED_RPC_SIGNER, uint } from '@geode/protocol';
 import { parseCollateral, parsePolicy } from '@geode/attestation';
 import { ensurePrivateDir, writeFileAtomic } from '@geode/protocol/files';
-import { chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, type ChainAccess } from '@geode/host';
+import {
+  chainAccessFromUrl, deliverRestore, deployGeodeApp, devnetAnchor, EnclaveProcess, exportBackup, Host, requestHandover, setRecoveryKey, type ChainAccess,
+} from '@geode/host';
 import { verifyActiveSession } from '@geode/client';
 import { GeodeCoreAbi } from '@geode/contracts';
 import { createSimulationPki } from '@geode/attestation/sim';
@@ -86,6 +88,8 @@ export interface DeployAppOptions {
   dataDir: string;
   /** Verification time for the sim PKI (unix seconds). Default now. */
   now?: number;
+  /** The deployment's recovery key (X25519 public key, 0x bytes32; docs/protocol.md#backup). Default: none (no backup). */
+  recoveryKey?: Hex;
   progress?: (step: string) => void;
 }
 
@@ -123,6 +127,10 @@ export async function deployApp(o: DeployAppOptions): Promise<DeploymentFile> {
       chain, deployer: privateKeyToAccount(o.privateKey), app: artifact, measurements: [measurement],
       simAttestationKey: pki.attestationPublicKey, anchor, policyHash: keccak256(toBytes(canonicalJson(policy))), admin: operator.address,
     });
+    if (o.recoveryKey) {
+      progress('recovery key');
+      await setRecoveryKey(chain, operator, d.contract, o.recoveryKey);
+    }
     const file: DeploymentFile = {
       app: o.app.dir, rpcUrl: o.rpcUrl, trustedRpc: !!o.trustedRpc, chainId: chain.chainId.toString(), contract: d.contract, verifier: d.verifier,
       config: d.config, configHash: d.configHash, fromBlock: d.fromBlock.toString(), measurement, policy,
@@ -151,7 +159,9 @@ export interface RunningEnclave {
 /**
  * Step 2 (`geode enclave start`): start the enclave process and a host for the deployment in `dataDir`, and serve
  * the control endpoint on 127.0.0.1 (any free port, recorded in control.json): `POST /handshake` runs the session
- * handshake and starts relaying; `GET /health` reports the enclave's and the host's state. Throws CliStepError when
+ * handshake and starts relaying; `GET /health` reports the enclave's and the host's state; `POST /backup` returns a
+ * backup file, `POST /handover-request` files a handover request for this (keyless) enclave and `POST /restore`
+ * delivers a restore message, then relays with follow mode (docs/protocol.md#backup). Throws CliStepError when
  * `geode deploy` has not run for this data dir.
  */
 export async function startEnclave(o: { dataDir: string; logger?: Logger }): Promise<RunningEnclave> {
@@ -164,16 +174,37 @@ export async function startEnclave(o: { dataDir: string; logger?: Logger }): Pro
   const chain = await chainAccessFromUrl(d.rpcUrl, { trustedRpc: d.trustedRpc });
   const enclave = new EnclaveProcess({ bundle, dataDir: join(o.dataDir, 'enclave'), simPki: join(o.dataDir, 'sim-pki.json'), onLog: (l) => log.debug({ enclave: l }) });
   enclave.start();
-  const host = new Host({ chain, operator: privateKeyToAccount(privateKey as Hex), contract: d.contract as Address, config: d.config, enclave, fromBlock: BigInt(d.fromBlock), logger: log });
+  const hostOf = (takeover?: { standbyMs: number }) => new Host({ chain, operator: privateKeyToAccount(privateKey as Hex), contract: d.contract as Address, config: d.config, enclave, fromBlock: BigInt(d.fromBlock), logger: log, ...(takeover ? { takeover } : {}) });
+  let host = hostOf();
   let relaying = false;
   let lastError: string | undefined;
+  const refused = (reply: (status: number, body: unknown) => void, fallback: string) => (e: unknown) => {
+    lastError = e instanceof Error ? e.message : String(e);
+    reply(500, { ok: false, error: { code: (e as { code?: string }).code ?? fallback, message: lastError } });
+  };
   const server: Server = createServer((req, res) => {
     const reply = (status: number, body: unknown) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
     if (req.method === 'POST' && req.url === '/handshake') {
-      host.ensureSession().then(async () => { await host.start(); relaying = true; reply(200, { ok: true }); }, (e: unknown) => {
-        lastError = e instanceof Error ? e.message : String(e);
-        reply(500, { ok: false, error: { code: (e as { code?: string }).code ?? 'CLI_HANDSHAKE', message: lastError } });
-      });
+      host.ensureSession().then(async () => { await host.start(); relaying = true; reply(200, { ok: true }); }, refused(reply, 'CLI_HANDSHAKE'));
+    } else if (req.method === 'POST' && req.url === '/backup') {
+      // docs/protocol.md#backup: the enclave seals its keys to the proven recovery key; the file is ciphertext.
+      exportBackup(chain, d.contract as Address, enclave).then((backup) => reply(200, { ok: true, backup }), refused(reply, 'CLI_BACKUP'));
+    } else if (req.method === 'POST' && req.url === '/handover-request') {
+      const payer = privateKeyToAccount(privateKey as Hex);
+      enclave.call('init', { config: d.config })
+        .then(() => requestHandover({ chain, payer, contract: d.contract as Address, trust: { collateral: d.collateral, policy: d.policy } }, enclave))
+        .then((r) => reply(200, { ok: true, requestId: r.requestId.toString() }), refused(reply, 'CLI_RESTORE'));
+    } else if (req.method === 'POST' && req.url === '/restore') {
+      // The restored instance may hold an older state copy: its host follows the committed batches, then commits.
+      readBody(req).then(async (body) => {
+        const m = restoreBody.parse(JSON.parse(body));
+        const r = await deliverRestore(chain, d.contract as Address, enclave, { requestId: m.requestId, enc: m.enc as Hex, ciphertext: m.ciphertext as Hex, exporterMeasurement: m.exporterMeasurement as Hex });
+        await host.stop();
+        host = hostOf({ standbyMs: 0 });
+        await host.start();
+        relaying = true;
+        reply(200, { ok: true, ...r });
+      }).catch(refused(reply, 'CLI_RESTORE'));
     } else if (req.method === 'GET' && req.url === '/health') {
       reply(200, { enclave: { running: enclave.running, pid: enclave.pid ?? null }, host: { relaying, committedSeq: host.committedSeq.toString(), ...(lastError ? { lastError } : {}) } });
     } else {
@@ -184,7 +215,8 @@ export async function startEnclave(o: { dataDir: string; logger?: Logger }): Pro
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   writeFileAtomic(join(o.dataDir, 'control.json'), JSON.stringify({ pid: process.pid, url }));
   return {
-    enclave, host, chain, url,
+    enclave, chain, url,
+    get host() { return host; },
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await host.stop();
@@ -194,8 +226,22 @@ export async function startEnclave(o: { dataDir: string; logger?: Logger }): Pro
   };
 }
 
+/** The body of `POST /restore`: a restore message (packages/host RestoreMessage). */
+const restoreBody = z.object({ requestId: uint, enc: bytes32, ciphertext: hex, exporterMeasurement: bytes32 });
+
+/** A request body as UTF-8, at most 64 KiB (a restore message is under 10 KiB). */
+function readBody(req: import('node:http').IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => { body += c; if (body.length > 65_536) { reject(new CliArgumentError('request body over 64 KiB')); req.destroy(); } });
+    req.once('end', () => resolve(body));
+    req.once('error', reject);
+  });
+}
+
 /** The control endpoint of the `geode enclave start` for `dataDir`. Throws CliStepError when none is recorded. */
-function controlUrl(dataDir: string): string {
+export function controlUrl(dataDir: string): string {
   return readJson(join(dataDir, 'control.json'), controlSchema, 'control file written by `geode enclave start`').url;
 }
 
