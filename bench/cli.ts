@@ -1,7 +1,8 @@
 /**
  * CLI start-up benchmark (npm run bench:cli; docs/cli.md#startup). Wall-clock milliseconds from spawn to exit of
  * `geode --version` and `geode --help` run from the prebuilt bundle (packages/cli/bin/geode.mjs, as installed users
- * and the CLI tests run it), against the same-run reference `node -e 0` (bare Node start-up on this machine), and the
+ * and the CLI tests run it; help lists app commands from their manifests), and an app command's help (which loads
+ * that app's prebuilt client module, dist/apps/<app>/client.mjs), against the same-run reference `node -e 0` (bare Node start-up on this machine), and the
  * old way for comparison (the TypeScript source through tsx). Medians of N runs each, interleaved so machine load
  * hits every variant alike. Needs `npm run build` (the bundle). No assertions: figures and ratios are printed.
  */
@@ -20,6 +21,7 @@ const variants: { name: string; args: string[]; runs: number }[] = [
   { name: 'node -e 0 (reference)', args: ['-e', '0'], runs: N },
   { name: 'geode --version (bundle)', args: [BIN, '--version'], runs: N },
   { name: 'geode --help (bundle)', args: [BIN, '--help'], runs: N },
+  { name: 'geode computation --help (bundle)', args: [BIN, 'computation', '--help'], runs: N },
   { name: 'geode --version (tsx, source)', args: ['--conditions=geode-source', '--import', 'tsx', SRC, '--version'], runs: TSX_RUNS },
   { name: 'geode --help (tsx, source)', args: ['--conditions=geode-source', '--import', 'tsx', SRC, '--help'], runs: TSX_RUNS },
 ];
@@ -44,5 +46,5 @@ const ref = median(times.get(variants[0]!.name)!);
 console.log(`CLI start-up, median of ${N} runs (tsx: ${TSX_RUNS}), wall ms from spawn to exit:`);
 for (const v of variants) {
   const m = median(times.get(v.name)!);
-  console.log(`  ${v.name.padEnd(32)} ${m.toFixed(0).padStart(6)} ms   ${(m / ref).toFixed(2)}x node -e 0   (+${(m - ref).toFixed(0)} ms over bare node)`);
+  console.log(`  ${v.name.padEnd(36)} ${m.toFixed(0).padStart(6)} ms   ${(m / ref).toFixed(2)}x node -e 0   (+${(m - ref).toFixed(0)} ms over bare node)`);
 }

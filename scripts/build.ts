@@ -1,7 +1,7 @@
 // Build dispatcher: runs each build step in order (`npm run build`). Add further steps below.
 import { buildContracts } from '@geode/contracts/build';
 import { buildAllEnclaves } from '@geode/enclave/build';
-import { buildCli } from './build-cli.ts';
+import { buildAppClients, buildCli } from './build-cli.ts';
 
 async function main(): Promise<void> {
   // 1. Solidity contracts -> packages/contracts/src/generated/artifacts.ts (skipped when sources are unchanged).
@@ -10,6 +10,8 @@ async function main(): Promise<void> {
   await buildAllEnclaves();
   // 3. The CLI -> packages/cli/dist/bin/geode.mjs + chunks (esbuild), what bin/geode.mjs and `npm run geode` run.
   console.log(`cli: ${await buildCli()}`);
+  // 4. Each app's client module and artifacts -> dist/apps/<app>/ (esbuild): app commands and demos start without tsx.
+  for (const dir of await buildAppClients()) console.log(`app client: ${dir}`);
 }
 
 main().catch((e: unknown) => {

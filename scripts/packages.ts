@@ -5,11 +5,11 @@ import { join } from 'node:path';
 /**
  * The packages that build to dist/ and pack to installable tarballs, as directories relative to the repo root, in
  * dependency order (each imports only earlier ones): the framework (packages/<name>, @geode/<name>) and the apps
- * the CLI depends on (the computations app's client side).
+ * the CLI depends on (the computations app's client side). @geode/testing follows the CLI (its dev stack builds on it).
  */
 export const BUILT_PACKAGES = [
   'packages/protocol', 'packages/attestation', 'packages/contracts', 'packages/devnet', 'packages/enclave',
-  'packages/host', 'packages/client', 'packages/cli', 'apps/computations',
+  'packages/host', 'packages/client', 'packages/cli', 'packages/testing', 'apps/computations',
 ] as const;
 
 /** One public entry point: its export subpath ('.', './files'), source file and built JS / declaration files (relative to the package dir). */

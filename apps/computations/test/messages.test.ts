@@ -7,7 +7,7 @@ import {
 } from '../src/index.ts';
 import * as index from '../src/index.ts';
 import { encodeOutputMessage } from '@geode/protocol';
-import { ALICE, BOB } from './harness.ts';
+import { ALICE, BOB } from './requests.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

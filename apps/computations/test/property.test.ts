@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Address } from 'viem';
-import { Harness, ok, refused, single } from './harness.ts';
+import { create, harness, ok, refused, send, single } from './requests.ts';
 
 const PEOPLE = Array.from({ length: 6 }, (_, i) => `0x${(0xf0 - i * 0x21).toString(16)}${'0'.repeat(36)}${i.toString(16).padStart(2, '0')}` as Address);
 const EVE = '0xeee0000000000000000000000000000000000005' as Address;
@@ -45,20 +45,20 @@ test('property: average/max/min equal a plaintext model; the lock gives everyone
         const quorum = Math.min(q, n);
         const participants = PEOPLE.slice(0, n);
         const subs = raw.map((s) => ({ who: s.who % n, value: s.value }));
-        const h = new Harness();
-        ok(await h.create(EVE, 'p', type, participants, quorum));
-        for (const s of subs) ok(await h.send(participants[s.who]!, { op: 'submit', computation: 'p', value: s.value }));
+        const h = harness();
+        ok(await create(h, EVE, 'p', type, participants, quorum));
+        for (const s of subs) ok(await send(h, participants[s.who]!, { op: 'submit', computation: 'p', value: s.value }));
         const distinct = new Set(subs.map((s) => s.who)).size;
         if (distinct < quorum) {
-          refused(await h.send(participants[0]!, { op: 'result', computation: 'p' }), 'APP_QUORUM_NOT_REACHED');
+          refused(await send(h, participants[0]!, { op: 'result', computation: 'p' }), 'APP_QUORUM_NOT_REACHED');
           return;
         }
         const expected = model(type, subs);
-        const first = single(await h.send(participants[n - 1]!, { op: 'result', computation: 'p' }), participants[n - 1]!);
+        const first = single(await send(h, participants[n - 1]!, { op: 'result', computation: 'p' }), participants[n - 1]!);
         assert.deepEqual(first, expected);
-        refused(await h.send(participants[0]!, { op: 'submit', computation: 'p', value: 1e6 }), 'APP_LOCKED');
+        refused(await send(h, participants[0]!, { op: 'submit', computation: 'p', value: 1e6 }), 'APP_LOCKED');
         const r = await h.restart();
-        for (const p of participants) assert.deepEqual(single(await r.send(p, { op: 'result', computation: 'p' }), p), expected);
+        for (const p of participants) assert.deepEqual(single(await send(r, p, { op: 'result', computation: 'p' }), p), expected);
       },
     ),
     { numRuns: 300, seed: 20240601 },

@@ -3,16 +3,16 @@ import assert from 'node:assert/strict';
 import { decodeAbiParameters, type Address } from 'viem';
 import { transfersApp } from '../src/enclave/app.ts';
 import { WITHDRAWAL_OUTPUT, transfersSpec } from '../src/index.ts';
-import { StoreHarness, ok, refused } from './harness.ts';
+import { AppHarness, ok, refused } from '@geode/testing';
 
 const ALICE = '0xa11ce00000000000000000000000000000000001' as Address;
 const BOB = '0x0b0b000000000000000000000000000000000002' as Address;
 
-const deposit = (h: StoreHarness, who: Address, amount: bigint) => h.publicRequest(who, transfersSpec.publicKind('deposit'), transfersSpec.encodePublic('deposit', [amount]));
-const priv = (h: StoreHarness, who: Address, bytes: Uint8Array) => h.privateRequest(who, bytes);
-const transfer = (h: StoreHarness, who: Address, to: Address, amount: bigint) => priv(h, who, transfersSpec.encodePrivate('transfer', { to, amount: amount.toString() }));
-const withdraw = (h: StoreHarness, who: Address, amount: bigint) => priv(h, who, transfersSpec.encodePrivate('withdraw', { amount: amount.toString() }));
-const balance = async (h: StoreHarness, who: Address): Promise<bigint> => {
+const deposit = (h: AppHarness, who: Address, amount: bigint) => h.publicRequest(who, transfersSpec.publicKind('deposit'), transfersSpec.encodePublic('deposit', [amount]));
+const priv = (h: AppHarness, who: Address, bytes: Uint8Array) => h.privateRequest(who, bytes);
+const transfer = (h: AppHarness, who: Address, to: Address, amount: bigint) => priv(h, who, transfersSpec.encodePrivate('transfer', { to, amount: amount.toString() }));
+const withdraw = (h: AppHarness, who: Address, amount: bigint) => priv(h, who, transfersSpec.encodePrivate('withdraw', { amount: amount.toString() }));
+const balance = async (h: AppHarness, who: Address): Promise<bigint> => {
   const [e] = ok(await priv(h, who, transfersSpec.encodePrivate('balance', {})));
   assert.equal(e!.to, who.toLowerCase());
   assert.ok(e!.out.ok && (e!.out.message as { op: string }).op === 'balance');
@@ -20,7 +20,7 @@ const balance = async (h: StoreHarness, who: Address): Promise<bigint> => {
 };
 
 test('transfers: deposit, transfer, withdraw and balance move wei between private balances and publish each withdrawal once', async () => {
-  const h = new StoreHarness(transfersApp);
+  const h = new AppHarness(transfersApp);
   const [d] = ok(await deposit(h, ALICE, 1000n));
   assert.deepEqual(d!.out, { seq: '1', ok: true, message: { op: 'deposited', amount: '1000', balance: '1000' } });
   const sent = ok(await transfer(h, ALICE, BOB, 300n));
@@ -46,7 +46,7 @@ test('transfers: deposit, transfer, withdraw and balance move wei between privat
 });
 
 test('transfers: refusals (insufficient balance, zero amounts, malformed requests) change nothing and publish nothing', async () => {
-  const h = new StoreHarness(transfersApp);
+  const h = new AppHarness(transfersApp);
   ok(await deposit(h, ALICE, 50n));
   const before = JSON.stringify(await h.state());
   refused(await transfer(h, ALICE, BOB, 51n), 'APP_TRANSFERS_INSUFFICIENT_BALANCE');
@@ -73,7 +73,7 @@ test('transfers: refusals (insufficient balance, zero amounts, malformed request
 });
 
 test('transfers: balances survive a restart (the state round-trips through its canonical JSON)', async () => {
-  const h = new StoreHarness(transfersApp);
+  const h = new AppHarness(transfersApp);
   ok(await deposit(h, ALICE, 10n ** 18n));
   ok(await transfer(h, ALICE, BOB, 10n ** 17n));
   const r = await h.restart();

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { decodeAbiParameters, type Address } from 'viem';
 import { transfersApp } from '../src/enclave/app.ts';
 import { WITHDRAWAL_OUTPUT, transfersSpec } from '../src/index.ts';
-import { StoreHarness, type Outcome } from './harness.ts';
+import { AppHarness, type Outcome } from '@geode/testing';
 
 const USERS = ['0x1000000000000000000000000000000000000001', '0x2000000000000000000000000000000000000002', '0x3000000000000000000000000000000000000003'] as Address[];
 
@@ -31,7 +31,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 
 test('transfers property: the enclave equals a plaintext ledger model; value is conserved; no withdrawal beyond a balance', async () => {
   await fc.assert(fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 40 }), async (ops) => {
-    let h = new StoreHarness(transfersApp);
+    let h = new AppHarness(transfersApp);
     const model = new Map<Address, bigint>();
     const bal = (i: number) => model.get(USERS[i]!) ?? 0n;
     let deposited = 0n;

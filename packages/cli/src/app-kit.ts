@@ -64,4 +64,12 @@ export interface AppClientModule {
 
 // An app's own scenarios and tests locate the app folder and start a local dev stack for it.
 export { loadApp, REPO_ROOT, type GeodeApp } from './apps.ts';
-export { startDevStack, type DevStack, type DevStackOptions } from './stack.ts';
+export type { DevStack, DevStackOptions } from './stack.ts';
+
+/**
+ * startDevStack (packages/cli/src/stack.ts), loaded when called: an app's commands, which import this kit, then
+ * start without the devnet, host and build code (docs/cli.md#startup). Same options, result and errors.
+ */
+export async function startDevStack(o: import('./stack.ts').DevStackOptions = {}): Promise<DevStack> {
+  return (await import('./stack.ts')).startDevStack(o);
+}

@@ -12,26 +12,40 @@
  * The app's name is its folder's name. Nothing here names a particular app: the CLI finds apps by --app, by the
  * running dev stack's dev.json, or by scanning the repository's apps/ folder.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { Command } from 'commander';
 import { z } from 'zod';
 import type { Abi, Hex } from 'viem';
-import { workspaceRoot } from '@geode/enclave/build';
+import { COMMAND_NAME, REPO_ROOT } from './app-listing.ts';
 import { CliAppError } from './errors.ts';
 import type { AppClientModule } from './app-kit.ts';
 
+export { REPO_ROOT };
+
+const commandName = z.string().regex(COMMAND_NAME, 'a command name: lower-case letters, digits and single hyphens');
+
 /**
- * Repository root, found from this module (source, dist or the CLI bundle: workspaceRoot): holds apps/, dist/ and
- * the package.json naming the default app.
+ * One top-level command an app contributes (manifest `commands`): its name, the one-line summary `geode --help`
+ * lists (exactly the description its client module registers), and its subcommands' names in registration order.
+ * `geode --help` reads these, never the app's code (docs/cli.md#startup); packages/cli/test/app-manifest.test.ts
+ * checks every app's declaration against what its client module registers.
  */
-export const REPO_ROOT = workspaceRoot(fileURLToPath(import.meta.url));
+export const appCommandSchema = z.object({
+  name: commandName,
+  summary: z.string().min(1).max(200),
+  subcommands: z.array(commandName).max(64).default([]),
+}).strict();
+export type AppCommand = z.infer<typeof appCommandSchema>;
 
 /** The manifest: package.json's `"geode"` field. Paths are relative to the app folder. */
 export const appManifestSchema = z.object({
   contract: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a Solidity contract name'),
   enclave: z.string().min(1),
   client: z.string().min(1),
+  /** The commands the client module's registerCommands adds; absent: not declared (help then loads the module). */
+  commands: z.array(appCommandSchema).max(32).optional(),
 }).strict();
 export type AppManifest = z.infer<typeof appManifestSchema>;
 
@@ -50,6 +64,11 @@ export interface GeodeApp {
   readonly artifactsFile: string;
   /** Absolute path of the sim enclave bundle: <repo>/dist/enclave/<name>.mjs. */
   readonly bundle: string;
+  /**
+   * Absolute path of the prebuilt client-side modules (`npm run build`, scripts/build-cli.ts): <repo>/dist/apps/<name>/
+   * with client.mjs, artifacts.mjs and build.json (the app folder and the sources they were built from).
+   */
+  readonly prebuiltDir: string;
 }
 
 /** Read the app at `dir` (absolute or relative to cwd). `repoRoot` holds dist/. Throws CliAppError (CLI_BAD_APP). */
@@ -71,6 +90,7 @@ export function loadApp(dir: string, repoRoot: string): GeodeApp {
     name, dir: abs, manifest: m.data,
     enclaveEntry: resolve(abs, m.data.enclave), clientModule: resolve(abs, m.data.client),
     artifactsFile: join(abs, 'generated/artifacts.ts'), bundle: join(repoRoot, 'dist/enclave', `${name}.mjs`),
+    prebuiltDir: join(repoRoot, 'dist/apps', name),
   };
   for (const [what, f] of [['enclave', app.enclaveEntry], ['client', app.clientModule]] as const) {
     if (!existsSync(f)) throw new CliAppError(`${pkgFile}: "geode.${what}" points at ${f}, which does not exist`);
@@ -94,6 +114,47 @@ export function discoverApps(repoRoot: string): GeodeApp[] {
     out.push(loadApp(join(root, d), repoRoot));
   }
   return out;
+}
+
+/**
+ * What scripts/build-cli.ts records beside an app's prebuilt modules (dist/apps/<name>/build.json): the app folder
+ * they were built from, every source file esbuild read (absolute paths) and the newest of their modification times.
+ */
+export const prebuiltRecordSchema = z.object({
+  dir: z.string(),
+  inputs: z.array(z.string()),
+  newestInputMtimeMs: z.number(),
+}).strict();
+export type PrebuiltRecord = z.infer<typeof prebuiltRecordSchema>;
+
+/** The prebuilt modules of a client-side entry (built by `npm run build`). */
+export type PrebuiltEntry = 'client' | 'artifacts';
+
+/**
+ * The prebuilt module for `entry` of `app` when it is current: built from this very app folder and no source it was
+ * built from has changed or gone since (one stat per input, a few ms). Otherwise undefined: the caller imports the
+ * TypeScript source instead (correct, only slower to start), e.g. for an app outside the repository's apps/ or
+ * right after an edit before `npm run build`.
+ */
+export function prebuiltModule(app: GeodeApp, entry: PrebuiltEntry): string | undefined {
+  const file = join(app.prebuiltDir, `${entry}.mjs`);
+  const recordFile = join(app.prebuiltDir, 'build.json');
+  if (!existsSync(file) || !existsSync(recordFile)) return undefined;
+  let record: PrebuiltRecord;
+  try {
+    record = prebuiltRecordSchema.parse(JSON.parse(readFileSync(recordFile, 'utf8')));
+  } catch {
+    return undefined;
+  }
+  if (record.dir !== app.dir) return undefined;
+  for (const f of record.inputs) {
+    try {
+      if (statSync(f).mtimeMs > record.newestInputMtimeMs) return undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return file;
 }
 
 let typeScriptLoader: Promise<void> | undefined;
@@ -120,7 +181,7 @@ async function importAppModule(file: string): Promise<unknown> {
 /** The app's contract ABI and creation bytecode from its generated module. Throws CliAppError when not built. */
 export async function appContract(app: GeodeApp): Promise<{ abi: Abi; bytecode: Hex }> {
   if (!existsSync(app.artifactsFile)) throw new CliAppError(`${app.artifactsFile} is missing: run \`npm run build\` to compile the app's contracts`);
-  const mod = await importAppModule(app.artifactsFile) as Record<string, unknown>;
+  const mod = await importAppModule(prebuiltModule(app, 'artifacts') ?? app.artifactsFile) as Record<string, unknown>;
   const abi = mod[`${app.manifest.contract}Abi`];
   const bytecode = mod[`${app.manifest.contract}Bytecode`];
   if (!Array.isArray(abi) || typeof bytecode !== 'string') {
@@ -129,11 +190,42 @@ export async function appContract(app: GeodeApp): Promise<{ abi: Abi; bytecode: 
   return { abi: abi as Abi, bytecode: bytecode as Hex };
 }
 
-/** Import the app's client module. Throws CliAppError when it exports neither `registerCommands` nor `demo`. */
+/**
+ * Import the app's client module: its prebuilt bundle when current (prebuiltModule), else its source through tsx.
+ * A client module may import the app's generated ABI module, which a fresh app (`geode init`) does not have yet: then
+ * the app's contracts are compiled first (once; solc, @geode/contracts/build).
+ * Throws CliAppError when it exports neither `registerCommands` nor `demo`, ContractsCompileError on a Solidity error.
+ */
 export async function appClient(app: GeodeApp): Promise<AppClientModule> {
-  const mod = await importAppModule(app.clientModule) as AppClientModule;
+  if (!existsSync(app.artifactsFile)) await (await import('@geode/contracts/build')).buildContracts({ log: () => undefined, apps: [app.dir] });
+  const mod = await importAppModule(prebuiltModule(app, 'client') ?? app.clientModule) as AppClientModule;
   if (typeof mod.registerCommands !== 'function' && (typeof mod.demo !== 'object' || mod.demo === null)) {
     throw new CliAppError(`${app.clientModule} (the app's "geode.client") exports neither registerCommands nor demo`);
   }
   return mod;
+}
+
+/** The commands `client.registerCommands` adds to a program, in the manifest's `commands` shape (registration order). */
+export function registeredCommands(client: AppClientModule): AppCommand[] {
+  const probe = new Command('geode');
+  client.registerCommands?.(probe);
+  return probe.commands.map((c) => ({ name: c.name(), summary: c.description(), subcommands: c.commands.map((s) => s.name()) }));
+}
+
+/**
+ * Where a manifest's `commands` and what the client module registers disagree, one sentence each (empty: they
+ * agree). An undeclared manifest (`commands` absent) agrees with anything: `geode --help` then loads the module.
+ */
+export function commandDrift(declared: readonly AppCommand[] | undefined, registered: readonly AppCommand[]): string[] {
+  if (declared === undefined) return [];
+  const out: string[] = [];
+  const names = (xs: readonly AppCommand[]) => xs.map((c) => c.name).join(', ') || 'none';
+  if (names(declared) !== names(registered)) out.push(`declares the commands [${names(declared)}] but the client module registers [${names(registered)}]`);
+  for (const d of declared) {
+    const r = registered.find((x) => x.name === d.name);
+    if (!r) continue;
+    if (r.summary !== d.summary) out.push(`"${d.name}": the summary is ${JSON.stringify(d.summary)} but the client module's description is ${JSON.stringify(r.summary)}`);
+    if (r.subcommands.join(',') !== d.subcommands.join(',')) out.push(`"${d.name}": declares the subcommands [${d.subcommands.join(', ')}] but the client module registers [${r.subcommands.join(', ')}]`);
+  }
+  return out;
 }

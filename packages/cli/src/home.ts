@@ -6,13 +6,7 @@ import type { Hex } from 'viem';
 import { defineError } from '@geode/protocol';
 import { IdentityStore } from '@geode/client';
 
-/**
- * The CLI's home directory (default ./.geode, or --home / GEODE_HOME): identities/ and dev.json, the connection
- * details `geode dev` writes for the other commands.
- */
-export function homeDir(opt?: string): string {
-  return resolve(opt ?? process.env.GEODE_HOME ?? '.geode');
-}
+export { homeDir, devAppOf } from './app-listing.ts';
 
 export const identityStore = (home: string) => new IdentityStore(join(home, 'identities'));
 
@@ -86,14 +80,5 @@ export function removeDevInfo(home: string, pid: number): void {
     if (JSON.parse(readFileSync(f, 'utf8')).pid === pid) rmSync(f);
   } catch {
     /* already gone */
-  }
-}
-
-/** The app folder the running `geode dev` in `home` runs (dev.json's `app`), or undefined without a readable one. */
-export function devAppOf(home: string): string | undefined {
-  try {
-    return readDevInfo(home).app;
-  } catch {
-    return undefined;
   }
 }

@@ -47,39 +47,55 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   // Loaded commands first, then stubs for the rest: one module may register several entries (the steps).
   for (const c of COMMANDS) if ((!argv || c.name === wanted) && !has(c.name)) await c.register(program);
   for (const c of COMMANDS) if (!has(c.name)) program.command(c.name).description(c.summary).helpOption(false).allowUnknownOption().allowExcessArguments();
-  // App commands come from the app's client module (loaded on demand): for help, the full tree, or a name the
-  // framework table does not have. A broken app must not take the framework's commands down with it: say why, once.
+  // App commands: for help, their manifest's summaries (no app code); the named one, from its app's client module.
+  // A broken app must not take the framework's commands down with it: say why, once.
   const versionOnly = argv !== undefined && argv.slice(2).some((a) => a === '--version' || a === '-V');
   if (!versionOnly && (wanted === undefined || !COMMANDS.some((c) => c.name === wanted))) {
-    await registerAppCommands(program, argv ?? process.argv).catch((e: unknown) => { console.error(`geode: the app's commands are not available: ${e instanceof Error ? e.message : String(e)}`); });
+    await registerAppCommands(program, argv, wanted).catch((e: unknown) => { console.error(`geode: the app's commands are not available: ${e instanceof Error ? e.message : String(e)}`); });
   }
   return program;
 }
 
 /**
- * Add the commands an app contributes (its client module's registerCommands, docs/apps.md#client-module). Which
- * app: `--app <dir>` in argv; else the app of the running `geode dev` (dev.json's `app` in --home / GEODE_HOME /
+ * Add the commands apps contribute (their client module's registerCommands, docs/apps.md#client-module). Which
+ * apps: `--app <dir>` in argv; else the app of the running `geode dev` (dev.json's `app` in --home / GEODE_HOME /
  * ./.geode); else every app in the repository's apps/ folder (a command name already taken is skipped).
+ *
+ * A command an app declares in its manifest (`geode.commands`) is a stub carrying the declared summary unless it is
+ * the `wanted` one: then only the app declaring it is loaded (docs/cli.md#startup). An app that declares nothing is
+ * loaded (help needs its names). Without `argv` every app is loaded (the full tree, for tests).
  */
-async function registerAppCommands(program: Command, argv: readonly string[]): Promise<void> {
-  const { REPO_ROOT, loadApp, discoverApps, appClient } = await import('./apps.ts');
-  const { homeDir, devAppOf } = await import('./home.ts');
+async function registerAppCommands(program: Command, argv: readonly string[] | undefined, wanted: string | undefined): Promise<void> {
+  const { REPO_ROOT, homeDir, devAppOf, appDirs, declaredCommands } = await import('./app-listing.ts');
+  const { resolve } = await import('node:path');
+  const args = argv ?? process.argv;
   const flag = (name: string) => {
-    const i = argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
+    const i = args.findIndex((a) => a === name || a.startsWith(`${name}=`));
     if (i < 0) return undefined;
-    return argv[i]!.includes('=') ? argv[i]!.slice(name.length + 1) : argv[i + 1];
+    return args[i]!.includes('=') ? args[i]!.slice(name.length + 1) : args[i + 1];
   };
   const explicit = flag('--app') ?? devAppOf(homeDir(flag('--home')));
-  const apps = explicit ? [loadApp(explicit, REPO_ROOT)] : discoverApps(REPO_ROOT);
-  for (const app of apps) {
-    const client = await appClient(app);
+  const listed = (explicit ? [resolve(explicit)] : appDirs(REPO_ROOT)).map((dir) => ({ dir, declared: declaredCommands(dir) }));
+  const declaresWanted = listed.some((a) => a.declared?.some((c) => c.name === wanted));
+  const taken = (name: string) => program.commands.some((x) => x.name() === name);
+  let apps: typeof import('./apps.ts') | undefined;
+  for (const { dir, declared } of listed) {
+    const load = argv === undefined || (declared === undefined ? !declaresWanted : declared.some((c) => c.name === wanted));
+    if (!load) {
+      for (const c of declared ?? []) if (!taken(c.name)) program.command(c.name).description(c.summary).helpOption(false).allowUnknownOption().allowExcessArguments();
+      continue;
+    }
+    apps ??= await import('./apps.ts');
+    const app = apps.loadApp(dir, REPO_ROOT);
+    const client = await apps.appClient(app);
     if (!client.registerCommands) continue;
     const probe = new Command('geode');
     client.registerCommands(probe);
-    for (const c of probe.commands) {
-      if (program.commands.some((x) => x.name() === c.name())) continue; // another app (or the framework) has it
-      program.addCommand(c);
+    if (wanted !== undefined && declared?.some((c) => c.name === wanted) && !probe.commands.some((c) => c.name() === wanted)) {
+      const { CliAppError } = await import('./errors.ts');
+      throw new CliAppError(`${app.dir}/package.json declares the command "${wanted}" in "geode.commands" but its client module does not register it: make the manifest list what registerCommands adds`);
     }
+    for (const c of probe.commands) if (!taken(c.name())) program.addCommand(c);
   }
 }
 

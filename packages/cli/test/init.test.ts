@@ -27,7 +27,7 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
 }
 const lastJson = (s: string) => JSON.parse(s.trim().split('\n').at(-1)!) as Record<string, unknown>;
 
-test('geode init <name>: the app typechecks, then geode demo --app <dir> --json ends {"ok":true,…} and the app\'s tests pass', { timeout: 600_000 }, async () => {
+test('geode init <name>: geode demo --app <dir> --json ends {"ok":true,…}, the app typechecks and its tests (harness + dev stack) pass', { timeout: 600_000 }, async () => {
   const parent = mkdtempSync(join(ROOT, '.geode-init-'));
   const name = `tally-${process.pid}`;
   try {
@@ -37,13 +37,8 @@ test('geode init <name>: the app typechecks, then geode demo --app <dir> --json 
     assert.equal(r.ok, true);
     assert.equal(r.dir, join(parent, name));
     const Name = `Tally${process.pid}`;
-    assert.deepEqual(r.files, [`contracts/${Name}.sol`, 'package.json', 'src/client/index.ts', 'src/enclave/app.ts', 'src/enclave/main.ts', 'src/messages.ts', 'test/app.test.ts', 'test/demo.test.ts']);
+    assert.deepEqual(r.files, [`contracts/${Name}.sol`, 'docs/errors.md', 'package.json', 'src/client/index.ts', 'src/enclave/app.ts', 'src/enclave/main.ts', 'src/errors.ts', 'src/index.ts', 'src/spec.ts', 'test/app.test.ts', 'test/demo.test.ts']);
     for (const side of ['contract', 'enclave', 'client']) assert.ok(r.lines[side]! > 5, side);
-
-    // The scaffold typechecks under the repository's strict settings.
-    writeFileSync(join(parent, 'tsconfig.json'), JSON.stringify({ extends: join(ROOT, 'tsconfig.json'), include: [`${name}/**/*.ts`] }));
-    const tsc = await run([join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(parent, 'tsconfig.json'), '--noEmit']);
-    assert.equal(tsc.code, 0, tsc.stdout + tsc.stderr);
 
     const demo = await run([MAIN, 'demo', '--app', r.dir, '--json']);
     assert.equal(demo.code, 0, demo.stderr.slice(-2000));
@@ -51,10 +46,16 @@ test('geode init <name>: the app typechecks, then geode demo --app <dir> --json 
     assert.deepEqual([d.ok, d.app, d.totals], [true, name, { alice: 5, bob: 5 }]);
     assert.ok(existsSync(join(r.dir, 'generated/artifacts.ts')), 'the demo compiled the app\'s contract into the app');
 
+    // The scaffold (with its generated ABI module) typechecks under the repository's strict settings.
+    writeFileSync(join(parent, 'tsconfig.json'), JSON.stringify({ extends: join(ROOT, 'tsconfig.json'), include: [`${name}/**/*.ts`] }));
+    const tsc = await run([join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(parent, 'tsconfig.json'), '--noEmit']);
+    assert.equal(tsc.code, 0, tsc.stdout + tsc.stderr);
+
     const tests = readdirSync(join(r.dir, 'test')).filter((f) => f.endsWith('.test.ts')).map((f) => join(r.dir, 'test', f));
     const t = await run(['--test', '--test-reporter=spec', ...tests]);
     assert.equal(t.code, 0, t.stdout.slice(-3000));
-    assert.match(t.stdout, /ℹ pass 3/);
+    assert.match(t.stdout, /ℹ pass 4/);
+    assert.match(t.stdout, /ℹ fail 0/);
   } finally {
     rmSync(parent, { recursive: true, force: true });
     rmSync(join(ROOT, 'dist/enclave', `${name}.mjs`), { force: true });

@@ -48,7 +48,7 @@ test('geode --version and --help from the bundle: the version, and every command
   const h = await geode(['--help']);
   assert.equal(h.code, 0, h.stderr);
   for (const c of COMMANDS) assert.match(h.stdout, new RegExp(`^  ${c.name}\\b`, 'm'));
-  // The computations app's command comes from its TypeScript client module, which the bundle loads through tsx.
+  // The computations app's command is listed from its manifest; `computation --help` loads its (prebuilt) client module.
   assert.match(h.stdout, /^  computation\b/m);
   const app = await geode(['computation', '--help']);
   assert.equal(app.code, 0, app.stderr);

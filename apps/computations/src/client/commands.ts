@@ -49,27 +49,34 @@ function commandFor(op: string, name: string, as: string): string | undefined {
   if (op === 'result') return `geode computation result ${n} --as ${as}`;
   if (op === 'submit') return `geode computation submit ${n} <value> --as ${as}`;
   if (op === 'submitKey') return `geode computation submit ${n} --key <key> --message <text> --as ${as}`;
+  if (op === 'create') return `geode computation create ${n} --type <type> --participants <names> --quorum <n> --as ${as}`;
   return undefined;
 }
 
-const API_HINT = /\{ op: '(\w+)'[^}]*\}/g;
+/**
+ * The hints in the enclave's messages: a request in the app's API (`{ op: 'result' }`; group 1 is the op), or the
+ * contract call that creates a computation ("through the Computations contract": a public request, `create`).
+ */
+const API_HINT = /\{ op: '(\w+)'[^}]*\}|through the Computations contract/g;
 
 /**
- * An enclave message with its API hints (`{ op: 'result' }`, `{ op: 'submitKey', key, message }`) replaced by the
- * command that sends that request, e.g. "request the result with `geode computation result avg --as dave`".
+ * An enclave message with its API hints (`{ op: 'result' }`, `{ op: 'submitKey', key, message }`, "through the
+ * Computations contract") replaced by the command that sends that request, e.g. "request the result with
+ * `geode computation result avg --as dave`".
  * The enclave's own message stays unchanged in --json (`error.message`); the command is added as `command`.
  */
 export function commandsForApiHints(message: string, name: string, as: string): string {
-  return message.replace(API_HINT, (hint, op: string) => {
-    const cmd = commandFor(op, name, as);
-    return cmd ? `\`${cmd}\`` : hint;
+  return message.replace(API_HINT, (hint, op: string | undefined) => {
+    const cmd = commandFor(op ?? 'create', name, as);
+    if (!cmd) return hint;
+    return op === undefined ? `with \`${cmd}\`` : `\`${cmd}\``;
   });
 }
 
 /** The first command an enclave message hints at (see commandsForApiHints), or undefined. */
 export function nextCommand(message: string, name: string, as: string): string | undefined {
   for (const m of message.matchAll(API_HINT)) {
-    const cmd = commandFor(m[1]!, name, as);
+    const cmd = commandFor(m[1] ?? 'create', name, as);
     if (cmd) return cmd;
   }
   return undefined;

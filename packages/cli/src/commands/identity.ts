@@ -28,9 +28,9 @@ export function registerIdentityCommands(program: Command): void {
           rep.progress('connecting to the devnet and verifying the enclave');
           const conn = await connect(home);
           try {
-            rep.progress(`funding ${identity.address} from the dev faucet`);
+            rep.progress(`funding ${identity.name} (${identity.address}) from the dev faucet`);
             await fundFromFaucet(conn.chain, faucetKey, identity.address);
-            rep.progress('registering the output key');
+            rep.progress(`registering ${identity.name}'s output key`);
             await conn.client(identity).registerOutputKey();
             registered = true;
           } finally {

@@ -13,7 +13,7 @@ import { REPO_ROOT } from '../apps.ts';
 import { CliArgumentError } from '../errors.ts';
 import { fail, reporter } from '../output.ts';
 
-/** The template folder; file names and contents use __name__ (kebab), __Name__ (Pascal) and __camel__. */
+/** The template folder; file names and contents use __name__ (kebab), __Name__ (Pascal), __camel__ and __NAME__ (error-code form). */
 const TEMPLATE_DIR = fileURLToPath(new URL('../../templates/app/', import.meta.url));
 
 /** Names an app may not take: the CLI's own commands (the app's command is `geode <name>`). */
@@ -27,17 +27,20 @@ export interface InitResult {
   dir: string;
   /** Files written, relative to `dir`, sorted. */
   files: string[];
-  /** Non-blank, non-comment lines of each side: contract (contracts/), enclave (src/enclave + src/messages.ts), client (src/client). */
+  /**
+   * Non-blank, non-comment lines of each side: contract (contracts/), enclave (what the enclave bundle takes from the
+   * app: src/enclave/, src/spec.ts, src/errors.ts), client (src/client/, src/index.ts).
+   */
   lines: { contract: number; enclave: number; client: number };
   /** What to run next. */
   next: string[];
 }
 
-/** The placeholder values for an app name: kebab-case as given, PascalCase (the contract) and camelCase. */
-export function appNames(name: string): { name: string; Name: string; camel: string } {
+/** The placeholder values for an app name: kebab-case as given, PascalCase (the contract), camelCase and SCREAMING_SNAKE (its error codes, as defineAppErrors makes them). */
+export function appNames(name: string): { name: string; Name: string; camel: string; NAME: string } {
   const parts = name.split('-');
   const Name = parts.map((p) => p[0]!.toUpperCase() + p.slice(1)).join('');
-  return { name, Name, camel: Name[0]!.toLowerCase() + Name.slice(1) };
+  return { name, Name, camel: Name[0]!.toLowerCase() + Name.slice(1), NAME: name.toUpperCase().replace(/-/g, '_') };
 }
 
 /** Lines that are code: not blank, not only a comment line. */
@@ -58,7 +61,7 @@ export function runInit(name: string, o: { dir?: string } = {}): InitResult {
   const dir = resolve(o.dir ?? join(REPO_ROOT, 'apps'), name);
   if (existsSync(dir)) throw new CliArgumentError(`${dir} already exists; pick another name or remove it`);
   const n = appNames(name);
-  const fill = (s: string) => s.replaceAll('__name__', n.name).replaceAll('__Name__', n.Name).replaceAll('__camel__', n.camel);
+  const fill = (s: string) => s.replaceAll('__name__', n.name).replaceAll('__Name__', n.Name).replaceAll('__camel__', n.camel).replaceAll('__NAME__', n.NAME);
   const files: string[] = [];
   const lines = { contract: 0, enclave: 0, client: 0 };
   const walk = (from: string) => {
@@ -71,8 +74,8 @@ export function runInit(name: string, o: { dir?: string } = {}): InitResult {
       writeFileSync(join(dir, rel), text);
       files.push(rel);
       if (rel.startsWith('contracts/')) lines.contract += codeLines(text);
-      else if (rel.startsWith('src/enclave/') || rel === 'src/messages.ts') lines.enclave += codeLines(text);
-      else if (rel.startsWith('src/client/')) lines.client += codeLines(text);
+      else if (rel.startsWith('src/enclave/') || rel === 'src/spec.ts' || rel === 'src/errors.ts') lines.enclave += codeLines(text);
+      else if (rel.startsWith('src/client/') || rel === 'src/index.ts') lines.client += codeLines(text);
     }
   };
   walk(TEMPLATE_DIR);
