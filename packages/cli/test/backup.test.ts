@@ -3,11 +3,9 @@
 // state database, and the new instance commits the next request. Also --help and the --json refusal without a key.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { hexToBytes, parseEther, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import pino from 'pino';
@@ -17,19 +15,10 @@ import { chainAccessFromUrl } from '@geode/host';
 import { defaultApp } from '../src/stack.ts';
 import { deployApp, handshake, startEnclave, status } from '../src/steps.ts';
 import { restoreStep, writeRecoveryKey } from '../src/backup-steps.ts';
+import { geode } from './dev-process.ts';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const payer = devAccounts(0)[0]!;
 const quiet = pino({ level: 'silent' });
-
-function geode(args: string[]): Promise<{ code: number | null; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'packages/cli/src/main.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
-    let stdout = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.once('exit', (code) => resolve({ code, stdout }));
-  });
-}
 
 test('geode enclave recovery-key, backup, restore --help name their options', async () => {
   for (const [cmd, opts] of [['recovery-key', ['--out']], ['backup', ['--data-dir', '--out', '--json']], ['restore', ['--backup', '--recovery-key', '--data-dir', '--request', '--json']]] as const) {
