@@ -106,7 +106,6 @@ const lc = (h: string): Hex => h.toLowerCase() as Hex;
 export async function restoreMessage(o: RestoreOptions): Promise<RestoreMessage> {
   const b = o.backup;
   const pub = o.publicClient;
-  const read = <T>(functionName: string, args: readonly unknown[] = []) => pub.readContract({ address: o.contract, abi: GeodeCoreAbi, functionName, args } as never) as Promise<T>;
   // 1.
   if (lc(b.recoveryKey) !== lc(o.recoveryKey.publicKey)) {
     throw new CliBackupError('CLI_RECOVERY_KEY_MISMATCH', `The backup is sealed to recovery key ${b.recoveryKey}, not to this file's ${o.recoveryKey.publicKey}; use the deployment's recovery key file.`, { details: { backup: b.recoveryKey, given: o.recoveryKey.publicKey } });
@@ -115,7 +114,7 @@ export async function restoreMessage(o: RestoreOptions): Promise<RestoreMessage>
   if (BigInt(b.chainId) !== o.chainId || lc(b.contract) !== lc(o.contract)) {
     throw new CliBackupError('CLI_BACKUP_BINDING', `The backup belongs to contract ${b.contract} on chain ${b.chainId}, not to ${o.contract} on chain ${o.chainId}.`, { details: { backup: { chainId: b.chainId, contract: b.contract } } });
   }
-  const onChainRecovery = lc(await read<Hex>('recoveryKey'));
+  const onChainRecovery = lc(await pub.readContract({ address: o.contract, abi: GeodeCoreAbi, functionName: 'recoveryKey' }));
   if (onChainRecovery !== lc(b.recoveryKey)) {
     throw new CliBackupError('CLI_BACKUP_BINDING', `The contract's recovery key is ${onChainRecovery}, the backup's ${b.recoveryKey}: the backup is not this deployment's.`);
   }
@@ -124,7 +123,7 @@ export async function restoreMessage(o: RestoreOptions): Promise<RestoreMessage>
     lcSigner: lc(o.config.lcSigner) as Address, lcGenesisHash: lc(o.config.lcGenesisHash), policyHash: lc(o.config.policyHash), admin: lc(o.config.admin) as Address,
   };
   const cfgHash = configHash(config);
-  if (lc(await read<Hex>('configHash')) !== cfgHash || config.contract !== lc(o.contract) || config.chainId !== o.chainId) {
+  if (lc(await pub.readContract({ address: o.contract, abi: GeodeCoreAbi, functionName: 'configHash' })) !== cfgHash || config.contract !== lc(o.contract) || config.chainId !== o.chainId) {
     throw new CliBackupError('CLI_RESTORE_BINDING', 'The deployment config given is not the contract\'s (its configHash differs); use the deployment.json `geode deploy` wrote for this contract.');
   }
   // 3.
@@ -137,7 +136,7 @@ export async function restoreMessage(o: RestoreOptions): Promise<RestoreMessage>
   }
   try {
     // 4.
-    const [activeId, s] = await read<[bigint, { encPubKey: Hex; signer: Address }]>('activeSession');
+    const [activeId, s] = await pub.readContract({ address: o.contract, abi: GeodeCoreAbi, functionName: 'activeSession' });
     if (activeId !== BigInt(b.sessionId) || lc(s.encPubKey) !== lc(b.encPubKey) || lc(s.signer) !== lc(b.signer)) {
       throw new CliBackupError('CLI_RESTORE_SUPERSEDED', `The backup holds session ${b.sessionId}'s keys; the contract's active session is ${activeId}. A backup of a superseded session must never continue the deployment: restore a backup of session ${activeId}.`, { details: { backup: b.sessionId, active: activeId.toString() } });
     }
