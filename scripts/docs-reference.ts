@@ -87,6 +87,8 @@ const TAGS: Record<keyof typeof DOMAIN, string> = {
   handoverRequest: 'geode.handover-request.v1',
   handoverMessage: 'geode.handover-message.v1',
   handoverSender: 'geode.handover-sender.v1',
+  requestEpochAad: 'geode.request-epoch-aad.v1',
+  epochCommitment: 'geode.epoch-commitment.v1',
   backup: 'geode.backup.v1',
 };
 

@@ -71,3 +71,28 @@ test('client.md §5: an output whose inner seq differs from the commitment\'s is
   assert.throws(() => decodeClientOutput({ seq: 7n, sessionId: 1n, block: 1n, plaintext }), { code: 'ENVELOPE_INVALID' });
   assert.equal(decodeClientOutput({ seq: 8n, sessionId: 1n, block: 1n, plaintext }).kind, 'message');
 });
+
+test('client.md §3 epochs: currentEpoch follows a rotation, submit seals to it, a retired epoch\'s request gets ENCLAVE_EPOCH_RETIRED', async () => {
+  const { devAccounts } = await import('@geode/devnet');
+  const { GeodeCoreAbi } = await import('@geode/contracts');
+  const admin = privateKeyToAccount(devAccounts(8)[1]!.privateKey); // the embedded devnet's operator is the admin
+  assert.deepEqual(await alice.currentEpoch(), { epoch: 0, encPubKey: session.encPubKey });
+  const rotate = async () => {
+    const hash = await stack.chain.wallet(admin).writeContract({ address: stack.deployment.contract, abi: GeodeCoreAbi, functionName: 'requestRotation', args: [] });
+    const r = await stack.chain.publicClient.waitForTransactionReceipt({ hash });
+    assert.equal(r.status, 'success');
+    await stack.host.waitCommitted(await stack.chain.publicClient.readContract({ address: stack.deployment.contract, abi: GeodeCoreAbi, functionName: 'requestCount' }));
+  };
+  await rotate();
+  const e1 = await alice.currentEpoch();
+  assert.equal(e1.epoch, 1);
+  assert.notEqual(e1.encPubKey, session.encPubKey);
+  const sub = await alice.submit(encodeRequest({ op: 'submit', computation: 'poll', value: 7 }));
+  assert.deepEqual(kinds(await alice.waitForOutputs(sub.seq, { fromBlock: fromBlock() })), ['message'], 'sealed to epoch 1');
+  await rotate();
+  assert.equal((await alice.currentEpoch()).epoch, 2);
+  const old = await alice.submit(encodeRequest({ op: 'submit', computation: 'poll', value: 8 }), { epoch: 0, encPubKey: session.encPubKey });
+  const refused = await alice.waitForOutputs(old.seq, { fromBlock: fromBlock() });
+  assert.deepEqual(kinds(refused), ['error']);
+  assert.equal((refused[0] as Extract<ClientOutput, { kind: 'error' }>).error.code, 'ENCLAVE_EPOCH_RETIRED');
+});

@@ -270,6 +270,8 @@ export interface StatusReport {
   requestCount: string;
   /** Requests appended but not yet committed (requestCount - committedSeq). */
   pending: string;
+  /** GeodeCore.currentEpoch(): the rotation epoch clients encrypt to and its X25519 key (docs/protocol.md#rotation). */
+  epoch: { epoch: string; encPubKey: string };
   enclave: { running: boolean; pid: number | null } | null;
   host: { relaying: boolean; committedSeq: string; lastError?: string } | null;
 }
@@ -284,6 +286,7 @@ export async function status(conn: { rpcUrl: string; trustedRpc?: boolean; contr
   try {
     const read = (functionName: 'committedSeq' | 'requestCount') => chain.publicClient.readContract({ address: conn.contract as Address, abi: GeodeCoreAbi, functionName }) as Promise<bigint>;
     const [committedSeq, requestCount] = [await read('committedSeq'), await read('requestCount')];
+    const [epochNumber, epochKey] = await chain.publicClient.readContract({ address: conn.contract as Address, abi: GeodeCoreAbi, functionName: 'currentEpoch' });
     let session: StatusReport['session'];
     try {
       const s = await verifyActiveSession({
@@ -299,7 +302,7 @@ export async function status(conn: { rpcUrl: string; trustedRpc?: boolean; contr
       health = await fetch(`${controlUrl(dataDir)}/health`).then((r) => r.json() as Promise<typeof health>, () => health);
     }
     const ok = !('error' in session) && !!health.enclave?.running && !!health.host?.relaying;
-    return { ok, contract: conn.contract, session, committedSeq: committedSeq.toString(), requestCount: requestCount.toString(), pending: (requestCount - committedSeq).toString(), ...health };
+    return { ok, contract: conn.contract, session, committedSeq: committedSeq.toString(), requestCount: requestCount.toString(), pending: (requestCount - committedSeq).toString(), epoch: { epoch: epochNumber.toString(), encPubKey: epochKey }, ...health };
   } finally {
     await chain.close();
   }

@@ -36,6 +36,8 @@ test('the app `geode init` scaffolds declares the command its client module regi
   try {
     const { dir } = runInit('tally-manifest', { dir: parent });
     const app = loadApp(dir, REPO_ROOT);
+    // The scaffold's client module imports its generated ABI, which appears at the first build (as `geode demo` does).
+    await (await import('@geode/contracts/build')).buildContracts({ log: () => undefined, apps: [app.dir] });
     assert.deepEqual(app.manifest.commands?.map((c) => c.name), ['tally-manifest']);
     assert.deepEqual(commandDrift(app.manifest.commands, await sourceCommands(app)), []);
   } finally {

@@ -71,6 +71,9 @@ test('deploy, enclave start, handshake, status: step by step against a JSON-RPC 
     }
     const after = await status(dep, dataDir);
     assert.deepEqual([after.ok, after.committedSeq, after.requestCount, after.pending], [true, '1', '1', '0']);
+    assert.equal(after.epoch.epoch, '0', 'no rotation yet: epoch 0 is the session key');
+    assert.match(after.epoch.encPubKey, /^0x[0-9a-f]{64}$/);
+    assert.notEqual(after.epoch.encPubKey, `0x${'00'.repeat(32)}`);
 
     const cli = await geode(['status', '--data-dir', dataDir, '--json']);
     assert.equal(cli.code, 0);

@@ -1,6 +1,6 @@
 import { BaseError, ContractFunctionRevertedError, bytesToHex, type Abi, type ContractFunctionArgs, type ContractFunctionName, getAbiItem, hexToBytes, parseEventLogs, type Account, type Address, type Chain, type Hex, type PublicClient, type Transport, type WalletClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { decodeOutputs, encodeEnvelope, HPKE_INFO, hpkeOpen, hpkeSeal, outputAad, requestAad } from '@geode/protocol';
+import { decodeOutputs, encodeEnvelope, HPKE_INFO, hpkeOpen, hpkeSeal, outputAad, requestEpochAad } from '@geode/protocol';
 import { GeodeCoreAbi } from '@geode/contracts';
 import type { Identity } from './identity.ts';
 import type { TrustedSession } from './session.ts';
@@ -58,16 +58,34 @@ export class GeodeClient {
     return this.account.address;
   }
 
-  /** Seal `plaintext` to the session: payload = 0x01 || enc || ciphertext (protocol envelope). */
-  async seal(plaintext: Uint8Array): Promise<Hex> {
-    const aad = hexToBytes(requestAad(this.o.chainId, this.o.contract, this.o.session.sessionId, this.account.address));
-    const { enc, ciphertext } = await hpkeSeal(hexToBytes(this.o.session.encPubKey), HPKE_INFO.request, aad, plaintext);
-    return bytesToHex(encodeEnvelope({ kind: 'private', enc, ciphertext }));
+  /**
+   * The rotation epoch requests are encrypted to now (docs/protocol.md#rotation): GeodeCore.currentEpoch(). Epoch 0's
+   * key is the verified session's encPubKey; a later epoch's key is the one the contract recorded from a commitment
+   * the session's attested signer signed over it (commitBatchWithEpoch), so it is as trusted as the session.
+   * `epoch` is a number (uint32), `encPubKey` 0x bytes32.
+   */
+  async currentEpoch(): Promise<{ epoch: number; encPubKey: Hex }> {
+    const [epoch, key] = await this.o.publicClient.readContract({ address: this.o.contract, abi: GeodeCoreAbi, functionName: 'currentEpoch' });
+    return { epoch: Number(epoch), encPubKey: epoch === 0n ? this.o.session.encPubKey : key };
   }
 
-  /** Encrypt and submit a private request. Resolves with its sequence number once mined. Throws TransactionRevertedError. */
-  async submit(plaintext: Uint8Array): Promise<{ seq: bigint; block: bigint; hash: Hex }> {
-    const payload = await this.seal(plaintext);
+  /**
+   * Seal `plaintext` to an epoch of the session (default: currentEpoch()): payload = 0x03 || epoch (uint32 BE) || enc
+   * || ciphertext (protocol envelope), HPKE additional data requestEpochAad(chainId, contract, sessionId, sender, epoch).
+   */
+  async seal(plaintext: Uint8Array, epoch?: { epoch: number; encPubKey: Hex }): Promise<Hex> {
+    const e = epoch ?? (await this.currentEpoch());
+    const aad = hexToBytes(requestEpochAad(this.o.chainId, this.o.contract, this.o.session.sessionId, this.account.address, e.epoch));
+    const { enc, ciphertext } = await hpkeSeal(hexToBytes(e.encPubKey), HPKE_INFO.request, aad, plaintext);
+    return bytesToHex(encodeEnvelope({ kind: 'private', epoch: e.epoch, enc, ciphertext }));
+  }
+
+  /**
+   * Encrypt (to the current epoch, see seal) and submit a private request. Resolves with its sequence number once
+   * mined. Throws TransactionRevertedError.
+   */
+  async submit(plaintext: Uint8Array, epoch?: { epoch: number; encPubKey: Hex }): Promise<{ seq: bigint; block: bigint; hash: Hex }> {
+    const payload = await this.seal(plaintext, epoch);
     return this.sendAndSeq('submitRequest', [payload], 'Request');
   }
 

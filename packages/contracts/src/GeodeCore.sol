@@ -29,6 +29,16 @@ contract GeodeCore {
         bytes32 mrEnclave;
     }
 
+    /// @notice A rotation epoch of the request key (docs/protocol.md#rotation).
+    struct Epoch {
+        /// Sequence number of the rotation request that starts it (appended by requestRotation).
+        uint256 requestSeq;
+        /// X25519 HPKE public key of the epoch (zero until the batch ending with its rotation request is committed).
+        bytes32 encPubKey;
+        /// First sequence number that can have been sealed to it (requestSeq + 1; 0 until started).
+        uint256 fromSeq;
+    }
+
     /// @notice The fields of a batch commitment after (chainid, this), in commitmentDigest order.
     struct Commitment {
         uint256 sessionId;
@@ -90,12 +100,21 @@ contract GeodeCore {
     /// @notice Number of handover requests (the last id; ids start at 1).
     uint256 public handoverCount; // slot 13
 
+    // ---- rotation epochs (docs/protocol.md#rotation); not proven: the rotation requests are in the accumulator ----
+
+    /// @dev epochs[e] for e in 1..rotationCount of the current key lineage; read with `epoch(e)` / `currentEpoch()`.
+    mapping(uint256 epoch => Epoch) internal epochs; // slot 14
+    /// @notice Number of rotations requested in the current key lineage (the last requested epoch).
+    uint256 public rotationCount; // slot 15
+    /// @notice The last epoch whose key is on-chain (0 = the session's own encPubKey).
+    uint256 public startedEpoch; // slot 16
+
     // ---- backup (docs/protocol.md#backup); recoveryKey is proven by the exporting enclave (SLOT.recoveryKey) ----
 
     /// @notice X25519 public key (RFC 7748) a keyed enclave seals its key material to in a backup (zero = this
     ///         deployment has no recovery key and no backup). Set by the admin before the first session only, so it is
     ///         fixed before any key material exists: a client that sees it (or its absence) knows it cannot change.
-    bytes32 public recoveryKey; // slot 14
+    bytes32 public recoveryKey; // slot 17
 
     /// @notice Attestation verifier the handshake quotes are checked with.
     IAttestationVerifier public immutable verifier;
@@ -123,6 +142,8 @@ contract GeodeCore {
     bytes32 public constant DOMAIN_SESSION_SUCCESSION = keccak256("geode.session-succession.v1");
     /// @notice Domain tag of a handover request's report data: keccak256("geode.handover-request.v1").
     bytes32 public constant DOMAIN_HANDOVER_REQUEST = keccak256("geode.handover-request.v1");
+    /// @notice Domain tag of a commitment that starts an epoch: keccak256("geode.epoch-commitment.v1").
+    bytes32 public constant DOMAIN_EPOCH_COMMITMENT = keccak256("geode.epoch-commitment.v1");
 
     /// @notice Session status: no such session.
     uint256 public constant STATUS_NONE = 0;
@@ -137,6 +158,10 @@ contract GeodeCore {
     bytes1 public constant PAYLOAD_PRIVATE = 0x01;
     /// @notice First payload byte of a public request: 0x02 || abi.encode(string kind, bytes body).
     bytes1 public constant PAYLOAD_PUBLIC = 0x02;
+    /// @notice First payload byte of an epoch-tagged private request: 0x03 || epoch (uint32) || enc(32) || ciphertext.
+    bytes1 public constant PAYLOAD_PRIVATE_EPOCH = 0x03;
+    /// @notice Smallest epoch-tagged private payload: kind byte, 4-byte epoch, 32-byte HPKE enc and a 16-byte AEAD tag.
+    uint256 public constant MIN_PRIVATE_EPOCH_PAYLOAD_BYTES = 53;
     /// @notice Largest request payload, in bytes.
     uint256 public constant MAX_PAYLOAD_BYTES = 16384;
     /// @notice Smallest private payload: kind byte, 32-byte HPKE enc and a 16-byte AEAD tag.
@@ -170,6 +195,15 @@ contract GeodeCore {
     /// @param handoverPubKey X25519 public key the key material is to be sealed to.
     /// @param quote The newcomer's quote (REPORTDATA = handoverRequestReportData(mrEnclave, handoverPubKey) || 0^32).
     event HandoverRequested(uint256 indexed id, bytes32 indexed mrEnclave, bytes32 handoverPubKey, bytes quote);
+    /// @notice The admin asked for a rotation of the request key (docs/protocol.md#rotation).
+    /// @param epoch The epoch the rotation starts.
+    /// @param seq Sequence number of the rotation request.
+    event RotationRequested(uint256 indexed epoch, uint256 indexed seq);
+    /// @notice An epoch's key is on-chain: the batch ending with its rotation request was committed.
+    /// @param epoch The new epoch.
+    /// @param encPubKey Its X25519 HPKE public key (clients encrypt to it from now on).
+    /// @param fromSeq First sequence number that can have been sealed to it.
+    event EpochStarted(uint256 indexed epoch, bytes32 encPubKey, uint256 fromSeq);
     /// @notice The admin named the deployment's recovery key (docs/protocol.md#backup).
     /// @param key X25519 public key backups are sealed to.
     event RecoveryKeySet(bytes32 key);
@@ -264,6 +298,14 @@ contract GeodeCore {
     error HookGasTooLow(uint256 gasLeft);
     /// @notice deliverPublicOutput may be called only by the contract itself.
     error OnlySelf(address caller);
+    /// @notice The batch ends with a rotation request: commit it with commitBatchWithEpoch (it carries the new key).
+    error EpochKeyMissing(uint256 epoch, uint256 requestSeq);
+    /// @notice commitBatchWithEpoch for a batch that does not end with the next epoch's rotation request.
+    error NoRotationInBatch(uint256 epoch, uint256 requestSeq, uint256 to);
+    /// @notice The new epoch's public key is zero.
+    error ZeroEpochKey();
+    /// @notice Public request kinds beginning with "geode." are the framework's (registerOutputKey, requestRotation).
+    error ReservedKind(bytes kind);
     /// @notice The commitment was not signed by the active session's signer.
     error WrongSigner(address recovered, address expected);
 
@@ -389,6 +431,11 @@ contract GeodeCore {
     /// @dev Makes pending session `id` the active one with its keys, superseding `prev`.
     function _activate(uint256 id, uint256 prev, bytes32 encPubKey, address signer, bytes calldata quote) private {
         Session storage s = sessions[id];
+        // Keys that do not continue the active session's start their own epochs at 0 (docs/protocol.md#rotation).
+        if (prev == 0 || sessions[prev].encPubKey != encPubKey || sessions[prev].signer != signer) {
+            rotationCount = 0;
+            startedEpoch = 0;
+        }
         if (prev != 0) {
             sessions[prev].status = STATUS_SUPERSEDED;
             emit SessionSuperseded(prev, id);
@@ -452,16 +499,35 @@ contract GeodeCore {
     // ------------------------------------------------------------------ requests
 
     /// @notice Submits a private (HPKE-sealed) request; the sender is msg.sender.
-    /// @param payload 0x01 || enc (32 bytes) || ciphertext; 49..MAX_PAYLOAD_BYTES bytes.
+    /// @param payload 0x01 || enc (32 bytes) || ciphertext (epoch 0), 49..MAX_PAYLOAD_BYTES bytes; or
+    ///        0x03 || epoch (uint32 big-endian) || enc || ciphertext (docs/protocol.md#rotation), 53..MAX_PAYLOAD_BYTES.
     /// @return seq The request's sequence number.
     function submitRequest(bytes calldata payload) external returns (uint256 seq) {
         if (activeSessionId == 0) revert NoActiveSession();
         if (payload.length == 0) revert InvalidPayloadLength(0, MIN_PRIVATE_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES);
-        if (payload[0] != PAYLOAD_PRIVATE) revert InvalidPayloadKind(payload[0]);
-        if (payload.length < MIN_PRIVATE_PAYLOAD_BYTES || payload.length > MAX_PAYLOAD_BYTES) {
-            revert InvalidPayloadLength(payload.length, MIN_PRIVATE_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES);
+        uint256 min = MIN_PRIVATE_PAYLOAD_BYTES;
+        if (payload[0] == PAYLOAD_PRIVATE_EPOCH) min = MIN_PRIVATE_EPOCH_PAYLOAD_BYTES;
+        else if (payload[0] != PAYLOAD_PRIVATE) revert InvalidPayloadKind(payload[0]);
+        if (payload.length < min || payload.length > MAX_PAYLOAD_BYTES) {
+            revert InvalidPayloadLength(payload.length, min, MAX_PAYLOAD_BYTES);
         }
         return _appendRequest(msg.sender, payload);
+    }
+
+    /// @notice Asks the enclave to rotate the request key (docs/protocol.md#rotation); only the admin. Appends the
+    ///         public request 0x02 || abi.encode("geode.rotate-epoch", abi.encode(epoch)) from the admin, in the
+    ///         ordered log (the accumulator binds it: the host can neither skip, repeat nor invent one). The enclave
+    ///         that processes it ends the batch there and signs the new epoch's key into the commitment
+    ///         (commitBatchWithEpoch), which records it (EpochStarted).
+    /// @return epoch The epoch the rotation starts (rotationCount after the call).
+    /// @return seq The rotation request's sequence number.
+    function requestRotation() external returns (uint256 epoch, uint256 seq) {
+        if (msg.sender != admin) revert NotAdmin(msg.sender, admin);
+        if (activeSessionId == 0) revert NoActiveSession();
+        epoch = ++rotationCount;
+        seq = _appendRequest(msg.sender, bytes.concat(PAYLOAD_PUBLIC, abi.encode("geode.rotate-epoch", abi.encode(epoch))));
+        epochs[epoch].requestSeq = seq;
+        emit RotationRequested(epoch, seq);
     }
 
     /// @notice Registers the caller's X25519 HPKE public key, to which the enclave encrypts the caller's outputs.
@@ -470,7 +536,7 @@ contract GeodeCore {
     /// @return seq The request's sequence number.
     function registerOutputKey(bytes32 hpkePubKey) external returns (uint256 seq) {
         if (hpkePubKey == bytes32(0)) revert ZeroOutputKey();
-        return _appendPublicRequest(msg.sender, "geode.register-key", abi.encode(hpkePubKey));
+        return _appendRequest(msg.sender, bytes.concat(PAYLOAD_PUBLIC, abi.encode("geode.register-key", abi.encode(hpkePubKey))));
     }
 
     /// @notice Appends 0x02 || abi.encode(kind, body) as a request from `sender`.
@@ -482,7 +548,16 @@ contract GeodeCore {
     /// @return seq The request's sequence number.
     function _appendPublicRequest(address sender, string memory kind, bytes memory body) internal returns (uint256 seq) {
         if (!Utf8.isValid(bytes(kind))) revert KindNotUtf8(bytes(kind));
+        if (_isFrameworkKind(bytes(kind))) revert ReservedKind(bytes(kind));
         return _appendRequest(sender, bytes.concat(PAYLOAD_PUBLIC, abi.encode(kind, body)));
+    }
+
+    /// @dev Whether `kind` begins with "geode." (the framework's kinds, which an app may not append).
+    function _isFrameworkKind(bytes memory kind) private pure returns (bool) {
+        bytes memory p = "geode.";
+        if (kind.length < p.length) return false;
+        for (uint256 i = 0; i < p.length; ++i) if (kind[i] != p[i]) return false;
+        return true;
     }
 
     /// @notice Appends a request to the log and extends the accumulator.
@@ -522,8 +597,55 @@ contract GeodeCore {
         bytes calldata publicOutputs,
         bytes calldata signature
     ) external {
+        Commitment memory c = _checkBatch(from, to, accTo, prevRoot, newRoot);
+        uint256 next = startedEpoch + 1;
+        if (next <= rotationCount && epochs[next].requestSeq <= to) revert EpochKeyMissing(next, epochs[next].requestSeq);
+        c.outputsHash = keccak256(outputs);
+        c.publicOutputsHash = keccak256(publicOutputs);
+        _checkSigner(c.sessionId, _commitmentDigest(c), signature);
+        _finishBatch(c, outputs, publicOutputs);
+    }
+
+    /// @notice commitBatch for a batch that ends with the next epoch's rotation request (docs/protocol.md#rotation):
+    ///         the signature is over epochCommitmentDigest(commitmentDigest, epoch, epochPubKey), so the new key is the
+    ///         enclave's, and the contract records epochs[epoch] = {encPubKey, fromSeq = to + 1} (EpochStarted).
+    /// @param from committedSeq + 1.
+    /// @param to The rotation request's sequence number (epochs[startedEpoch + 1].requestSeq).
+    /// @param accTo acc(to).
+    /// @param prevRoot The committed state root the batch was processed from.
+    /// @param newRoot The state root after the batch.
+    /// @param outputs abi.encode((address recipient, uint256 seq, bytes ciphertext)[]); only hashed and emitted.
+    /// @param publicOutputs abi.encode((uint256 seq, bytes data)[]).
+    /// @param epochPubKey The new epoch's X25519 HPKE public key (non-zero).
+    /// @param signature 65 bytes r || s || v over epochCommitmentDigest, no EIP-191 prefix.
+    function commitBatchWithEpoch(
+        uint256 from,
+        uint256 to,
+        bytes32 accTo,
+        bytes32 prevRoot,
+        bytes32 newRoot,
+        bytes calldata outputs,
+        bytes calldata publicOutputs,
+        bytes32 epochPubKey,
+        bytes calldata signature
+    ) external {
+        Commitment memory c = _checkBatch(from, to, accTo, prevRoot, newRoot);
+        uint256 e = startedEpoch + 1;
+        if (e > rotationCount || epochs[e].requestSeq != to) revert NoRotationInBatch(e, epochs[e].requestSeq, to);
+        if (epochPubKey == bytes32(0)) revert ZeroEpochKey();
+        c.outputsHash = keccak256(outputs);
+        c.publicOutputsHash = keccak256(publicOutputs);
+        _checkSigner(c.sessionId, epochCommitmentDigest(_commitmentDigest(c), e, epochPubKey), signature);
+        epochs[e].encPubKey = epochPubKey;
+        epochs[e].fromSeq = to + 1;
+        startedEpoch = e;
+        emit EpochStarted(e, epochPubKey, to + 1);
+        _finishBatch(c, outputs, publicOutputs);
+    }
+
+    /// @dev The position checks of a commitment; returns it with sessionId, from, to, accTo and the roots filled.
+    function _checkBatch(uint256 from, uint256 to, bytes32 accTo, bytes32 prevRoot, bytes32 newRoot) private view returns (Commitment memory c) {
         // Fields are filled one by one into memory: the legacy codegen's 16-slot stack cannot hold them all at once.
-        Commitment memory c;
         c.sessionId = activeSessionId;
         if (c.sessionId == 0) revert NoActiveSession();
         if (from != committedSeq + 1) revert UnexpectedBatchStart(committedSeq + 1, from);
@@ -535,11 +657,12 @@ contract GeodeCore {
         c.accTo = accTo;
         c.prevRoot = prevRoot;
         c.newRoot = newRoot;
-        c.outputsHash = keccak256(outputs);
-        c.publicOutputsHash = keccak256(publicOutputs);
-        _checkSigner(c.sessionId, _commitmentDigest(c), signature);
-        committedSeq = to;
-        stateRoot = newRoot;
+    }
+
+    /// @dev Records a checked, signed commitment and delivers its public outputs.
+    function _finishBatch(Commitment memory c, bytes calldata outputs, bytes calldata publicOutputs) private {
+        committedSeq = c.to;
+        stateRoot = c.newRoot;
         _emitBatchCommitted(c, outputs);
         _deliverPublicOutputs(publicOutputs);
     }
@@ -641,6 +764,12 @@ contract GeodeCore {
         );
     }
 
+    /// @notice The digest signed for a batch ending with a rotation request:
+    ///         keccak256(abi.encode(DOMAIN_EPOCH_COMMITMENT, commitmentDigest, epoch, encPubKey)).
+    function epochCommitmentDigest(bytes32 commitment, uint256 epoch, bytes32 encPubKey) public pure returns (bytes32) {
+        return keccak256(abi.encode(DOMAIN_EPOCH_COMMITMENT, commitment, epoch, encPubKey));
+    }
+
     /// @dev commitmentDigest of `c` (all fields static: abi.encode of the struct is that of its fields in order).
     function _commitmentDigest(Commitment memory c) internal view returns (bytes32) {
         return keccak256(abi.encode(DOMAIN_COMMITMENT, block.chainid, address(this), c));
@@ -661,6 +790,18 @@ contract GeodeCore {
     /// @notice Session `id` (all-zero with status STATUS_NONE if it does not exist).
     function session(uint256 id) external view returns (Session memory) {
         return sessions[id];
+    }
+
+    /// @notice The epoch clients encrypt requests to and its key (docs/protocol.md#rotation): (0, the active session's
+    ///         encPubKey) until a rotation has started, then (startedEpoch, epochs[startedEpoch].encPubKey).
+    function currentEpoch() external view returns (uint256 epochNumber, bytes32 encPubKey) {
+        epochNumber = startedEpoch;
+        encPubKey = epochNumber == 0 ? sessions[activeSessionId].encPubKey : epochs[epochNumber].encPubKey;
+    }
+
+    /// @notice Rotation epoch `e` of the current key lineage (all zero if never requested).
+    function epochAt(uint256 e) external view returns (Epoch memory) {
+        return epochs[e];
     }
 
     /// @notice The active session and its id (id 0 and an empty session if none).

@@ -1,8 +1,9 @@
 import { bytesToHex, concatHex, hexToBytes, type Address, type Hex } from 'viem';
 import {
   HPKE_INFO, REGISTER_KEY_KIND, decodeEnvelope, decodePublicRequest, encodeOutputMessage,
-  hpkeOpen, hpkeSeal, isGeodeError, outputAad, requestAad, type BatchOutput, type PublicOutput,
+  hpkeOpen, hpkeSeal, isGeodeError, outputAad, requestAad, requestEpochAad, type BatchOutput, type PublicOutput,
 } from '@geode/protocol';
+import { epochOfEnvelope, rotationOf, type EpochStart } from './epochs.ts';
 import type { EnclaveApp, HandlerContext } from './app.ts';
 import { BatchOutputBudget, outputLimitRefusal, outputsBytes, publicOutputsBytes, requestCapExceeded } from './caps.ts';
 import { EnclaveError } from './errors.ts';
@@ -45,6 +46,8 @@ export interface BatchContext {
   sessionId: bigint;
   /** The light-client-verified block of the batch's header (HandlerContext.block). */
   block: { number: bigint; timestamp: bigint };
+  /** The deployment's admin (attested config): the only sender a rotation request is taken from (epochs.ts). */
+  admin?: Address;
 }
 
 /** Error codes that mean the host's storage failed to authenticate or to work: they refuse the batch. */
@@ -69,6 +72,8 @@ export interface BatchExecution {
   outputs: BatchOutput[];
   /** Public outputs (ctx.publish) in publication order (docs/protocol.md#public-outputs). */
   publicOutputs: PublicOutput[];
+  /** Set when the batch ends with a rotation request (epochs.ts): the epoch it started and that epoch's key. */
+  epoch?: EpochStart;
 }
 
 /**
@@ -106,6 +111,9 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
   };
   let to = base.lastSeq;
   let accTo = base.lastAcc;
+  // Rotation epoch of the state (docs/protocol.md#rotation); a rotation request is always the batch's last one.
+  const epochNow = base.epoch ?? 0;
+  let started: EpochStart | undefined;
 
   for (const r of requests) {
     const sender = r.sender.toLowerCase() as Address;
@@ -140,7 +148,15 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
       const env = decodeEnvelope(r.payloadBytes); // ENVELOPE_INVALID -> error output
       if (env.kind === 'public') {
         const { kind, body } = decodePublicRequest(bytesToHex(env.data)); // ENVELOPE_INVALID(_UTF8) -> error output
-        if (kind === REGISTER_KEY_KIND) {
+        const rotation = rotationOf(kind, body, sender, epochNow, bc.admin); // ENCLAVE_BAD_REQUEST -> error output
+        if (rotation !== null) {
+          batch.write(FRAMEWORK_KEYS.epoch, frameworkValue.seq(BigInt(rotation)));
+          batch.write(FRAMEWORK_KEYS.epochSeq, frameworkValue.seq(r.seq));
+          const kp = keys.epochKeyPair(rotation);
+          if (!kp) throw new EnclaveError('ENCLAVE_INTERNAL', `Rotation to epoch ${rotation}: its key is not derivable from the held seed.`);
+          started = { epoch: rotation, encPubKey: bytesToHex((await kp).publicKey) };
+          ctx.emit(sender, { epoch: rotation, encPubKey: started.encPubKey }); // the admin's acknowledgement (every request has an output)
+        } else if (kind === REGISTER_KEY_KIND) {
           if (!/^0x[0-9a-fA-F]{64}$/.test(body)) throw new EnclaveError('ENCLAVE_BAD_REQUEST', 'geode.register-key body must be abi.encode(bytes32 x25519PublicKey).');
           registered = body.toLowerCase() as Hex;
           batch.write(FRAMEWORK_KEYS.outputKey(sender), frameworkValue.hex(registered));
@@ -155,8 +171,15 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
           // any other value would be a host choice). Whether it opens is then a function of proven bytes and of this
           // key material, which the state is bound to (keyId): a request sealed to another lineage's key fails here,
           // the same way in every instance that can continue this state.
-          plain = await hpkeOpen(keys.hpke.privateKey, env.enc, HPKE_INFO.request, requestAadOf(r.sessionId, sender), env.ciphertext);
+          // The envelope's epoch (0x03; 0x01 is epoch 0) picks the key: in grace it opens, retired or future it is an
+          // error output, a key this instance already deleted refuses the batch (epochs.ts, docs/protocol.md#rotation).
+          const epoch = epochOfEnvelope(env, r.seq, epochNow);
+          const kp = keys.epochKeyPair(epoch);
+          if (!kp) throw keyDeleted(r.seq, epoch, keys.material.epochBase);
+          const aad = env.epoch === undefined ? requestAadOf(r.sessionId, sender) : hexToBytes(requestEpochAad(bc.chainId, bc.contract, r.sessionId, sender, epoch));
+          plain = await hpkeOpen((await kp).privateKey, env.enc, HPKE_INFO.request, aad, env.ciphertext);
         } catch (e) {
+          if (isGeodeError(e) && (e.code === 'ENCLAVE_EPOCH_RETIRED' || e.code === 'ENCLAVE_EPOCH_UNKNOWN' || e.code === 'ENCLAVE_EPOCH_KEY_DELETED')) throw e;
           throw new EnclaveError('ENCLAVE_DECRYPT', `Request ${r.seq} could not be decrypted: encrypt it to the active session key with this chain, contract, session and sender as additional data.`, { cause: e });
         }
         await app.onPrivate(plain, ctx);
@@ -167,6 +190,8 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
         : { code: 'ENCLAVE_HANDLER_FAILED', message: `The ${app.name} handler failed on request ${r.seq}: ${e instanceof Error ? e.message : String(e)}` };
     }
     if (fault !== null) throw fault; // the host's storage failed, whatever the handler made of it
+    // This instance cannot reproduce the request's outcome (it deleted the key): never an output, refuse the batch.
+    if (error?.code === 'ENCLAVE_EPOCH_KEY_DELETED') throw keyDeleted(r.seq, 0, keys.material.epochBase, error.message);
     // Per-request caps (caps.ts rule 1): the request is refused as a whole and changes nothing.
     if (error === null) {
       const over = requestCapExceeded(emits, pubs);
@@ -191,13 +216,16 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
     for (const o of outs) pending.push({ recipient: o.recipient, seq: r.seq, plaintext: o.plaintext, key: await keyOf(o.recipient) });
     to = r.seq;
     accTo = r.accAfter;
+    if (error !== null) started = undefined;
+    // The commitment carries the new epoch's key (epochCommitmentDigest): the rotation ends the batch.
+    if (started) break;
   }
 
   // The framework's records, outside any request (docs/protocol.md#state-root).
   batch.write(FRAMEWORK_KEYS.lastSeq, frameworkValue.seq(to));
   batch.write(FRAMEWORK_KEYS.lastAcc, frameworkValue.hex(accTo));
   if (base.lastSeq === 0n) batch.write(FRAMEWORK_KEYS.keyId, frameworkValue.hex(keys.keyId));
-  return { to, accTo, outputs: await sealOutputs(pending, bc, keys), publicOutputs: publics };
+  return { to, accTo, outputs: await sealOutputs(pending, bc, keys), publicOutputs: publics, ...(started ? { epoch: started } : {}) };
 }
 
 /**
@@ -222,6 +250,11 @@ function guarded(kv: KvStore, onFault: (e: unknown) => void): KvStore {
       }
     },
   } as KvStore;
+}
+
+/** ENCLAVE_EPOCH_KEY_DELETED for request `seq` (epochs.ts). */
+function keyDeleted(seq: bigint, epoch: number, base: number, message?: string): EnclaveError {
+  return new EnclaveError('ENCLAVE_EPOCH_KEY_DELETED', message ?? `Request ${seq} is sealed to epoch ${epoch}, whose key this instance deleted (it holds epochs ${base} and later): it cannot re-execute batches before that rotation was committed. Continue from a later committed state, or process this batch on an instance that still holds epoch ${epoch}.`, { details: { seq: seq.toString(), epoch, epochBase: base } });
 }
 
 function errorPlaintext(seq: bigint, error: { code: string; message: string }): Uint8Array {

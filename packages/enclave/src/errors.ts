@@ -35,6 +35,8 @@ export const ENCLAVE_ERROR_CODES = [
   'ENCLAVE_HANDOVER_OPEN',
   'ENCLAVE_HANDOVER_KEYS',
   'ENCLAVE_FOLLOW_MISMATCH',
+  // Rotation epochs (docs/protocol.md#rotation): this instance deleted a key the batch needs (refuses the batch).
+  'ENCLAVE_EPOCH_KEY_DELETED',
   // Backup and restore (src/handover/backup.ts, docs/protocol.md#backup):
   'ENCLAVE_BACKUP_NO_RECOVERY_KEY',
   'ENCLAVE_RESTORE_SUPERSEDED',
@@ -47,6 +49,8 @@ export const ENCLAVE_ERROR_CODES = [
   'ENCLAVE_STORE_VALUE',
   'ENCLAVE_STORE_LIMIT',
   'ENCLAVE_OUTPUT_LIMIT',
+  'ENCLAVE_EPOCH_RETIRED',
+  'ENCLAVE_EPOCH_UNKNOWN',
 ] as const;
 export type EnclaveErrorCode = (typeof ENCLAVE_ERROR_CODES)[number];
 

@@ -14,7 +14,7 @@ export { FRAMEWORK_NAMESPACE, type FrameworkState } from './state.ts';
 export { KEEP_VERSIONS, stateDbName } from './lineage.ts';
 export { TypedStore, REQUEST_WRITES_MAX, type KvStore } from './store/kv.ts';
 export type { KeyPart, DecodedKeyPart } from './store/key.ts';
-export { SessionKeys, generateKeyMaterial, addressOfPublicKey, type KeyMaterial } from './keys.ts';
+export { SessionKeys, generateKeyMaterial, keyMaterialFrom, addressOfPublicKey, type KeyMaterial } from './keys.ts';
 export { SealedStore, sealBytes, unsealBytes, KEYS_FILE } from './seal.ts';
 export * from './lightclient/index.ts';
 export * from './platform/platform.ts';

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesToHex, hexToBytes, keccak256, numberToHex, type Address, type Hex } from 'viem';
 import {
-  ETHEREUM_SYNC_COMMITTEE_SIGNER,
-  ACC_ZERO, ROOT_ZERO, SESSION_STATUS, SLOT, accAtKey, accumulatorStep, batchProofKeys, commitmentDigest, configHash, encodeOutputs,
+  EPOCH, ETHEREUM_SYNC_COMMITTEE_SIGNER,
+  ACC_ZERO, ROOT_ZERO, SESSION_STATUS, SLOT, accAtKey, accumulatorStep, batchProofKeys, commitmentDigest, configHash, epochCommitmentDigest, encodeOutputs,
   encodePublicOutputs, methods, outputsHash, publicOutputsHash, sessionCreateReportData, sessionKeysReportData, sessionProofKeys, slotKey,
   type ConfigJson, type GeodeConfig, type Method, type Result,
 } from '@geode/protocol';
@@ -347,6 +347,8 @@ export class EnclaveRuntime {
       lastSeq: this.fw.lastSeq.toString(),
       stateRoot: this.root,
       trustedBlock: (this.gate?.trustedNumber() ?? 0n).toString(),
+      epoch: String(this.fw.epoch ?? 0),
+      ...(keys ? { epochBase: String(keys.material.epochBase) } : {}),
     };
   }
 
@@ -391,7 +393,7 @@ export class EnclaveRuntime {
     const rd = new Uint8Array(64);
     rd.set(hexToBytes(sessionKeysReportData(c.config.chainId, c.config.contract, nonce, keys.encPubKey, keys.signer)), 0);
     const quote = evidenceBytes(this.opts.platform.evidence(rd));
-    c.keyStore.write(KEYS_FILE, serializeKeyMaterial(material));
+    c.keyStore.write(KEYS_FILE, serializeKeyMaterial(keys.material));
     await this.useKeys(keys);
     this.keysError = null;
     this.pendingNonce = null;
@@ -483,7 +485,7 @@ export class EnclaveRuntime {
       }
 
       const batch = store.begin();
-      exec = await executeBatch(this.app, batch, base, verified, keys, { chainId: c.config.chainId, contract: c.config.contract, sessionId, block: { number: h.number, timestamp: h.timestamp } });
+      exec = await executeBatch(this.app, batch, base, verified, keys, { chainId: c.config.chainId, contract: c.config.contract, sessionId, block: { number: h.number, timestamp: h.timestamp }, admin: c.config.admin });
       // The batch's writes, its new trie nodes and its version record in ONE transaction, before anything is
       // replied (docs/enclave.md#store-versions). Versions beyond the kept ones are dropped in the same transaction.
       // Never the root to fall back to, nor the proven one, nor a pending commitment's result.
@@ -499,7 +501,9 @@ export class EnclaveRuntime {
       poh = publicOutputsHash(publicOutputs);
       // The per-batch output cap may end the batch early (docs/protocol.md#caps): commit [from, to]. acc(to) is the
       // proven chain's value too: acc(to) was proven and each step is a hash of the previous one.
-      const digest = commitmentDigest({ chainId: c.config.chainId, contract: c.config.contract, sessionId, from, to: exec.to, accTo: exec.accTo, prevRoot: baseRoot, newRoot, outputsHash: oh, publicOutputsHash: poh });
+      const commitment = { chainId: c.config.chainId, contract: c.config.contract, sessionId, from, to: exec.to, accTo: exec.accTo, prevRoot: baseRoot, newRoot, outputsHash: oh, publicOutputsHash: poh };
+      // A batch that ends with a rotation signs the new epoch's key with it (docs/protocol.md#rotation).
+      const digest = exec.epoch ? epochCommitmentDigest(commitment, BigInt(exec.epoch.epoch), exec.epoch.encPubKey) : commitmentDigest(commitment);
       signature = keys.sign(digest);
     } catch (e) {
       // A version written for a batch that then failed is harmless: nothing was replied, the chain never proves it.
@@ -508,12 +512,36 @@ export class EnclaveRuntime {
       this.fw = prevFw;
       throw e;
     }
-    this.fw = { lastSeq: exec.to, lastAcc: exec.accTo, keyId: keys.keyId };
+    this.fw = { lastSeq: exec.to, lastAcc: exec.accTo, keyId: keys.keyId, ...(exec.epoch ? { epoch: exec.epoch.epoch, epochSeq: exec.to } : { epoch: base.epoch ?? 0, epochSeq: base.epochSeq ?? 0n }) };
     this.root = newRoot;
     this.pending = [...stillPending, { from, to: exec.to, prevRoot: baseRoot, newRoot }];
     gated.commit();
+    this.retireEpochs(base, committedSeq);
     const end = exec.to;
     const accEnd = exec.accTo;
-    return { sessionId: sessionId.toString(), from: from.toString(), to: end.toString(), accTo: accEnd, prevRoot: baseRoot, newRoot, outputs, outputsHash: oh, publicOutputs, publicOutputsHash: poh, signature };
+    return { sessionId: sessionId.toString(), from: from.toString(), to: end.toString(), accTo: accEnd, prevRoot: baseRoot, newRoot, outputs, outputsHash: oh, publicOutputs, publicOutputsHash: poh, signature, ...(exec.epoch ? { epoch: { epoch: String(exec.epoch.epoch), encPubKey: exec.epoch.encPubKey } } : {}) };
+  }
+
+  /**
+   * Delete the seeds of retired epochs (docs/protocol.md#rotation, docs/security.md#rotation-epochs). `base` is the state
+   * the batch ran on, `committedSeq` the proven one. Once the rotation that started base's epoch E is committed
+   * (committedSeq >= its seq), no batch can ever again run on a state before epoch E, and from E on epochs below
+   * E - graceEpochs are retired for every request: their seeds go. The material then holds seed(E - graceEpochs) only,
+   * sealed over keys.sealed. A failed write keeps the old material (logged; the next batch tries again).
+   */
+  private retireEpochs(base: FrameworkState, committedSeq: bigint): void {
+    const keys = this.keys;
+    const epoch = base.epoch ?? 0;
+    const keep = epoch - EPOCH.graceEpochs;
+    if (!keys || keep <= keys.material.epochBase || committedSeq < (base.epochSeq ?? 0n)) return;
+    const next = keys.retireBefore(keep);
+    try {
+      this.need().keyStore.write(KEYS_FILE, serializeKeyMaterial(next.material));
+    } catch (e) {
+      this.log(`could not seal ${KEYS_FILE} without the retired epochs below ${keep}: ${(e as Error).message}`);
+      return;
+    }
+    this.keys = next;
+    this.log(`deleted the request keys of epochs ${keys.material.epochBase}..${keep - 1} (retired)`);
   }
 }

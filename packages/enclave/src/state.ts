@@ -14,7 +14,9 @@ import { decodeValue, encodeValue } from './store/value.ts';
  *   ["geode", "lastAcc"]                    acc(lastSeq), 0x lowercase hex bytes32
  *   ["geode", "keyId"]                      keyId (protocol keyIdOf) of the key material that produced the state
  *   ["geode", "outputKey", address (bytes)] registered X25519 output key of `address` (20 raw bytes), 0x hex bytes32
- * The empty store (no key at all) is the state before the first request: lastSeq 0, acc ACC_ZERO, no keyId.
+ *   ["geode", "epoch"]                      rotation epoch (decimal string), absent = 0 (docs/protocol.md#rotation)
+ *   ["geode", "epochSeq"]                   sequence number of the rotation request that started that epoch
+ * The empty store (no key at all) is the state before the first request: lastSeq 0, acc ACC_ZERO, no keyId, epoch 0.
  */
 export const FRAMEWORK_NAMESPACE = 'geode';
 
@@ -30,6 +32,10 @@ export interface FrameworkState {
    * (ENCLAVE_KEYS_MISMATCH, docs/security.md#state-is-bound-to-its-keys).
    */
   keyId: Hex | null;
+  /** Rotation epoch of the request key (docs/protocol.md#rotation); 0 until the first rotation request. */
+  epoch?: number;
+  /** Sequence number of the rotation request that started `epoch` (0 for epoch 0). */
+  epochSeq?: bigint;
 }
 
 /** Raw store keys of the framework records. */
@@ -37,6 +43,8 @@ export const FRAMEWORK_KEYS = {
   lastSeq: encodeKey([FRAMEWORK_NAMESPACE, 'lastSeq']),
   lastAcc: encodeKey([FRAMEWORK_NAMESPACE, 'lastAcc']),
   keyId: encodeKey([FRAMEWORK_NAMESPACE, 'keyId']),
+  epoch: encodeKey([FRAMEWORK_NAMESPACE, 'epoch']),
+  epochSeq: encodeKey([FRAMEWORK_NAMESPACE, 'epochSeq']),
   /** Key of `address`'s registered output key (lowercase 0x address). */
   outputKey: (address: Address): Uint8Array => encodeKey([FRAMEWORK_NAMESPACE, 'outputKey', hexToBytes(address)]),
 };
@@ -48,6 +56,14 @@ const HEX32 = /^0x[0-9a-f]{64}$/;
 
 function corrupt(what: string): EnclaveError {
   return new EnclaveError('ENCLAVE_SEAL_CORRUPT', `The framework record ${what} in the state store is malformed although it authenticated; the store was written by an incompatible build. Start from an empty data directory.`, { details: { record: what } });
+}
+
+async function readUint(read: Read, key: Uint8Array, what: string): Promise<bigint | null> {
+  const raw = await read(key);
+  if (raw === undefined) return null;
+  const v = decodeValue(raw);
+  if (typeof v !== 'string' || !/^(0|[1-9][0-9]{0,77})$/.test(v)) throw corrupt(what);
+  return BigInt(v);
 }
 
 async function readHex(read: Read, key: Uint8Array, what: string): Promise<Hex | null> {
@@ -70,7 +86,10 @@ export async function readFramework(read: Read): Promise<FrameworkState> {
   const lastAcc = (await readHex(read, FRAMEWORK_KEYS.lastAcc, 'lastAcc')) ?? ACC_ZERO;
   const keyId = await readHex(read, FRAMEWORK_KEYS.keyId, 'keyId');
   if (lastSeq === 0n ? keyId !== null : keyId === null) throw corrupt('keyId');
-  return { lastSeq, lastAcc, keyId };
+  const epoch = (await readUint(read, FRAMEWORK_KEYS.epoch, 'epoch')) ?? 0n;
+  const epochSeq = (await readUint(read, FRAMEWORK_KEYS.epochSeq, 'epochSeq')) ?? 0n;
+  if (epoch > 0xffffffffn || (epoch === 0n) !== (epochSeq === 0n) || epochSeq > lastSeq) throw corrupt('epoch');
+  return { lastSeq, lastAcc, keyId, epoch: Number(epoch), epochSeq };
 }
 
 /** The output key `address` registered, or null. Throws ENCLAVE_SEAL_CORRUPT for a malformed record. */

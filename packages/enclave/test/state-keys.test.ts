@@ -8,10 +8,10 @@ import { SessionKeys, generateKeyMaterial } from '../src/index.ts';
 import { deserializeKeyMaterial, serializeKeyMaterial } from '../src/keys.ts';
 
 test('keys: material round trip, low-s r||s||v signatures, deterministic random and output ikm', async () => {
-  const m = { ...generateKeyMaterial(), sessionId: 7n };
+  const k = await SessionKeys.fromMaterial({ ...generateKeyMaterial(), sessionId: 7n });
+  const m = k.material;
   const m2 = deserializeKeyMaterial(serializeKeyMaterial(m));
   assert.deepEqual(m2, m);
-  const k = await SessionKeys.fromMaterial(m);
   const k2 = await SessionKeys.fromMaterial(m2);
   assert.equal(k.encPubKey, k2.encPubKey);
   assert.equal(k.signer, k2.signer);
@@ -51,6 +51,8 @@ test('keys: material round trip, low-s r||s||v signatures, deterministic random 
   assert.equal(k.keyId, keyIdOf(k.encPubKey, k.signer));
   assert.notEqual(k.keyId, (await SessionKeys.fromMaterial(generateKeyMaterial())).keyId);
   assert.deepEqual(k.stateSealingKey(new Uint8Array(32), new Uint8Array(32)), k2.stateSealingKey(new Uint8Array(32), new Uint8Array(32)));
-  assert.notDeepEqual(k.stateSealingKey(new Uint8Array(32), new Uint8Array(32)), (await SessionKeys.fromMaterial({ ...m, appSecret: new Uint8Array(32).fill(9) })).stateSealingKey(new Uint8Array(32), new Uint8Array(32)), 'the state key depends on every secret of the material');
+  // the state key depends on every secret of the material (through statePrk; the v1 file format carries them all)
+  const v1 = (appSecret: string) => deserializeKeyMaterial(new TextEncoder().encode(JSON.stringify({ v: 1, hpkeSeed: `0x${'01'.repeat(32)}`, signerKey: `0x${'02'.repeat(32)}`, appSecret, sessionId: null })));
+  assert.notDeepEqual((await SessionKeys.fromMaterial(v1(`0x${'03'.repeat(32)}`))).stateSealingKey(new Uint8Array(32), new Uint8Array(32)), (await SessionKeys.fromMaterial(v1(`0x${'09'.repeat(32)}`))).stateSealingKey(new Uint8Array(32), new Uint8Array(32)), 'the state key depends on every secret of the material');
   assert.throws(() => deserializeKeyMaterial(new TextEncoder().encode('{"v":1}')));
 });

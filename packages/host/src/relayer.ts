@@ -107,6 +107,11 @@ function hexOf(v: string, field: string): Hex {
   return v;
 }
 
+/** The commitment transaction of a batch: commitBatch, or commitBatchWithEpoch when it ends with a rotation. */
+type CommitCall =
+  | { functionName: 'commitBatch'; args: ContractFunctionArgs<typeof GeodeCoreAbi, 'nonpayable', 'commitBatch'> }
+  | { functionName: 'commitBatchWithEpoch'; args: ContractFunctionArgs<typeof GeodeCoreAbi, 'nonpayable', 'commitBatchWithEpoch'> };
+
 export class Host extends EventEmitter {
   readonly log: Logger;
   private requests = new Map<bigint, { sender: Address; payload: Hex; sessionId: bigint }>();
@@ -290,7 +295,7 @@ export class Host extends EventEmitter {
    * 10 s, so a commitment costs one signature and one eth_sendRawTransaction instead of viem's lookups; the
    * receipt is read at once (automining chains have it) and polled only if absent. Any failure resets the nonce.
    */
-  private async send<const F extends 'sessionCreate' | 'sessionSetPubKey' | 'commitBatch'>(functionName: F, args: ContractFunctionArgs<typeof GeodeCoreAbi, 'nonpayable', F>, gas = 15_000_000n, timing?: { tx: number; receipt: number }): Promise<{ block: bigint; logs: Log[] }> {
+  private async send<const F extends 'sessionCreate' | 'sessionSetPubKey' | 'commitBatch' | 'commitBatchWithEpoch'>(functionName: F, args: ContractFunctionArgs<typeof GeodeCoreAbi, 'nonpayable', F>, gas = 15_000_000n, timing?: { tx: number; receipt: number }): Promise<{ block: bigint; logs: Log[] }> {
     const wallet = this.o.chain.wallet(this.o.operator);
     const t0 = performance.now();
     try {
@@ -426,13 +431,17 @@ export class Host extends EventEmitter {
     const stages: BatchStages = { head: tHead - t0, logScan: tLogs - tHead, proof: proofDone - tHead, enclave: t2 - t1, waitPrevious: tReady - t2, gas: 0, tx: 0, receipt: 0 };
     const landed = (async (): Promise<BatchEvent | null> => {
       const args = [BigInt(res.from), end, hexOf(res.accTo, 'accTo'), hexOf(res.prevRoot, 'prevRoot'), hexOf(res.newRoot, 'newRoot'), hexOf(res.outputs, 'outputs'), hexOf(res.publicOutputs, 'publicOutputs'), hexOf(res.signature, 'signature')] as const;
+      // A batch ending with a rotation request carries the new epoch's key (docs/protocol.md#rotation).
+      const call: CommitCall = res.epoch
+        ? { functionName: 'commitBatchWithEpoch', args: [...args.slice(0, 7) as [bigint, bigint, Hex, Hex, Hex, Hex, Hex], hexOf(res.epoch.encPubKey, 'epoch.encPubKey'), args[7]] }
+        : { functionName: 'commitBatch', args };
       let sent: { block: bigint };
       try {
         const tGas = performance.now();
-        const gas = await this.commitGas(args, head.rlp as Hex, Number(end - from) + 1);
+        const gas = await this.commitGas(call, head.rlp as Hex, Number(end - from) + 1);
         stages.gas = performance.now() - tGas;
         try {
-          sent = await this.send('commitBatch', args, gas, stages);
+          sent = call.functionName === 'commitBatch' ? await this.send('commitBatch', call.args, gas, stages) : await this.send('commitBatchWithEpoch', call.args, gas, stages);
         } catch (e) {
           this.commitFailed(Number(end - from) + 1);
           throw e;
@@ -482,13 +491,15 @@ export class Host extends EventEmitter {
    * limit of `headRlp`). Over the limit (or the estimate reverting), the batch is halved for the next attempt and
    * CommitTooLargeError / the estimate's error is thrown; nothing is sent.
    */
-  private async commitGas(args: ContractFunctionArgs<typeof GeodeCoreAbi, 'nonpayable', 'commitBatch'>, headRlp: Hex, size: number): Promise<bigint> {
+  private async commitGas(call: CommitCall, headRlp: Hex, size: number): Promise<bigint> {
     const fields = fromRlp(headRlp, 'hex') as Hex[];
     const blockGasLimit = BigInt(fields[9] === '0x' ? 0 : fields[9]!);
     const limit = blockGasLimit > 0n && blockGasLimit < TX_GAS_CAP ? blockGasLimit : TX_GAS_CAP;
     let estimate: bigint;
     try {
-      estimate = await this.pub.estimateContractGas({ account: this.o.operator, address: this.o.contract, abi: GeodeCoreAbi, functionName: 'commitBatch', args });
+      estimate = call.functionName === 'commitBatch'
+        ? await this.pub.estimateContractGas({ account: this.o.operator, address: this.o.contract, abi: GeodeCoreAbi, functionName: 'commitBatch', args: call.args })
+        : await this.pub.estimateContractGas({ account: this.o.operator, address: this.o.contract, abi: GeodeCoreAbi, functionName: 'commitBatchWithEpoch', args: call.args });
     } catch (e) {
       this.commitFailed(size);
       throw e;

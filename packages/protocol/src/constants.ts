@@ -20,6 +20,10 @@ export const DOMAIN = {
   handoverMessage: keccak256(toBytes('geode.handover-message.v1')),
   /** Key handover: the sender's report data over the message it sends. */
   handoverSender: keccak256(toBytes('geode.handover-sender.v1')),
+  /** Rotation epochs (docs/protocol.md#rotation): HPKE additional data of an epoch-tagged private request. */
+  requestEpochAad: keccak256(toBytes('geode.request-epoch-aad.v1')),
+  /** Rotation epochs: the digest of a commitment whose batch ends with a rotation request (it carries the new key). */
+  epochCommitment: keccak256(toBytes('geode.epoch-commitment.v1')),
   /** Backup (docs/protocol.md#backup): the HPKE additional data of key material sealed to the recovery key. */
   backup: keccak256(toBytes('geode.backup.v1')),
 } as const satisfies Record<string, Hex>;
@@ -46,8 +50,16 @@ export const SLOT = {
    * not part of the batch layout (slots 0..8) but proven by a keyed instance before it hands its keys over.
    */
   handoverRequests: 12n,
+  /**
+   * Rotation epochs (docs/protocol.md#rotation): mapping(uint256 epoch => Epoch {requestSeq, encPubKey, fromSeq}),
+   * rotationCount and startedEpoch. Not proven by the enclave (the rotation requests are in the accumulator); pinned
+   * here so that the layout test keeps them where the docs say.
+   */
+  epochs: 14n,
+  rotationCount: 15n,
+  startedEpoch: 16n,
   /** bytes32: the deployment's recovery key (docs/protocol.md#backup), proven by a keyed instance before it exports a backup. */
-  recoveryKey: 14n,
+  recoveryKey: 17n,
 } as const;
 
 /** Offsets of the fields of `struct Session` from its base slot. */
@@ -68,6 +80,30 @@ export const PAYLOAD_KIND = {
   private: 0x01,
   /** Plaintext public request, e.g. an on-chain computation creation: 0x02 || data. */
   public: 0x02,
+  /**
+   * HPKE-sealed to one rotation epoch's key (docs/protocol.md#rotation): 0x03 || epoch (uint32 big-endian) ||
+   * enc (32 bytes) || ciphertext. The epoch is also in the HPKE additional data (requestEpochAad).
+   */
+  privateEpoch: 0x03,
+} as const;
+
+/**
+ * Rotation epochs of the request key (docs/protocol.md#rotation). Epoch 0's seed is the key material's original
+ * hpkeSeed; seed(e+1) = HKDF-SHA256(ikm = seed(e), salt = empty, info = RATCHET_INFO || uint32 BE e, 32 bytes)
+ * (RFC 5869, node:crypto hkdfSync); epoch e's X25519 key pair is DeriveKeyPair(seed(e)) (RFC 9180 §7.1.3).
+ */
+export const EPOCH = {
+  /** ASCII info prefix of the seed ratchet. */
+  ratchetInfo: 'geode.epoch-ratchet.v1',
+  /** Public request kind of a rotation (appended by GeodeCore.requestRotation; body abi.encode(uint256 epoch)). */
+  rotateKind: 'geode.rotate-epoch',
+  /**
+   * Grace: a request sealed to epoch e is still read while the state's epoch is e or e + 1 (one epoch of grace);
+   * from epoch e + 2 on it gets ENCLAVE_EPOCH_RETIRED.
+   */
+  graceEpochs: 1,
+  /** Largest epoch number an envelope can name (uint32). */
+  max: 0xffff_ffff,
 } as const;
 
 /** HPKE `info` strings (RFC 9180 §5.1), ASCII. */

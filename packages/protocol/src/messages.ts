@@ -108,6 +108,8 @@ export const methods = {
       measurement: bytes32, teeType: z.string(), simulated: z.boolean(), configured: z.boolean(),
       sessionId: uint.nullable(), encPubKey: bytes32.nullable(), signer: address.nullable(),
       lastSeq: uint, stateRoot: bytes32, trustedBlock: uint,
+      /** Rotation epoch of the state at stateRoot (docs/protocol.md#rotation) and the oldest epoch whose key is still held. */
+      epoch: uint.optional(), epochBase: uint.optional(),
     }),
   },
   /** Draw a nonce and attest to it (SessionCreate). */
@@ -133,6 +135,11 @@ export const methods = {
     result: z.object({
       sessionId: uint, from: uint, to: uint, accTo: bytes32, prevRoot: bytes32, newRoot: bytes32,
       outputs: hex, outputsHash: bytes32, publicOutputs: hex, publicOutputsHash: bytes32, signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/),
+      /**
+       * Present when the batch ends with a rotation request (docs/protocol.md#rotation): the new epoch and its X25519
+       * request key; `signature` is then over epochCommitmentDigest and the host commits with commitBatchWithEpoch.
+       */
+      epoch: z.object({ epoch: uint, encPubKey: bytes32 }).optional(),
     }),
   },
   // Key handover by mutual attestation (docs/protocol.md#handover).

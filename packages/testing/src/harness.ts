@@ -21,7 +21,7 @@
 import assert from 'node:assert/strict';
 import { bytesToHex, hexToBytes, type Address, type Hex } from 'viem';
 import { decodeOutputMessage, encodeOutputMessage, isGeodeError, type GeodeError, type OutputMessage } from '@geode/protocol';
-import { SessionKeys, SqliteBackend, StateStore, type EnclaveApp, type HandlerContext, type KvStore } from '@geode/enclave';
+import { SessionKeys, keyMaterialFrom, SqliteBackend, StateStore, type EnclaveApp, type HandlerContext, type KvStore } from '@geode/enclave';
 
 /** The verified block a request sees (`ctx.block`): number and Unix seconds. */
 export interface HarnessBlock { number: bigint; timestamp: bigint }
@@ -116,7 +116,7 @@ export class AppHarness<O = OutputMessage> {
    * changed the state root.
    */
   async runHandler(sender: Address, f: (ctx: HandlerContext) => void | Promise<void>): Promise<Outcome<O>> {
-    this.keys ??= SessionKeys.fromMaterial({ hpkeSeed: new Uint8Array(32).fill(8), signerKey: new Uint8Array(32).fill(9), appSecret: this.appSecret, sessionId: null });
+    this.keys ??= SessionKeys.fromMaterial(keyMaterialFrom({ hpkeSeed: new Uint8Array(32).fill(8), signerKey: new Uint8Array(32).fill(9), appSecret: this.appSecret, sessionId: null }));
     const keys = await this.keys;
     const seq = (this.seq += 1n);
     const emitted: Emitted<O>[] = [];

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { z } from 'zod';
 import type { Address } from 'viem';
 import { appSpec, defineAppErrors, decodeOutputMessage } from '@geode/protocol';
-import { defineApp, SessionKeys, type EnclaveApp } from '@geode/enclave';
+import { defineApp, SessionKeys, keyMaterialFrom, type EnclaveApp } from '@geode/enclave';
 import { AppHarness, ok, refused, single } from '../src/index.ts';
 
 const ALICE = '0xA11CE00000000000000000000000000000000001' as Address;
@@ -59,7 +59,7 @@ test('context: seq counts from the given start, the sender is lower-cased, the b
   const first = single(await h.privateRequest(ALICE, enc('look')), ALICE);
   assert.ok(first.ok);
   const secret = new Uint8Array(32).fill(7);
-  const keys = await SessionKeys.fromMaterial({ hpkeSeed: new Uint8Array(32).fill(8), signerKey: new Uint8Array(32).fill(9), appSecret: secret, sessionId: null });
+  const keys = await SessionKeys.fromMaterial(keyMaterialFrom({ hpkeSeed: new Uint8Array(32).fill(8), signerKey: new Uint8Array(32).fill(9), appSecret: secret, sessionId: null }));
   assert.deepEqual(first.message, { seq: '42', sender: ALICE.toLowerCase(), block: ['100', '1700000000'], random: Buffer.from(keys.random(42n, 'x', 8)).toString('hex') });
   assert.equal(first.seq, '42');
   h.block = { number: 7n, timestamp: 9n };

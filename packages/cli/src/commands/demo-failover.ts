@@ -7,11 +7,13 @@
  *    A (GeodeCore.requestHandover, mutual attestation in the enclaves) and follows A's commitments in standby.
  * 3. Round 2 starts; A is SIGKILLed and its data directory deleted while requests are in flight; the rest of round 2
  *    is sent after; B takes over after its standby time and continues from the committed root.
- * 4. Instance C joins from B by handover, follows, and round 3 is processed (by B, followed by C).
- * 5. Every request's output is checked against a plaintext model of the computations app; every seq must be
- *    committed exactly once.
- *
- * Epoch rotation is not built yet (`rotations` is 0; docs/security.md#gap-takeover).
+ * 4. Round 3 on B with an epoch rotation of the request key in the middle of it (the admin's
+ *    GeodeCore.requestRotation, docs/protocol.md#rotation): requests sealed to epoch 0 before and after the rotation
+ *    request, B commits the rotation batch with the new epoch key (EpochStarted).
+ * 5. Instance C joins from B by handover after the rotation, follows, and round 4 is processed (by B, followed by C)
+ *    with the clients encrypting to epoch 1.
+ * 6. Every request's output is checked against a plaintext model of the computations app; every seq must be
+ *    committed exactly once. `rotations` counts the EpochStarted events on-chain.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -65,6 +67,7 @@ type Party = (typeof PARTIES)[number];
 /** A standby instance commits itself once no commitment has landed for this long while requests are pending. */
 const STANDBY_MS = 1500;
 const COMMITTED = getAbiItem({ abi: GeodeCoreAbi, name: 'BatchCommitted' });
+const EPOCH_STARTED = getAbiItem({ abi: GeodeCoreAbi, name: 'EpochStarted' });
 
 /** What the plaintext model expects as the output to a request's sender. */
 type Expected = { op: 'submit' } | { op: 'result'; value: number; count: number };
@@ -145,20 +148,35 @@ export async function runFailoverDemo(rep: Reporter): Promise<FailoverDemoResult
     });
     await b.host.waitCommitted(last2);
     rep.say(`instance B took over: committed up to seq ${last2}`);
-    rep.progress('instance C joins from B');
+    rep.progress('round 3 on B with an epoch rotation of the request key in the middle');
+    // The embedded devnet's admin is the stack operator, dev account 1 (it opened the first session).
+    const admin = privateKeyToAccount(accounts[1]!.privateKey);
+    const onChainAdmin = await stack.chain.publicClient.readContract({ address: stack.deployment.contract, abi: GeodeCoreAbi, functionName: 'admin' });
+    if (onChainAdmin.toLowerCase() !== admin.address.toLowerCase()) throw new CliAppError(`--scenario failover rotates as the embedded devnet's admin ${admin.address}, but the contract's admin is ${onChainAdmin}`);
+    const last3 = await round(3, async () => {
+      const hash = await stack.chain.wallet(admin).writeContract({ address: stack.deployment.contract, abi: GeodeCoreAbi, functionName: 'requestRotation', args: [] });
+      await stack.chain.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 20 });
+      requests++;
+      rep.say('admin: requestRotation (epoch 1); the next requests are still sealed to epoch 0 (grace)');
+    });
+    await b.host.waitCommitted(last3);
+    const [epoch] = await stack.chain.publicClient.readContract({ address: stack.deployment.contract, abi: GeodeCoreAbi, functionName: 'currentEpoch' });
+    rep.say(`instance B committed the rotation: the request key is at epoch ${epoch}`);
+    rep.progress('instance C joins from B after the rotation');
     const c = await join_('C', b.enclave, 4);
     await caughtUp(stack, c);
-    rep.progress('round 3 on B, followed by C');
-    const last3 = await round(3);
-    await b.host.waitCommitted(last3);
+    rep.progress('round 4 on B (requests sealed to the new epoch), followed by C');
+    const last4 = await round(4);
+    await b.host.waitCommitted(last4);
     await caughtUp(stack, c);
 
     rep.progress('checking every request against the plaintext model');
     const { lost, duplicated, mismatched } = await check(stack, clients, expected, decodeAppOutput);
     for (const m of mismatched) rep.say(`  mismatch: ${m}`);
+    const rotations = (await stack.chain.publicClient.getLogs({ address: stack.deployment.contract, event: EPOCH_STARTED, fromBlock: stack.deployment.fromBlock, toBlock: 'latest' })).length;
     const elapsedMs = Math.round(performance.now() - t0);
-    rep.say(`${requests} requests, 3 instances, 2 handovers, lost ${lost}, duplicated ${duplicated}, in ${(elapsedMs / 1000).toFixed(1)} s`);
-    return { ok: lost === 0 && duplicated === 0 && mismatched.length === 0, instances: 3, handovers: 2, rotations: 0, requests, lost, duplicated, elapsedMs };
+    rep.say(`${requests} requests, 3 instances, 2 handovers, ${rotations} rotation(s), lost ${lost}, duplicated ${duplicated}, in ${(elapsedMs / 1000).toFixed(1)} s`);
+    return { ok: lost === 0 && duplicated === 0 && mismatched.length === 0 && rotations >= 1, instances: 3, handovers: 2, rotations, requests, lost, duplicated, elapsedMs };
   } finally {
     for (const i of extra) { await i.host.stop(); await i.enclave.stop(); }
     await stack.stop();

@@ -75,6 +75,7 @@ export function registerStepCommands(program: Command): void {
         if ('error' in r.session) rep.say(`session: NOT VERIFIED: ${r.session.error.code}: ${r.session.error.message}`);
         else rep.say(`session ${r.session.id}: ${r.session.verdict.teeType} ${r.session.verdict.status}, mr_enclave ${r.session.measurement.slice(2)}${r.session.simulated ? ' (SIMULATED TEE)' : ''}`);
         rep.say(`requests: ${r.committedSeq} of ${r.requestCount} committed (${r.pending} pending)`);
+        rep.say(`request key: epoch ${r.epoch.epoch}${r.epoch.epoch === '0' ? ' (the session key)' : ''}, ${r.epoch.encPubKey}`);
         rep.say(r.enclave ? `enclave: ${r.enclave.running ? `running (pid ${r.enclave.pid})` : 'not running'}; host: ${r.host?.relaying ? 'relaying' : 'waiting for `geode handshake`'}${r.host?.lastError ? ` (last error: ${r.host.lastError})` : ''}` : 'enclave and host: no control endpoint answers (not started with `geode enclave start --data-dir`)');
         rep.result(r);
         if (!r.ok) process.exitCode = 1;
