@@ -14,6 +14,7 @@ import { bytesToHex, encodeAbiParameters, keccak256, type AbiParameter, type Add
 import {
   DOMAIN, accumulatorStep, blockSigningDigest, commitmentDigest, configHash, keyIdOf, outputAad, requestAad,
   sessionCreateReportData, sessionKeysReportData, sessionSuccessionDigest, handoverAad, handoverRequestReportData, handoverSenderReportData, backupAad,
+  requestEpochAad, epochCommitmentDigest,
 } from '@geode/protocol';
 import { renderReference } from '../../scripts/docs-reference.ts';
 
@@ -44,6 +45,8 @@ const IMPLEMENTATIONS: Record<string, (v: Values) => Hex> = {
   backupAad: (v) => backupAad(v.chainId as bigint, v.contract as Address, v.sessionId as bigint, v.encPubKey as Hex, v.signer as Address, v.mrEnclave as Hex, v.recoveryKey as Hex),
   handoverSenderReportData: (v) => handoverSenderReportData(v.chainId as bigint, v.contract as Address, v.requestId as bigint, v.messageHash as Hex, v.encPubKey as Hex, v.signer as Address),
   blockSigningDigest: (v) => blockSigningDigest(v.chainId as bigint, v.number as bigint, v.blockHash as Hex),
+  requestEpochAad: (v) => requestEpochAad(v.chainId as bigint, v.contract as Address, v.sessionId as bigint, v.sender as Address, v.epoch as bigint),
+  epochCommitmentDigest: (v) => epochCommitmentDigest(v.commitmentDigest as Hex, v.epoch as bigint, v.encPubKey as Hex),
 };
 
 function randomOf(type: string): unknown {

@@ -6,18 +6,20 @@
  *
  * - `contract`: the app contract's name; its ABI and bytecode are `<Name>Abi` / `<Name>Bytecode` in the app's own
  *   `generated/artifacts.ts` (written by `npm run build`, packages/contracts/src/build.ts);
- * - `enclave`: the trusted entry point (calls runEnclave), bundled to `dist/enclave/<app>.mjs` of the repository;
+ * - `enclave`: the trusted entry point (calls runEnclave), bundled to `dist/enclave/<app>.mjs` of the repository
+ *   (of the app's own folder when it is its own project);
  * - `client`: the untrusted client module, an {@link AppClientModule}: the app's CLI commands and demo scenario.
  *
  * The app's name is its folder's name. Nothing here names a particular app: the CLI finds apps by --app, by the
  * running dev stack's dev.json, or by scanning the repository's apps/ folder.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { z } from 'zod';
 import type { Abi, Hex } from 'viem';
+import { packageRoot } from '@geode/protocol/files';
 import { COMMAND_NAME, REPO_ROOT } from './app-listing.ts';
 import { CliAppError } from './errors.ts';
 import type { AppClientModule } from './app-kit.ts';
@@ -62,13 +64,42 @@ export interface GeodeApp {
   readonly clientModule: string;
   /** Absolute path of the generated ABI/bytecode module: <dir>/generated/artifacts.ts. */
   readonly artifactsFile: string;
-  /** Absolute path of the sim enclave bundle: <repo>/dist/enclave/<name>.mjs. */
+  /**
+   * Absolute path of the sim enclave bundle: <repo>/dist/enclave/<name>.mjs for an app inside the repository (a
+   * workspace), else <app>/dist/enclave/<name>.mjs (an app that is its own project, `geode init --standalone`).
+   */
   readonly bundle: string;
   /**
    * Absolute path of the prebuilt client-side modules (`npm run build`, scripts/build-cli.ts): <repo>/dist/apps/<name>/
    * with client.mjs, artifacts.mjs and build.json (the app folder and the sources they were built from).
    */
   readonly prebuiltDir: string;
+}
+
+/** Whether `dir` is `root` or inside it. */
+const isInside = (dir: string, root: string) => { const r = relative(root, dir); return r === '' || (!r.startsWith('..') && !isAbsolute(r)); };
+
+/** Whether `root` is a workspace root (its package.json declares "workspaces", like this repository's). */
+function isWorkspace(root: string): boolean {
+  try {
+    return 'workspaces' in (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as object);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The directories whose files go into `app`'s enclave bundle: the app's src/ and the trusted framework packages'
+ * src/ (@geode/enclave, @geode/protocol, @geode/attestation: the repository's, or the installed packages', which
+ * ship their src/). A bundle older than any file in them is rebuilt.
+ */
+export function trustedSourceDirs(app: GeodeApp, repoRoot: string = REPO_ROOT): string[] {
+  const from = join(app.dir, 'package.json');
+  const dirOf = (name: string) => {
+    const inRepo = join(repoRoot, 'packages', name.slice('@geode/'.length));
+    return existsSync(join(inRepo, 'src')) && isWorkspace(repoRoot) ? inRepo : packageRoot(name, from);
+  };
+  return [join(app.dir, 'src'), ...['@geode/enclave', '@geode/protocol', '@geode/attestation'].map((n) => join(dirOf(n), 'src'))];
 }
 
 /** Read the app at `dir` (absolute or relative to cwd). `repoRoot` holds dist/. Throws CliAppError (CLI_BAD_APP). */
@@ -89,13 +120,25 @@ export function loadApp(dir: string, repoRoot: string): GeodeApp {
   const app: GeodeApp = {
     name, dir: abs, manifest: m.data,
     enclaveEntry: resolve(abs, m.data.enclave), clientModule: resolve(abs, m.data.client),
-    artifactsFile: join(abs, 'generated/artifacts.ts'), bundle: join(repoRoot, 'dist/enclave', `${name}.mjs`),
+    artifactsFile: join(abs, 'generated/artifacts.ts'),
+    bundle: join(isInside(abs, repoRoot) && isWorkspace(repoRoot) ? repoRoot : abs, 'dist/enclave', `${name}.mjs`),
     prebuiltDir: join(repoRoot, 'dist/apps', name),
   };
   for (const [what, f] of [['enclave', app.enclaveEntry], ['client', app.clientModule]] as const) {
     if (!existsSync(f)) throw new CliAppError(`${pkgFile}: "geode.${what}" points at ${f}, which does not exist`);
   }
   return app;
+}
+
+/**
+ * The app `geode dev`/`geode demo` run without --app: the repository's package.json `"geode": { "defaultApp": dir }`
+ * (a repository setting, so no framework file names an app). Throws CliAppError when it is not set.
+ */
+export function defaultApp(): GeodeApp {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { geode?: { defaultApp?: string } };
+  const dir = pkg.geode?.defaultApp;
+  if (!dir) throw new CliAppError('no --app given and the repository\'s package.json sets no "geode.defaultApp"');
+  return loadApp(join(REPO_ROOT, dir), REPO_ROOT);
 }
 
 /** Every app under `<repoRoot>/apps/` (folders whose package.json has a "geode" field), sorted by name. */

@@ -3,12 +3,14 @@ import { defineError } from '@geode/protocol';
 /** A command-line argument is missing or malformed. Nothing was sent or written. */
 export class CliArgumentError extends defineError({
   codes: ['CLI_BAD_ARGUMENT'],
+  docsPath: 'cli.md#cli-bad-argument',
   build: (message: string, details?: Record<string, unknown>) => ({ code: 'CLI_BAD_ARGUMENT', message: `${message} (see --help)`, details }),
 }) {}
 
 /** Waiting for the enclave's answer took longer than --timeout. */
 export class CliTimeoutError extends defineError({
   codes: ['CLI_TIMEOUT'],
+  docsPath: 'cli.md#cli-timeout',
   build: (what: string, seconds: number) => ({ code: 'CLI_TIMEOUT', message: `${what} did not complete within ${seconds} s. Is \`geode dev\` (the host and enclave) still running? Retry with a larger --timeout.`, details: { seconds } }),
 }) {}
 

@@ -29,6 +29,11 @@ export const devInfoSchema = z.object({
   trustedRpc: z.boolean().optional(),
   /** Absolute path of the app folder this dev stack runs (its commands are the ones the CLI offers). */
   app: z.string().optional(),
+  /**
+   * The dev stack's data dir (0700): deployment.json, the keys, the enclave's sealed files and control.json, the
+   * control endpoint `geode status` asks for the enclave's and the host's health (docs/cli.md#steps).
+   */
+  dataDir: z.string().optional(),
   /** The enclave's light client: the devnet's block signer or Ethereum's sync committee (docs/cli.md#light-client). */
   lightClient: z.enum(['devnet', 'ethereum']).optional(),
   /** With `--light-client ethereum`: the devnet's Beacon API base URL and the deployment's Ethereum anchor. */

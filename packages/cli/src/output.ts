@@ -5,7 +5,7 @@ import { isGeodeError } from '@geode/protocol';
 /** How a command reports: human text on stdout/stderr, or one JSON line for scripts (--json). */
 export interface Reporter {
   json: boolean;
-  /** Progress of a long step (stderr, suppressed in --json mode). */
+  /** Progress of a long step: stderr only, never stdout (docs/cli.md#progress). With --json only when stderr is a terminal. */
   progress(msg: string): void;
   /** Human output line (stdout; suppressed in --json mode). */
   say(msg: string): void;
@@ -14,14 +14,24 @@ export interface Reporter {
   logger: Logger;
 }
 
+/**
+ * A progress sink for a command (docs/cli.md#progress): writes `… msg (N.Ns)` (seconds since it was made) to
+ * stderr, never stdout, so stdout keeps only the command's output or its one JSON line. With `json` it writes only
+ * when stderr is a terminal (a person watching); a script that captures stderr gets no progress lines.
+ */
+export function progressSink(json: boolean, stderr: { write(s: string): unknown; isTTY?: boolean } = process.stderr): (msg: string) => void {
+  const t0 = performance.now();
+  const show = !json || stderr.isTTY === true;
+  return (msg) => {
+    if (show) stderr.write(`… ${msg} (${((performance.now() - t0) / 1000).toFixed(1)}s)\n`);
+  };
+}
+
 export function reporter(opts: { json?: boolean; verbose?: boolean }): Reporter {
   const json = !!opts.json;
-  const t0 = performance.now();
   return {
     json,
-    progress: (msg) => {
-      if (!json) process.stderr.write(`… ${msg} (${((performance.now() - t0) / 1000).toFixed(1)}s)\n`);
-    },
+    progress: progressSink(json),
     say: (msg) => {
       if (!json) process.stdout.write(`${msg}\n`);
     },

@@ -1,33 +1,23 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { keccak256, parseEther, toBytes, type Address, type Hex } from 'viem';
-import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
+import { parseEther, type Address, type Hex } from 'viem';
+import { generatePrivateKey } from 'viem/accounts';
 import pino, { type Logger } from 'pino';
-import { canonicalJson, ETHEREUM_SYNC_COMMITTEE_SIGNER, ethereumAnchorHash, TRUSTED_RPC_SIGNER, type EthereumAnchorJson } from '@geode/protocol';
-import { ensurePrivateDir, writeFileAtomic } from '@geode/protocol/files';
+import { ETHEREUM_SYNC_COMMITTEE_SIGNER, ethereumAnchorHash, type EthereumAnchorJson } from '@geode/protocol';
+import { ensurePrivateDir } from '@geode/protocol/files';
 import { devAccounts, devnetTransport, serveDevnet, startDevnet, type Devnet, type DevnetBeacon, type DevnetBeaconOptions, type DevnetServer } from '@geode/devnet';
-import { beaconApi, beaconNetworkAnchor, chainAccessFromTransport, chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, requireVerifierFor, setRecoveryKey, type ChainAccess, type DeployTee, type Deployment } from '@geode/host';
+import { beaconApi, beaconNetworkAnchor, chainAccessFromTransport, chainAccessFromUrl, requireVerifierFor, type ChainAccess, type DeployTee, type Deployment, type EnclaveProcess, type Host } from '@geode/host';
 import { fundFromFaucet } from './connect.ts';
-import { CliAppError, CliArgumentError, CliPortUnavailableError } from './errors.ts';
-import { REPO_ROOT, appContract, loadApp, type GeodeApp } from './apps.ts';
-import { createSimulationPki, type SimulationPki } from '@geode/attestation/sim';
-import { measureEnclave, buildEnclave } from '@geode/enclave/build';
-import { buildContracts } from '@geode/contracts/build';
-import { parsePolicy, type Policy } from '@geode/attestation';
+import { CliArgumentError, CliPortUnavailableError } from './errors.ts';
+import { REPO_ROOT, defaultApp, type GeodeApp } from './apps.ts';
+import type { SimulationPki } from '@geode/attestation/sim';
+import type { Policy } from '@geode/attestation';
+import { deployPrepared, prepareApp, rpcAnchor, startEnclave, type DeploymentAnchor } from './steps.ts';
 
-export { REPO_ROOT };
-
-/**
- * The app `geode dev`/`geode demo` run without --app: the repository's package.json `"geode": { "defaultApp": dir }`
- * (a repository setting, so no framework file names an app). Throws CliAppError when it is not set.
- */
-export function defaultApp(): GeodeApp {
-  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { geode?: { defaultApp?: string } };
-  const dir = pkg.geode?.defaultApp;
-  if (!dir) throw new CliAppError('no --app given and the repository\'s package.json sets no "geode.defaultApp"');
-  return loadApp(join(REPO_ROOT, dir), REPO_ROOT);
-}
+export { REPO_ROOT, defaultApp };
+// Step 1's build half and the sim policy live with the steps; re-exported here, where callers have always found them.
+export { ensureAppContracts, ensureEnclaveBundle, simPolicy } from './steps.ts';
 
 /** A running local Geode: devnet, deployed app, enclave process and host. */
 export interface DevStack {
@@ -48,6 +38,8 @@ export interface DevStack {
   measurement: Hex;
   dataDir: string;
   server?: DevnetServer;
+  /** The control endpoint of the stack's enclave host (steps.ts startEnclave; `geode status` asks its /health). */
+  controlUrl: string;
   /** Funded dev account keys users may use (account-0..n). */
   faucetKey: Hex;
   /**
@@ -123,66 +115,29 @@ export function teeOption(v: string | undefined): DeployTee {
   return t;
 }
 
-/** Newest modification time (ms) of any file under `dir`. */
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
 /**
- * The measurement of `app`'s enclave bundle (app.bundle), rebuilding it first when it is missing or older than any
- * source it is built from (the app's src/ and the trusted framework packages), so a measured enclave is always the
- * current code. Returns mr_enclave (0x hex). Throws esbuild's error when the entry does not build.
- */
-export async function ensureEnclaveBundle(app: GeodeApp = defaultApp()): Promise<Hex> {
-  const sources = [join(app.dir, 'src'), ...['packages/enclave/src', 'packages/protocol/src', 'packages/attestation/src'].map((d) => join(REPO_ROOT, d))];
-  const stale = !existsSync(app.bundle) || statSync(app.bundle).mtimeMs < Math.max(...sources.map(newestMtime));
-  return stale ? (await buildEnclave({ entry: app.enclaveEntry, outfile: app.bundle })).measurement : measureEnclave(app.bundle);
-}
-
-/**
- * Compile `app`'s contracts (and the framework's) when their generated module is missing or stale
- * (packages/contracts/src/build.ts skips whatever is current), so an app made by `geode init` runs without a
- * separate `npm run build`. Throws ContractsCompileError on a Solidity error.
- */
-export async function ensureAppContracts(app: GeodeApp): Promise<void> {
-  await buildContracts({ log: () => undefined, apps: [app.dir] });
-}
-
-/** The default client policy for the simulated TEE: this exact measurement, UpToDate TCB, simulation allowed explicitly. */
-export function simPolicy(measurement: Hex): Policy {
-  return parsePolicy({ teeTypes: ['sgx'], acceptedStatuses: ['UpToDate'], allowSimulation: true, sgx: { mrEnclave: [measurement.slice(2)] } });
-}
-
-/**
- * Start everything the main job needs, in-process except the enclave (its own OS process): the EDR devnet,
- * a simulation PKI, the contracts (SimQuoteVerifier + the app's contract), the enclave and the host, handshake done.
+ * Start everything the main job needs, in-process except the enclave (its own OS process): the chain (the embedded
+ * EDR devnet, or `rpc`), then the Quartz-style steps of packages/cli/src/steps.ts in sequence, the same functions
+ * `geode deploy`, `geode enclave start` and `geode handshake` run (docs/cli.md#steps): prepareApp + deployPrepared
+ * (contracts, sim PKI, SimQuoteVerifier + the app's contract, deployment.json in the data dir), startEnclave (the
+ * enclave process, the host and the control endpoint `geode status` asks), and its handshake.
  */
 export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> {
   requireVerifierFor(o.tee ?? 'sgx-sim');
   const app = o.app ?? defaultApp();
   const progress = o.progress ?? (() => undefined);
   const log = o.logger ?? pino({ level: 'warn' });
-  progress(`${app.name}: contracts and enclave bundle`);
-  await ensureAppContracts(app);
-  const appArtifact = await appContract(app);
-  const measurement = await ensureEnclaveBundle(app);
+  const prepared = await prepareApp(app, progress);
   const tempDir = o.dataDir ? undefined : mkdtempSync(join(tmpdir(), 'geode-'));
   const dataDir = o.dataDir ?? tempDir!;
-  ensurePrivateDir(dataDir); // holds the sim PKI's attestation key and the enclave's sealed files
-  ensurePrivateDir(join(dataDir, 'enclave'));
-
+  ensurePrivateDir(dataDir); // holds the sim PKI's attestation key, the operator key and the enclave's sealed files
 
   let devnet: Devnet | undefined;
   let beacon: DevnetBeacon | undefined;
   let chain: ChainAccess;
-  let anchor: { signer: Address; genesisHash: Hex; ethereum?: EthereumAnchorJson };
-  let deployer: PrivateKeyAccount;
-  let operator: PrivateKeyAccount;
+  let anchor: DeploymentAnchor;
+  let deployerKey: Hex;
+  let operatorKey: Hex | undefined;
   let faucetKey: Hex;
   let server: DevnetServer | undefined;
   let blockSignerKey: Hex | undefined;
@@ -204,23 +159,15 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
         : await beaconNetworkAnchor(o.rpc.beacon.url, o.rpc.beacon.checkpoint, `chain-${chainId}`);
     }
     chain = await chainAccessFromUrl(o.rpc.url, { trustedRpc: o.rpc.trustedRpc, ethereum: ethereum && { anchor: ethereum, beacon: beaconApi(o.rpc.beacon!.url), pollMs: chainId === 1n ? 12_000 : 1000 } });
-    const published = ethereum ? null : await devnetAnchor(chain);
-    if (ethereum) {
-      anchor = { signer: ETHEREUM_SYNC_COMMITTEE_SIGNER, genesisHash: ethereumAnchorHash(ethereum), ethereum };
-    } else if (o.rpc.trustedRpc) {
-      const genesis = await chain.publicClient.getBlock({ blockNumber: 0n });
-      anchor = { signer: TRUSTED_RPC_SIGNER, genesisHash: genesis.hash };
-    } else if (published) {
-      anchor = { signer: published.blockSigner, genesisHash: published.genesisHash };
-    } else {
-      throw new CliArgumentError(`${o.rpc.url} is not a Geode devnet and no light client exists for it yet; pass --insecure-trusted-rpc to let the enclave trust this RPC node (testing only)`);
-    }
-    deployer = privateKeyToAccount(o.rpc.privateKey);
-    const operatorKey = generatePrivateKey();
-    operator = privateKeyToAccount(operatorKey);
+    anchor = ethereum
+      ? { signer: ETHEREUM_SYNC_COMMITTEE_SIGNER, genesisHash: ethereumAnchorHash(ethereum), ethereum }
+      : await rpcAnchor(chain, o.rpc.url, !!o.rpc.trustedRpc);
+    deployerKey = o.rpc.privateKey;
     faucetKey = o.rpc.privateKey;
-    progress('funding the operator and identities');
-    for (const address of [operator.address, ...(o.fund ?? [])]) await fundFromFaucet(chain, faucetKey, address as Address, parseEther('10'));
+    if (o.fund?.length) {
+      progress('funding the identities');
+      for (const address of o.fund) await fundFromFaucet(chain, faucetKey, address as Address, parseEther('10'));
+    }
   } else {
     progress('devnet');
     const fund = [...accounts.map((a) => a.address), ...(o.fund ?? [])].map((address) => ({ address, balance: parseEther('1000000') }));
@@ -242,49 +189,34 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
       anchor = { signer: d.blockSigner, genesisHash: d.genesisHash };
     }
     server = o.servePort !== undefined ? await serveOrExplain(d, o.servePort, o.serveHost ?? '127.0.0.1', beacon) : undefined;
-    deployer = privateKeyToAccount(accounts[0]!.privateKey);
-    operator = privateKeyToAccount(accounts[1]!.privateKey);
+    deployerKey = accounts[0]!.privateKey;
+    // Dev account 1, funded at genesis, is the operator (test/harness/crash.ts restarts hosts with it).
+    operatorKey = accounts[1]!.privateKey;
     faucetKey = accounts[2]!.privateKey;
   }
 
-  progress('simulation PKI');
   const now = o.now ?? Math.floor(Date.now() / 1000);
   // The enclave judges a handover peer's evidence at its verified block's timestamp (docs/protocol.md#handover), and
   // the embedded devnet's clock starts at its pinned genesis time: the PKI's windows cover both clocks.
-  const pkiStart = devnet ? Math.min(now, Number((await chain.publicClient.getBlock({ blockNumber: 0n })).timestamp)) : now;
-  const pki = await createSimulationPki({ now: pkiStart - 86_400, validityDays: 3650 });
-  const pkiFile = join(dataDir, 'sim-pki.json');
-  writeFileAtomic(pkiFile, JSON.stringify(pki)); // holds the simulated attestation key
-
-  progress('contracts');
-  const policy = simPolicy(measurement);
-  const deployment = await deployGeodeApp({
-    chain,
-    deployer,
-    app: appArtifact,
-    measurements: [measurement],
-    simAttestationKey: pki.attestationPublicKey,
-    anchor,
-    policyHash: keccak256(toBytes(canonicalJson(policy))),
-    // The host's operator is the admin: it opens the first session; restarts re-activate the same keys (anyone may).
-    admin: operator.address,
-  });
-
-  if (o.recoveryKey) await setRecoveryKey(chain, operator, deployment.contract, o.recoveryKey);
+  const pkiNow = devnet ? Math.min(now, Number((await chain.publicClient.getBlock({ blockNumber: 0n })).timestamp)) : now;
+  const rpcUrl = o.rpc?.url ?? server?.url ?? '';
+  const deployed = await deployPrepared({ prepared, chain, rpcUrl, deployerKey, anchor, trustedRpc: !!o.rpc?.trustedRpc, dataDir, now: pkiNow, operatorKey, recoveryKey: o.recoveryKey, progress });
 
   progress('enclave and handshake');
-  const enclave = new EnclaveProcess({ bundle: app.bundle, dataDir: join(dataDir, 'enclave'), simPki: pkiFile, onLog: (l) => log.debug({ enclave: l }) });
-  enclave.start();
-  const host = new Host({ chain, operator, contract: deployment.contract, config: deployment.config, enclave, fromBlock: deployment.fromBlock, logger: log, ...(o.pipelined === undefined ? {} : { pipelined: o.pipelined }) });
-  await host.ensureSession();
-  await host.start();
+  const running = await startEnclave({ dataDir, logger: log, chain, pipelined: o.pipelined });
+  try {
+    await running.handshake();
+  } catch (e) {
+    await running.stop();
+    throw e;
+  }
 
   return {
-    app, devnet, beacon, chain, deployment, enclave, host, pki, policy, measurement, dataDir, server, faucetKey, blockSignerKey,
+    app, devnet, beacon, chain, deployment: deployed.deployment, enclave: running.enclave, host: running.host, pki: deployed.pki, policy: deployed.policy,
+    measurement: prepared.measurement, dataDir, server, faucetKey, blockSignerKey, controlUrl: running.url,
     trustedRpc: !!o.rpc?.trustedRpc,
     async stop() {
-      await host.stop();
-      await enclave.stop();
+      await running.stop();
       await server?.close();
       await devnet?.close();
       await chain.close();

@@ -13,26 +13,62 @@
  *
  * The data dir holds keys (operator key, sim attestation key, sealed enclave files): created 0700, files 0600.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { bytesToHex, hexToBytes, keccak256, parseEther, toBytes, type Address, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import pino, { type Logger } from 'pino';
 import { z } from 'zod';
-import { bytes32, canonicalJson, configJson, defineError, GeodeError, hex, TRUSTED_RPC_SIGNER, uint } from '@geode/protocol';
-import { parseCollateral, parsePolicy } from '@geode/attestation';
+import { bytes32, canonicalJson, configJson, defineError, GeodeError, hex, TRUSTED_RPC_SIGNER, uint, type EthereumAnchorJson } from '@geode/protocol';
+import { parseCollateral, parsePolicy, type Policy } from '@geode/attestation';
 import { ensurePrivateDir, writeFileAtomic } from '@geode/protocol/files';
 import {
-  chainAccessFromUrl, deliverRestore, deployGeodeApp, devnetAnchor, EnclaveProcess, exportBackup, Host, requestHandover, setRecoveryKey, type ChainAccess,
+  chainAccessFromUrl, deliverRestore, deployGeodeApp, devnetAnchor, EnclaveProcess, exportBackup, Host, requestHandover, setRecoveryKey, type ChainAccess, type Deployment,
 } from '@geode/host';
 import { verifyActiveSession } from '@geode/client';
 import { GeodeCoreAbi } from '@geode/contracts';
-import { createSimulationPki } from '@geode/attestation/sim';
-import { REPO_ROOT, appContract, loadApp, type GeodeApp } from './apps.ts';
-import { ensureAppContracts, ensureEnclaveBundle, simPolicy } from './stack.ts';
+import { createSimulationPki, type SimulationPki } from '@geode/attestation/sim';
+import { REPO_ROOT, appContract, defaultApp, loadApp, trustedSourceDirs, type GeodeApp } from './apps.ts';
+import { buildEnclave, measureEnclave } from '@geode/enclave/build';
+import { buildContracts } from '@geode/contracts/build';
 import { fundFromFaucet } from './connect.ts';
 import { CliArgumentError } from './errors.ts';
+
+/** Newest modification time (ms) of any file under `dir`. */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The measurement of `app`'s enclave bundle (app.bundle), rebuilding it first when it is missing or older than any
+ * source it is built from (the app's src/ and the trusted framework packages), so a measured enclave is always the
+ * current code. Returns mr_enclave (0x hex). Throws esbuild's error when the entry does not build.
+ */
+export async function ensureEnclaveBundle(app: GeodeApp = defaultApp()): Promise<Hex> {
+  const sources = trustedSourceDirs(app);
+  const stale = !existsSync(app.bundle) || statSync(app.bundle).mtimeMs < Math.max(...sources.map(newestMtime));
+  return stale ? (await buildEnclave({ entry: app.enclaveEntry, outfile: app.bundle })).measurement : measureEnclave(app.bundle);
+}
+
+/**
+ * Compile `app`'s contracts (and the framework's) when their generated module is missing or stale
+ * (packages/contracts/src/build.ts skips whatever is current), so an app made by `geode init` runs without a
+ * separate `npm run build`. Throws ContractsCompileError on a Solidity error.
+ */
+export async function ensureAppContracts(app: GeodeApp): Promise<void> {
+  await buildContracts({ log: () => undefined, apps: [app.dir] });
+}
+
+/** The default client policy for the simulated TEE: this exact measurement, UpToDate TCB, simulation allowed explicitly. */
+export function simPolicy(measurement: Hex): Policy {
+  return parsePolicy({ teeTypes: ['sgx'], acceptedStatuses: ['UpToDate'], allowSimulation: true, sgx: { mrEnclave: [measurement.slice(2)] } });
+}
 
 /** `<data-dir>/deployment.json`: one deployment of one app, as `geode deploy` wrote it. */
 export const deploymentFileSchema = z.object({
@@ -77,6 +113,110 @@ export function readDeployment(dataDir: string): DeploymentFile {
   return readJson(join(dataDir, 'deployment.json'), deploymentFileSchema, 'deployment file written by `geode deploy`');
 }
 
+/** The light-client anchor a deployment is instantiated with (GeodeCore's lcSigner, lcGenesisHash, Ethereum anchor). */
+export interface DeploymentAnchor { signer: Address; genesisHash: Hex; ethereum?: EthereumAnchorJson }
+
+/**
+ * The anchor for a chain reached over JSON-RPC without an Ethereum light client: with `trustedRpc` (INSECURE) the
+ * trusted-RPC signer and the RPC's genesis; else the anchor a Geode devnet publishes (geode_devnetInfo). Throws
+ * CliArgumentError for any other endpoint (no light client exists for it).
+ */
+export async function rpcAnchor(chain: ChainAccess, url: string, trustedRpc: boolean): Promise<DeploymentAnchor> {
+  if (trustedRpc) return { signer: TRUSTED_RPC_SIGNER, genesisHash: (await chain.publicClient.getBlock({ blockNumber: 0n })).hash };
+  const published = await devnetAnchor(chain);
+  if (published) return { signer: published.blockSigner, genesisHash: published.genesisHash };
+  throw new CliArgumentError(`${url} is not a Geode devnet and no light client exists for it yet; pass --insecure-trusted-rpc to let the enclave trust this RPC node (testing only)`);
+}
+
+/** An app ready to deploy: its contract compiled and its enclave bundle current (prepareApp). */
+export interface PreparedApp {
+  app: GeodeApp;
+  artifact: Awaited<ReturnType<typeof appContract>>;
+  /** mr_enclave of the app's sim bundle (0x hex). */
+  measurement: Hex;
+}
+
+/**
+ * Step 1, first half: compile the app's contracts and (re)build its enclave bundle when stale. Throws
+ * ContractsCompileError, esbuild's error, or CliAppError for a broken app. Touches no chain.
+ */
+export async function prepareApp(app: GeodeApp, progress: (step: string) => void = () => undefined): Promise<PreparedApp> {
+  progress(`${app.name}: contracts and enclave bundle`);
+  await ensureAppContracts(app);
+  const artifact = await appContract(app);
+  return { app, artifact, measurement: await ensureEnclaveBundle(app) };
+}
+
+/** Options of deployPrepared: step 1 on a chain the caller holds. */
+export interface DeployPreparedOptions {
+  prepared: PreparedApp;
+  chain: ChainAccess;
+  /** Recorded in deployment.json for `geode enclave start` and clients ('' when the chain is in-process only). */
+  rpcUrl: string;
+  /** Key of the funded account that pays for the deployment (and funds a generated operator). */
+  deployerKey: Hex;
+  anchor: DeploymentAnchor;
+  /** INSECURE: the enclave believes the RPC node's headers. Recorded in deployment.json. */
+  trustedRpc?: boolean;
+  dataDir: string;
+  /** The sim PKI's validity starts a day before this (unix seconds). Default now. */
+  now?: number;
+  /** The operator (the deployment's admin, which pays for sessions and commitments); default a new key funded with 10 ETH. */
+  operatorKey?: Hex;
+  /** The deployment's recovery key (X25519 public key, 0x bytes32; docs/protocol.md#backup), set by the admin before the first session. Default: none (no backup). */
+  recoveryKey?: Hex;
+  progress?: (step: string) => void;
+}
+
+/** What step 1 leaves: deployment.json's content and the live values a caller in the same process goes on with. */
+export interface DeployedApp {
+  file: DeploymentFile;
+  deployment: Deployment;
+  pki: SimulationPki;
+  policy: Policy;
+}
+
+/**
+ * Step 1, second half: make the simulation PKI, deploy the sim verifier and the app contract, and write
+ * `<dataDir>/sim-pki.json`, `operator-key.json` and `deployment.json` (0600 in a 0700 dir). Throws ChainError when a
+ * deployment reverts.
+ */
+export async function deployPrepared(o: DeployPreparedOptions): Promise<DeployedApp> {
+  const progress = o.progress ?? (() => undefined);
+  const { app, artifact, measurement } = o.prepared;
+  ensurePrivateDir(o.dataDir);
+  progress('simulation PKI');
+  const now = o.now ?? Math.floor(Date.now() / 1000);
+  const pki = await createSimulationPki({ now: now - 86_400, validityDays: 3650 });
+  writeFileAtomic(join(o.dataDir, 'sim-pki.json'), JSON.stringify(pki)); // holds the simulated attestation key
+  const operatorKey = o.operatorKey ?? generatePrivateKey();
+  const operator = privateKeyToAccount(operatorKey);
+  writeFileAtomic(join(o.dataDir, 'operator-key.json'), JSON.stringify({ privateKey: operatorKey }));
+  if (!o.operatorKey) {
+    progress('funding the operator');
+    await fundFromFaucet(o.chain, o.deployerKey, operator.address, parseEther('10'));
+  }
+  progress('contracts');
+  const policy = simPolicy(measurement);
+  const deployment = await deployGeodeApp({
+    chain: o.chain, deployer: privateKeyToAccount(o.deployerKey), app: artifact, measurements: [measurement],
+    simAttestationKey: pki.attestationPublicKey, anchor: o.anchor, policyHash: keccak256(toBytes(canonicalJson(policy))),
+    // The operator is the admin: it opens the first session; restarts re-activate the same keys (anyone may).
+    admin: operator.address,
+  });
+  if (o.recoveryKey) {
+    progress('recovery key');
+    await setRecoveryKey(o.chain, operator, deployment.contract, o.recoveryKey);
+  }
+  const file: DeploymentFile = {
+    app: app.dir, rpcUrl: o.rpcUrl, trustedRpc: !!o.trustedRpc, chainId: o.chain.chainId.toString(), contract: deployment.contract, verifier: deployment.verifier,
+    config: deployment.config, configHash: deployment.configHash, fromBlock: deployment.fromBlock.toString(), measurement, policy,
+    simRootCaDer: bytesToHex(pki.rootCaDer), collateral: { ...pki.collateral() }, operator: operator.address,
+  };
+  writeFileAtomic(join(o.dataDir, 'deployment.json'), JSON.stringify(file, null, 2));
+  return { file, deployment, pki, policy };
+}
+
 /** Options of deployApp. */
 export interface DeployAppOptions {
   app: GeodeApp;
@@ -100,44 +240,13 @@ export interface DeployAppOptions {
  */
 export async function deployApp(o: DeployAppOptions): Promise<DeploymentFile> {
   const progress = o.progress ?? (() => undefined);
-  progress(`${o.app.name}: contracts and enclave bundle`);
-  await ensureAppContracts(o.app);
-  const artifact = await appContract(o.app);
-  const measurement = await ensureEnclaveBundle(o.app);
+  const prepared = await prepareApp(o.app, progress);
   ensurePrivateDir(o.dataDir);
   progress(`connecting to ${o.rpcUrl}`);
   const chain = await chainAccessFromUrl(o.rpcUrl, { trustedRpc: o.trustedRpc });
   try {
-    const published = await devnetAnchor(chain);
-    let anchor: { signer: Address; genesisHash: Hex };
-    if (o.trustedRpc) anchor = { signer: TRUSTED_RPC_SIGNER, genesisHash: (await chain.publicClient.getBlock({ blockNumber: 0n })).hash };
-    else if (published) anchor = { signer: published.blockSigner, genesisHash: published.genesisHash };
-    else throw new CliArgumentError(`${o.rpcUrl} is not a Geode devnet and no light client exists for it yet; pass --insecure-trusted-rpc to let the enclave trust this RPC node (testing only)`);
-    const now = o.now ?? Math.floor(Date.now() / 1000);
-    const pki = await createSimulationPki({ now: now - 86_400, validityDays: 3650 });
-    writeFileAtomic(join(o.dataDir, 'sim-pki.json'), JSON.stringify(pki));
-    const operatorKey = generatePrivateKey();
-    const operator = privateKeyToAccount(operatorKey);
-    writeFileAtomic(join(o.dataDir, 'operator-key.json'), JSON.stringify({ privateKey: operatorKey }));
-    progress('funding the operator');
-    await fundFromFaucet(chain, o.privateKey, operator.address, parseEther('10'));
-    progress('contracts');
-    const policy = simPolicy(measurement);
-    const d = await deployGeodeApp({
-      chain, deployer: privateKeyToAccount(o.privateKey), app: artifact, measurements: [measurement],
-      simAttestationKey: pki.attestationPublicKey, anchor, policyHash: keccak256(toBytes(canonicalJson(policy))), admin: operator.address,
-    });
-    if (o.recoveryKey) {
-      progress('recovery key');
-      await setRecoveryKey(chain, operator, d.contract, o.recoveryKey);
-    }
-    const file: DeploymentFile = {
-      app: o.app.dir, rpcUrl: o.rpcUrl, trustedRpc: !!o.trustedRpc, chainId: chain.chainId.toString(), contract: d.contract, verifier: d.verifier,
-      config: d.config, configHash: d.configHash, fromBlock: d.fromBlock.toString(), measurement, policy,
-      simRootCaDer: bytesToHex(pki.rootCaDer), collateral: { ...pki.collateral() }, operator: operator.address,
-    };
-    writeFileAtomic(join(o.dataDir, 'deployment.json'), JSON.stringify(file, null, 2));
-    return file;
+    const anchor = await rpcAnchor(chain, o.rpcUrl, !!o.trustedRpc);
+    return (await deployPrepared({ prepared, chain, rpcUrl: o.rpcUrl, deployerKey: o.privateKey, anchor, trustedRpc: o.trustedRpc, dataDir: o.dataDir, now: o.now, recoveryKey: o.recoveryKey, progress })).file;
   } finally {
     await chain.close();
   }
@@ -153,39 +262,64 @@ export interface RunningEnclave {
   chain: ChainAccess;
   /** The control endpoint's base URL (http://127.0.0.1:<port>). */
   url: string;
+  /**
+   * Step 3 in this process: the session handshake (host.ensureSession), then the host relays batches. What the
+   * control endpoint's `POST /handshake` runs. Throws the handshake's GeodeError (also reported by `GET /health`).
+   */
+  handshake(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Options of startEnclave. */
+export interface StartEnclaveOptions {
+  dataDir: string;
+  logger?: Logger;
+  /** The chain to relay on (e.g. the dev stack's in-process devnet); default: connect to deployment.json's rpcUrl. Not closed by stop(). */
+  chain?: ChainAccess;
+  /** Host stage overlap (HostOptions.pipelined; default the host's). */
+  pipelined?: boolean;
 }
 
 /**
  * Step 2 (`geode enclave start`): start the enclave process and a host for the deployment in `dataDir`, and serve
  * the control endpoint on 127.0.0.1 (any free port, recorded in control.json): `POST /handshake` runs the session
- * handshake and starts relaying; `GET /health` reports the enclave's and the host's state; `POST /backup` returns a
- * backup file, `POST /handover-request` files a handover request for this (keyless) enclave and `POST /restore`
- * delivers a restore message, then relays with follow mode (docs/protocol.md#backup). Throws CliStepError when
+ * handshake and starts relaying; `GET /health` reports the enclave's and the host's state. Throws CliStepError when
  * `geode deploy` has not run for this data dir.
  */
-export async function startEnclave(o: { dataDir: string; logger?: Logger }): Promise<RunningEnclave> {
+export async function startEnclave(o: StartEnclaveOptions): Promise<RunningEnclave> {
   const d = readDeployment(o.dataDir);
   const { privateKey } = readJson(join(o.dataDir, 'operator-key.json'), z.object({ privateKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/) }), 'operator key written by `geode deploy`');
   const log = o.logger ?? pino({ level: 'warn' });
   const { bundle } = loadApp(d.app, REPO_ROOT);
   if (!existsSync(bundle)) throw new CliStepError(`the enclave bundle ${bundle} is missing (geode deploy builds it)`);
   ensurePrivateDir(join(o.dataDir, 'enclave'));
-  const chain = await chainAccessFromUrl(d.rpcUrl, { trustedRpc: d.trustedRpc });
+  const chain = o.chain ?? await chainAccessFromUrl(d.rpcUrl, { trustedRpc: d.trustedRpc });
   const enclave = new EnclaveProcess({ bundle, dataDir: join(o.dataDir, 'enclave'), simPki: join(o.dataDir, 'sim-pki.json'), onLog: (l) => log.debug({ enclave: l }) });
   enclave.start();
-  const hostOf = (takeover?: { standbyMs: number }) => new Host({ chain, operator: privateKeyToAccount(privateKey as Hex), contract: d.contract as Address, config: d.config, enclave, fromBlock: BigInt(d.fromBlock), logger: log, ...(takeover ? { takeover } : {}) });
+  const hostOf = (takeover?: { standbyMs: number }) => new Host({ chain, operator: privateKeyToAccount(privateKey as Hex), contract: d.contract as Address, config: d.config, enclave, fromBlock: BigInt(d.fromBlock), logger: log, ...(o.pipelined === undefined ? {} : { pipelined: o.pipelined }), ...(takeover ? { takeover } : {}) });
   let host = hostOf();
-  let relaying = false;
-  let lastError: string | undefined;
   const refused = (reply: (status: number, body: unknown) => void, fallback: string) => (e: unknown) => {
     lastError = e instanceof Error ? e.message : String(e);
     reply(500, { ok: false, error: { code: (e as { code?: string }).code ?? fallback, message: lastError } });
   };
+  let relaying = false;
+  let lastError: string | undefined;
+  const handshakeHere = async (): Promise<void> => {
+    try {
+      await host.ensureSession();
+      await host.start();
+      relaying = true;
+    } catch (e) {
+      lastError = e instanceof Error ? e.message : String(e);
+      throw e;
+    }
+  };
   const server: Server = createServer((req, res) => {
     const reply = (status: number, body: unknown) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
     if (req.method === 'POST' && req.url === '/handshake') {
-      host.ensureSession().then(async () => { await host.start(); relaying = true; reply(200, { ok: true }); }, refused(reply, 'CLI_HANDSHAKE'));
+      handshakeHere().then(() => reply(200, { ok: true }), (e: unknown) => {
+        reply(500, { ok: false, error: { code: (e as { code?: string }).code ?? 'CLI_HANDSHAKE', message: e instanceof Error ? e.message : String(e) } });
+      });
     } else if (req.method === 'POST' && req.url === '/backup') {
       // docs/protocol.md#backup: the enclave seals its keys to the proven recovery key; the file is ciphertext.
       exportBackup(chain, d.contract as Address, enclave).then((backup) => reply(200, { ok: true, backup }), refused(reply, 'CLI_BACKUP'));
@@ -217,11 +351,13 @@ export async function startEnclave(o: { dataDir: string; logger?: Logger }): Pro
   return {
     enclave, chain, url,
     get host() { return host; },
+    handshake: handshakeHere,
     async stop() {
+      server.closeAllConnections(); // a client's keep-alive socket must not hold the stop up
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await host.stop();
       await enclave.stop();
-      await chain.close();
+      if (!o.chain) await chain.close();
     },
   };
 }

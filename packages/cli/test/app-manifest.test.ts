@@ -11,6 +11,7 @@ import { REPO_ROOT, commandDrift, discoverApps, loadApp, prebuiltModule, registe
 import { declaredCommands } from '../src/app-listing.ts';
 import type { AppClientModule } from '../src/app-kit.ts';
 import { runInit } from '../src/commands/init.ts';
+import { ensureAppContracts } from '../src/steps.ts';
 import { geode } from './dev-process.ts';
 
 /** What the app's client module (its TypeScript source) registers. */
@@ -36,8 +37,7 @@ test('the app `geode init` scaffolds declares the command its client module regi
   try {
     const { dir } = runInit('tally-manifest', { dir: parent });
     const app = loadApp(dir, REPO_ROOT);
-    // The scaffold's client module imports its generated ABI, which appears at the first build (as `geode demo` does).
-    await (await import('@geode/contracts/build')).buildContracts({ log: () => undefined, apps: [app.dir] });
+    await ensureAppContracts(app); // the client module imports the app's generated artifacts
     assert.deepEqual(app.manifest.commands?.map((c) => c.name), ['tally-manifest']);
     assert.deepEqual(commandDrift(app.manifest.commands, await sourceCommands(app)), []);
   } finally {

@@ -55,7 +55,12 @@ test('computation list shows what this home knows of each lock: unknown, then lo
   const dev = await spawnDev(['--home', home], { ...process.env, GEODE_HOME: home });
   try {
     for (const who of ['alice', 'bob']) await ok(['identity', 'create', who], home);
-    await ok(['computation', 'create', 'avg', '--type', 'average', '--participants', 'alice,bob', '--quorum', '2', '--as', 'alice'], home);
+    // geode dev runs the steps' enclave host: `geode status` (no --data-dir) gets its health from it.
+    const st = await ok<{ ok: boolean; enclave: { running: boolean } | null; host: { relaying: boolean } | null }>(['status'], home);
+    assert.deepEqual([st.ok, st.enclave?.running, st.host?.relaying], [true, true, true]);
+    // Outputs name the participants as this home knows them, not only by address.
+    const created = await ok<{ participantNames: string[] }>(['computation', 'create', 'avg', '--type', 'average', '--participants', 'alice,bob', '--quorum', '2', '--as', 'alice'], home);
+    assert.deepEqual(created.participantNames, ['alice', 'bob']);
     await ok(['computation', 'create', 'km', '--type', 'keyMatcher', '--participants', 'alice,bob', '--quorum', '1', '--as', 'alice'], home);
     await ok(['computation', 'submit', 'avg', '1', '--as', 'alice'], home);
     await ok(['computation', 'submit', 'avg', '3', '--as', 'bob'], home);

@@ -17,18 +17,21 @@ export class SessionBindingError extends defineError({
 /** A name or address does not identify a known identity. */
 export class UnknownIdentityError extends defineError({
   codes: ['CLIENT_UNKNOWN_IDENTITY'],
+  docsPath: 'client.md#errors',
   build: (who: string) => ({ code: 'CLIENT_UNKNOWN_IDENTITY', message: `No identity named "${who}". Create it with \`geode identity create ${who}\` or list them with \`geode identity list\`.`, details: { who } }),
 }) {}
 
 /** An identity file or name is invalid. */
 export class IdentityError extends defineError({
   codes: ['CLIENT_IDENTITY'],
+  docsPath: 'client.md#errors',
   build: (message: string, details?: Record<string, unknown>) => ({ code: 'CLIENT_IDENTITY', message, details }),
 }) {}
 
 /** A transaction the client sent reverted; `details.error` carries the contract's custom error name. */
 export class TransactionRevertedError extends defineError({
   codes: ['CLIENT_TX_REVERTED'],
+  docsPath: 'client.md#errors',
   build: (what: string, reason: string, details?: Record<string, unknown>) => ({ code: 'CLIENT_TX_REVERTED', message: `${what} was refused by the contract: ${reason}.`, details: { ...details, reason } }),
 }) {}
 

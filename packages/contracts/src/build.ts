@@ -6,7 +6,8 @@
  *    verifier) -> `packages/contracts/src/generated/artifacts.ts`;
  * 2. each app found under `apps/<app>/contracts/*.sol` -> `apps/<app>/generated/artifacts.ts`, holding only that
  *    app's contracts. Apps import the core as `@geode/contracts/GeodeCore.sol` (a solc remapping to
- *    `packages/contracts/src/`), resolved from the repository, so an app never copies framework code.
+ *    `packages/contracts/src/`), resolved from the repository, or, for an app outside it, from the installed
+ *    @geode/contracts package (which ships its src/), so an app never copies framework code.
  *
  * Sources are keyed by their repo-relative path (the solc "source unit name"). Each generated file records
  * `sourcesHash` = sha256 over the solc version, the compiler settings and every source it may depend on (path and
@@ -19,7 +20,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { defineError } from '@geode/protocol';
-import { workspaceRoot } from '@geode/protocol/files';
+import { packageRoot, workspaceRoot } from '@geode/protocol/files';
 
 const require = createRequire(import.meta.url);
 
@@ -100,9 +101,29 @@ function appSources(dir: string): Record<string, string> {
   return out;
 }
 
+/** Source-unit prefix of the framework's Solidity files (the remapping target of `@geode/contracts/`). */
+const FRAMEWORK_UNITS = 'packages/contracts/';
+
+/**
+ * Where the framework's Solidity files are: `<root>/packages/contracts` in the repository, else (an app built
+ * outside it, e.g. `geode init --standalone`) the installed @geode/contracts package, which ships its `src/`.
+ * Either way their source units are named `packages/contracts/src/…`, so an app compiles to the same bytecode.
+ */
+function frameworkDir(root: string): string {
+  const inRepo = join(root, FRAMEWORK_UNITS);
+  return existsSync(join(inRepo, 'src')) ? inRepo : packageRoot('@geode/contracts', import.meta.url);
+}
+
+/** The file of source unit `unit`: framework units from frameworkDir, any other relative to `root`. */
+function sourceFile(root: string, unit: string): string {
+  return unit.startsWith(FRAMEWORK_UNITS) ? join(frameworkDir(root), unit.slice(FRAMEWORK_UNITS.length)) : join(root, unit);
+}
+
 /** The framework's Solidity sources (packages/contracts/src and its dcap/ folder): repo-relative path -> content. */
 export function frameworkSources(root: string = REPO_ROOT): Record<string, string> {
-  return readSources(root, ['packages/contracts/src', 'packages/contracts/src/dcap']);
+  const dir = frameworkDir(root);
+  const units = readSources(dir, ['src', 'src/dcap']);
+  return Object.fromEntries(Object.entries(units).map(([p, c]) => [`${FRAMEWORK_UNITS}${p}`, c]));
 }
 
 /** Apps with Solidity sources: the names of the folders `apps/<name>/contracts/` that hold a `.sol` file, sorted. */
@@ -133,7 +154,9 @@ export interface ArtifactsTarget {
  */
 export function artifactTargets(root: string = REPO_ROOT, appDirs?: readonly string[]): ArtifactsTarget[] {
   const framework = frameworkSources(root);
-  const targets: ArtifactsTarget[] = [{ owner: 'framework', path: ARTIFACTS_PATH, sources: framework, hashed: framework, prefix: 'packages/contracts/' }];
+  // Outside the repository the framework's generated module is the installed package's own: never rewritten.
+  const inRepo = existsSync(join(root, FRAMEWORK_UNITS, 'src'));
+  const targets: ArtifactsTarget[] = inRepo ? [{ owner: 'framework', path: ARTIFACTS_PATH, sources: framework, hashed: framework, prefix: FRAMEWORK_UNITS }] : [];
   for (const dir of appDirs ?? contractApps(root).map((a) => join(root, 'apps', a))) {
     const own = appSources(dir);
     if (!Object.keys(own).length) continue;
@@ -181,7 +204,7 @@ export function compileContracts(sources: Record<string, string> = collectSource
     settings: SOLC_SETTINGS,
   };
   const findImports = (path: string) => {
-    const file = join(root, path);
+    const file = sourceFile(root, path);
     return existsSync(file) ? { contents: readFileSync(file, 'utf8') } : { error: `File not found: ${path}` };
   };
   const output = JSON.parse(compiler.compile(JSON.stringify(input), { import: findImports })) as {

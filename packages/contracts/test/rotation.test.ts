@@ -48,7 +48,7 @@ test('rotation: admin-only request in the log; the batch covering it commits onl
   // The host strips the key: the plain commitment of a batch covering the rotation is refused.
   await expectRevert(write(d, 'commitBatch', [2n, 2n, acc2, root1, root2, empty, NO_PUBLIC_OUTPUTS, s.signer.sign(commitmentDigest(cm))]), 'EpochKeyMissing');
   // The host swaps the key: the signature is over the enclave's key.
-  const sig = s.signer.sign(epochCommitmentDigest(cm, 1n, key1));
+  const sig = s.signer.sign(epochCommitmentDigest(commitmentDigest(cm), 1n, key1));
   await expectRevert(write(d, 'commitBatchWithEpoch', [2n, 2n, acc2, root1, root2, empty, NO_PUBLIC_OUTPUTS, randomHex32(), sig]), 'WrongSigner');
   await expectRevert(write(d, 'commitBatchWithEpoch', [2n, 2n, acc2, root1, root2, empty, NO_PUBLIC_OUTPUTS, `0x${'00'.repeat(32)}`, sig]), 'ZeroEpochKey');
   const ok = await send(c, c.wallets[1], d.core, abi, 'commitBatchWithEpoch', [2n, 2n, acc2, root1, root2, empty, NO_PUBLIC_OUTPUTS, key1, sig]);
@@ -56,7 +56,7 @@ test('rotation: admin-only request in the log; the batch covering it commits onl
   assert.deepEqual(started?.args, { epoch: 1n, encPubKey: key1, fromSeq: 3n });
   assert.deepEqual(await read(d, 'currentEpoch'), [1n, key1]);
   assert.deepEqual(await read(d, 'epochAt', [1n]), { requestSeq: 2n, encPubKey: key1, fromSeq: 3n });
-  assert.equal(await read(d, 'epochCommitmentDigest', [commitmentDigest(cm), 1n, key1]), epochCommitmentDigest(cm, 1n, key1), 'the contract and @geode/protocol agree');
+  assert.equal(await read(d, 'epochCommitmentDigest', [commitmentDigest(cm), 1n, key1]), epochCommitmentDigest(commitmentDigest(cm), 1n, key1), 'the contract and @geode/protocol agree');
   assert.equal(await read(d, 'DOMAIN_EPOCH_COMMITMENT'), DOMAIN.epochCommitment);
 
   // A batch with no rotation may not claim one.
@@ -64,7 +64,7 @@ test('rotation: admin-only request in the log; the batch covering it commits onl
   const acc3 = await read<Hex>(d, 'accAt', [3n]);
   const root3 = randomHex32();
   const cm3 = commitment(d, s.id, 3n, 3n, acc3, root2, root3);
-  await expectRevert(write(d, 'commitBatchWithEpoch', [3n, 3n, acc3, root2, root3, empty, NO_PUBLIC_OUTPUTS, key1, s.signer.sign(epochCommitmentDigest(cm3, 2n, key1))]), 'NoRotationInBatch');
+  await expectRevert(write(d, 'commitBatchWithEpoch', [3n, 3n, acc3, root2, root3, empty, NO_PUBLIC_OUTPUTS, key1, s.signer.sign(epochCommitmentDigest(commitmentDigest(cm3), 2n, key1))]), 'NoRotationInBatch');
 
   // Epoch-tagged private payloads: 0x03 of at least 53 bytes; other kinds still refused.
   const p3 = new Uint8Array(53).fill(7);

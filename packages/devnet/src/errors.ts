@@ -10,12 +10,14 @@ export class DevnetStartError extends defineError({
 /** A request named a block the devnet has not signed (not mined yet, or unknown). */
 export class UnknownBlockError extends defineError({
   codes: ['DEVNET_UNKNOWN_BLOCK'],
+  docsPath: 'cli.md#devnet-errors',
   build: (block: string) => ({ code: 'DEVNET_UNKNOWN_BLOCK', message: `Block ${block} does not exist on the devnet yet. Ask for a mined block number or "latest".`, details: { block } }),
 }) {}
 
 /** The devnet was used after close(). */
 export class DevnetClosedError extends defineError({
   codes: ['DEVNET_CLOSED'],
+  docsPath: 'cli.md#devnet-errors',
   build: () => ({ code: 'DEVNET_CLOSED', message: 'The devnet has been closed. Start a new one with startDevnet().' }),
 }) {}
 

@@ -207,6 +207,7 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
     const bytes = outputsBytes(outs) + publicOutputsBytes(outPubs);
     if (!budget.fits(bytes, outPubs.length)) {
       if (error === null) batch.dropRequest();
+      started = undefined; // a rotation cut off here runs first in the next batch
       break;
     }
     if (error === null) batch.commitRequest();

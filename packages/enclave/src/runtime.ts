@@ -503,7 +503,7 @@ export class EnclaveRuntime {
       // proven chain's value too: acc(to) was proven and each step is a hash of the previous one.
       const commitment = { chainId: c.config.chainId, contract: c.config.contract, sessionId, from, to: exec.to, accTo: exec.accTo, prevRoot: baseRoot, newRoot, outputsHash: oh, publicOutputsHash: poh };
       // A batch that ends with a rotation signs the new epoch's key with it (docs/protocol.md#rotation).
-      const digest = exec.epoch ? epochCommitmentDigest(commitment, BigInt(exec.epoch.epoch), exec.epoch.encPubKey) : commitmentDigest(commitment);
+      const digest = exec.epoch ? epochCommitmentDigest(commitmentDigest(commitment), BigInt(exec.epoch.epoch), exec.epoch.encPubKey) : commitmentDigest(commitment);
       signature = keys.sign(digest);
     } catch (e) {
       // A version written for a batch that then failed is harmless: nothing was replied, the chain never proves it.

@@ -119,7 +119,7 @@ test('rotation: the batch ends at the rotation request and signs the new epoch k
   const c = { chainId: 31337n, contract: CONTRACT, sessionId: 1n, from: 1n, to: 3n, accTo: r.accTo, prevRoot: r.prevRoot, newRoot: r.newRoot, outputsHash: r.outputsHash, publicOutputsHash: r.publicOutputsHash };
   const sig = hexToBytes(r.signature);
   const recover = (digest: Hex) => addressOfPublicKey(secp256k1.Signature.fromBytes(sig.subarray(0, 64), 'compact').addRecoveryBit(sig[64]! - 27).recoverPublicKey(hexToBytes(digest)).toBytes(true));
-  assert.equal(recover(epochCommitmentDigest(c, 1n, r.epoch.encPubKey)), keys.signer.toLowerCase(), 'signed over the epoch digest');
+  assert.equal(recover(epochCommitmentDigest(commitmentDigest(c), 1n, r.epoch.encPubKey)), keys.signer.toLowerCase(), 'signed over the epoch digest');
   assert.notEqual(recover(commitmentDigest(c)), keys.signer.toLowerCase(), 'not the plain digest: the key cannot be stripped');
   assert.equal(((await rt.handle('status', {})) as { epoch: string }).epoch, '1');
   assert.equal(rt.framework.epoch, 1);

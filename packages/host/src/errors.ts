@@ -9,12 +9,14 @@ export class EnclaveRefusedError extends defineError({
 /** The enclave process died or could not be started. The supervisor restarts it; this error reports a request lost with it. */
 export class EnclaveUnavailableError extends defineError({
   codes: ['HOST_ENCLAVE_UNAVAILABLE'],
+  docsPath: 'cli.md#host-errors',
   build: (message: string, details?: Record<string, unknown>) => ({ code: 'HOST_ENCLAVE_UNAVAILABLE', message: `Enclave process unavailable: ${message}. It is restarted automatically; check its log (stderr) if this repeats.`, details }),
 }) {}
 
 /** The enclave sent a response that does not match the transport schema. */
 export class EnclaveProtocolError extends defineError({
   codes: ['HOST_ENCLAVE_PROTOCOL'],
+  docsPath: 'cli.md#host-errors',
   build: (message: string, details?: Record<string, unknown>) => ({ code: 'HOST_ENCLAVE_PROTOCOL', message: `Enclave sent an invalid response: ${message}. The enclave build and the host are out of step: run \`npm run build\`.`, details }),
 }) {}
 
@@ -31,6 +33,7 @@ export class KeysLostError extends defineError({
 /** A chain read or transaction failed in a way the host cannot retry past. */
 export class ChainError extends defineError({
   codes: ['HOST_CHAIN'],
+  docsPath: 'cli.md#host-errors',
   build: (message: string, opts: { details?: Record<string, unknown>; cause?: unknown } = {}) => ({ code: 'HOST_CHAIN', message: `${message}. Check that the RPC endpoint is reachable and the contract address is right.`, ...opts }),
 }) {}
 

@@ -21,6 +21,8 @@ export interface AppErrorOptions {
 
 /** Base class of errors declared with defineAppErrors: an open family (`new AppError(code, message, opts?)`, any APP_* code). */
 export class AppError extends defineError({
+  // An app's own error classes (defineAppErrors) give their code's anchor; an AppError made directly, the section.
+  docsPath: 'apps.md#errors',
   build: (code: string, message: string, opts: GeodeErrorOptions = {}) => ({ code, message, ...opts }),
 }) {}
 

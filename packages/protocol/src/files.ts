@@ -4,6 +4,7 @@
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { defineError } from './errors.ts';
 
@@ -92,3 +93,18 @@ export function workspaceRoot(from: string = fileURLToPath(import.meta.url)): st
   }
 }
 
+
+/**
+ * The root folder (the one holding its package.json) of package `name` as the module at `from` (absolute file path
+ * or file: URL) resolves it: Node's resolution through node_modules, with the process's export conditions. For
+ * code that must find a Geode package's shipped files (its `src/`, its Solidity sources) outside the repository,
+ * where the package is installed from its tarball. Throws Node's MODULE_NOT_FOUND error when it is not installed.
+ */
+export function packageRoot(name: string, from: string | URL): string {
+  const entry = createRequire(from).resolve(name);
+  for (let dir = dirname(entry); dirname(dir) !== dir; dir = dirname(dir)) {
+    const pj = join(dir, 'package.json');
+    if (existsSync(pj) && (JSON.parse(readFileSync(pj, 'utf8')) as { name?: string }).name === name) return dir;
+  }
+  return dirname(entry);
+}

@@ -152,17 +152,18 @@ export function requestAad(chainId: bigint, contract: Address, sessionId: bigint
  * abi.encode(DOMAIN.requestEpochAad, chainId, contract, sessionId, sender, uint256 epoch). Binding the epoch means a
  * payload relabelled to another epoch does not open under either key's additional data.
  */
-export function requestEpochAad(chainId: bigint, contract: Address, sessionId: bigint, sender: Address, epoch: number): Hex {
+export function requestEpochAad(chainId: bigint, contract: Address, sessionId: bigint, sender: Address, epoch: number | bigint): Hex {
   return abiWords(bytes32Word(DOMAIN.requestEpochAad), uint256Word(chainId), addressWord(contract), uint256Word(sessionId), addressWord(sender), uint256Word(BigInt(epoch)));
 }
 
 /**
  * Digest signed instead of commitmentDigest for a batch that ends with a rotation request (docs/protocol.md#rotation):
- * keccak256(abi.encode(bytes32 DOMAIN.epochCommitment, bytes32 commitmentDigest(c), uint256 epoch, bytes32 encPubKey)),
- * where `encPubKey` is the new epoch's X25519 request key (GeodeCore.commitBatchWithEpoch). Returns 0x bytes32.
+ * keccak256(abi.encode(bytes32 DOMAIN.epochCommitment, bytes32 commitmentDigest, uint256 epoch, bytes32 encPubKey)),
+ * where `commitmentDigest` is the batch's commitmentDigest(c) and `encPubKey` the new epoch's X25519 request key
+ * (GeodeCore.epochCommitmentDigest / commitBatchWithEpoch). Returns 0x bytes32.
  */
-export function epochCommitmentDigest(c: Commitment, epoch: bigint, encPubKey: Hex): Hex {
-  return keccak256(abiWords(bytes32Word(DOMAIN.epochCommitment), bytes32Word(commitmentDigest(c)), uint256Word(epoch), bytes32Word(encPubKey)));
+export function epochCommitmentDigest(commitment: Hex, epoch: bigint, encPubKey: Hex): Hex {
+  return keccak256(abiWords(bytes32Word(DOMAIN.epochCommitment), bytes32Word(commitment), uint256Word(epoch), bytes32Word(encPubKey)));
 }
 
 /** HPKE additional data of an output: abi.encode(DOMAIN.outputAad, chainId, contract, sessionId, recipient, seq). */

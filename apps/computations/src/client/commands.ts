@@ -190,8 +190,10 @@ export function registerComputationCommands(program: Command): void {
           rep.say(`NOT created: ${shown} (request ${seq}): ${v.error.code}: ${v.error.message}`);
           rep.result({ ok: false, name, seq: seq.toString(), error: v.error });
         } else {
-          rep.say(`created ${o.type} ${shown} (request ${seq}, accepted by the enclave)`);
-          rep.result({ ok: true, name, type: o.type, participants, quorum, seq: seq.toString() });
+          // The participants by the names this home knows them by (an address given as such stays an address).
+          const names = participants.map((p) => store.nameOf(p));
+          rep.say(`created ${o.type} ${shown} for ${names.join(', ')} (quorum ${quorum}; request ${seq}, accepted by the enclave)`);
+          rep.result({ ok: true, name, type: o.type, participants, participantNames: names, quorum, seq: seq.toString() });
         }
       } finally {
         await conn.close();

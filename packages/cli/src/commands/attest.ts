@@ -21,7 +21,7 @@ import { readFileSync } from 'node:fs';
 import { parseNitroDocument } from '@geode/attestation/nitro';
 import { parseSnpReport } from '@geode/attestation/snp';
 import type { Command } from 'commander';
-import { docsLink } from '../output.ts';
+import { docsLink, progressSink } from '../output.ts';
 import type { OnchainAttestResult } from './attest-onchain.ts';
 import {
   detectEvidence,
@@ -38,6 +38,8 @@ import {
 /** Output sink (tests capture it). */
 export interface AttestIo {
   out(text: string): void;
+  /** Progress of a long step (stderr; docs/cli.md#progress). Optional: tests leave it out. */
+  progress?(text: string): void;
   /** Current time, unix seconds (tests pin it). */
   clock(): number;
 }
@@ -153,6 +155,7 @@ export async function runAttestVerify(
     try {
       // Loaded only for --onchain: it brings in EDR and the contract artifacts, which every other command skips.
       const { verifyOnchain } = await import('./attest-onchain.ts');
+      io.progress?.('verifying on-chain: an in-process EVM with the DCAP verifier and its collateral registry');
       onchain = await verifyOnchain(detectEvidence(evidence).bytes, collateral as string, now);
     } catch (e) {
       onchainError = errJson(e, 'onchain');
@@ -347,7 +350,7 @@ export function registerAttestCommands(program: Command): void {
     .option('--json', 'print one JSON object')
     .description('Verify evidence and apply a policy; exit code 0 only when accepted')
     .action(async (file: string, opts: { collateral?: string; now?: string; policy?: string; json?: boolean; onchain?: boolean }) => {
-      process.exitCode = await runAttestVerify(file, opts);
+      process.exitCode = await runAttestVerify(file, opts, { ...defaultIo, progress: progressSink(!!opts.json) });
     });
   attest
     .command('inspect')

@@ -47,6 +47,7 @@ export function registerDevCommand(program: Command): void {
           faucetKey: rpc && !opts.savePrivateKey ? undefined : stack.faucetKey,
           pid: process.pid,
           app: app.dir,
+          dataDir: stack.dataDir,
         };
         writeDevInfo(home, info);
         rep.say(`Geode devnet running.`);

@@ -84,6 +84,7 @@ export function registerEnclaveCommands(program: Command): void {
       try {
         if (!opts.dataDir) throw new CliArgumentError('--data-dir <dir> is required (the one `geode deploy` wrote)');
         const { startEnclave } = await import('../steps.ts');
+        rep.progress('starting the enclave process, the host and the control endpoint');
         const r = await startEnclave({ dataDir: opts.dataDir, logger: rep.logger });
         rep.say(`enclave running (pid ${r.enclave.pid}); control endpoint ${r.url}. Next: geode handshake --data-dir ${opts.dataDir}`);
         rep.result({ ok: true, pid: r.enclave.pid ?? null, control: r.url });
@@ -163,6 +164,7 @@ export function registerEnclaveCommands(program: Command): void {
       const rep = reporter(opts);
       try {
         const dir = (cmd.optsWithGlobals() as { app?: string }).app;
+        rep.progress(`bundling the enclave for ${opts.tee ?? 'sim'}`);
         const r = await runEnclaveBuild({ ...opts, app: dir ? loadApp(dir, REPO_ROOT) : undefined });
         rep.result(r);
         rep.say(`${r.tee} bundle ${r.bundle} (sha256 ${r.bundleSha256})`);

@@ -53,7 +53,9 @@ export function registerStepCommands(program: Command): void {
     .action(async (o: { dataDir?: string; json?: boolean }) => {
       const rep = reporter(o);
       try {
-        const r = await handshake(dataDirOf(o));
+        const dataDir = dataDirOf(o);
+        rep.progress('running the session handshake: the enclave attests, its keys go on-chain');
+        const r = await handshake(dataDir);
         rep.say(`session ${r.sessionId} active; the host relays batches`);
         rep.result({ ok: true, ...r });
       } catch (e) {
@@ -71,12 +73,14 @@ export function registerStepCommands(program: Command): void {
       const rep = reporter(o);
       try {
         const conn = o.dataDir ? readDeployment(o.dataDir) : readDevInfo(homeDir(o.home));
-        const r = await status(conn, o.dataDir);
+        rep.progress('reading the chain and verifying the active session');
+        // `geode dev` runs the same steps in its own data dir: its control endpoint answers for the enclave and host.
+        const r = await status(conn, o.dataDir ?? ('dataDir' in conn ? conn.dataDir : undefined));
         if ('error' in r.session) rep.say(`session: NOT VERIFIED: ${r.session.error.code}: ${r.session.error.message}`);
         else rep.say(`session ${r.session.id}: ${r.session.verdict.teeType} ${r.session.verdict.status}, mr_enclave ${r.session.measurement.slice(2)}${r.session.simulated ? ' (SIMULATED TEE)' : ''}`);
         rep.say(`requests: ${r.committedSeq} of ${r.requestCount} committed (${r.pending} pending)`);
         rep.say(`request key: epoch ${r.epoch.epoch}${r.epoch.epoch === '0' ? ' (the session key)' : ''}, ${r.epoch.encPubKey}`);
-        rep.say(r.enclave ? `enclave: ${r.enclave.running ? `running (pid ${r.enclave.pid})` : 'not running'}; host: ${r.host?.relaying ? 'relaying' : 'waiting for `geode handshake`'}${r.host?.lastError ? ` (last error: ${r.host.lastError})` : ''}` : 'enclave and host: no control endpoint answers (not started with `geode enclave start --data-dir`)');
+        rep.say(r.enclave ? `enclave: ${r.enclave.running ? `running (pid ${r.enclave.pid})` : 'not running'}; host: ${r.host?.relaying ? 'relaying' : 'waiting for `geode handshake`'}${r.host?.lastError ? ` (last error: ${r.host.lastError})` : ''}` : `enclave and host: no control endpoint answers (${o.dataDir ? `no \`geode enclave start --data-dir ${o.dataDir}\` is running` : 'the running `geode dev` does not answer: restart it'})`);
         rep.result(r);
         if (!r.ok) process.exitCode = 1;
       } catch (e) {
