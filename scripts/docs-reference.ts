@@ -89,6 +89,7 @@ const TAGS: Record<keyof typeof DOMAIN, string> = {
   handoverSender: 'geode.handover-sender.v1',
   requestEpochAad: 'geode.request-epoch-aad.v1',
   epochCommitment: 'geode.epoch-commitment.v1',
+  backup: 'geode.backup.v1',
 };
 
 /** `doc` with every marked table replaced by its generated text. Throws if a marker pair is missing. */

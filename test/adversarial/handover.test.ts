@@ -16,7 +16,7 @@ import {
   Host, handoverReceiveParams, handoverSendParams, requestHandover, runHandover, type EnclaveProcess, type HandoverOptions,
 } from '@geode/host';
 import { SIM_MR_SIGNER } from '@geode/enclave/sim';
-import { Adversary, createAverage, enclaveDir, expectRefused, quiet, revertName, startAdversary, submit } from '../harness/adversary.ts';
+import { Adversary, createAverage, dirDigest, enclaveDir, expectRefused, quiet, revertName, startAdversary, submit } from '../harness/adversary.ts';
 
 let adv: Adversary;
 let opts: HandoverOptions;
@@ -112,24 +112,28 @@ test('handover to an unaccepted measurement, or with forged evidence, is refused
 });
 
 test('a stolen or replayed handover message is useless: it opens only in the instance whose request it answers', async () => {
-  const { enclave: d } = await newcomer();
+  const { enclave: d, dir: dDir } = await newcomer();
   const { requestId, request } = await requestHandover(opts, d);
+  const dFiles = dirDigest(dDir);
   const message = await adv.stack.enclave.call('handoverSend', await handoverSendParams(opts, requestId, request));
   // The host holds the message but no key that opens it (HPKE to the newcomer's in-enclave key).
   const mine = await hpkeGenerateKeyPair();
   await assert.rejects(hpkeOpen(mine.privateKey, hexToBytes(message.enc as Hex), HPKE_INFO.handover, new Uint8Array(0), hexToBytes(message.ciphertext as Hex)));
   // Replayed to another newcomer with its own pending request: not its request (by id), and not its message (by its own id).
-  const { enclave: e } = await newcomer();
+  const { enclave: e, dir: eDir } = await newcomer();
   const own = await requestHandover(opts, e);
+  const eFiles = dirDigest(eDir);
   await expectRefused(e.call('handoverReceive', await handoverReceiveParams(opts, message)), 'ENCLAVE_HANDOVER_UNAUTHORISED');
   await expectRefused(e.call('handoverReceive', await handoverReceiveParams(opts, { ...message, requestId: own.requestId.toString() })), 'ENCLAVE_HANDOVER_BINDING');
   assert.equal((await e.call('status')).sessionId, null);
+  assert.deepEqual(dirDigest(eDir), eFiles, 'the other newcomer wrote nothing');
   // A tampered ciphertext no longer matches the sender's evidence.
   const tampered = { ...message, ciphertext: `${message.ciphertext.slice(0, -2)}${message.ciphertext.endsWith('00') ? '01' : '00'}` };
   await expectRefused(d.call('handoverReceive', await handoverReceiveParams(opts, tampered)), 'ENCLAVE_HANDOVER_BINDING');
   // The sender's evidence must come from an attested instance: the newcomer's own request quote is not a sender quote.
   await expectRefused(d.call('handoverReceive', await handoverReceiveParams(opts, { ...message, quote: request.quote })), 'ENCLAVE_HANDOVER_BINDING');
   assert.equal((await d.call('status')).sessionId, null, 'nothing adopted from a refused message');
+  assert.deepEqual(dirDigest(dDir), dFiles, 'no file written by a refused message');
   // The untouched message still works for its own newcomer.
   const ok: Result<'handoverReceive'> = await d.call('handoverReceive', await handoverReceiveParams(opts, message));
   assert.equal(ok.signer, (await adv.stack.enclave.call('status')).signer);
@@ -140,7 +144,8 @@ test('a session replacement by a non-admin without the keys is refused (NotAdmin
   const before = await adv.chainState();
   const hs = await adv.tryHandshake(f, outsider);
   assert.deepEqual(!hs.ok && hs.error, 'NotAdmin');
-  assert.equal((await adv.chainState()).activeSessionId, before.activeSessionId);
+  const now = await adv.chainState();
+  assert.deepEqual([now.activeSessionId, now.committedSeq, now.stateRoot], [before.activeSessionId, before.committedSeq, before.stateRoot], 'the active session and the committed state stay');
 });
 
 test('follow mode: a committed root the batch does not reproduce is refused (ENCLAVE_FOLLOW_MISMATCH); state, root and chain unchanged', async () => {

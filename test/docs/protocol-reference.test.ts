@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { bytesToHex, encodeAbiParameters, keccak256, type AbiParameter, type Address, type Hex } from 'viem';
 import {
   DOMAIN, accumulatorStep, blockSigningDigest, commitmentDigest, configHash, keyIdOf, outputAad, requestAad,
-  sessionCreateReportData, sessionKeysReportData, sessionSuccessionDigest, handoverAad, handoverRequestReportData, handoverSenderReportData,
+  sessionCreateReportData, sessionKeysReportData, sessionSuccessionDigest, handoverAad, handoverRequestReportData, handoverSenderReportData, backupAad,
   requestEpochAad, epochCommitmentDigest,
 } from '@geode/protocol';
 import { renderReference } from '../../scripts/docs-reference.ts';
@@ -42,6 +42,7 @@ const IMPLEMENTATIONS: Record<string, (v: Values) => Hex> = {
   outputAad: (v) => outputAad(v.chainId as bigint, v.contract as Address, v.sessionId as bigint, v.recipient as Address, v.seq as bigint),
   handoverRequestReportData: (v) => handoverRequestReportData(v.chainId as bigint, v.contract as Address, v.configHash as Hex, v.mrEnclave as Hex, v.handoverPubKey as Hex),
   handoverAad: (v) => handoverAad(v.chainId as bigint, v.contract as Address, v.requestId as bigint, v.senderMrEnclave as Hex, v.recipientMrEnclave as Hex, v.handoverPubKey as Hex),
+  backupAad: (v) => backupAad(v.chainId as bigint, v.contract as Address, v.sessionId as bigint, v.encPubKey as Hex, v.signer as Address, v.mrEnclave as Hex, v.recoveryKey as Hex),
   handoverSenderReportData: (v) => handoverSenderReportData(v.chainId as bigint, v.contract as Address, v.requestId as bigint, v.messageHash as Hex, v.encPubKey as Hex, v.signer as Address),
   blockSigningDigest: (v) => blockSigningDigest(v.chainId as bigint, v.number as bigint, v.blockHash as Hex),
   requestEpochAad: (v) => requestEpochAad(v.chainId as bigint, v.contract as Address, v.sessionId as bigint, v.sender as Address, v.epoch as bigint),

@@ -418,10 +418,10 @@ async function trustedSession(stack: DevStack) {
  * Start a dev stack (devnet, contracts, enclave, honest host, handshake done), register every party's output key,
  * then stop the honest host: from here on the test is the host. Returns the adversary.
  */
-export async function startAdversary(opts: { app?: GeodeApp } = {}): Promise<Adversary> {
+export async function startAdversary(opts: { app?: GeodeApp; recoveryKey?: Hex } = {}): Promise<Adversary> {
   const ids = {} as Record<Name, Identity>;
   for (const n of NAMES) ids[n] = await createIdentity(n, toBytes(keccak256(toBytes(`geode-adversarial:${n}`))));
-  const stack = await startDevStack({ logger: quiet, fund: NAMES.map((n) => ids[n].address), app: opts.app });
+  const stack = await startDevStack({ logger: quiet, fund: NAMES.map((n) => ids[n].address), app: opts.app, recoveryKey: opts.recoveryKey });
   const session = await trustedSession(stack);
   const parties = {} as Record<Name, Party>;
   for (const n of NAMES) parties[n] = { name: n, identity: ids[n], address: ids[n].address, session, client: new GeodeClient(clientOpts(stack, ids[n], session)) };

@@ -9,3 +9,4 @@
 export { run, buildProgram } from './main.ts';
 export { startDevStack, ensureEnclaveBundle, simPolicy, type DevStack, type DevStackOptions } from './stack.ts';
 export type { GeodeApp } from './apps.ts';
+export { CliBackupError, generateRecoveryKey, parseBackup, parseRecoveryKey, restoreMessage, type RecoveryKeyFile, type RestoreOptions } from './backup.ts';

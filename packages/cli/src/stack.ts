@@ -54,6 +54,11 @@ export interface DevStack {
 export interface DevStackOptions {
   /** The app to deploy and run (loadApp); default defaultApp(). */
   app?: GeodeApp;
+  /**
+   * The deployment's recovery key (X25519 public key, 0x bytes32; docs/protocol.md#backup), set by the admin before
+   * the first session. Default: none (no backup possible).
+   */
+  recoveryKey?: Hex;
   /** Where sealed state and the sim PKI go; default a fresh temp dir (removed on stop). */
   dataDir?: string;
   /** Also serve JSON-RPC on this port (0 = any free port). */
@@ -195,7 +200,7 @@ export async function startDevStack(o: DevStackOptions = {}): Promise<DevStack> 
   // the embedded devnet's clock starts at its pinned genesis time: the PKI's windows cover both clocks.
   const pkiNow = devnet ? Math.min(now, Number((await chain.publicClient.getBlock({ blockNumber: 0n })).timestamp)) : now;
   const rpcUrl = o.rpc?.url ?? server?.url ?? '';
-  const deployed = await deployPrepared({ prepared, chain, rpcUrl, deployerKey, anchor, trustedRpc: !!o.rpc?.trustedRpc, dataDir, now: pkiNow, operatorKey, progress });
+  const deployed = await deployPrepared({ prepared, chain, rpcUrl, deployerKey, anchor, trustedRpc: !!o.rpc?.trustedRpc, dataDir, now: pkiNow, operatorKey, recoveryKey: o.recoveryKey, progress });
 
   progress('enclave and handshake');
   const running = await startEnclave({ dataDir, logger: log, chain, pipelined: o.pipelined });

@@ -20,10 +20,12 @@ import { bytesToHex, hexToBytes, keccak256, parseEther, toBytes, type Address, t
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import pino, { type Logger } from 'pino';
 import { z } from 'zod';
-import { canonicalJson, configJson, defineError, GeodeError, TRUSTED_RPC_SIGNER, type EthereumAnchorJson } from '@geode/protocol';
+import { bytes32, canonicalJson, configJson, defineError, GeodeError, hex, TRUSTED_RPC_SIGNER, uint, type EthereumAnchorJson } from '@geode/protocol';
 import { parseCollateral, parsePolicy, type Policy } from '@geode/attestation';
 import { ensurePrivateDir, writeFileAtomic } from '@geode/protocol/files';
-import { chainAccessFromUrl, deployGeodeApp, devnetAnchor, EnclaveProcess, Host, type ChainAccess, type Deployment } from '@geode/host';
+import {
+  chainAccessFromUrl, deliverRestore, deployGeodeApp, devnetAnchor, EnclaveProcess, exportBackup, Host, requestHandover, setRecoveryKey, type ChainAccess, type Deployment,
+} from '@geode/host';
 import { verifyActiveSession } from '@geode/client';
 import { GeodeCoreAbi } from '@geode/contracts';
 import { createSimulationPki, type SimulationPki } from '@geode/attestation/sim';
@@ -161,6 +163,8 @@ export interface DeployPreparedOptions {
   now?: number;
   /** The operator (the deployment's admin, which pays for sessions and commitments); default a new key funded with 10 ETH. */
   operatorKey?: Hex;
+  /** The deployment's recovery key (X25519 public key, 0x bytes32; docs/protocol.md#backup), set by the admin before the first session. Default: none (no backup). */
+  recoveryKey?: Hex;
   progress?: (step: string) => void;
 }
 
@@ -200,6 +204,10 @@ export async function deployPrepared(o: DeployPreparedOptions): Promise<Deployed
     // The operator is the admin: it opens the first session; restarts re-activate the same keys (anyone may).
     admin: operator.address,
   });
+  if (o.recoveryKey) {
+    progress('recovery key');
+    await setRecoveryKey(o.chain, operator, deployment.contract, o.recoveryKey);
+  }
   const file: DeploymentFile = {
     app: app.dir, rpcUrl: o.rpcUrl, trustedRpc: !!o.trustedRpc, chainId: o.chain.chainId.toString(), contract: deployment.contract, verifier: deployment.verifier,
     config: deployment.config, configHash: deployment.configHash, fromBlock: deployment.fromBlock.toString(), measurement, policy,
@@ -220,6 +228,8 @@ export interface DeployAppOptions {
   dataDir: string;
   /** Verification time for the sim PKI (unix seconds). Default now. */
   now?: number;
+  /** The deployment's recovery key (X25519 public key, 0x bytes32; docs/protocol.md#backup). Default: none (no backup). */
+  recoveryKey?: Hex;
   progress?: (step: string) => void;
 }
 
@@ -236,7 +246,7 @@ export async function deployApp(o: DeployAppOptions): Promise<DeploymentFile> {
   const chain = await chainAccessFromUrl(o.rpcUrl, { trustedRpc: o.trustedRpc });
   try {
     const anchor = await rpcAnchor(chain, o.rpcUrl, !!o.trustedRpc);
-    return (await deployPrepared({ prepared, chain, rpcUrl: o.rpcUrl, deployerKey: o.privateKey, anchor, trustedRpc: o.trustedRpc, dataDir: o.dataDir, now: o.now, progress })).file;
+    return (await deployPrepared({ prepared, chain, rpcUrl: o.rpcUrl, deployerKey: o.privateKey, anchor, trustedRpc: o.trustedRpc, dataDir: o.dataDir, now: o.now, recoveryKey: o.recoveryKey, progress })).file;
   } finally {
     await chain.close();
   }
@@ -286,7 +296,12 @@ export async function startEnclave(o: StartEnclaveOptions): Promise<RunningEncla
   const chain = o.chain ?? await chainAccessFromUrl(d.rpcUrl, { trustedRpc: d.trustedRpc });
   const enclave = new EnclaveProcess({ bundle, dataDir: join(o.dataDir, 'enclave'), simPki: join(o.dataDir, 'sim-pki.json'), onLog: (l) => log.debug({ enclave: l }) });
   enclave.start();
-  const host = new Host({ chain, operator: privateKeyToAccount(privateKey as Hex), contract: d.contract as Address, config: d.config, enclave, fromBlock: BigInt(d.fromBlock), logger: log, ...(o.pipelined === undefined ? {} : { pipelined: o.pipelined }) });
+  const hostOf = (takeover?: { standbyMs: number }) => new Host({ chain, operator: privateKeyToAccount(privateKey as Hex), contract: d.contract as Address, config: d.config, enclave, fromBlock: BigInt(d.fromBlock), logger: log, ...(o.pipelined === undefined ? {} : { pipelined: o.pipelined }), ...(takeover ? { takeover } : {}) });
+  let host = hostOf();
+  const refused = (reply: (status: number, body: unknown) => void, fallback: string) => (e: unknown) => {
+    lastError = e instanceof Error ? e.message : String(e);
+    reply(500, { ok: false, error: { code: (e as { code?: string }).code ?? fallback, message: lastError } });
+  };
   let relaying = false;
   let lastError: string | undefined;
   const handshakeHere = async (): Promise<void> => {
@@ -305,6 +320,25 @@ export async function startEnclave(o: StartEnclaveOptions): Promise<RunningEncla
       handshakeHere().then(() => reply(200, { ok: true }), (e: unknown) => {
         reply(500, { ok: false, error: { code: (e as { code?: string }).code ?? 'CLI_HANDSHAKE', message: e instanceof Error ? e.message : String(e) } });
       });
+    } else if (req.method === 'POST' && req.url === '/backup') {
+      // docs/protocol.md#backup: the enclave seals its keys to the proven recovery key; the file is ciphertext.
+      exportBackup(chain, d.contract as Address, enclave).then((backup) => reply(200, { ok: true, backup }), refused(reply, 'CLI_BACKUP'));
+    } else if (req.method === 'POST' && req.url === '/handover-request') {
+      const payer = privateKeyToAccount(privateKey as Hex);
+      enclave.call('init', { config: d.config })
+        .then(() => requestHandover({ chain, payer, contract: d.contract as Address, trust: { collateral: d.collateral, policy: d.policy } }, enclave))
+        .then((r) => reply(200, { ok: true, requestId: r.requestId.toString() }), refused(reply, 'CLI_RESTORE'));
+    } else if (req.method === 'POST' && req.url === '/restore') {
+      // The restored instance may hold an older state copy: its host follows the committed batches, then commits.
+      readBody(req).then(async (body) => {
+        const m = restoreBody.parse(JSON.parse(body));
+        const r = await deliverRestore(chain, d.contract as Address, enclave, { requestId: m.requestId, enc: m.enc as Hex, ciphertext: m.ciphertext as Hex, exporterMeasurement: m.exporterMeasurement as Hex });
+        await host.stop();
+        host = hostOf({ standbyMs: 0 });
+        await host.start();
+        relaying = true;
+        reply(200, { ok: true, ...r });
+      }).catch(refused(reply, 'CLI_RESTORE'));
     } else if (req.method === 'GET' && req.url === '/health') {
       reply(200, { enclave: { running: enclave.running, pid: enclave.pid ?? null }, host: { relaying, committedSeq: host.committedSeq.toString(), ...(lastError ? { lastError } : {}) } });
     } else {
@@ -315,7 +349,8 @@ export async function startEnclave(o: StartEnclaveOptions): Promise<RunningEncla
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   writeFileAtomic(join(o.dataDir, 'control.json'), JSON.stringify({ pid: process.pid, url }));
   return {
-    enclave, host, chain, url,
+    enclave, chain, url,
+    get host() { return host; },
     handshake: handshakeHere,
     async stop() {
       server.closeAllConnections(); // a client's keep-alive socket must not hold the stop up
@@ -327,8 +362,22 @@ export async function startEnclave(o: StartEnclaveOptions): Promise<RunningEncla
   };
 }
 
+/** The body of `POST /restore`: a restore message (packages/host RestoreMessage). */
+const restoreBody = z.object({ requestId: uint, enc: bytes32, ciphertext: hex, exporterMeasurement: bytes32 });
+
+/** A request body as UTF-8, at most 64 KiB (a restore message is under 10 KiB). */
+function readBody(req: import('node:http').IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => { body += c; if (body.length > 65_536) { reject(new CliArgumentError('request body over 64 KiB')); req.destroy(); } });
+    req.once('end', () => resolve(body));
+    req.once('error', reject);
+  });
+}
+
 /** The control endpoint of the `geode enclave start` for `dataDir`. Throws CliStepError when none is recorded. */
-function controlUrl(dataDir: string): string {
+export function controlUrl(dataDir: string): string {
   return readJson(join(dataDir, 'control.json'), controlSchema, 'control file written by `geode enclave start`').url;
 }
 

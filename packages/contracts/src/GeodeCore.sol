@@ -109,6 +109,13 @@ contract GeodeCore {
     /// @notice The last epoch whose key is on-chain (0 = the session's own encPubKey).
     uint256 public startedEpoch; // slot 16
 
+    // ---- backup (docs/protocol.md#backup); recoveryKey is proven by the exporting enclave (SLOT.recoveryKey) ----
+
+    /// @notice X25519 public key (RFC 7748) a keyed enclave seals its key material to in a backup (zero = this
+    ///         deployment has no recovery key and no backup). Set by the admin before the first session only, so it is
+    ///         fixed before any key material exists: a client that sees it (or its absence) knows it cannot change.
+    bytes32 public recoveryKey; // slot 17
+
     /// @notice Attestation verifier the handshake quotes are checked with.
     IAttestationVerifier public immutable verifier;
     /// @notice Light-client trust anchor: the devnet block-signer address (zero where not applicable).
@@ -197,6 +204,9 @@ contract GeodeCore {
     /// @param encPubKey Its X25519 HPKE public key (clients encrypt to it from now on).
     /// @param fromSeq First sequence number that can have been sealed to it.
     event EpochStarted(uint256 indexed epoch, bytes32 encPubKey, uint256 fromSeq);
+    /// @notice The admin named the deployment's recovery key (docs/protocol.md#backup).
+    /// @param key X25519 public key backups are sealed to.
+    event RecoveryKeySet(bytes32 key);
     /// @notice A request was appended to the log.
     /// @param seq Its sequence number.
     /// @param sender The account it is attributed to (hashed into the accumulator).
@@ -260,6 +270,10 @@ contract GeodeCore {
     error NoActiveSession();
     /// @notice The handover public key is zero.
     error ZeroHandoverKey();
+    /// @notice The recovery key can be set only before the first session is created (sessionCount == 0).
+    error RecoveryKeyFixed(uint256 sessionCount);
+    /// @notice The recovery key is zero.
+    error ZeroRecoveryKey();
     /// @notice The payload length is outside [min, max].
     error InvalidPayloadLength(uint256 length, uint256 min, uint256 max);
     /// @notice The payload's first byte is not the kind this entry point accepts.
@@ -466,6 +480,20 @@ contract GeodeCore {
     ///         configHash, mrEnclave, handoverPubKey)).
     function handoverRequestReportData(bytes32 mrEnclave, bytes32 handoverPubKey) public view returns (bytes32) {
         return keccak256(abi.encode(DOMAIN_HANDOVER_REQUEST, block.chainid, address(this), configHash, mrEnclave, handoverPubKey));
+    }
+
+    // ------------------------------------------------------------------ backup
+
+    /// @notice Names the deployment's recovery key (docs/protocol.md#backup): the X25519 public key a keyed enclave
+    ///         seals its key material to when asked for a backup. Admin only, and only before the first session is
+    ///         created, so the key is fixed before any key material exists. Not calling it means no backup is possible.
+    /// @param key X25519 public key (RFC 7748 encoding), non-zero.
+    function setRecoveryKey(bytes32 key) external {
+        if (msg.sender != admin) revert NotAdmin(msg.sender, admin);
+        if (sessionCount != 0) revert RecoveryKeyFixed(sessionCount);
+        if (key == bytes32(0)) revert ZeroRecoveryKey();
+        recoveryKey = key;
+        emit RecoveryKeySet(key);
     }
 
     // ------------------------------------------------------------------ requests

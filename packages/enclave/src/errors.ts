@@ -37,6 +37,10 @@ export const ENCLAVE_ERROR_CODES = [
   'ENCLAVE_FOLLOW_MISMATCH',
   // Rotation epochs (docs/protocol.md#rotation): this instance deleted a key the batch needs (refuses the batch).
   'ENCLAVE_EPOCH_KEY_DELETED',
+  // Backup and restore (src/handover/backup.ts, docs/protocol.md#backup):
+  'ENCLAVE_BACKUP_NO_RECOVERY_KEY',
+  'ENCLAVE_RESTORE_SUPERSEDED',
+  'ENCLAVE_RESTORE_NO_STATE',
   // Codes carried by error *outputs* (sent to a request's sender; the batch itself succeeds):
   'ENCLAVE_DECRYPT',
   'ENCLAVE_BAD_REQUEST',

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { bytesToHex, hexToBytes, numberToHex, type Address, type Hex } from 'viem';
 import {
   EPOCH, ETHEREUM_SYNC_COMMITTEE_SIGNER,
@@ -19,7 +21,8 @@ import { FRAMEWORK_NAMESPACE, readFramework, type FrameworkState } from './state
 import type { StateStore } from './store/store.ts';
 import { keccak256Hex, keccakReady } from './store/keccak.ts';
 import { evidenceBytes, sealingKeyFor, type Platform } from './platform/platform.ts';
-import { Handover } from './handover/handover.ts';
+import { Handover, type HandoverHost } from './handover/handover.ts';
+import { exportBackup } from './handover/backup.ts';
 
 /** Options of {@link EnclaveRuntime}. */
 export interface RuntimeOptions {
@@ -67,6 +70,7 @@ export class EnclaveRuntime {
   private pendingNonce: Hex | null = null;
   /** Key handover, both roles (handover/handover.ts); created at the first handover method. */
   private handoverDriver: Handover | null = null;
+  private handoverHost: HandoverHost | null = null;
   /** Framework state at `root`. */
   private fw: FrameworkState = EMPTY_FRAMEWORK;
   private root: Hex = ROOT_ZERO;
@@ -148,6 +152,8 @@ export class EnclaveRuntime {
       case 'handoverRequest': return this.handover().request();
       case 'handoverSend': return this.handover().send(parsed.data as ParsedParams<'handoverSend'>);
       case 'handoverReceive': return this.handover().receive(parsed.data as ParsedParams<'handoverReceive'>);
+      case 'handoverRestore': return this.handover().restore(parsed.data as ParsedParams<'handoverRestore'>);
+      case 'backupExport': return exportBackup(this.lend(), parsed.data as ParsedParams<'backupExport'>);
     }
   }
 
@@ -291,10 +297,16 @@ export class EnclaveRuntime {
     }
   }
 
-  /** The handover driver, lent this runtime's config, gate, platform and keys (docs/protocol.md#handover). */
+  /** The handover driver (docs/protocol.md#handover, #backup). */
   private handover(): Handover {
+    this.handoverDriver ??= new Handover(this.lend());
+    return this.handoverDriver;
+  }
+
+  /** What the handover and the backup are lent: this runtime's config, gate, platform, keys and data directory. */
+  private lend(): HandoverHost {
     const c = this.need();
-    this.handoverDriver ??= new Handover({
+    this.handoverHost ??= {
       config: c.config, configHash: c.hash, platform: this.opts.platform, gate: this.gate!,
       keys: () => this.keys,
       adopt: async (keys) => {
@@ -302,8 +314,13 @@ export class EnclaveRuntime {
         await this.useKeys(keys);
         this.keysError = null;
       },
-    });
-    return this.handoverDriver;
+      hasState: (keys) => {
+        if (!existsSync(join(this.opts.dataDir, stateDbName(keys.keyId)))) return false;
+        openLineageStore(this.opts.dataDir, keys, this.opts.platform.measurement, hexToBytes(c.hash)).close();
+        return true;
+      },
+    };
+    return this.handoverHost;
   }
 
   private needStore(): StateStore {

@@ -6,6 +6,7 @@ import { GeodeCoreAbi } from '@geode/contracts';
 import type { ChainAccess } from './chain.ts';
 import type { EnclaveProcess } from './enclave.ts';
 import { ChainError } from './errors.ts';
+import { retryStale } from './retry.ts';
 
 /** What a host brings to a key handover (docs/protocol.md#handover); none of it is trusted by either enclave. */
 export interface HandoverOptions {
@@ -76,14 +77,4 @@ export async function runHandover(o: HandoverOptions, keyed: EnclaveProcess, new
   const message = await retryStale(async () => keyed.call('handoverSend', await handoverSendParams(o, requestId, request)));
   const received = await retryStale(async () => newcomer.call('handoverReceive', await handoverReceiveParams(o, message)));
   return { requestId, request, message, received };
-}
-
-async function retryStale<T>(f: () => Promise<T>): Promise<T> {
-  for (let i = 0; ; i++) {
-    try {
-      return await f();
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'LC_STALE_HEADER' || i >= 4) throw e;
-    }
-  }
 }

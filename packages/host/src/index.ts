@@ -6,3 +6,4 @@ export * from './deploy.ts';
 export * from './beacon.ts';
 export * from './handover.ts';
 export * from './follow.ts';
+export * from './backup.ts';

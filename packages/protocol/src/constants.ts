@@ -24,6 +24,8 @@ export const DOMAIN = {
   requestEpochAad: keccak256(toBytes('geode.request-epoch-aad.v1')),
   /** Rotation epochs: the digest of a commitment whose batch ends with a rotation request (it carries the new key). */
   epochCommitment: keccak256(toBytes('geode.epoch-commitment.v1')),
+  /** Backup (docs/protocol.md#backup): the HPKE additional data of key material sealed to the recovery key. */
+  backup: keccak256(toBytes('geode.backup.v1')),
 } as const satisfies Record<string, Hex>;
 
 /**
@@ -56,6 +58,8 @@ export const SLOT = {
   epochs: 14n,
   rotationCount: 15n,
   startedEpoch: 16n,
+  /** bytes32: the deployment's recovery key (docs/protocol.md#backup), proven by a keyed instance before it exports a backup. */
+  recoveryKey: 17n,
 } as const;
 
 /** Offsets of the fields of `struct Session` from its base slot. */
@@ -108,6 +112,8 @@ export const HPKE_INFO = {
   output: 'geode.output.v1',
   /** The key material sealed to a newcomer's attested handover key (docs/protocol.md#handover). */
   handover: 'geode.handover.v1',
+  /** The key material sealed to the deployment's recovery key (docs/protocol.md#backup). */
+  backup: 'geode.backup.v1',
 } as const;
 
 /** Largest request payload the contract and the enclave accept, in bytes. */

@@ -13,6 +13,7 @@ export * from './hpke.ts';
 export * from './ethereum-anchor.ts';
 export * from './strings.ts';
 export * from './handover.ts';
+export * from './backup.ts';
 export * from './public-outputs.ts';
 export * from './app-spec.ts';
 export * from './app-errors.ts';

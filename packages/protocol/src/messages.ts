@@ -57,6 +57,37 @@ export type StorageProofJson = z.infer<typeof storageProof>;
 export const logRequest = z.object({ seq: uint, sender: address, payload: hex, sessionId: uint });
 export type LogRequestJson = z.infer<typeof logRequest>;
 
+/** `format` of a backup file (docs/protocol.md#backup). */
+export const BACKUP_FORMAT = 'geode.backup.v1';
+
+/** Largest sealed key material a backup (or a restore message) carries, in bytes (KeyMaterial JSON is well under 1 KiB). */
+export const MAX_BACKUP_CIPHERTEXT_BYTES = 4096;
+
+/**
+ * A backup file (JSON). Every field but `enc` and `ciphertext` is plaintext metadata, and all of it is in the HPKE
+ * additional data (backupAad), so changing any of it makes the blob refuse to open. `ciphertext` is
+ * HPKE base mode (X25519, HKDF-SHA256, AES-128-GCM; info HPKE_INFO.backup) of the enclave's serialized key material.
+ */
+export const backupFile = z.object({
+  format: z.literal(BACKUP_FORMAT),
+  chainId: uint,
+  contract: address,
+  /** The session the key material was activated for (decimal). */
+  sessionId: uint,
+  /** That session's HPKE request public key and commitment signer. */
+  encPubKey: bytes32,
+  signer: address,
+  /** Measurement of the exporting instance (its enclave identity, 0x bytes32). */
+  measurement: bytes32,
+  /** The recovery public key it is sealed to (GeodeCore.recoveryKey when exported). */
+  recoveryKey: bytes32,
+  /** Block whose proven state the export was checked against (decimal). */
+  block: uint,
+  enc: bytes32,
+  ciphertext: hex.max(2 + 2 * MAX_BACKUP_CIPHERTEXT_BYTES),
+});
+export type BackupFile = z.infer<typeof backupFile>;
+
 /** Largest attestation evidence (quote with its certification data) a handover message carries, in bytes. */
 export const MAX_EVIDENCE_BYTES = 16 * 1024;
 
@@ -132,6 +163,27 @@ export const methods = {
       proof: storageProof, beacon: beaconSyncJson.optional(), trust: handoverTrust,
     }),
     result: z.object({ sessionId: uint, encPubKey: bytes32, signer: address }),
+  },
+  // Backup and restore (docs/protocol.md#backup).
+  /**
+   * Keyed instance: check by proof that the active session is its own and read the deployment's recovery key, then
+   * seal the key material to it (a backup file).
+   */
+  backupExport: {
+    params: z.object({ header: signedHeader, proof: storageProof, beacon: beaconSyncJson.optional() }),
+    result: backupFile,
+  },
+  /**
+   * Newcomer with a pending handover request: import key material the recovery-key holder re-sealed to its handover
+   * key in the handover message format (enc, ciphertext; the exporting instance's measurement in place of a sender
+   * quote). The same proofs as handoverReceive, plus the committed stateRoot.
+   */
+  handoverRestore: {
+    params: z.object({
+      requestId: uint, enc: bytes32, ciphertext: hex.max(2 + 2 * MAX_BACKUP_CIPHERTEXT_BYTES), exporterMeasurement: bytes32, header: signedHeader,
+      proof: storageProof, beacon: beaconSyncJson.optional(),
+    }),
+    result: z.object({ sessionId: uint, encPubKey: bytes32, signer: address, stateRoot: bytes32 }),
   },
 } as const;
 

@@ -7,6 +7,10 @@
  * pins the bundle. --json prints one object: { tee, bundle, bundleSha256, measurement?, manifest?, next[] }, where
  * `measurement` (sim only) is the simulated mr_enclave and `next` lists the commands that produce the hardware
  * measurement (docs/attestation.md#enclave-identity).
+ *
+ * `geode enclave recovery-key --out FILE`, `geode enclave backup --data-dir DIR --out FILE`,
+ * `geode enclave restore --backup FILE --recovery-key FILE --data-dir DIR [--request ID]`: backup and restore of the
+ * key material (docs/protocol.md#backup, docs/cli.md#backup; functions in ../backup-steps.ts).
  */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -66,7 +70,7 @@ export async function runEnclaveBuild(o: EnclaveBuildOptions): Promise<EnclaveBu
   return r;
 }
 
-/** Register `geode enclave build` and `geode enclave start`. */
+/** Register `geode enclave build`, `start`, `recovery-key`, `backup` and `restore`. */
 export function registerEnclaveCommands(program: Command): void {
   const enclave = program.command('enclave').description('Build enclave bundles for a TEE; start an enclave and host for a deployment');
   enclave
@@ -87,6 +91,62 @@ export function registerEnclaveCommands(program: Command): void {
         const stop = async () => { await r.stop(); process.exit(0); };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
+      } catch (e) {
+        fail(rep, e, e instanceof CliArgumentError ? 2 : 1);
+      }
+    });
+  enclave
+    .command('recovery-key')
+    .requiredOption('--out <file>', 'where to write the new recovery key pair (JSON, 0600); keep it offline: it opens every backup')
+    .option('--json', 'print one JSON line')
+    .description('Create a recovery key pair (X25519) for backups; pass its public key to `geode deploy --recovery-key` (docs/protocol.md#backup)')
+    .action(async (opts: { out: string; json?: boolean }) => {
+      const rep = reporter(opts);
+      try {
+        const { writeRecoveryKey } = await import('../backup-steps.ts');
+        const r = await writeRecoveryKey(opts.out);
+        rep.say(`recovery key written to ${r.file}; public key ${r.publicKey}. Next: geode deploy ... --recovery-key ${r.publicKey}`);
+        rep.result({ ok: true, ...r });
+      } catch (e) {
+        fail(rep, e);
+      }
+    });
+  enclave
+    .command('backup')
+    .option('--data-dir <dir>', 'the data dir of a running, keyed `geode enclave start`')
+    .option('--out <file>', 'where to write the backup (ciphertext JSON)')
+    .option('--json', 'print one JSON line')
+    .description('Export the enclave\'s key material sealed to the deployment\'s recovery key; store it, with copies of <data-dir>/enclave/state-*.db, anywhere (docs/protocol.md#backup)')
+    .action(async (opts: { dataDir?: string; out?: string; json?: boolean }) => {
+      const rep = reporter(opts);
+      try {
+        if (!opts.dataDir) throw new CliArgumentError('--data-dir <dir> is required (the one `geode enclave start` runs on)');
+        if (!opts.out) throw new CliArgumentError('--out <file> is required (where the backup goes)');
+        const { backupStep } = await import('../backup-steps.ts');
+        const r = await backupStep({ dataDir: opts.dataDir, out: opts.out });
+        rep.say(`backup of session ${r.sessionId} (signer ${r.signer}) written to ${r.file}; copy ${opts.dataDir}/enclave/state-*.db with it`);
+        rep.result({ ok: true, ...r });
+      } catch (e) {
+        fail(rep, e, e instanceof CliArgumentError ? 2 : 1);
+      }
+    });
+  enclave
+    .command('restore')
+    .option('--backup <file>', 'the backup file `geode enclave backup` wrote')
+    .option('--recovery-key <file>', 'the recovery key file `geode enclave recovery-key` wrote')
+    .option('--data-dir <dir>', 'the newcomer: a running `geode enclave start` with no keys (copy the backed-up state-*.db into <dir>/enclave before it starts)')
+    .option('--request <id>', 'the newcomer\'s on-chain handover request (default: file one through the newcomer)')
+    .option('--json', 'print one JSON line')
+    .description('Restore the key material into a new attested instance: check it and the on-chain request, re-seal the keys to its handover key (docs/protocol.md#backup)')
+    .action(async (opts: { backup?: string; recoveryKey?: string; dataDir?: string; request?: string; json?: boolean }) => {
+      const rep = reporter(opts);
+      try {
+        if (!opts.backup || !opts.recoveryKey || !opts.dataDir) throw new CliArgumentError('--backup <file>, --recovery-key <file> and --data-dir <dir> are required');
+        if (opts.request !== undefined && !/^[1-9][0-9]*$/.test(opts.request)) throw new CliArgumentError(`--request must be a handover request id (a positive integer), got "${opts.request}"`);
+        const { restoreStep } = await import('../backup-steps.ts');
+        const r = await restoreStep({ dataDir: opts.dataDir, backup: opts.backup, recoveryKey: opts.recoveryKey, requestId: opts.request === undefined ? undefined : BigInt(opts.request) });
+        rep.say(`session ${r.sessionId} restored through handover request ${r.requestId}; the host follows the committed state ${r.stateRoot} and relays`);
+        rep.result({ ok: true, ...r });
       } catch (e) {
         fail(rep, e, e instanceof CliArgumentError ? 2 : 1);
       }

@@ -24,17 +24,19 @@ export function registerStepCommands(program: Command): void {
     .option('--private-key <hex>', 'funded account that deploys and funds the operator (or GEODE_PRIVATE_KEY)')
     .option('--insecure-trusted-rpc', 'INSECURE, testing only: let the enclave believe the RPC node (networks with no Geode light client)')
     .option('--data-dir <dir>', 'where deployment.json, the operator key and the sim PKI go (created 0700)')
+    .option('--recovery-key <hex>', 'X25519 public key (0x, 32 bytes) backups are sealed to, from `geode enclave recovery-key`; fixed before the first session (default: none, no backup)')
     .option('--json', 'print one JSON line')
-    .action(async (o: { rpc: string; privateKey?: string; insecureTrustedRpc?: boolean; dataDir?: string; json?: boolean }, cmd: Command) => {
+    .action(async (o: { rpc: string; privateKey?: string; insecureTrustedRpc?: boolean; dataDir?: string; recoveryKey?: string; json?: boolean }, cmd: Command) => {
       const rep = reporter(o);
       try {
         const dataDir = dataDirOf(o);
         if (!/^(https?|wss?):\/\/.+/.test(o.rpc)) throw new CliArgumentError(`--rpc must be an http(s):// or ws(s):// URL, got "${o.rpc}"`);
         const key = o.privateKey ?? process.env.GEODE_PRIVATE_KEY;
         if (!key || !/^0x[0-9a-fA-F]{64}$/.test(key)) throw new CliArgumentError('deploying needs a funded account: pass --private-key 0x<64 hex> or set GEODE_PRIVATE_KEY');
+        if (o.recoveryKey !== undefined && (!/^0x[0-9a-fA-F]{64}$/.test(o.recoveryKey) || BigInt(o.recoveryKey) === 0n)) throw new CliArgumentError('--recovery-key must be a non-zero 0x-prefixed 32-byte X25519 public key (the publicKey of `geode enclave recovery-key`)');
         const dir = (cmd.optsWithGlobals() as { app?: string }).app;
         const app = dir ? loadApp(dir, REPO_ROOT) : defaultApp();
-        const d = await deployApp({ app, rpcUrl: o.rpc, privateKey: key as `0x${string}`, trustedRpc: o.insecureTrustedRpc, dataDir, progress: rep.progress });
+        const d = await deployApp({ app, rpcUrl: o.rpc, privateKey: key as `0x${string}`, trustedRpc: o.insecureTrustedRpc, dataDir, recoveryKey: o.recoveryKey?.toLowerCase() as `0x${string}` | undefined, progress: rep.progress });
         rep.say(`${app.name} deployed: contract ${d.contract} (from block ${d.fromBlock}), measurement ${d.measurement.slice(2)}`);
         rep.say(`Next: geode enclave start --data-dir ${dataDir}`);
         rep.result({ ok: true, app: app.name, contract: d.contract, chainId: d.chainId, fromBlock: d.fromBlock, measurement: d.measurement, dataDir });

@@ -34,11 +34,12 @@
  */
 import { bytesToHex, concat, hexToBytes, keccak256, type Address, type Hex } from 'viem';
 import {
-  HPKE_INFO, SLOT, handoverAad, handoverRequestKey, handoverRequestReportData, handoverSenderReportData, hpkeGenerateKeyPair,
+  HPKE_INFO, ROOT_ZERO, SLOT, handoverAad, handoverRequestKey, handoverRequestReportData, handoverSenderReportData, hpkeGenerateKeyPair,
   hpkeOpen, hpkeSeal, sessionFieldKey, slotKey, type GeodeConfig, type HpkeKeyPair, type Result,
 } from '@geode/protocol';
 import { EnclaveError } from '../errors.ts';
 import { SessionKeys, deserializeKeyMaterial, serializeKeyMaterial } from '../keys.ts';
+import { stateDbName } from '../lineage.ts';
 import type { HeaderGate } from '../lightclient/gate.ts';
 import { verifyStorageProof } from '../lightclient/index.ts';
 import { evidenceBytes, type Platform } from '../platform/platform.ts';
@@ -58,6 +59,11 @@ export interface HandoverHost {
   keys(): SessionKeys | null;
   /** Seal `keys` as keys.sealed and make them this instance's keys (opening their store). */
   adopt(keys: SessionKeys): Promise<void>;
+  /**
+   * Whether the data directory holds a state database of `keys` that opens under them (restore step 8). Throws
+   * ENCLAVE_SEAL_CORRUPT / ENCLAVE_SEAL_IO when one is there but does not open (another lineage's or damaged).
+   */
+  hasState(keys: SessionKeys): boolean;
 }
 
 /** Params of `send` (protocol methods.handoverSend, parsed). */
@@ -68,6 +74,11 @@ export interface HandoverSendParams {
 /** Params of `receive` (protocol methods.handoverReceive, parsed). */
 export interface HandoverReceiveParams {
   requestId: string; enc: string; ciphertext: string; quote: string; header: SignedHeaderJson; proof: ProofJson; beacon?: BeaconJson; trust: PeerTrust;
+}
+
+/** Params of `restore` (protocol methods.handoverRestore, parsed). */
+export interface HandoverRestoreParams {
+  requestId: string; enc: string; ciphertext: string; exporterMeasurement: string; header: SignedHeaderJson; proof: ProofJson; beacon?: BeaconJson;
 }
 
 const b32 = (v: bigint): Hex => `0x${v.toString(16).padStart(64, '0')}` as Hex;
@@ -136,6 +147,48 @@ export class Handover {
 
   /** Newcomer steps 1–7. Throws ENCLAVE_HANDOVER_STATE, LC_*, ENCLAVE_HANDOVER_*. */
   async receive(p: HandoverReceiveParams): Promise<Result<'handoverReceive'>> {
+    const r = await this.importKeys(p, (proven, timestamp) => {
+      // Step 4: the sender is an attested instance of an accepted measurement that bound this request, this message
+      // and the proven session keys.
+      const sender = verifyPeerEvidence(hexToBytes(p.quote as Hex), p.trust, this.expectation(timestamp));
+      requireReportData(sender, handoverSenderReportData(this.h.config.chainId, this.h.config.contract, BigInt(p.requestId), keccak256(concat([p.enc.toLowerCase() as Hex, p.ciphertext.toLowerCase() as Hex])), proven.encPubKey, proven.signer), 'this request, this message and the active session\'s keys');
+      return sender.identity;
+    });
+    return { sessionId: r.sessionId, encPubKey: r.encPubKey, signer: r.signer };
+  }
+
+  /**
+   * Restore (docs/protocol.md#backup): the newcomer imports key material that the recovery-key holder opened from a
+   * backup and re-sealed to this instance's handover key in the handover message format. Steps 1–3 and 5–7 of
+   * `receive`; step 4 (the sender's evidence) is replaced, since the recovery-key holder is no enclave:
+   *   4'. The exporting instance's measurement, which the message's AAD binds, is one the config accepts.
+   * What keeps a restore from forking the deployment is step 6 (the keys derive exactly the active session's proven
+   * encPubKey and signer, and record its id: a backup of a superseded session is refused) and
+   *   8. With a committed state (proven stateRoot non-zero) the data directory must hold a copy of this lineage's
+   *      state database that opens under the restored keys (ENCLAVE_RESTORE_NO_STATE); the host then follows the
+   *      committed batches from its newest version (docs/protocol.md#takeover).
+   * Throws ENCLAVE_HANDOVER_STATE, LC_*, ENCLAVE_HANDOVER_UNAUTHORISED / _MEASUREMENT / _OPEN / _KEYS,
+   * ENCLAVE_RESTORE_SUPERSEDED, ENCLAVE_RESTORE_NO_STATE, ENCLAVE_SEAL_*.
+   */
+  async restore(p: HandoverRestoreParams): Promise<Result<'handoverRestore'>> {
+    const exporter = p.exporterMeasurement.toLowerCase() as Hex;
+    return this.importKeys(p, () => {
+      if (!this.h.config.measurements.includes(exporter)) {
+        throw new EnclaveError('ENCLAVE_HANDOVER_MEASUREMENT', `The backup was exported by measurement ${exporter}, which the deployment config does not accept.`, { details: { identity: exporter } });
+      }
+      return exporter;
+    }, true);
+  }
+
+  /**
+   * The import path shared by `receive` and `restore`: steps 1–3, `checkSender` (step 4; returns the sender's
+   * measurement), 5–7 (and 8 when `restoring`).
+   */
+  private async importKeys(
+    p: { requestId: string; enc: string; ciphertext: string; header: SignedHeaderJson; proof: ProofJson; beacon?: BeaconJson },
+    checkSender: (proven: { encPubKey: Hex; signer: Address }, timestamp: bigint) => Hex,
+    restoring = false,
+  ): Promise<Result<'handoverRestore'>> {
     const kp = this.pending;
     if (!kp) throw new EnclaveError('ENCLAVE_HANDOVER_STATE', 'This instance has no pending handover key; call handoverRequest (and submit it on-chain) first.');
     if (this.h.keys()) throw new EnclaveError('ENCLAVE_HANDOVER_STATE', 'This instance already holds session keys.');
@@ -145,7 +198,8 @@ export class Handover {
     const root = gated.header.stateRoot;
     const reqKey = handoverRequestKey(id);
     const activeKey = slotKey(SLOT.activeSessionId);
-    const first = await verifyStorageProof(root, p.proof, c.contract, [reqKey, activeKey]);
+    const stateRootKey = slotKey(SLOT.stateRoot);
+    const first = await verifyStorageProof(root, p.proof, c.contract, restoring ? [reqKey, activeKey, stateRootKey] : [reqKey, activeKey]);
     const active = first.get(activeKey.toLowerCase() as Hex)!;
     if (active === 0n) throw new EnclaveError('ENCLAVE_NO_SESSION', 'The contract has no active session to join.');
     const encKey = sessionFieldKey(active, 'encPubKey');
@@ -158,13 +212,12 @@ export class Handover {
     if (b32(first.get(reqKey.toLowerCase() as Hex)!) !== own) {
       throw new EnclaveError('ENCLAVE_HANDOVER_UNAUTHORISED', `Handover request ${id} on-chain is not this instance's pending request.`, { details: { requestId: p.requestId } });
     }
-    const sender = verifyPeerEvidence(hexToBytes(p.quote as Hex), p.trust, this.expectation(gated.header.timestamp));
+    const senderMeasurement = checkSender({ encPubKey: provenEnc, signer: provenSigner }, gated.header.timestamp);
     const enc = p.enc.toLowerCase() as Hex;
     const ciphertext = p.ciphertext.toLowerCase() as Hex;
-    requireReportData(sender, handoverSenderReportData(c.chainId, c.contract, id, keccak256(concat([enc, ciphertext])), provenEnc, provenSigner), 'this request, this message and the active session\'s keys');
     let plaintext: Uint8Array;
     try {
-      plaintext = await hpkeOpen(kp.privateKey, hexToBytes(enc), HPKE_INFO.handover, hexToBytes(handoverAad(c.chainId, c.contract, id, sender.identity, this.measurement, pub)), hexToBytes(ciphertext));
+      plaintext = await hpkeOpen(kp.privateKey, hexToBytes(enc), HPKE_INFO.handover, hexToBytes(handoverAad(c.chainId, c.contract, id, senderMeasurement, this.measurement, pub)), hexToBytes(ciphertext));
     } catch (e) {
       throw new EnclaveError('ENCLAVE_HANDOVER_OPEN', 'The handover message does not open under this instance\'s handover key for this request and these measurements.', { cause: e });
     }
@@ -175,11 +228,19 @@ export class Handover {
       throw new EnclaveError('ENCLAVE_HANDOVER_KEYS', `The handed-over key material is malformed: ${(e as Error).message}.`, { cause: e });
     }
     if (keys.encPubKey !== provenEnc || keys.signer !== provenSigner.toLowerCase() || keys.material.sessionId !== active) {
-      throw new EnclaveError('ENCLAVE_HANDOVER_KEYS', `The handed-over keys are not active session ${active}'s keys.`, { details: { active: active.toString(), encPubKey: keys.encPubKey, signer: keys.signer } });
+      const details = { active: active.toString(), sessionId: keys.material.sessionId?.toString() ?? null, encPubKey: keys.encPubKey, signer: keys.signer };
+      if (restoring) {
+        throw new EnclaveError('ENCLAVE_RESTORE_SUPERSEDED', `The restored keys (session ${details.sessionId}) are not active session ${active}'s keys: a backup of a superseded session must never continue the deployment. Restore a backup of the active session.`, { details });
+      }
+      throw new EnclaveError('ENCLAVE_HANDOVER_KEYS', `The handed-over keys are not active session ${active}'s keys.`, { details });
+    }
+    const stateRoot = restoring ? b32(first.get(stateRootKey.toLowerCase() as Hex)!) : ROOT_ZERO;
+    if (restoring && stateRoot !== ROOT_ZERO && !this.h.hasState(keys)) {
+      throw new EnclaveError('ENCLAVE_RESTORE_NO_STATE', `The contract has committed state ${stateRoot}, and this data directory holds no state database of these keys (${stateDbName(keys.keyId)}). Copy the backed-up ${stateDbName(keys.keyId)} into the data directory and run the restore again.`, { details: { stateRoot, file: stateDbName(keys.keyId) } });
     }
     await this.h.adopt(keys);
     this.pending = null;
-    return { sessionId: active.toString(), encPubKey: keys.encPubKey, signer: keys.signer };
+    return { sessionId: active.toString(), encPubKey: keys.encPubKey, signer: keys.signer, stateRoot };
   }
 
   private expectation(timestamp: bigint) {
