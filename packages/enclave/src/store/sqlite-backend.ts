@@ -14,9 +14,6 @@ import { nativeAddon } from './native.ts';
  * log, and with it every earlier frame). Records are inserted in key order: node keys are hashes, and sorted
  * inserts walk the B-tree's pages in order instead of at random.
  */
-/** Bound of SQLite's page cache per database, KiB (part of the enclave's memory budget, docs/enclave.md#store-performance). */
-export const SQLITE_PAGE_CACHE_KIB = 16 * 1024;
-
 export class SqliteBackend implements RecordBackend {
   private readonly db: Database.Database;
   private readonly sel: Database.Statement<[Uint8Array], Buffer>;
@@ -42,10 +39,6 @@ export class SqliteBackend implements RecordBackend {
       if (opts.exclusive) this.db.pragma('locking_mode = EXCLUSIVE');
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
-      // SQLite's page cache, in KiB (negative = KiB): SQLITE_PAGE_CACHE_KIB. The default 2 MiB does not hold the
-      // B-tree's interior pages of a large store, so every node read and every node insert (random keys: hashes)
-      // went to the file for them too.
-      this.db.pragma(`cache_size = -${SQLITE_PAGE_CACHE_KIB}`);
       this.db.exec('CREATE TABLE IF NOT EXISTS records (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID');
     } catch (e) {
       if (e instanceof EnclaveError) throw e;
