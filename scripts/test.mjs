@@ -24,5 +24,5 @@ selected.sort();
 // Workspace packages resolve to their TypeScript source through the 'geode-source' export condition
 // (docs/conventions.md#build); NODE_OPTIONS carries it to every process a test spawns with tsx as well.
 const NODE_OPTIONS = [process.env.NODE_OPTIONS, '--conditions=geode-source'].filter(Boolean).join(' ');
-const r = spawnSync(process.execPath, ['--conditions=geode-source', '--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...selected], { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS } });
+const r = spawnSync(process.execPath, ['--conditions=geode-source', '--import', 'tsx', '--import', './scripts/test-setup.mjs', '--test', '--test-concurrency=2', '--test-reporter=spec', ...selected], { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS } });
 process.exit(r.status ?? 1);
