@@ -17,7 +17,7 @@ import {
 } from '@geode/protocol';
 import { GeodeCoreAbi, GeodeCoreBytecode, SimQuoteVerifierAbi } from '../src/index.ts';
 import { CHAIN_ID, buildQuote, deploy, expectRevert, randomHex32, send, sessionSigner, startChain, type Chain } from './helpers.ts';
-import { MR_A, MR_B, MR_OTHER, createSession, deployCore, expectedConfigHash, openSession, privatePayload, type Deployment } from './fixtures.ts';
+import { MR_A, MR_B, MR_OTHER, createSession, deployCore, expectedConfigHash, openSession, privatePayload, type Deployment, readCore as read, writeCore as write } from './fixtures.ts';
 
 const abi = GeodeCoreAbi;
 let c: Chain;
@@ -25,10 +25,6 @@ before(async () => {
   c = await startChain();
 });
 
-const read = <T>(d: Deployment, functionName: string, args: readonly unknown[] = []) =>
-  c.publicClient.readContract({ address: d.core, abi, functionName, args } as never) as Promise<T>;
-const write = (d: Deployment, functionName: string, args: readonly unknown[], wallet = c.wallets[0]) =>
-  wallet.writeContract({ address: d.core, abi, functionName, args } as never);
 
 describe('SimQuoteVerifier', () => {
   let d: Deployment;

@@ -86,3 +86,11 @@ export function privatePayload(len = 49 + 16): Hex {
   for (let i = 1; i < len; i++) b[i] = (i * 31) & 0xff;
   return toHex(b);
 }
+
+/** Read a GeodeCore view of deployment `d` (the core ABI, by name: the tests name functions across versions). */
+export const readCore = <T>(d: Deployment, functionName: string, args: readonly unknown[] = []) =>
+  d.c.publicClient.readContract({ address: d.core, abi: GeodeCoreAbi, functionName, args } as never) as Promise<T>;
+
+/** Send a GeodeCore transaction to deployment `d` from `wallet` (default: the chain's first wallet). */
+export const writeCore = (d: Deployment, functionName: string, args: readonly unknown[], wallet: Wallet = d.c.wallets[0]) =>
+  wallet.writeContract({ address: d.core, abi: GeodeCoreAbi, functionName, args } as never);

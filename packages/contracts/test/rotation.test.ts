@@ -4,7 +4,7 @@ import { decodeEventLog, encodeAbiParameters, keccak256, toHex, type Hex } from 
 import { ACC_ZERO, DOMAIN, EPOCH, NO_PUBLIC_OUTPUTS, commitmentDigest, encodeOutputs, encodePublicRequest, epochCommitmentDigest } from '@geode/protocol';
 import { GeodeCoreAbi } from '../src/index.ts';
 import { CHAIN_ID, expectRevert, randomHex32, send, startChain, type Chain } from './helpers.ts';
-import { deployCore, openSession, privatePayload, type Deployment } from './fixtures.ts';
+import { deployCore, openSession, privatePayload, type Deployment, readCore as read, writeCore as write } from './fixtures.ts';
 
 // Rotation epochs on-chain (docs/protocol.md#rotation): requestRotation, commitBatchWithEpoch, currentEpoch.
 const abi = GeodeCoreAbi;
@@ -12,10 +12,6 @@ let c: Chain;
 before(async () => {
   c = await startChain();
 });
-const read = <T>(d: Deployment, functionName: string, args: readonly unknown[] = []) =>
-  c.publicClient.readContract({ address: d.core, abi, functionName, args } as never) as Promise<T>;
-const write = (d: Deployment, functionName: string, args: readonly unknown[], wallet = c.wallets[0]) =>
-  wallet.writeContract({ address: d.core, abi, functionName, args } as never);
 const empty = encodeOutputs([]);
 const commitment = (d: Deployment, sessionId: bigint, from: bigint, to: bigint, accTo: Hex, prevRoot: Hex, newRoot: Hex) =>
   ({ chainId: CHAIN_ID, contract: d.core, sessionId, from, to, accTo, prevRoot, newRoot, outputsHash: keccak256(empty), publicOutputsHash: keccak256(NO_PUBLIC_OUTPUTS) });
