@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { bytesToHex, decodeAbiParameters, encodeAbiParameters, hexToBytes, keccak256, parseEther, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
-  batchProofKeys, decodeEnvelope, decodeHeader, decodePublicRequest, encodeFrame, encodePublicRequest, FrameDecoder, isGeodeError, methods,
+  batchProofKeys, decodeEnvelope, PAYLOAD_KIND, decodeHeader, decodePublicRequest, encodeFrame, encodePublicRequest, FrameDecoder, isGeodeError, methods,
   requestFrame, sessionProofKeys, slotKey, type StorageProofJson,
 } from '@geode/protocol';
 import { devAccounts, devnetTransport, startDevnet } from '@geode/devnet';
@@ -20,10 +20,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const SEED = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
+// The seed is the suite's pinned one (scripts/test-setup.mjs; GEODE_FC_SEED replays another), so a CI result does
+// not depend on the clock. FC_RUNS raises the number of runs for a longer local search.
 const RUNS = Number(process.env.FC_RUNS ?? 300);
-const params = (runs = RUNS) => ({ seed: SEED, numRuns: runs });
-console.log(`fast-check seed ${SEED} (FC_SEED=${SEED} reproduces)`);
+const params = (runs = RUNS) => ({ numRuns: runs });
 
 /** Run `f`; a throw must be a GeodeError whose code matches `codes`. Returns the error or undefined. */
 function typed(f: () => unknown, codes: RegExp): unknown {
@@ -102,7 +102,7 @@ test('transport schemas: arbitrary JSON never throws from safeParse; request fra
 test('decodeEnvelope: arbitrary bytes give an envelope or ENVELOPE_INVALID', () => {
   fc.assert(fc.property(fc.oneof(fc.uint8Array({ maxLength: 128 }), fc.uint8Array({ minLength: 16_380, maxLength: 16_400 })), (b) => {
     const e = typed(() => decodeEnvelope(b), /^ENVELOPE_INVALID$/);
-    if (!e) assert.ok(b[0] === 1 || b[0] === 2);
+    if (!e) assert.ok(b[0] === PAYLOAD_KIND.public || b[0] === PAYLOAD_KIND.private || b[0] === PAYLOAD_KIND.privateEpoch, `decoded kind byte ${b[0]}`);
   }), params());
 });
 

@@ -79,12 +79,19 @@ export function decodeHeader(rlp: Hex): HeaderFields {
     if (x.length !== 66) throw new HeaderDecodeError(`${name} must be 32 bytes`);
     return x;
   };
-  const num = (x: Hex): bigint => (x === '0x' ? 0n : hexToBigInt(x));
+  // Block number and timestamp are 64-bit in every execution client (EIP-1985's sane limits): a longer scalar, or
+  // one with a leading zero byte (not canonical RLP), is refused here rather than overflowing a later encoder.
+  const u64 = (x: Hex, name: string): bigint => {
+    if (x === '0x') return 0n;
+    if (x.length > 2 + 16) throw new HeaderDecodeError(`${name} is longer than 8 bytes`);
+    if (x.startsWith('0x00')) throw new HeaderDecodeError(`${name} has a leading zero byte (not canonical RLP)`);
+    return hexToBigInt(x);
+  };
   return {
     hash: keccak256(rlp),
     parentHash: b32(f[0]!, 'parentHash'),
     stateRoot: b32(f[3]!, 'stateRoot'),
-    number: num(f[8]!),
-    timestamp: num(f[11]!),
+    number: u64(f[8]!, 'number'),
+    timestamp: u64(f[11]!, 'timestamp'),
   };
 }
