@@ -1,12 +1,14 @@
 import { bytesToHex, concatHex, hexToBytes, type Address, type Hex } from 'viem';
 import {
   HPKE_INFO, REGISTER_KEY_KIND, decodeEnvelope, decodePublicRequest, encodeOutputMessage,
-  hpkeOpen, hpkeSeal, isGeodeError, outputAad, requestAad, requestEpochAad, type BatchOutput, type PublicOutput,
+  isGeodeError, outputAad, requestAad, requestEpochAad, type BatchOutput, type Envelope, type PublicOutput,
 } from '@geode/protocol';
 import { epochOfEnvelope, rotationOf, type EpochStart } from './epochs.ts';
 import type { EnclaveApp, HandlerContext } from './app.ts';
 import { BatchOutputBudget, outputLimitRefusal, outputsBytes, publicOutputsBytes, requestCapExceeded } from './caps.ts';
 import { EnclaveError } from './errors.ts';
+import { sharedHpkePool, type HpkePool } from './hpke/pool.ts';
+import type { OpenJob } from './hpke/jobs.ts';
 import type { SessionKeys } from './keys.ts';
 import { FRAMEWORK_KEYS, frameworkValue, readOutputKey, type FrameworkState } from './state.ts';
 import type { KvStore, StateBatch } from './store/kv.ts';
@@ -98,7 +100,6 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
     if (k === undefined) outputKeys.set(a, (k = await readOutputKey(read, a)));
     return k;
   };
-  const pending: PendingOutput[] = [];
   const publics: PublicOutput[] = [];
   const budget = new BatchOutputBudget();
   // Request AAD bytes per (session, sender): a batch repeats senders, and the AAD depends on nothing else.
@@ -114,8 +115,28 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
   // Rotation epoch of the state (docs/protocol.md#rotation); a rotation request is always the batch's last one.
   const epochNow = base.epoch ?? 0;
   let started: EpochStart | undefined;
+  // Every private request's decryption starts now, on the HPKE pool's threads (hpke/pool.ts); the in-order loop
+  // below takes each result when it reaches that request, and computes it inline when the inputs differ.
+  const pool = sharedHpkePool();
+  // hpkeOpen's inputs for a private request (the one place they are made: the early start and the loop agree).
+  // The AAD names the session the request was appended under, as proven through the accumulator (no fallback:
+  // any other value would be a host choice). Whether it opens is then a function of proven bytes and of this
+  // key material, which the state is bound to (keyId): a request sealed to another lineage's key fails to open,
+  // the same way in every instance that can continue this state.
+  // The envelope's epoch (0x03; 0x01 is epoch 0) picks the key: in grace it opens, retired or future it is an
+  // error output, a key this instance already deleted refuses the batch (epochs.ts, docs/protocol.md#rotation).
+  const openJob = async (r: BatchRequest, sender: Address, env: PrivateEnvelope): Promise<OpenJob> => {
+    const epoch = epochOfEnvelope(env, r.seq, epochNow);
+    const kp = keys.epochKeyPair(epoch);
+    if (!kp) throw keyDeleted(r.seq, epoch, keys.material.epochBase);
+    const aad = env.epoch === undefined ? requestAadOf(r.sessionId, sender) : hexToBytes(requestEpochAad(bc.chainId, bc.contract, r.sessionId, sender, epoch));
+    return { privateKey: (await kp).privateKey, enc: env.enc, info: HPKE_INFO.request, aad, ciphertext: env.ciphertext };
+  };
+  const opening = await startOpens(requests, openJob, pool);
+  const sealing: Promise<BatchOutput>[] = [];
+  const seal = (o: PendingOutput) => sealing.push(sealOutput(o, sealing.length, bc, keys, pool));
 
-  for (const r of requests) {
+  for (const [position, r] of requests.entries()) {
     const sender = r.sender.toLowerCase() as Address;
     const emits: { recipient: Address; plaintext: Uint8Array }[] = [];
     const pubs: { data: Uint8Array }[] = [];
@@ -145,7 +166,7 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
     let error: { code: string; message: string } | null = null;
     batch.beginRequest();
     try {
-      const env = decodeEnvelope(r.payloadBytes); // ENVELOPE_INVALID -> error output
+      const env = opening[position]?.env ?? decodeEnvelope(r.payloadBytes); // ENVELOPE_INVALID -> error output
       if (env.kind === 'public') {
         const { kind, body } = decodePublicRequest(bytesToHex(env.data)); // ENVELOPE_INVALID(_UTF8) -> error output
         const rotation = rotationOf(kind, body, sender, epochNow, bc.admin); // ENCLAVE_BAD_REQUEST -> error output
@@ -167,17 +188,8 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
       } else {
         let plain: Uint8Array;
         try {
-          // The AAD names the session the request was appended under, as proven through the accumulator (no fallback:
-          // any other value would be a host choice). Whether it opens is then a function of proven bytes and of this
-          // key material, which the state is bound to (keyId): a request sealed to another lineage's key fails here,
-          // the same way in every instance that can continue this state.
-          // The envelope's epoch (0x03; 0x01 is epoch 0) picks the key: in grace it opens, retired or future it is an
-          // error output, a key this instance already deleted refuses the batch (epochs.ts, docs/protocol.md#rotation).
-          const epoch = epochOfEnvelope(env, r.seq, epochNow);
-          const kp = keys.epochKeyPair(epoch);
-          if (!kp) throw keyDeleted(r.seq, epoch, keys.material.epochBase);
-          const aad = env.epoch === undefined ? requestAadOf(r.sessionId, sender) : hexToBytes(requestEpochAad(bc.chainId, bc.contract, r.sessionId, sender, epoch));
-          plain = await hpkeOpen((await kp).privateKey, env.enc, HPKE_INFO.request, aad, env.ciphertext);
+          // Started early when its inputs could be made then; otherwise made here, meeting the same failure.
+          plain = await (opening[position]?.plaintext ?? pool.open(await openJob(r, sender, env)));
         } catch (e) {
           if (isGeodeError(e) && (e.code === 'ENCLAVE_EPOCH_RETIRED' || e.code === 'ENCLAVE_EPOCH_UNKNOWN' || e.code === 'ENCLAVE_EPOCH_KEY_DELETED')) throw e;
           throw new EnclaveError('ENCLAVE_DECRYPT', `Request ${r.seq} could not be decrypted: encrypt it to the active session key with this chain, contract, session and sender as additional data.`, { cause: e });
@@ -214,7 +226,7 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
     if (registered !== null) outputKeys.set(sender, registered);
     budget.add(bytes, outPubs.length);
     for (const p of outPubs) publics.push({ seq: r.seq, data: bytesToHex(p.data) });
-    for (const o of outs) pending.push({ recipient: o.recipient, seq: r.seq, plaintext: o.plaintext, key: await keyOf(o.recipient) });
+    for (const o of outs) seal({ recipient: o.recipient, seq: r.seq, plaintext: o.plaintext, key: await keyOf(o.recipient) });
     to = r.seq;
     accTo = r.accAfter;
     if (error !== null) started = undefined;
@@ -226,7 +238,7 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
   batch.write(FRAMEWORK_KEYS.lastSeq, frameworkValue.seq(to));
   batch.write(FRAMEWORK_KEYS.lastAcc, frameworkValue.hex(accTo));
   if (base.lastSeq === 0n) batch.write(FRAMEWORK_KEYS.keyId, frameworkValue.hex(keys.keyId));
-  return { to, accTo, outputs: await sealOutputs(pending, bc, keys), publicOutputs: publics, ...(started ? { epoch: started } : {}) };
+  return { to, accTo, outputs: await Promise.all(sealing), publicOutputs: publics, ...(started ? { epoch: started } : {}) };
 }
 
 /**
@@ -262,23 +274,55 @@ function errorPlaintext(seq: bigint, error: { code: string; message: string }): 
   return encodeOutputMessage({ seq: seq.toString(), ok: false, error });
 }
 
-/** Encrypt every pending output to its recipient's key (HPKE, deterministic ephemeral keys). */
-async function sealOutputs(pending: readonly PendingOutput[], bc: BatchContext, keys: SessionKeys): Promise<BatchOutput[]> {
-  const outputs: BatchOutput[] = [];
-  for (let i = 0; i < pending.length; i++) {
-    const o = pending[i]!;
-    let ciphertext: Hex = '0x';
-    if (o.key) {
-      const keyBytes = hexToBytes(o.key);
-      try {
-        const aad = hexToBytes(outputAad(bc.chainId, bc.contract, bc.sessionId, o.recipient, o.seq)); // once: HPKE and the ephemeral key
-        const { enc, ciphertext: ct } = await hpkeSeal(keyBytes, HPKE_INFO.output, aad, o.plaintext, keys.outputEphemeralIkm(i, aad, keyBytes, o.plaintext));
-        ciphertext = concatHex([bytesToHex(enc), bytesToHex(ct)]);
-      } catch {
-        ciphertext = '0x'; // e.g. a low-order X25519 key: recorded as undeliverable
+type PrivateEnvelope = Extract<Envelope, { kind: 'private' }>;
+
+/** A private request's decryption started ahead of the in-order loop: its envelope and its result. */
+interface StartedOpen {
+  env: Envelope;
+  /** Rejects with HpkeOpenError; a rejection nobody awaits (the batch ended before the request) is ignored. */
+  plaintext: Promise<Uint8Array>;
+}
+
+/**
+ * Start the decryption of every request that decodes, is private, and whose open inputs `openJob` can make now (the
+ * inputs depend only on the request, the batch and the state's epoch, which a batch never changes before its last
+ * request). A request failing any step gets no entry; the in-order loop meets the same failure in its own place.
+ */
+async function startOpens(requests: readonly BatchRequest[], openJob: (r: BatchRequest, sender: Address, env: PrivateEnvelope) => Promise<OpenJob>, pool: HpkePool): Promise<(StartedOpen | undefined)[]> {
+  const out: (StartedOpen | undefined)[] = [];
+  for (const r of requests) {
+    let started: StartedOpen | undefined;
+    try {
+      const env = decodeEnvelope(r.payloadBytes);
+      if (env.kind === 'private') {
+        const plaintext = pool.open(await openJob(r, r.sender.toLowerCase() as Address, env));
+        plaintext.catch(() => {});
+        started = { env, plaintext };
       }
+    } catch {
+      started = undefined;
     }
-    outputs.push({ recipient: o.recipient, seq: o.seq, ciphertext });
+    out.push(started);
   }
-  return outputs;
+  return out;
+}
+
+/**
+ * Encrypt output number `index` of the batch to its recipient's key (HPKE on the pool, ephemeral key from
+ * SessionKeys.outputEphemeralIkm so the bytes are deterministic); '0x' when the recipient has no key or the key
+ * cannot be sealed to (e.g. a low-order X25519 point): recorded as undeliverable.
+ */
+async function sealOutput(o: PendingOutput, index: number, bc: BatchContext, keys: SessionKeys, pool: HpkePool): Promise<BatchOutput> {
+  let ciphertext: Hex = '0x';
+  if (o.key) {
+    try {
+      const recipientKey = hexToBytes(o.key);
+      const aad = hexToBytes(outputAad(bc.chainId, bc.contract, bc.sessionId, o.recipient, o.seq)); // once: HPKE and the ephemeral key
+      const sealed = await pool.seal({ recipientKey, info: HPKE_INFO.output, aad, plaintext: o.plaintext, ephemeralIkm: keys.outputEphemeralIkm(index, aad, recipientKey, o.plaintext) });
+      ciphertext = concatHex([bytesToHex(sealed.enc), bytesToHex(sealed.ciphertext)]);
+    } catch {
+      ciphertext = '0x';
+    }
+  }
+  return { recipient: o.recipient, seq: o.seq, ciphertext };
 }

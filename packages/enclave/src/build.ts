@@ -118,6 +118,23 @@ const hardwareOnly = {
   },
 };
 
+/** The esbuild options every enclave build shares (reproducible output; see the module doc). */
+function fixedOptions(tee: BuildTee) {
+  return {
+    // Paths in the bundle's module comments are relative to the repo root, whatever the caller's cwd.
+    absWorkingDir: REPO_ROOT,
+    bundle: true,
+    platform: 'node' as const,
+    target: 'node20',
+    minify: false,
+    sourcemap: false,
+    legalComments: 'none' as const,
+    charset: 'utf8' as const,
+    conditions: [SOURCE_CONDITION],
+    logLevel: tee === 'sim' ? ('warning' as const) : ('silent' as const),
+  };
+}
+
 /**
  * Bundle `entry` into `outfile` (esbuild: platform node, format esm, target node20, bundle all dependencies) for
  * `tee` (default 'sim'). Hardware builds (`sgx`, `tdx`, `sev-snp`) define `GEODE_TEE` and exclude every simulation
@@ -134,25 +151,48 @@ export async function buildEnclave(opts: { entry: string; outfile: string; tee?:
   mkdirSync(dirname(outfile), { recursive: true });
   const addon = sqliteAddonFile();
   copyFileSync(addon.path, resolve(dirname(outfile), 'better_sqlite3.node'));
+  const hpkeWorker = await bundleHpkeWorker(tee);
   await build({
-    // Paths in the bundle's module comments are relative to the repo root, whatever the caller's cwd.
-    absWorkingDir: REPO_ROOT,
+    ...fixedOptions(tee),
     entryPoints: [resolve(opts.entry)],
     outfile,
-    bundle: true,
-    platform: 'node',
     format: 'esm',
-    target: 'node20',
-    minify: false,
-    sourcemap: false,
-    legalComments: 'none',
-    charset: 'utf8',
-    conditions: [SOURCE_CONDITION],
-    logLevel: tee === 'sim' ? 'warning' : 'silent',
-    define: { GEODE_TEE: JSON.stringify(tee), GEODE_SQLITE_NATIVE_SHA256: JSON.stringify(addon.sha256) },
+    define: { GEODE_TEE: JSON.stringify(tee), GEODE_SQLITE_NATIVE_SHA256: JSON.stringify(addon.sha256), GEODE_HPKE_WORKER_SOURCE: JSON.stringify(hpkeWorker) },
     plugins: tee === 'sim' ? [stubDebug, stubBindings, blsWasm] : [stubDebug, stubBindings, blsWasm, hardwareOnly],
   });
   return { outfile, measurement: measureEnclave(outfile) };
+}
+
+/**
+ * The worker needs only @geode/protocol's HPKE module (hpkeOpen, hpkeSeal; it imports @hpke/*, @noble/hashes and
+ * node:crypto): resolving the package to that module keeps zod and viem out of every worker's start-up.
+ */
+const protocolHpkeOnly = {
+  name: 'geode-protocol-hpke-only',
+  setup(b: { onResolve: Function }) {
+    b.onResolve({ filter: /^@geode\/protocol$/ }, () => ({ path: resolve(REPO_ROOT, 'packages/protocol/src/hpke.ts') }));
+  },
+};
+
+/** The HPKE worker's entry (hpke/worker.ts). */
+export const HPKE_WORKER_ENTRY = resolve(dirname(fileURLToPath(import.meta.url)), 'hpke/worker.ts');
+
+/**
+ * The HPKE worker (hpke/worker.ts) bundled into one CommonJS script, returned as text: buildEnclave compiles it into
+ * the enclave bundle (define GEODE_HPKE_WORKER_SOURCE), so the measurement covers the code the worker threads run
+ * and no worker file is ever read from disk (docs/enclave.md#hpke-pool). Same fixed options as the bundle.
+ * Throws esbuild's error on a build failure.
+ */
+export async function bundleHpkeWorker(tee: BuildTee = 'sim'): Promise<string> {
+  const { build } = await import('esbuild');
+  const r = await build({
+    ...fixedOptions(tee),
+    entryPoints: [HPKE_WORKER_ENTRY],
+    write: false,
+    format: 'cjs', // an eval'd worker script (node:worker_threads `eval: true`) is CommonJS
+    plugins: [protocolHpkeOnly],
+  });
+  return r.outputFiles[0]!.text;
 }
 
 /**
