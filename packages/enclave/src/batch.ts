@@ -102,12 +102,16 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
   };
   const publics: PublicOutput[] = [];
   const budget = new BatchOutputBudget();
-  // Request AAD bytes per (session, sender): a batch repeats senders, and the AAD depends on nothing else.
+  // Request AAD bytes per (session, sender, envelope epoch): a batch repeats senders, and the AAD depends on nothing
+  // else (requestAad for a 0x01 envelope, requestEpochAad for a 0x03 one).
   const requestAads = new Map<string, Uint8Array>();
-  const requestAadOf = (sessionId: bigint, sender: Address): Uint8Array => {
-    const k = `${sessionId}:${sender}`;
+  const requestAadOf = (sessionId: bigint, sender: Address, epoch: number | undefined): Uint8Array => {
+    const k = `${sessionId}:${sender}:${epoch ?? ''}`;
     let aad = requestAads.get(k);
-    if (!aad) requestAads.set(k, (aad = hexToBytes(requestAad(bc.chainId, bc.contract, sessionId, sender))));
+    if (!aad) {
+      aad = hexToBytes(epoch === undefined ? requestAad(bc.chainId, bc.contract, sessionId, sender) : requestEpochAad(bc.chainId, bc.contract, sessionId, sender, epoch));
+      requestAads.set(k, aad);
+    }
     return aad;
   };
   let to = base.lastSeq;
@@ -129,7 +133,7 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
     const epoch = epochOfEnvelope(env, r.seq, epochNow);
     const kp = keys.epochKeyPair(epoch);
     if (!kp) throw keyDeleted(r.seq, epoch, keys.material.epochBase);
-    const aad = env.epoch === undefined ? requestAadOf(r.sessionId, sender) : hexToBytes(requestEpochAad(bc.chainId, bc.contract, r.sessionId, sender, epoch));
+    const aad = requestAadOf(r.sessionId, sender, env.epoch === undefined ? undefined : epoch);
     return { privateKey: (await kp).privateKey, enc: env.enc, info: HPKE_INFO.request, aad, ciphertext: env.ciphertext };
   };
   const opening = await startOpens(requests, openJob, pool);
