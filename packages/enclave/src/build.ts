@@ -169,13 +169,19 @@ export async function buildEnclave(opts: { entry: string; outfile: string; tee?:
  */
 const protocolHpkeOnly = {
   name: 'geode-protocol-hpke-only',
-  setup(b: { onResolve: Function }) {
-    b.onResolve({ filter: /^@geode\/protocol$/ }, () => ({ path: resolve(REPO_ROOT, 'packages/protocol/src/hpke.ts') }));
+  setup(b: { onResolve: Function; resolve: Function }) {
+    // The package's own source entry (src/index.ts through SOURCE_CONDITION, in this repository and in an install),
+    // then its sibling hpke.ts.
+    b.onResolve({ filter: /^@geode\/protocol$/ }, async (a: { kind: string; resolveDir: string; pluginData?: { hpkeOnly?: boolean } }) => {
+      if (a.pluginData?.hpkeOnly) return undefined;
+      const r = (await b.resolve('@geode/protocol', { kind: a.kind, resolveDir: a.resolveDir, pluginData: { hpkeOnly: true } })) as { path: string; errors: unknown[] };
+      return r.errors.length > 0 ? { errors: r.errors } : { path: resolve(dirname(r.path), 'hpke.ts') };
+    });
   },
 };
 
 /** The HPKE worker's entry (hpke/worker.ts). */
-export const HPKE_WORKER_ENTRY = resolve(dirname(fileURLToPath(import.meta.url)), 'hpke/worker.ts');
+const HPKE_WORKER_ENTRY = resolve(dirname(fileURLToPath(import.meta.url)), 'hpke/worker.ts');
 
 /**
  * The HPKE worker (hpke/worker.ts) bundled into one CommonJS script, returned as text: buildEnclave compiles it into
