@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Hex } from 'viem';
 
 /**
@@ -151,7 +150,7 @@ export async function buildEnclave(opts: { entry: string; outfile: string; tee?:
   mkdirSync(dirname(outfile), { recursive: true });
   const addon = sqliteAddonFile();
   copyFileSync(addon.path, resolve(dirname(outfile), 'better_sqlite3.node'));
-  const hpkeWorker = await bundleHpkeWorker(tee);
+  const hpkeWorker = await bundleHpkeWorker(tee, dirname(resolve(opts.entry)));
   await build({
     ...fixedOptions(tee),
     entryPoints: [resolve(opts.entry)],
@@ -180,23 +179,36 @@ const protocolHpkeOnly = {
   },
 };
 
-/** The HPKE worker's entry (hpke/worker.ts). */
-const HPKE_WORKER_ENTRY = resolve(dirname(fileURLToPath(import.meta.url)), 'hpke/worker.ts');
+/**
+ * The HPKE worker's entry: hpke/worker.ts beside @geode/enclave's source entry (src/index.ts through
+ * SOURCE_CONDITION), resolved from `resolveDir` like any import of the app's enclave (this file may itself run from
+ * the CLI's prebuilt bundle, so never relative to it).
+ */
+const hpkeWorkerEntry = (resolveDir: string) => ({
+  name: 'geode-hpke-worker-entry',
+  setup(b: { onResolve: Function; resolve: Function }) {
+    b.onResolve({ filter: /^geode:hpke-worker$/ }, async () => {
+      const r = (await b.resolve('@geode/enclave', { kind: 'import-statement', resolveDir })) as { path: string; errors: unknown[] };
+      return r.errors.length > 0 ? { errors: r.errors } : { path: resolve(dirname(r.path), 'hpke/worker.ts') };
+    });
+  },
+});
 
 /**
- * The HPKE worker (hpke/worker.ts) bundled into one CommonJS script, returned as text: buildEnclave compiles it into
+ * The HPKE worker (hpke/worker.ts of the @geode/enclave that `resolveDir` resolves) bundled into one CommonJS
+ * script, returned as text: buildEnclave compiles it into
  * the enclave bundle (define GEODE_HPKE_WORKER_SOURCE), so the measurement covers the code the worker threads run
  * and no worker file is ever read from disk (docs/enclave.md#hpke-pool). Same fixed options as the bundle.
  * Throws esbuild's error on a build failure.
  */
-export async function bundleHpkeWorker(tee: BuildTee = 'sim'): Promise<string> {
+export async function bundleHpkeWorker(tee: BuildTee = 'sim', resolveDir: string = REPO_ROOT): Promise<string> {
   const { build } = await import('esbuild');
   const r = await build({
     ...fixedOptions(tee),
-    entryPoints: [HPKE_WORKER_ENTRY],
+    entryPoints: ['geode:hpke-worker'],
     write: false,
     format: 'cjs', // an eval'd worker script (node:worker_threads `eval: true`) is CommonJS
-    plugins: [protocolHpkeOnly],
+    plugins: [hpkeWorkerEntry(resolveDir), protocolHpkeOnly],
   });
   return r.outputFiles[0]!.text;
 }
