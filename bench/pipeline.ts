@@ -29,6 +29,8 @@ import { encodeRequest } from '@geode/app-computations';
 import { startDevStack } from '../packages/cli/src/stack.ts';
 import type { BatchEvent } from '@geode/host';
 import { createComputation } from '../apps/computations/src/client/api.ts';
+import { cpus } from 'node:os';
+import { cpuDelta, cpuSample, type CpuSample } from './cpu.ts';
 
 const RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined;
 const N = Number(process.env.BENCH_N ?? (RATE ? 300 : 4000));
@@ -44,6 +46,16 @@ const pct = (xs: number[], p: number) => {
 };
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
+/** CPU ms per item of each part of a CpuSample delta (one decimal place of a µs), or undefined. */
+function perItem(d: CpuSample | undefined, n: number): (CpuSample & { total: number }) | undefined {
+  if (!d) return undefined;
+  const r = (x: number) => Number((x / n).toFixed(3));
+  return { js: r(d.js), devnet: r(d.devnet), nodeWorkers: r(d.nodeWorkers), enclave: r(d.enclave), total: r(d.js + d.devnet + d.nodeWorkers + d.enclave) };
+}
+
+/** The devnet's raw-transaction ceiling (tx/s) and the CPU its transactions took (ms per transaction, bench/cpu.ts). */
+const ceilingCpu: (CpuSample & { total: number })[] = [];
+
 async function ceiling(count: number): Promise<number> {
   // A fresh devnet with the same configuration; plain transfers, pre-signed so only the chain is measured.
   const sender = devAccounts(1)[2]!;
@@ -53,9 +65,12 @@ async function ceiling(count: number): Promise<number> {
   for (let i = 0; i < count; i++) {
     signed.push(await acct.signTransaction({ chainId: 31337, type: 'eip1559', to: devAccounts(1)[0]!.address, value: 1n, nonce: i, gas: 21_000n, ...FEES }));
   }
+  const c0 = cpuSample(undefined);
   const t0 = performance.now();
   for (const tx of signed) await d.request({ method: 'eth_sendRawTransaction', params: [tx] });
   const s = (performance.now() - t0) / 1000;
+  const c = perItem(cpuDelta(c0, cpuSample(undefined)), count);
+  if (c) ceilingCpu.push(c);
   await d.close();
   return count / s;
 }
@@ -114,6 +129,8 @@ async function main(): Promise<void> {
     const sentAt: number[] = new Array(N);
     const sendMs: number[] = [];
     let next = 0;
+    const enclavePid = stack.enclave.pid;
+    const cpu0 = cpuSample(enclavePid);
     const t0 = performance.now();
     const submitOne = async (k: number) => {
       sentAt[k] = performance.now();
@@ -140,14 +157,26 @@ async function main(): Promise<void> {
       await Promise.all(Array.from({ length: CONC }, worker));
     }
     const tSent = performance.now();
+    const cpuSent = cpuSample(enclavePid);
+    const cores = cpus().length;
+    const cpuLine = (c: (CpuSample & { total: number }) | undefined, seconds: number) => c
+      ? `js ${c.js} | devnet (EDR) ${c.devnet} | node workers ${c.nodeWorkers} | enclave ${c.enclave} | total ${c.total} ms/request; ${((c.total * N) / (seconds * 1000 * cores) * 100).toFixed(0)}% of ${cores} cores`
+      : 'unavailable (no /proc)';
+    const ceilCpuLine = () => {
+      const m = (k: keyof CpuSample) => Number((ceilingCpu.reduce((a, c) => a + c[k], 0) / Math.max(1, ceilingCpu.length)).toFixed(3));
+      return ceilingCpu.length ? `js ${m('js')} | devnet (EDR) ${m('devnet')} ms per raw transfer (the ceiling's runs)` : 'unavailable (no /proc)';
+    };
     if (!HOST) {
       const ceilAfter = await ceiling(Math.min(N, 3000));
       const submitRps = N / ((tSent - t0) / 1000);
       const ceil = (ceilBefore + ceilAfter) / 2;
-      const rep = { mode: 'submissions only (no host)', requests: N, participants: P, concurrency: CONC, submitRps: Math.round(submitRps), ceilingRps: Math.round(ceil), ceilingBeforeAfterRps: [Math.round(ceilBefore), Math.round(ceilAfter)], ratio: Number((submitRps / ceil).toFixed(3)) };
+      const cpu = perItem(cpuDelta(cpu0, cpuSent), N);
+      const rep = { mode: 'submissions only (no host)', requests: N, participants: P, concurrency: CONC, submitRps: Math.round(submitRps), ceilingRps: Math.round(ceil), ceilingBeforeAfterRps: [Math.round(ceilBefore), Math.round(ceilAfter)], ratio: Number((submitRps / ceil).toFixed(3)), cpuMsPerRequest: cpu, ceilingCpuMsPerTx: ceilingCpu };
       console.log(`mode                    submissions only: the host stopped, nothing batched, proven or committed`);
       console.log(`submission throughput   ${rep.submitRps} requests/s (${N} submitRequest transactions, ${CONC} in flight)`);
       console.log(`devnet ceiling          ${rep.ceilingRps} raw tx/s (pre-signed transfers, same run: mean of ${rep.ceilingBeforeAfterRps[0]} before and ${rep.ceilingBeforeAfterRps[1]} after)`);
+      console.log(`CPU per submission      ${cpuLine(cpu, (tSent - t0) / 1000)}`);
+      console.log(`CPU per raw transfer    ${ceilCpuLine()}`);
       console.log(`ratio to ceiling        ${rep.ratio} (the most any pipeline could reach with this workload on this devnet)`);
       console.log(JSON.stringify(rep));
       return;
@@ -158,6 +187,7 @@ async function main(): Promise<void> {
     const receiptMs = (performance.now() - tR) / N;
     const lastSeq = seqs.reduce((a, b) => (b > a ? b : a), 0n);
     await waitLanded(lastSeq);
+    const cpuDone = cpuSample(enclavePid);
     const tDone = Math.max(...seqs.map((s) => landedAt.get(s)!));
     const elapsed = (tDone - t0) / 1000;
     const e2e = N / elapsed;
@@ -171,6 +201,8 @@ async function main(): Promise<void> {
     const size = mean(batches.map((b) => Number(b.to - b.from + 1n)));
     const enclaveBusy = Number((batches.reduce((a, b) => a + b.stages.enclave, 0) / (tDone - t0)).toFixed(3));
     const enclaveMsPerRequest = Number((batches.reduce((a, b) => a + b.stages.enclave, 0) / Math.max(1, batches.reduce((a, b) => a + Number(b.to - b.from + 1n), 0))).toFixed(3));
+    // The CPU of the timed run (submission to the last commitment), and of its submission part alone.
+    const cpu = perItem(cpuDelta(cpu0, cpuDone), N);
     const rep = {
       mode: RATE ? `paced ${RATE}/s` : 'throughput', pipelined: PIPELINED,
       requests: N, participants: P, concurrency: RATE ? null : CONC,
@@ -179,6 +211,7 @@ async function main(): Promise<void> {
       ceilingRps: Math.round(ceil), ceilingBeforeAfterRps: [Math.round(ceilBefore), Math.round(ceilAfter)], ratio: Number((e2e / ceil).toFixed(3)),
       clientPrepMsPerRequest: Number(prepMs.toFixed(2)),
       submission: { sendRawTransactionMs: mean(sendMs), receiptMs: Number(receiptMs.toFixed(2)) },
+      cpuMsPerRequest: cpu, ceilingCpuMsPerTx: ceilingCpu,
       batches: { count: batches.length, meanSize: size, overlapped: batches.filter((b) => b.overlapped).length, prefetched: batches.filter((b) => b.prefetched).length, meanMs: mean(batches.map((b) => b.ms)), stagesMs: stages, enclaveMsPerRequest, enclaveBusy },
       targets: RATE ? { p50Ms: 30 } : { ratio: 0.6 },
     };
@@ -189,6 +222,8 @@ async function main(): Promise<void> {
     console.log(`batches                 ${rep.batches.count}, mean ${size} requests, ${rep.batches.overlapped} processed while the previous commitment was in flight, ${rep.batches.prefetched} read while the enclave ran the previous batch; mean ${rep.batches.meanMs} ms head to receipt`);
     console.log(`per batch, mean ms      head ${stages.head} | log scan ${stages.logScan} ‖ proof ${stages.proof} | enclave ${stages.enclave} (${enclaveMsPerRequest} ms/request) | wait for previous ${stages.waitPrevious} | gas limit ${stages.gas} | commit tx ${stages.tx} | receipt ${stages.receipt}`);
     console.log(`enclave busy            ${(enclaveBusy * 100).toFixed(0)}% of the timed run (its batches' processing time / elapsed)`);
+    console.log(`CPU per request         ${cpuLine(cpu, elapsed)} (timed run)`);
+    console.log(`CPU per raw transfer    ${ceilCpuLine()}`);
     console.log(`client side (not timed)  ${rep.clientPrepMsPerRequest} ms per request to encrypt and sign, on one core`);
     console.log(`devnet ceiling          ${rep.ceilingRps} raw tx/s (pre-signed transfers, same run: mean of ${rep.ceilingBeforeAfterRps[0]} before and ${rep.ceilingBeforeAfterRps[1]} after the timed run)`);
     console.log(`ratio to ceiling        ${rep.ratio}${RATE ? ' (paced: not a throughput figure)' : ` (target >= 0.6: ${rep.ratio >= 0.6 ? 'met' : 'NOT met'})`}`);
