@@ -203,6 +203,7 @@ export class Host extends EventEmitter {
   private prepareMs = 50;
   /** The operator account as the wallet signs with it: a local key hashes its transactions with WebAssembly (sign-tx.ts). */
   private readonly signer: Account;
+  private walletClient: ReturnType<ChainAccess['wallet']> | undefined;
 
   constructor(private readonly o: HostOptions) {
     super();
@@ -355,7 +356,9 @@ export class Host extends EventEmitter {
    * receipt is read at once (automining chains have it) and polled only if absent. Any failure resets the nonce.
    */
   private async send<const F extends 'sessionCreate' | 'sessionSetPubKey' | 'commitBatch' | 'commitBatchWithEpoch'>(functionName: F, args: ContractFunctionArgs<typeof GeodeCoreAbi, 'nonpayable', F>, gas = 15_000_000n, timing?: { tx: number; receipt: number }): Promise<{ block: bigint; logs: Log[] }> {
-    const wallet = this.o.chain.wallet(this.signer);
+    // One wallet client for the host's life: viem first tries eth_fillTransaction for each transaction and remembers,
+    // per client, a node that does not serve it (the devnet): a client per transaction paid that round trip every time.
+    const wallet = (this.walletClient ??= this.o.chain.wallet(this.signer));
     const t0 = performance.now();
     try {
       if (this.nonce === undefined) this.nonce = await this.pub.getTransactionCount({ address: this.o.operator.address, blockTag: 'pending' });
