@@ -3,7 +3,10 @@
  * whole pipeline — HPKE encryption, signed transactions on the embedded devnet, the host's batching, header and
  * storage proofs, the enclave's verification, decryption, handling, output encryption and sealing, and the signed
  * commitment landing on-chain. Measured in the same run: the devnet's raw transaction throughput (pre-signed
- * plain transfers, sent back to back) as the ceiling.
+ * plain transfers sent by the workload's own submitter code, submitAll, with one in flight and with BENCH_CONCURRENCY
+ * in flight; the larger rate counts) as the ceiling, and the CPU per request of each process and thread (bench/cpu.ts:
+ * JavaScript main thread, the devnet's EDR threads, Node workers, the enclave process) against the CPU per raw
+ * transfer (docs/protocol.md#pipeline-cost).
  *
  * Env: BENCH_N (default 4000), BENCH_P participants (default 200), BENCH_CONCURRENCY in-flight submissions (default 32),
  * BENCH_PIPELINED=0 to run the host one batch at a time (default: stages overlapped, docs/protocol.md#pipelining).
