@@ -48,7 +48,7 @@ function config(measurements: Hex[], policy: unknown): ConfigJson {
  * `by`'s certificate table. `trustArk` is the test double's substitute root (SnpPlatform.testArkDer); without it the
  * platform is exactly what a hardware bundle opens, trusting AMD's pinned ARKs only.
  */
-async function snpPlatform(m: Uint8Array, by: SnpTestPki, trustArk: Uint8Array | undefined = pki.arkDer): Promise<SnpPlatform> {
+async function snpPlatform(m: Uint8Array, by: SnpTestPki, trustArk: Uint8Array | null = pki.arkDer): Promise<SnpPlatform> {
   const root = join(tmpDir(), 'tsm');
   const p = (await openConfigfsTsmPlatform({ tee: 'sev-snp', root, files: fakeConfigfsTsm({ root, provider: 'sev_guest', respond: (inblob) => ({ outblob: buildSnpReport(by, m, inblob), auxblob: by.certTable }) }) })) as SnpPlatform;
   return trustArk ? { ...p, testArkDer: trustArk } : p;
@@ -67,8 +67,11 @@ function simPlatform(mr: Uint8Array): Platform {
 type Rt = EnclaveRuntime;
 const call = async <M extends 'status' | 'handoverRequest' | 'handoverSend' | 'handoverReceive' | 'backupExport' | 'handoverRestore'>(rt: Rt, m: M, p: Params<M> = {} as Params<M>): Promise<Result<M>> => (await rt.handle(m, p)) as Result<M>;
 
-/** A deployment on a FakeChain with an instance `keyed` holding active session 1 (its keys proven on-chain). */
-async function deployment(platform: Platform, cfg: ConfigJson, recoveryKey?: Hex) {
+/**
+ * A deployment on a FakeChain with an instance `keyed` holding active session 1 (its keys proven on-chain). `trust`
+ * is what its hosts pass as handoverTrust (the policy whose hash `cfg` holds; DCAP collateral for DCAP peers).
+ */
+async function deployment(platform: Platform, cfg: ConfigJson, trust: { policy: unknown; collateral?: Record<string, unknown> } = { policy: POLICY }, recoveryKey?: Hex) {
   const chain = new FakeChain();
   if (recoveryKey) chain.set(BigInt(recoveryKeySlotKey()), BigInt(recoveryKey));
   const keyedDir = tmpDir();
@@ -104,12 +107,17 @@ async function deployment(platform: Platform, cfg: ConfigJson, recoveryKey?: Hex
     },
     async sendParams(id: bigint, req: { quote: Hex; handoverPubKey: Hex }): Promise<Params<'handoverSend'>> {
       const blk = await chain.mine();
-      return { requestId: id.toString(), quote: req.quote, handoverPubKey: req.handoverPubKey, header: blk.header, proof: await blk.proof([handoverRequestKey(id), slotKey(SLOT.activeSessionId)]), trust: { policy: POLICY } };
+      return { requestId: id.toString(), quote: req.quote, handoverPubKey: req.handoverPubKey, header: blk.header, proof: await blk.proof([handoverRequestKey(id), slotKey(SLOT.activeSessionId)]), trust };
+    },
+    async restoreParams(msg: { requestId: string; enc: string; ciphertext: string; exporterMeasurement: string }): Promise<Params<'handoverRestore'>> {
+      const blk = await chain.mine();
+      const proof = await blk.proof([handoverRequestKey(BigInt(msg.requestId)), slotKey(SLOT.activeSessionId), slotKey(SLOT.stateRoot), sessionFieldKey(1n, 'encPubKey'), sessionFieldKey(1n, 'signer')]);
+      return { ...msg, header: blk.header, proof };
     },
     async receiveParams(msg: Result<'handoverSend'>): Promise<Params<'handoverReceive'>> {
       const blk = await chain.mine();
       const proof = await blk.proof([handoverRequestKey(BigInt(msg.requestId)), slotKey(SLOT.activeSessionId), sessionFieldKey(1n, 'encPubKey'), sessionFieldKey(1n, 'signer')]);
-      return { requestId: msg.requestId, enc: msg.enc, ciphertext: msg.ciphertext, quote: msg.quote, header: blk.header, proof, trust: { policy: POLICY } };
+      return { requestId: msg.requestId, enc: msg.enc, ciphertext: msg.ciphertext, quote: msg.quote, header: blk.header, proof, trust };
     },
   };
   return d;
@@ -165,4 +173,81 @@ test('SNP handover: an SNP newcomer gets the active session\'s keys from an SNP 
   assert.equal(st.teeType, 'sev-snp');
   assert.equal(st.sessionId, '1');
   assert.equal(st.encPubKey, dep.keys.encPubKey);
+});
+
+/** A newcomer on `p` with its handover request filed on `d`'s chain (as GeodeCore would record it). */
+async function filed(d: Deployment, p: Platform, ark = pki.arkDer) {
+  const n = await d.newcomer(p);
+  const req = (await call(n.rt, 'handoverRequest')) as { quote: Hex; handoverPubKey: Hex };
+  const identity = p.teeType === 'sev-snp' ? await identityOf(req.quote, ark) : bytesToHex(p.measurement);
+  return { ...n, req, id: d.file(identity, req.handoverPubKey) };
+}
+
+const flip = (h: Hex, at: number): Hex => { const b = hexToBytes(h); b[at]! ^= 1; return bytesToHex(b); };
+
+test('SNP holder refuses: unaccepted measurement, report data not bound, VCEK of another PKI, flipped signature, missing or oversized certificate table', async () => {
+  // A newcomer of another launch measurement, recorded on-chain under that identity.
+  const other = await filed(dep, await snpPlatform(testSnpMeasurement('another build'), pki));
+  await refused(holder, call(dep.keyed, 'handoverSend', await dep.sendParams(other.id, other.req)), 'ENCLAVE_HANDOVER_MEASUREMENT');
+  // The host records and passes its own handover key: the newcomer's REPORT_DATA binds another key.
+  const n = await filed(dep, await snpPlatform(M, pki));
+  const attackerKey = keccak256(toBytes('attacker handover key'));
+  const swapped = dep.file(IDENTITY, attackerKey);
+  await refused(holder, call(dep.keyed, 'handoverSend', await dep.sendParams(swapped, { quote: n.req.quote, handoverPubKey: attackerKey })), 'ENCLAVE_HANDOVER_BINDING');
+  // A chip of a second test PKI: its VCEK -> ASK -> ARK chain ends at an ARK this platform does not trust.
+  const foreign = await filed(dep, await snpPlatform(M, otherPki), otherPki.arkDer);
+  await refused(holder, call(dep.keyed, 'handoverSend', await dep.sendParams(foreign.id, foreign.req)), 'ENCLAVE_HANDOVER_EVIDENCE', 'ATTEST_CHAIN_INVALID');
+  // One bit of the report's signature (r at 0x2A0) flipped.
+  await refused(holder, call(dep.keyed, 'handoverSend', await dep.sendParams(n.id, { ...n.req, quote: flip(n.req.quote, 0x2a0) })), 'ENCLAVE_HANDOVER_EVIDENCE', 'ATTEST_SNP_SIGNATURE');
+  // The report without its certificate table: there is no VCEK to check it with.
+  const bare = bytesToHex(hexToBytes(n.req.quote).subarray(0, SNP_REPORT_LEN));
+  await refused(holder, call(dep.keyed, 'handoverSend', await dep.sendParams(n.id, { ...n.req, quote: bare })), 'ENCLAVE_HANDOVER_EVIDENCE', 'ATTEST_COLLATERAL_MISSING');
+  // A table over SNP_MAX_CERT_TABLE_BYTES is refused before it is parsed; evidence over the transport cap never reaches the check.
+  const big = new Uint8Array(SNP_REPORT_LEN + SNP_MAX_CERT_TABLE_BYTES + 1);
+  big.set(hexToBytes(n.req.quote));
+  await refused(holder, call(dep.keyed, 'handoverSend', await dep.sendParams(n.id, { ...n.req, quote: bytesToHex(big) })), 'ENCLAVE_HANDOVER_EVIDENCE', 'ATTEST_DECODE');
+  const huge = new Uint8Array(MAX_EVIDENCE_BYTES + 1);
+  huge.set(hexToBytes(n.req.quote));
+  await refused(holder, call(dep.keyed, 'handoverSend', await dep.sendParams(n.id, { ...n.req, quote: bytesToHex(huge) })), 'ENCLAVE_BAD_MESSAGE');
+  // The honest request still goes through afterwards: nothing above changed the holder.
+  const msg = await call(dep.keyed, 'handoverSend', await dep.sendParams(n.id, n.req));
+  assert.equal((await call(n.rt, 'handoverReceive', await dep.receiveParams(msg))).sessionId, '1');
+});
+
+test('SNP newcomer refuses the sender\'s evidence: flipped signature, no certificate table, evidence that binds another message', async () => {
+  const n = await filed(dep, await snpPlatform(M, pki));
+  const msg = await call(dep.keyed, 'handoverSend', await dep.sendParams(n.id, n.req));
+  await refused(n, call(n.rt, 'handoverReceive', await dep.receiveParams({ ...msg, quote: flip(msg.quote as Hex, 0x2e8) })), 'ENCLAVE_HANDOVER_EVIDENCE', 'ATTEST_SNP_SIGNATURE');
+  await refused(n, call(n.rt, 'handoverReceive', await dep.receiveParams({ ...msg, quote: bytesToHex(hexToBytes(msg.quote as Hex).subarray(0, SNP_REPORT_LEN)) })), 'ENCLAVE_HANDOVER_EVIDENCE', 'ATTEST_COLLATERAL_MISSING');
+  // A genuine report of an accepted instance (the newcomer's own request), but over other report data.
+  await refused(n, call(n.rt, 'handoverReceive', await dep.receiveParams({ ...msg, quote: n.req.quote })), 'ENCLAVE_HANDOVER_BINDING');
+  assert.equal((await call(n.rt, 'handoverReceive', await dep.receiveParams(msg))).sessionId, '1');
+});
+
+test('the roots are the platform\'s: a holder opened as on hardware trusts only AMD\'s pinned ARKs and refuses the test PKI', async () => {
+  const hw = await deployment(await snpPlatform(M, pki, null), config([IDENTITY], POLICY));
+  const n = await filed(hw, await snpPlatform(M, pki));
+  // Nothing the host passes names a root: handoverTrust is { collateral?, policy }, and an extra field is dropped.
+  const p = { ...(await hw.sendParams(n.id, n.req)), trust: { policy: POLICY, roots: { amdArkDer: bytesToHex(pki.arkDer) } } };
+  await refused({ rt: hw.keyed, dir: hw.keyedDir }, call(hw.keyed, 'handoverSend', p), 'ENCLAVE_HANDOVER_EVIDENCE', 'ATTEST_CHAIN_INVALID');
+});
+
+test('a DCAP quote where SEV-SNP is expected, and an SEV-SNP report where DCAP is expected, are refused', async () => {
+  // SNP holder, newcomer quote: a simulated SGX quote claiming the accepted identity and binding the request.
+  const key = keccak256(toBytes('dcap newcomer key'));
+  const rd = new Uint8Array(64);
+  rd.set(hexToBytes(handoverRequestReportData(31337n, CONTRACT, dep.configHash, IDENTITY, key)));
+  const sgx = bytesToHex(buildSimQuote({ pki: simPki, mrEnclave: hexToBytes(IDENTITY), mrSigner: SIM_MR_SIGNER, reportData: rd }));
+  const id = dep.file(IDENTITY, key);
+  const p = { ...(await dep.sendParams(id, { quote: sgx, handoverPubKey: key })), trust: { policy: POLICY, collateral: { ...simPki.collateral() } } };
+  // An SNP platform verifies DCAP quotes under Intel's pinned root only: the simulation PKI's collateral (its root
+  // CA's CRL) is the first thing that does not verify under it.
+  await refused(holder, call(dep.keyed, 'handoverSend', p), 'ENCLAVE_HANDOVER_EVIDENCE', 'ATTEST_CRL_INVALID');
+  // DCAP (simulated SGX) holder whose policy and config accept both TEE types and both identities: the SNP report
+  // still fails, since a simulator trusts AMD's pinned ARKs only, never a test ARK.
+  const mrSim = hexToBytes(keccak256(toBytes('sim enclave')));
+  const both = { teeTypes: ['sgx', 'sev-snp'], allowSimulation: true };
+  const sim = await deployment(simPlatform(mrSim), config([bytesToHex(mrSim), IDENTITY], both), { policy: both, collateral: { ...simPki.collateral() } });
+  const n = await filed(sim, await snpPlatform(M, pki));
+  await refused({ rt: sim.keyed, dir: sim.keyedDir }, call(sim.keyed, 'handoverSend', await sim.sendParams(n.id, n.req)), 'ENCLAVE_HANDOVER_EVIDENCE', 'ATTEST_CHAIN_INVALID');
 });
