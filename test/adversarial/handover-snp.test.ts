@@ -251,3 +251,63 @@ test('a DCAP quote where SEV-SNP is expected, and an SEV-SNP report where DCAP i
   const n = await filed(sim, await snpPlatform(M, pki));
   await refused({ rt: sim.keyed, dir: sim.keyedDir }, call(sim.keyed, 'handoverSend', await sim.sendParams(n.id, n.req)), 'ENCLAVE_HANDOVER_EVIDENCE', 'ATTEST_CHAIN_INVALID');
 });
+
+/**
+ * The reads restoreMessage makes (GeodeCore views, eth_getStorageAt, HandoverRequested logs), answered from the
+ * FakeChain's storage and the requests the test filed: a chain-read test double standing in for an RPC endpoint.
+ */
+function chainReads(d: Deployment, requests: Map<bigint, { mrEnclave: Hex; handoverPubKey: Hex; quote: Hex }>): PublicClient {
+  const word = (slot: bigint): Hex => `0x${d.chain.get(slot).toString(16).padStart(64, '0')}`;
+  const reads = {
+    async readContract({ functionName }: { functionName: string }): Promise<unknown> {
+      if (functionName === 'recoveryKey') return word(BigInt(recoveryKeySlotKey()));
+      if (functionName === 'configHash') return d.configHash;
+      if (functionName === 'activeSession') {
+        const id = d.chain.get(SLOT.activeSessionId);
+        const base = mappingSlot(id, SLOT.sessions);
+        return [id, { encPubKey: word(base + SESSION_FIELD.encPubKey), signer: `0x${d.chain.get(base + SESSION_FIELD.signer).toString(16).padStart(40, '0')}` }];
+      }
+      throw new Error(`chainReads: no ${functionName}`);
+    },
+    async getStorageAt({ slot }: { slot: Hex }): Promise<Hex> { return word(BigInt(slot)); },
+    async getContractEvents({ args }: { args: { id: bigint } }): Promise<unknown[]> {
+      const r = requests.get(args.id);
+      return r ? [{ args: { id: args.id, ...r } }] : [];
+    },
+  };
+  return reads as unknown as PublicClient;
+}
+
+test('restore with SEV-SNP evidence: the holder checks the SNP newcomer as an enclave would, the newcomer imports the keys', async () => {
+  const recovery = parseRecoveryKey(await generateRecoveryKey());
+  const r = await deployment(await snpPlatform(M, pki), config([IDENTITY], POLICY), { policy: POLICY }, recovery.publicKey);
+  const blk = await r.chain.mine();
+  const backup = await call(r.keyed, 'backupExport', { header: blk.header, proof: await blk.proof([recoveryKeySlotKey(), slotKey(SLOT.activeSessionId)]) });
+  assert.equal(backup.measurement, IDENTITY);
+  // Every instance is gone; a new SNP instance files a handover request.
+  const requests = new Map<bigint, { mrEnclave: Hex; handoverPubKey: Hex; quote: Hex }>();
+  const d = await filed(r, await snpPlatform(M, pki));
+  requests.set(d.id, { mrEnclave: IDENTITY, handoverPubKey: d.req.handoverPubKey, quote: d.req.quote });
+  const opts = {
+    publicClient: chainReads(r, requests), chainId: 31337n, contract: CONTRACT, config: r.cfg, policy: POLICY, amdArkDer: pki.arkDer,
+    backup, recoveryKey: recovery, requestId: d.id, now: NOW + 100,
+  };
+  // The holder's refusals: AMD's pinned ARKs (no test root given) do not accept the test chip; an unaccepted measurement.
+  await assert.rejects(restoreMessage({ ...opts, amdArkDer: undefined }), (e: { code?: string; details?: { code?: string } }) => e.code === 'CLI_RESTORE_EVIDENCE' && e.details?.code === 'ATTEST_CHAIN_INVALID');
+  const other = await filed(r, await snpPlatform(testSnpMeasurement('another build'), pki));
+  requests.set(other.id, { mrEnclave: IDENTITY, handoverPubKey: other.req.handoverPubKey, quote: other.req.quote });
+  await assert.rejects(restoreMessage({ ...opts, requestId: other.id }), { code: 'CLI_RESTORE_MEASUREMENT' });
+  // The evidence with its certificate table cut off, and one with a flipped signature.
+  requests.set(d.id, { mrEnclave: IDENTITY, handoverPubKey: d.req.handoverPubKey, quote: bytesToHex(hexToBytes(d.req.quote).subarray(0, SNP_REPORT_LEN)) });
+  await assert.rejects(restoreMessage(opts), (e: { code?: string; details?: { code?: string } }) => e.code === 'CLI_RESTORE_EVIDENCE' && e.details?.code === 'ATTEST_COLLATERAL_MISSING');
+  requests.set(d.id, { mrEnclave: IDENTITY, handoverPubKey: d.req.handoverPubKey, quote: flip(d.req.quote, 0x2a0) });
+  await assert.rejects(restoreMessage(opts), (e: { code?: string; details?: { code?: string } }) => e.code === 'CLI_RESTORE_EVIDENCE' && e.details?.code === 'ATTEST_SNP_SIGNATURE');
+  // The same check as the enclave's, on its own.
+  assert.deepEqual(verifyNewcomerEvidence(hexToBytes(d.req.quote), { policy: POLICY, measurements: [IDENTITY], roots: { amdArkDer: pki.arkDer }, now: NOW }).identity, IDENTITY);
+  // Honest: the holder re-seals to the newcomer's attested key; the newcomer checks the rest by proof and adopts the keys.
+  requests.set(d.id, { mrEnclave: IDENTITY, handoverPubKey: d.req.handoverPubKey, quote: d.req.quote });
+  const message = await restoreMessage(opts);
+  const got = await call(d.rt, 'handoverRestore', await r.restoreParams(message));
+  assert.deepEqual(got, { sessionId: '1', encPubKey: r.keys.encPubKey, signer: r.keys.signer, stateRoot: `0x${'00'.repeat(32)}` });
+  assert.equal((await call(d.rt, 'status')).teeType, 'sev-snp');
+});
