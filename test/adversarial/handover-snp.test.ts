@@ -185,7 +185,7 @@ async function filed(d: Deployment, p: Platform, ark = pki.arkDer) {
 
 const flip = (h: Hex, at: number): Hex => { const b = hexToBytes(h); b[at]! ^= 1; return bytesToHex(b); };
 
-test('SNP holder refuses: unaccepted measurement, report data not bound, VCEK of another PKI, flipped signature, missing or oversized certificate table', async () => {
+test('SNP holder refuses: unaccepted measurement, report data not bound, VCEK of another PKI, flipped signature, missing or oversized certificate table, unknown evidence', async () => {
   // A newcomer of another launch measurement, recorded on-chain under that identity.
   const other = await filed(dep, await snpPlatform(testSnpMeasurement('another build'), pki));
   await refused(holder, call(dep.keyed, 'handoverSend', await dep.sendParams(other.id, other.req)), 'ENCLAVE_HANDOVER_MEASUREMENT');
@@ -209,6 +209,10 @@ test('SNP holder refuses: unaccepted measurement, report data not bound, VCEK of
   const huge = new Uint8Array(MAX_EVIDENCE_BYTES + 1);
   huge.set(hexToBytes(n.req.quote));
   await refused(holder, call(dep.keyed, 'handoverSend', await dep.sendParams(n.id, { ...n.req, quote: bytesToHex(huge) })), 'ENCLAVE_BAD_MESSAGE');
+  // Bytes that are neither a DCAP quote nor an SNP report (a report whose VERSION field is 0).
+  const junk = hexToBytes(n.req.quote);
+  junk.fill(0, 0, 4);
+  await refused(holder, call(dep.keyed, 'handoverSend', await dep.sendParams(n.id, { ...n.req, quote: bytesToHex(junk) })), 'ENCLAVE_HANDOVER_EVIDENCE', 'ATTEST_UNSUPPORTED_EVIDENCE');
   // The honest request still goes through afterwards: nothing above changed the holder.
   const msg = await call(dep.keyed, 'handoverSend', await dep.sendParams(n.id, n.req));
   assert.equal((await call(n.rt, 'handoverReceive', await dep.receiveParams(msg))).sessionId, '1');
