@@ -29,7 +29,7 @@ export interface BatchFigures {
 }
 
 const open = (file: string): StateStore => StateStore.open({
-  backend: new SqliteBackend(file),
+  backend: new SqliteBackend(file, { exclusive: true }), // as the enclave opens its store (lineage.ts)
   sealingKey: toBytes(keccak256(toBytes('bench-key'))),
   storeId: toBytes(keccak256(toBytes('bench-store'))),
   cacheBytes: CACHE_MIB * 2 ** 20,
