@@ -37,7 +37,7 @@ const weight = (f) => times[f] ?? Number.POSITIVE_INFINITY;
 // imported with the other such files of its area (packages/<name>, apps/<name>, test/<dir>) by one group entry; its
 // tests run in order in that process. A file the table does not list runs alone until recorded.
 // GEODE_TEST_SHARE=0 runs every file alone (e.g. to rule out an interaction).
-const SHARE_MAX_S = 15;
+const SHARE_MAX_S = 20;
 const TOP_LEVEL_HOOK = /^(?:before|after|beforeEach|afterEach)\s*\(/m;
 const PROCESS_STATE = /process\.env(?:\.\w+|\[[^\]]+\])\s*=(?!=)|globalThis\.\w+\s*=(?!=)|process\.(?:on|once|chdir)\(/;
 const shareable = (f) => {
