@@ -3,22 +3,15 @@
 // sync-committee light client (each waits for the devnet's finality).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startDev, stopDev } from './dev-process.ts';
+import { geode as run, startDev, stopDev } from './dev-process.ts';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = join(ROOT, 'packages/cli/src/main.ts');
-
-function geode(args: string[], home: string): Promise<{ code: number; last: Record<string, any> }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, ...args, '--json'], { cwd: ROOT, env: { ...process.env, GEODE_HOME: home }, timeout: 120_000 }, (err, stdout) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, last: JSON.parse(stdout.trim().split('\n').at(-1) || '{}') });
-    });
-  });
+/** `geode ... --json` through the prebuilt bundle (as `geode dev` itself runs): exit code and last stdout line. */
+async function geode(args: string[], home: string): Promise<{ code: number; last: Record<string, any> }> {
+  const r = await run([...args, '--json'], { env: { ...process.env, GEODE_HOME: home }, timeout: 120_000 });
+  return { code: r.code, last: JSON.parse(r.stdout.trim().split('\n').at(-1) || '{}') };
 }
 
 test('geode dev --light-client ethereum: Beacon API on the RPC port, dev.json names the anchor, a computation runs end to end', { timeout: 300_000 }, async () => {

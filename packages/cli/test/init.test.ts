@@ -8,16 +8,17 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runInit } from '../src/commands/init.ts';
+import { GEODE_BIN } from './dev-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = join(ROOT, 'packages/cli/src/main.ts');
 
+/** Run node with `args` in the repo root (GEODE_BIN first: the `geode` executable, the prebuilt bundle users run). */
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     // NODE_TEST_CONTEXT would make a nested `node --test` report to this runner instead of printing its results.
     const env: NodeJS.ProcessEnv = { ...process.env, GEODE_HOME: join(ROOT, '.geode-init-none') };
     delete env.NODE_TEST_CONTEXT;
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -31,7 +32,7 @@ test('geode init <name>: geode demo --app <dir> --json ends {"ok":true,…}, the
   const parent = mkdtempSync(join(ROOT, '.geode-init-'));
   const name = `tally-${process.pid}`;
   try {
-    const init = await run([MAIN, 'init', name, '--dir', parent, '--json']);
+    const init = await run([GEODE_BIN, 'init', name, '--dir', parent, '--json']);
     assert.equal(init.code, 0, init.stderr);
     const r = lastJson(init.stdout) as { ok: boolean; dir: string; files: string[]; lines: Record<string, number> };
     assert.equal(r.ok, true);
@@ -40,7 +41,7 @@ test('geode init <name>: geode demo --app <dir> --json ends {"ok":true,…}, the
     assert.deepEqual(r.files, [`contracts/${Name}.sol`, 'docs/errors.md', 'package.json', 'src/client/index.ts', 'src/enclave/app.ts', 'src/enclave/main.ts', 'src/errors.ts', 'src/index.ts', 'src/spec.ts', 'test/app.test.ts', 'test/demo.test.ts']);
     for (const side of ['contract', 'enclave', 'client']) assert.ok(r.lines[side]! > 5, side);
 
-    const demo = await run([MAIN, 'demo', '--app', r.dir, '--json']);
+    const demo = await run([GEODE_BIN, 'demo', '--app', r.dir, '--json']);
     assert.equal(demo.code, 0, demo.stderr.slice(-2000));
     const d = lastJson(demo.stdout);
     assert.deepEqual([d.ok, d.app, d.totals], [true, name, { alice: 5, bob: 5 }]);
@@ -52,7 +53,7 @@ test('geode init <name>: geode demo --app <dir> --json ends {"ok":true,…}, the
     assert.equal(tsc.code, 0, tsc.stdout + tsc.stderr);
 
     const tests = readdirSync(join(r.dir, 'test')).filter((f) => f.endsWith('.test.ts')).map((f) => join(r.dir, 'test', f));
-    const t = await run(['--test', '--test-reporter=spec', ...tests]);
+    const t = await run(['--import', 'tsx', '--test', '--test-reporter=spec', ...tests]);
     assert.equal(t.code, 0, t.stdout.slice(-3000));
     assert.match(t.stdout, /ℹ pass 4/);
     assert.match(t.stdout, /ℹ fail 0/);

@@ -14,13 +14,14 @@ import { GeodeClient, createIdentity, verifyActiveSession } from '@geode/client'
 import { chainAccessFromUrl } from '@geode/host';
 import { defaultApp } from '../src/stack.ts';
 import { deployApp, handshake, startEnclave, status } from '../src/steps.ts';
+import { GEODE_BIN } from './dev-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const payer = devAccounts(0)[0]!;
 
 function geode(args: string[]): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'packages/cli/src/main.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [GEODE_BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
     let stdout = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.once('exit', (code) => resolve({ code, stdout }));
