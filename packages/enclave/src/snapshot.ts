@@ -85,7 +85,7 @@ export interface SnapshotHost {
   framework: FrameworkState;
 }
 
-/** Params of export/import (protocol methods.stateExport / stateImport, parsed). */
+/** Params of both directions: the parsed protocol methods stateExport and stateImport. */
 export interface SnapshotProofParams {
   header: Parameters<HeaderGate['verify']>[0];
   proof: Parameters<typeof verifyStorageProof>[1];
