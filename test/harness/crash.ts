@@ -36,10 +36,14 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-/** A seed from env `name` (decimal) or a fresh random one. */
+/**
+ * The schedule seed: env `name` (decimal), `random` for a fresh one (exploring locally), else the suite's pinned seed,
+ * so a CI run replays the same kill schedule every time (the kill timing itself still races real processes).
+ */
 export function seedFrom(name: string): number {
   const v = process.env[name];
-  return v !== undefined && v !== '' ? Number(v) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
+  if (v === 'random') return (Math.random() * 2 ** 32) >>> 0;
+  return v !== undefined && v !== '' ? Number(v) >>> 0 : 20_261_201;
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
