@@ -19,7 +19,7 @@ export const COMMANDS: readonly { name: string; summary: string; register: (prog
   { name: 'deploy', summary: 'Deploy an app (--app <dir>) to an EVM endpoint: build its contract and enclave bundle, deploy the verifier and the app contract, write <data-dir>/deployment.json', register: async (p) => (await import('./commands/steps.ts')).registerStepCommands(p) },
   { name: 'handshake', summary: 'Run the session handshake through the running `geode enclave start` of --data-dir; the host then relays batches', register: async (p) => (await import('./commands/steps.ts')).registerStepCommands(p) },
   { name: 'status', summary: 'Session (attested measurement and verdict), committedSeq against requestCount, enclave and host health: of --data-dir, else of the running `geode dev`', register: async (p) => (await import('./commands/steps.ts')).registerStepCommands(p) },
-  { name: 'rotate', summary: "Rotate the request key to a new epoch (the admin's GeodeCore.requestRotation) of --data-dir, else of the running `geode dev`; --wait until it is committed", register: async (p) => (await import('./commands/steps.ts')).registerStepCommands(p) },
+  { name: 'rotate', summary: "Rotate the request key to a new epoch (the admin's GeodeCore.requestRotation) of --data-dir, else of the running `geode dev`; --wait until it is committed, --every <n> for a schedule", register: async (p) => (await import('./commands/steps.ts')).registerStepCommands(p) },
 ];
 
 /** The command `argv` (process.argv shape: node, script, ...args) runs or asks help for (`geode help <name>`), if any. */

@@ -2,11 +2,12 @@
  * `geode rotate` (docs/cli.md#rotate): the admin's GeodeCore.requestRotation() (docs/protocol.md#rotation) for a
  * deployment's data dir: the operator key `geode deploy` wrote is the deployment's admin. The rotation request goes
  * into the ordered log; the running host commits the batch that ends with it together with the new epoch's key
- * (commitBatchWithEpoch), after which clients encrypt to the new epoch.
+ * (commitBatchWithEpoch), after which clients encrypt to the new epoch. `geode rotate --every <n>` sets the schedule
+ * instead (GeodeCore.setRotationSchedule, docs/protocol.md#rotation-schedule).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BaseError, ContractFunctionRevertedError, parseEventLogs, type Address, type Hex } from 'viem';
+import { BaseError, ContractFunctionRevertedError, parseEventLogs, type Address, type Hex, type PublicClient, type TransactionReceipt } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { z } from 'zod';
 import { defineError } from '@geode/protocol';
@@ -16,8 +17,8 @@ import { CliStepError, readDeployment } from './steps.ts';
 import { CliTimeoutError } from './errors.ts';
 
 /**
- * The contract refused the rotation (`revert` names the contract error: NotAdmin, NoActiveSession) or the transaction
- * failed. Nothing changed on-chain.
+ * The contract refused the rotation or the schedule (`revert` names the contract error: NotAdmin, NoActiveSession,
+ * RotationIntervalTooShort) or the transaction failed. Nothing changed on-chain.
  */
 export class CliRotateError extends defineError({
   codes: ['CLI_ROTATE_REFUSED'],
@@ -27,6 +28,7 @@ export class CliRotateError extends defineError({
     message: `GeodeCore.requestRotation was refused (${revert}): ${
       revert === 'NotAdmin' ? "only the deployment's admin may rotate, and this data dir's operator-key.json is not the admin's"
       : revert === 'NoActiveSession' ? 'there is no active session yet; run `geode handshake` first'
+      : revert === 'RotationIntervalTooShort' ? 'a schedule is 0 (off) or at least GeodeCore.MIN_ROTATION_INTERVAL (8) requests'
       : 'the transaction failed; check the RPC endpoint and the operator\'s funds'
     }. Nothing changed on-chain.`,
     cause,
@@ -63,24 +65,9 @@ const keyFile = z.object({ privateKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/) }
  * CliRotateError (NotAdmin, NoActiveSession, a failed transaction), CliTimeoutError (wait exceeded).
  */
 export async function rotate(dataDir: string, o: RotateOptions = {}): Promise<RotateReport> {
-  const d = readDeployment(dataDir);
-  const kf = join(dataDir, 'operator-key.json');
-  if (!existsSync(kf)) throw new CliStepError(`${kf} does not exist (operator key written by \`geode deploy\`)`);
-  const parsed = keyFile.safeParse(JSON.parse(readFileSync(kf, 'utf8')));
-  if (!parsed.success) throw new CliStepError(`${kf} is not a valid operator key written by \`geode deploy\``);
-  const admin = privateKeyToAccount(parsed.data.privateKey as Hex);
-  const contract = d.contract as Address;
-  const chain = await chainAccessFromUrl(d.rpcUrl, { trustedRpc: d.trustedRpc });
-  try {
-    const pub = chain.publicClient;
-    try {
-      await pub.simulateContract({ address: contract, abi: GeodeCoreAbi, functionName: 'requestRotation', args: [], account: admin });
-    } catch (e) {
-      throw new CliRotateError(revertName(e), e);
-    }
-    const hash = await chain.wallet(admin).writeContract({ address: contract, abi: GeodeCoreAbi, functionName: 'requestRotation', args: [] });
-    const r = await pub.waitForTransactionReceipt({ hash, pollingInterval: 50 });
-    const ev = r.status === 'success' ? parseEventLogs({ abi: GeodeCoreAbi, logs: r.logs, eventName: 'RotationRequested' })[0] : undefined;
+  return withAdmin(dataDir, async ({ pub, contract, call }) => {
+    const r = await call('requestRotation', []);
+    const ev = parseEventLogs({ abi: GeodeCoreAbi, logs: r.logs, eventName: 'RotationRequested' })[0];
     if (!ev) throw new CliRotateError('transaction reverted');
     const { epoch, seq } = ev.args as { epoch: bigint; seq: bigint };
     const report: RotateReport = { ok: true, epoch: epoch.toString(), seq: seq.toString(), block: r.blockNumber.toString() };
@@ -93,6 +80,53 @@ export async function rotate(dataDir: string, o: RotateOptions = {}): Promise<Ro
       if (Date.now() > deadline) throw new CliTimeoutError(`the commitment of rotation epoch ${epoch}`, Math.round(timeoutMs / 1000));
       await new Promise((res) => setTimeout(res, 200));
     }
+  });
+}
+
+/**
+ * Send GeodeCore.setRotationSchedule(everyRequests) from the admin of the deployment in `dataDir`
+ * (docs/protocol.md#rotation-schedule): 0 = on demand only, else at least MIN_ROTATION_INTERVAL. Returns the schedule
+ * and the seq it counts from (decimal strings). Throws CliStepError, CliRotateError (NotAdmin, RotationIntervalTooShort).
+ */
+export async function setRotationSchedule(dataDir: string, everyRequests: bigint): Promise<{ ok: true; everyRequests: string; fromSeq: string }> {
+  return withAdmin(dataDir, async ({ call }) => {
+    const r = await call('setRotationSchedule', [everyRequests]);
+    const ev = parseEventLogs({ abi: GeodeCoreAbi, logs: r.logs, eventName: 'RotationScheduleSet' })[0];
+    if (!ev) throw new CliRotateError('transaction reverted');
+    const a = ev.args as { everyRequests: bigint; fromSeq: bigint };
+    return { ok: true, everyRequests: a.everyRequests.toString(), fromSeq: a.fromSeq.toString() };
+  });
+}
+
+type AdminCall = (functionName: 'requestRotation' | 'setRotationSchedule', args: readonly [] | readonly [bigint]) => Promise<TransactionReceipt>;
+
+/**
+ * Run `f` with the chain of the deployment in `dataDir` and `call`: a GeodeCore transaction from its admin (the
+ * operator key), simulated first so that a refusal costs no transaction (CliRotateError with the contract error).
+ */
+async function withAdmin<T>(dataDir: string, f: (c: { pub: PublicClient; contract: Address; call: AdminCall }) => Promise<T>): Promise<T> {
+  const d = readDeployment(dataDir);
+  const kf = join(dataDir, 'operator-key.json');
+  if (!existsSync(kf)) throw new CliStepError(`${kf} does not exist (operator key written by \`geode deploy\`)`);
+  const parsed = keyFile.safeParse(JSON.parse(readFileSync(kf, 'utf8')));
+  if (!parsed.success) throw new CliStepError(`${kf} is not a valid operator key written by \`geode deploy\``);
+  const admin = privateKeyToAccount(parsed.data.privateKey as Hex);
+  const contract = d.contract as Address;
+  const chain = await chainAccessFromUrl(d.rpcUrl, { trustedRpc: d.trustedRpc });
+  const pub = chain.publicClient;
+  const call: AdminCall = async (functionName, args) => {
+    try {
+      await pub.simulateContract({ address: contract, abi: GeodeCoreAbi, functionName, args: args as never, account: admin });
+    } catch (e) {
+      throw new CliRotateError(revertName(e), e);
+    }
+    const hash = await chain.wallet(admin).writeContract({ address: contract, abi: GeodeCoreAbi, functionName, args: args as never });
+    const r = await pub.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+    if (r.status !== 'success') throw new CliRotateError('transaction reverted');
+    return r;
+  };
+  try {
+    return await f({ pub, contract, call });
   } finally {
     await chain.close();
   }

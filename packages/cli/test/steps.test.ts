@@ -15,7 +15,7 @@ import { GeodeClient, createIdentity, verifyActiveSession } from '@geode/client'
 import { chainAccessFromUrl } from '@geode/host';
 import { defaultApp } from '../src/stack.ts';
 import { deployApp, handshake, startEnclave, status } from '../src/steps.ts';
-import { rotate } from '../src/rotate.ts';
+import { rotate, setRotationSchedule } from '../src/rotate.ts';
 import { GeodeCoreAbi } from '@geode/contracts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -114,9 +114,17 @@ test('deploy, enclave start, handshake, status: step by step against a JSON-RPC 
     const rj = JSON.parse(cliRot.stdout.trim().split('\n').at(-1)!) as { ok: boolean; epoch: string; encPubKey: string };
     assert.deepEqual([rj.ok, rj.epoch], [true, '2']);
     assert.deepEqual((await status(dep, dataDir)).epoch, { epoch: '2', encPubKey: rj.encPubKey });
+    // --every: the schedule (docs/protocol.md#rotation-schedule); too short is refused, 0 turns it off.
+    const tooShort = await geode(['rotate', '--data-dir', dataDir, '--every', '3', '--json']);
+    assert.equal(tooShort.code, 1);
+    assert.equal((JSON.parse(tooShort.stdout.trim().split('\n').at(-1)!) as { error: { code: string } }).error.code, 'CLI_ROTATE_REFUSED');
+    const sched = await geode(['rotate', '--data-dir', dataDir, '--every', '8', '--json']);
+    assert.equal(sched.code, 0);
+    assert.deepEqual(JSON.parse(sched.stdout.trim().split('\n').at(-1)!), { ok: true, everyRequests: '8', fromSeq: '3' });
+    assert.deepEqual(await setRotationSchedule(dataDir, 0n), { ok: true, everyRequests: '0', fromSeq: '3' });
     const help = await geode(['rotate', '--help']);
     assert.equal(help.code, 0);
-    assert.match(help.stdout, /GeodeCore\.requestRotation[\s\S]*--wait[\s\S]*--json/);
+    assert.match(help.stdout, /GeodeCore\.requestRotation[\s\S]*--wait[\s\S]*--every[\s\S]*--json/);
   } finally {
     await running?.stop();
     await srv.close();

@@ -40,7 +40,7 @@ test('ReservedKind: an app contract appending a geode.* kind is reverted and the
   for (const kind of ['geode', 'geodes.x', 'Geode.rotate-epoch', 'app.geode.x']) {
     const r = await send(c, c.wallets[1], d.core, d.abi, 'append', [kind]);
     const ev = r.logs.map((l) => decodeEventLog({ abi: d.abi, ...l })).find((e) => e.eventName === 'RequestSubmitted');
-    assert.equal((ev?.args as { seq: bigint }).seq, ++n, kind);
+    assert.equal((ev?.args as unknown as { seq: bigint }).seq, ++n, kind);
   }
   const after = await logState();
   assert.equal(after.requestCount, n);
