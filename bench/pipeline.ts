@@ -3,7 +3,10 @@
  * whole pipeline — HPKE encryption, signed transactions on the embedded devnet, the host's batching, header and
  * storage proofs, the enclave's verification, decryption, handling, output encryption and sealing, and the signed
  * commitment landing on-chain. Measured in the same run: the devnet's raw transaction throughput (pre-signed
- * plain transfers, sent back to back) as the ceiling.
+ * plain transfers sent by the workload's own submitter code, submitAll, with one in flight and with BENCH_CONCURRENCY
+ * in flight; the larger rate counts) as the ceiling, and the CPU per request of each process and thread (bench/cpu.ts:
+ * JavaScript main thread, the devnet's EDR threads, Node workers, the enclave process) against the CPU per raw
+ * transfer (docs/protocol.md#pipeline-cost).
  *
  * Env: BENCH_N (default 4000), BENCH_P participants (default 200), BENCH_CONCURRENCY in-flight submissions (default 32),
  * BENCH_PIPELINED=0 to run the host one batch at a time (default: stages overlapped, docs/protocol.md#pipelining).
@@ -29,6 +32,8 @@ import { encodeRequest } from '@geode/app-computations';
 import { startDevStack } from '../packages/cli/src/stack.ts';
 import type { BatchEvent } from '@geode/host';
 import { createComputation } from '../apps/computations/src/client/api.ts';
+import { cpus } from 'node:os';
+import { cpuDelta, cpuSample, type CpuSample } from './cpu.ts';
 
 const RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined;
 const N = Number(process.env.BENCH_N ?? (RATE ? 300 : 4000));
@@ -44,7 +49,48 @@ const pct = (xs: number[], p: number) => {
 };
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
+/** CPU ms per item of each part of a CpuSample delta (one decimal place of a µs), or undefined. */
+function perItem(d: CpuSample | undefined, n: number): (CpuSample & { total: number }) | undefined {
+  if (!d) return undefined;
+  const r = (x: number) => Number((x / n).toFixed(3));
+  return { js: r(d.js), devnet: r(d.devnet), nodeWorkers: r(d.nodeWorkers), enclave: r(d.enclave), total: r(d.js + d.devnet + d.nodeWorkers + d.enclave) };
+}
+
+/** The CPU the ceiling's transactions took (ms per transaction, bench/cpu.ts), one entry per ceiling run. */
+const ceilingCpu: (CpuSample & { total: number })[] = [];
+/** Each ceiling measurement's rate with one transaction in flight and with the workload's CONC in flight (tx/s). */
+const ceilingRuns: { oneInFlight: number; workloadConcurrency: number }[] = [];
+
+/**
+ * The submitters: `count` calls of `send(k)`, k = 0…count-1 in order, with `conc` in flight (each worker sends its
+ * next one when its previous one is answered). The same code sends the workload's submissions and the ceiling's
+ * transfers, so that the two rates differ only in what is sent.
+ */
+async function submitAll(count: number, conc: number, send: (k: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const k = next++;
+      if (k >= count) return;
+      await send(k);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(conc, count) }, worker));
+}
+
+/**
+ * The devnet's raw-transaction ceiling, tx/s: the larger of two rates, pre-signed plain transfers sent by
+ * submitAll with one in flight and with the workload's CONC in flight, each on a fresh devnet with the workload's
+ * configuration. A ceiling is the most the devnet does: whichever way of sending reaches more is the reference.
+ */
 async function ceiling(count: number): Promise<number> {
+  const oneInFlight = await ceilingRun(count, 1);
+  const workloadConcurrency = CONC === 1 ? oneInFlight : await ceilingRun(count, CONC);
+  ceilingRuns.push({ oneInFlight: Math.round(oneInFlight), workloadConcurrency: Math.round(workloadConcurrency) });
+  return Math.max(oneInFlight, workloadConcurrency);
+}
+
+async function ceilingRun(count: number, conc: number): Promise<number> {
   // A fresh devnet with the same configuration; plain transfers, pre-signed so only the chain is measured.
   const sender = devAccounts(1)[2]!;
   const d = await startDevnet({ fund: [{ address: sender.address, balance: parseEther('1000') }] });
@@ -53,9 +99,12 @@ async function ceiling(count: number): Promise<number> {
   for (let i = 0; i < count; i++) {
     signed.push(await acct.signTransaction({ chainId: 31337, type: 'eip1559', to: devAccounts(1)[0]!.address, value: 1n, nonce: i, gas: 21_000n, ...FEES }));
   }
+  const c0 = cpuSample(undefined);
   const t0 = performance.now();
-  for (const tx of signed) await d.request({ method: 'eth_sendRawTransaction', params: [tx] });
+  await submitAll(count, conc, (k) => d.request({ method: 'eth_sendRawTransaction', params: [signed[k]] }));
   const s = (performance.now() - t0) / 1000;
+  const c = perItem(cpuDelta(c0, cpuSample(undefined)), count);
+  if (c) ceilingCpu.push(c);
   await d.close();
   return count / s;
 }
@@ -113,7 +162,8 @@ async function main(): Promise<void> {
     const hashes: Hex[] = new Array(N);
     const sentAt: number[] = new Array(N);
     const sendMs: number[] = [];
-    let next = 0;
+    const enclavePid = stack.enclave.pid;
+    const cpu0 = cpuSample(enclavePid);
     const t0 = performance.now();
     const submitOne = async (k: number) => {
       sentAt[k] = performance.now();
@@ -130,34 +180,46 @@ async function main(): Promise<void> {
       }
       await Promise.all(inFlight);
     } else {
-      const worker = async () => {
-        for (;;) {
-          const k = next++;
-          if (k >= N) return;
-          await submitOne(k);
-        }
-      };
-      await Promise.all(Array.from({ length: CONC }, worker));
+      await submitAll(N, CONC, submitOne);
     }
     const tSent = performance.now();
+    const cpuSent = cpuSample(enclavePid);
+    const cores = cpus().length;
+    const cpuLine = (c: (CpuSample & { total: number }) | undefined, seconds: number) => c
+      ? `js ${c.js} | devnet (EDR) ${c.devnet} | node workers ${c.nodeWorkers} | enclave ${c.enclave} | total ${c.total} ms/request; ${((c.total * N) / (seconds * 1000 * cores) * 100).toFixed(0)}% of ${cores} cores`
+      : 'unavailable (no /proc)';
+    const ceilCpuLine = () => {
+      const m = (k: keyof CpuSample) => Number((ceilingCpu.reduce((a, c) => a + c[k], 0) / Math.max(1, ceilingCpu.length)).toFixed(3));
+      return ceilingCpu.length ? `js ${m('js')} | devnet (EDR) ${m('devnet')} ms per raw transfer (the ceiling's runs)` : 'unavailable (no /proc)';
+    };
+    const ceilingLine = () => ceilingRuns.map((r, i) => `${i ? 'after' : 'before'}: ${r.oneInFlight} tx/s with 1 in flight, ${r.workloadConcurrency} with ${CONC}`).join('; ') + ' (the larger of each pair counts)';
     if (!HOST) {
       const ceilAfter = await ceiling(Math.min(N, 3000));
       const submitRps = N / ((tSent - t0) / 1000);
       const ceil = (ceilBefore + ceilAfter) / 2;
-      const rep = { mode: 'submissions only (no host)', requests: N, participants: P, concurrency: CONC, submitRps: Math.round(submitRps), ceilingRps: Math.round(ceil), ceilingBeforeAfterRps: [Math.round(ceilBefore), Math.round(ceilAfter)], ratio: Number((submitRps / ceil).toFixed(3)) };
+      const cpu = perItem(cpuDelta(cpu0, cpuSent), N);
+      const rep = { mode: 'submissions only (no host)', requests: N, participants: P, concurrency: CONC, submitRps: Math.round(submitRps), ceilingRps: Math.round(ceil), ceilingBeforeAfterRps: [Math.round(ceilBefore), Math.round(ceilAfter)], ceilingRuns, ratio: Number((submitRps / ceil).toFixed(3)), cpuMsPerRequest: cpu, ceilingCpuMsPerTx: ceilingCpu };
       console.log(`mode                    submissions only: the host stopped, nothing batched, proven or committed`);
       console.log(`submission throughput   ${rep.submitRps} requests/s (${N} submitRequest transactions, ${CONC} in flight)`);
       console.log(`devnet ceiling          ${rep.ceilingRps} raw tx/s (pre-signed transfers, same run: mean of ${rep.ceilingBeforeAfterRps[0]} before and ${rep.ceilingBeforeAfterRps[1]} after)`);
+      console.log(`ceiling runs            ${ceilingLine()}`);
+      console.log(`CPU per submission      ${cpuLine(cpu, (tSent - t0) / 1000)}`);
+      console.log(`CPU per raw transfer    ${ceilCpuLine()}`);
       console.log(`ratio to ceiling        ${rep.ratio} (the most any pipeline could reach with this workload on this devnet)`);
       console.log(JSON.stringify(rep));
       return;
     }
-    // Each submission's seq (from its receipt, read here so that it does not load the timed path) and its latency.
+    // Every submission was accepted (eth_sendRawTransaction on an automining devnet executes it; a reverted one
+    // would show as a missing seq below), so the last seq is countNow + N: wait for it to land before reading any
+    // receipt. Each submission's seq comes from its receipt, read after the timed run: 4,000 receipt reads queued
+    // in the devnet while the host commits its last batches would lengthen the run they are not part of.
+    await waitLanded(countNow + BigInt(N));
+    const cpuDone = cpuSample(enclavePid);
     const tR = performance.now();
     const seqs = await Promise.all(hashes.map(async (hash) => BigInt((await stack.chain.publicClient.getTransactionReceipt({ hash })).logs[0]!.topics[1]!)));
     const receiptMs = (performance.now() - tR) / N;
     const lastSeq = seqs.reduce((a, b) => (b > a ? b : a), 0n);
-    await waitLanded(lastSeq);
+    if (lastSeq !== countNow + BigInt(N) || new Set(seqs).size !== N) throw new Error(`submissions landed as seqs up to ${lastSeq}, expected ${N} distinct seqs ending at ${countNow + BigInt(N)}`);
     const tDone = Math.max(...seqs.map((s) => landedAt.get(s)!));
     const elapsed = (tDone - t0) / 1000;
     const e2e = N / elapsed;
@@ -171,14 +233,17 @@ async function main(): Promise<void> {
     const size = mean(batches.map((b) => Number(b.to - b.from + 1n)));
     const enclaveBusy = Number((batches.reduce((a, b) => a + b.stages.enclave, 0) / (tDone - t0)).toFixed(3));
     const enclaveMsPerRequest = Number((batches.reduce((a, b) => a + b.stages.enclave, 0) / Math.max(1, batches.reduce((a, b) => a + Number(b.to - b.from + 1n), 0))).toFixed(3));
+    // The CPU of the timed run (submission to the last commitment), and of its submission part alone.
+    const cpu = perItem(cpuDelta(cpu0, cpuDone), N);
     const rep = {
       mode: RATE ? `paced ${RATE}/s` : 'throughput', pipelined: PIPELINED,
       requests: N, participants: P, concurrency: RATE ? null : CONC,
       endToEndRps: Math.round(e2e), submitRps: Math.round(N / ((tSent - t0) / 1000)),
       latencyMs: { p50: Math.round(pct(latencies, 50)), p90: Math.round(pct(latencies, 90)), p99: Math.round(pct(latencies, 99)) },
-      ceilingRps: Math.round(ceil), ceilingBeforeAfterRps: [Math.round(ceilBefore), Math.round(ceilAfter)], ratio: Number((e2e / ceil).toFixed(3)),
+      ceilingRps: Math.round(ceil), ceilingBeforeAfterRps: [Math.round(ceilBefore), Math.round(ceilAfter)], ceilingRuns, ratio: Number((e2e / ceil).toFixed(3)),
       clientPrepMsPerRequest: Number(prepMs.toFixed(2)),
       submission: { sendRawTransactionMs: mean(sendMs), receiptMs: Number(receiptMs.toFixed(2)) },
+      cpuMsPerRequest: cpu, ceilingCpuMsPerTx: ceilingCpu,
       batches: { count: batches.length, meanSize: size, overlapped: batches.filter((b) => b.overlapped).length, prefetched: batches.filter((b) => b.prefetched).length, meanMs: mean(batches.map((b) => b.ms)), stagesMs: stages, enclaveMsPerRequest, enclaveBusy },
       targets: RATE ? { p50Ms: 30 } : { ratio: 0.6 },
     };
@@ -189,8 +254,11 @@ async function main(): Promise<void> {
     console.log(`batches                 ${rep.batches.count}, mean ${size} requests, ${rep.batches.overlapped} processed while the previous commitment was in flight, ${rep.batches.prefetched} read while the enclave ran the previous batch; mean ${rep.batches.meanMs} ms head to receipt`);
     console.log(`per batch, mean ms      head ${stages.head} | log scan ${stages.logScan} ‖ proof ${stages.proof} | enclave ${stages.enclave} (${enclaveMsPerRequest} ms/request) | wait for previous ${stages.waitPrevious} | gas limit ${stages.gas} | commit tx ${stages.tx} | receipt ${stages.receipt}`);
     console.log(`enclave busy            ${(enclaveBusy * 100).toFixed(0)}% of the timed run (its batches' processing time / elapsed)`);
+    console.log(`CPU per request         ${cpuLine(cpu, elapsed)} (timed run)`);
+    console.log(`CPU per raw transfer    ${ceilCpuLine()}`);
     console.log(`client side (not timed)  ${rep.clientPrepMsPerRequest} ms per request to encrypt and sign, on one core`);
     console.log(`devnet ceiling          ${rep.ceilingRps} raw tx/s (pre-signed transfers, same run: mean of ${rep.ceilingBeforeAfterRps[0]} before and ${rep.ceilingBeforeAfterRps[1]} after the timed run)`);
+    console.log(`ceiling runs            ${ceilingLine()}`);
     console.log(`ratio to ceiling        ${rep.ratio}${RATE ? ' (paced: not a throughput figure)' : ` (target >= 0.6: ${rep.ratio >= 0.6 ? 'met' : 'NOT met'})`}`);
     console.log(JSON.stringify(rep));
   } finally {

@@ -1,86 +1,111 @@
 /**
  * The store-holding process of bench/state.ts, run as an esbuild bundle built like the enclave's (so its RSS is that
- * of an enclave process, not of the tsx loader): `node state-child.mjs <keys> <dir>`. Prints one JSON line.
+ * of an enclave process, not of the tsx loader): `node state-child.mjs <keys> <dir>`.
+ *
+ * Protocol (one JSON object per stdout line): it builds (or, with BENCH_STATE_REUSE, copies) the state, closes and
+ * reopens the store (a cold node cache, as after an enclave restart, the same whichever way the state was made),
+ * warms its node cache with the trie's upper levels (StateStore.warm), prints `{"ready": true, ...}`, then runs one batch per `batch <i>` line read on stdin, printing its figures, and on
+ * `end` prints its peak RSS and exits. The parent (bench/state.ts) interleaves the batches of all sizes.
+ *
+ * BENCH_STATE_REUSE=<dir>: keep the bulk-loaded database as <dir>/state-<keys>-<chunk>.db (the state before any
+ * batch) and, when that file is already there, copy it instead of loading again. The loader's inputs are fixed here
+ * (keys, values, sealing key, store id, chunk), so the copy is the same state; its root is printed either way.
  */
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { keccak256, toBytes } from 'viem';
 import { SqliteBackend, StateStore } from '../packages/enclave/src/store/index.ts';
 
 const REQUESTS = Number(process.env.BENCH_STATE_REQUESTS ?? 100);
-const BATCHES = Number(process.env.BENCH_STATE_BATCHES ?? 7);
 /** Bound of the store's decrypted-node cache, and bulk-loader keys per transaction. */
 const CACHE_MIB = Number(process.env.BENCH_STATE_CACHE_MIB ?? 16);
 const CHUNK = Number(process.env.BENCH_STATE_CHUNK ?? 2000);
+const REUSE = process.env.BENCH_STATE_REUSE;
 
-interface ChildResult {
-  keys: number; loadMs: number; loadCpuMs: number; batchMs: number[]; batchCpuMs: number[]; peakRssMiB: number; cacheMiB: number;
-  /** Per measured batch: ms in the 100 requests (reads, overlay writes), ms in store.commit, node reads served by the cache and by SQLite. */
-  readMs: number[]; commitMs: number[]; cacheHits: number[]; backendReads: number[];
-  /** RSS after the load and after the batches, MiB (the peak is usually during the load). */
-  rssAfterLoadMiB: number; rssEndMiB: number;
+/** Figures of one batch: wall and CPU ms, ms in the 100 requests (reads, overlay writes) and in store.commit, node reads served by the cache and by SQLite. */
+export interface BatchFigures {
+  batch: number; wallMs: number; cpuMs: number; readMs: number; commitMs: number; cacheHits: number; backendReads: number;
 }
 
-async function child(keys: number, dir: string): Promise<void> {
-  const store = StateStore.open({
-    backend: new SqliteBackend(join(dir, 'state.db')),
-    sealingKey: toBytes(keccak256(toBytes('bench-key'))),
-    storeId: toBytes(keccak256(toBytes('bench-store'))),
-    cacheBytes: CACHE_MIB * 2 ** 20,
-  });
-  let t0 = performance.now();
-  const l0 = process.cpuUsage();
+const open = (file: string): StateStore => StateStore.open({
+  backend: new SqliteBackend(file, { exclusive: true }), // as the enclave opens its store (lineage.ts)
+  sealingKey: toBytes(keccak256(toBytes('bench-key'))),
+  storeId: toBytes(keccak256(toBytes('bench-store'))),
+  cacheBytes: CACHE_MIB * 2 ** 20,
+});
+
+async function load(keys: number, file: string): Promise<{ loadMs: number | null; loadCpuMs: number | null; reused: boolean }> {
+  const cached = REUSE ? join(REUSE, `state-${keys}-${CHUNK}.db`) : undefined;
+  if (cached && existsSync(cached)) {
+    copyFileSync(cached, file);
+    return { loadMs: null, loadCpuMs: null, reused: true };
+  }
+  const store = open(file);
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
   function* initial(): Generator<readonly [readonly (string | number)[], unknown]> {
     // Distinct values: equal leaves would share trie nodes (content addressing) and make the stored trie tiny.
     for (let i = 0; i < keys; i++) yield [['bank', 'bal', i], { balance: 1_000_000 + i, nonce: 0 }];
   }
   await store.bulkLoad(initial(), CHUNK);
   const loadMs = performance.now() - t0;
-  const lc = process.cpuUsage(l0);
-  const loadCpuMs = (lc.user + lc.system) / 1000;
-  const rssAfterLoadMiB = process.memoryUsage.rss() / 2 ** 20;
-  const batchMs: number[] = [];
-  const batchCpuMs: number[] = [];
-  const readMs: number[] = [];
-  const commitMs: number[] = [];
-  const cacheHits: number[] = [];
-  const backendReads: number[] = [];
-  for (let b = 0; b <= BATCHES; b++) {
-    t0 = performance.now();
-    const c0 = process.cpuUsage();
-    const s0 = store.cacheStats();
-    const batch = store.begin();
-    const kv = batch.namespace('bank');
-    for (let r = 0; r < REQUESTS; r++) {
-      batch.beginRequest();
-      const h = toBytes(keccak256(toBytes(`seed-${b}-${r}`)));
-      const from = Number(Buffer.from(h.subarray(0, 6)).readUIntBE(0, 6) % keys);
-      const to = Number(Buffer.from(h.subarray(6, 12)).readUIntBE(0, 6) % keys);
-      const a = (await kv.get<{ balance: number; nonce: number }>(['bal', from]))!;
-      const c = (await kv.get<{ balance: number; nonce: number }>(['bal', to]))!;
-      kv.set(['bal', from], { balance: a.balance - 1, nonce: a.nonce + 1 });
-      kv.set(['bal', to], { balance: c.balance + 1, nonce: c.nonce });
-      batch.commitRequest();
-    }
-    const t1 = performance.now();
-    await store.commit(batch);
-    if (b > 0) {
-      const s1 = store.cacheStats();
-      readMs.push(t1 - t0);
-      commitMs.push(performance.now() - t1);
-      cacheHits.push(s1.cacheHits - s0.cacheHits);
-      backendReads.push(s1.backendReads - s0.backendReads);
-      batchMs.push(performance.now() - t0);
-      const c = process.cpuUsage(c0);
-      batchCpuMs.push((c.user + c.system) / 1000);
-    }
+  const c = process.cpuUsage(c0);
+  store.close(); // checkpoints the write-ahead log into the file: the file alone is the state
+  if (cached) {
+    mkdirSync(REUSE!, { recursive: true });
+    copyFileSync(file, cached);
   }
-  store.close();
-  const r: ChildResult = {
-    keys, loadMs, loadCpuMs, batchMs, batchCpuMs, peakRssMiB: process.resourceUsage().maxRSS / 1024, cacheMiB: CACHE_MIB,
-    readMs, commitMs, cacheHits, backendReads, rssAfterLoadMiB, rssEndMiB: process.memoryUsage.rss() / 2 ** 20,
-  };
-  process.stdout.write(`${JSON.stringify(r)}\n`);
+  return { loadMs, loadCpuMs: (c.user + c.system) / 1000, reused: false };
 }
 
+/** Batch `b`: REQUESTS transfers between keys derived from seed b (the same for every size), then one commit. */
+async function batch(store: StateStore, keys: number, b: number): Promise<BatchFigures> {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const s0 = store.cacheStats();
+  const batch = store.begin();
+  const kv = batch.namespace('bank');
+  for (let r = 0; r < REQUESTS; r++) {
+    batch.beginRequest();
+    const h = toBytes(keccak256(toBytes(`seed-${b}-${r}`)));
+    const from = Number(Buffer.from(h.subarray(0, 6)).readUIntBE(0, 6) % keys);
+    const to = Number(Buffer.from(h.subarray(6, 12)).readUIntBE(0, 6) % keys);
+    const a = (await kv.get<{ balance: number; nonce: number }>(['bal', from]))!;
+    const c = (await kv.get<{ balance: number; nonce: number }>(['bal', to]))!;
+    kv.set(['bal', from], { balance: a.balance - 1, nonce: a.nonce + 1 });
+    kv.set(['bal', to], { balance: c.balance + 1, nonce: c.nonce });
+    batch.commitRequest();
+  }
+  const t1 = performance.now();
+  await store.commit(batch);
+  const t2 = performance.now();
+  const cpu = process.cpuUsage(c0);
+  const s1 = store.cacheStats();
+  return {
+    batch: b, wallMs: t2 - t0, cpuMs: (cpu.user + cpu.system) / 1000, readMs: t1 - t0, commitMs: t2 - t1,
+    cacheHits: s1.cacheHits - s0.cacheHits, backendReads: s1.backendReads - s0.backendReads,
+  };
+}
+
+async function child(keys: number, dir: string): Promise<void> {
+  const file = join(dir, 'state.db');
+  const loaded = await load(keys, file);
+  const store = open(file);
+  const root = store.versions()[0]!.root;
+  await store.checkout(root);
+  const t0 = performance.now();
+  const warmedNodes = await store.warm();
+  const warmMs = performance.now() - t0;
+  const say = (o: object): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
+  say({ ready: true, keys, root, ...loaded, warmedNodes, warmMs, cacheMiB: CACHE_MIB, rssAfterLoadMiB: process.memoryUsage.rss() / 2 ** 20 });
+  for await (const line of createInterface({ input: process.stdin })) {
+    const [cmd, arg] = line.trim().split(' ');
+    if (cmd === 'batch') say(await batch(store, keys, Number(arg)));
+    else if (cmd === 'end') break;
+  }
+  store.close();
+  say({ end: true, peakRssMiB: process.resourceUsage().maxRSS / 1024, rssEndMiB: process.memoryUsage.rss() / 2 ** 20 });
+}
 
 await child(Number(process.argv[2]), process.argv[3]!);

@@ -11,6 +11,8 @@
 export * from './types.ts';
 export * from './errors.ts';
 export { evaluatePolicy, loadPolicy, parsePolicy, policySchema, type Policy, type PolicyInput } from './policy.ts';
+export { verifyPeerAttestation, type PeerAttestationOptions, type PeerTrustRoots, type VerifiedPeerAttestation } from './peer.ts';
+export { classifyEvidence, type EvidenceClass } from './kind.ts';
 export { detectEvidence, verifyAttestation, type DetectedEvidence, type EvidenceKind, type VerifyAttestationOptions } from './verify.ts';
 export { verifyDcapQuote, quoteMeasurements, quoteIsDebug, type VerifyDcapOptions } from './dcap/verify.ts';
 export { parseQuote, type DcapQuote, type QuoteHeader, type SgxReportBody, type TdReportBody, type QuoteBody } from './dcap/quote.ts';

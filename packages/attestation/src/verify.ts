@@ -3,7 +3,7 @@
  * attestation documents.
  *
  * `detectEvidence` accepts binary, hex text (with or without 0x) or base64 text, as bytes or a
- * string, and classifies it by structure:
+ * string, and classifies it by structure (./kind.ts):
  * - DCAP quote: u16 LE version 3/4/5, u16 attestation key type 2, u32 TEE type 0 (SGX) / 0x81 (TDX)
  *   (Intel SGX ECDSA Quote Library API A.3.1; TDX DCAP Quoting Library API A.3.1).
  * - Nitro: COSE_Sign1 (RFC 9052 4.2), CBOR array of 4 (0x84) optionally under tag 18 (0xD2)
@@ -15,44 +15,23 @@
  * SNP and Nitro verifiers are loaded lazily (they live in src/snp, src/nitro), hence async.
  */
 import { CollateralMissingError, DecodeError, UnsupportedEvidenceError } from './errors.ts';
-import type { TeeType, Verdict } from './types.ts';
+import type { Verdict } from './types.ts';
+import { classifyEvidence, type EvidenceClass, type EvidenceKind } from './kind.ts';
 import { verifyDcapQuote, type VerifyDcapOptions } from './dcap/verify.ts';
 import { parseCollateral, type QuoteCollateral } from './dcap/collateral.ts';
 import type { DcapCache } from './dcap/cache.ts';
 
-/** Kinds of evidence. */
-export type EvidenceKind = 'dcap' | 'sev-snp' | 'nitro';
+export type { EvidenceKind };
 
 /** Result of {@link detectEvidence}. */
-export interface DetectedEvidence {
-  kind: EvidenceKind;
-  /** sgx/tdx for DCAP, sev-snp, nitro. */
-  teeType: TeeType;
+export interface DetectedEvidence extends EvidenceClass {
   /** Decoded binary evidence. */
   bytes: Uint8Array;
   /** How the input was encoded. */
   encoding: 'binary' | 'hex' | 'base64';
-  /** DCAP quote version / SNP report version; 1 for Nitro. */
-  version: number;
 }
 
-function classify(b: Uint8Array): Omit<DetectedEvidence, 'bytes' | 'encoding'> | null {
-  if (b.length >= 48) {
-    const version = b[0] | (b[1] << 8);
-    const keyType = b[2] | (b[3] << 8);
-    const tee = (b[4] | (b[5] << 8) | (b[6] << 16)) + b[7] * 0x1000000;
-    if ((version === 3 || version === 4 || version === 5) && keyType === 2 && (tee === 0 || tee === 0x81)) {
-      return { kind: 'dcap', teeType: tee === 0x81 ? 'tdx' : 'sgx', version };
-    }
-  }
-  if (b.length > 4 && (b[0] === 0x84 || (b[0] === 0xd2 && b[1] === 0x84))) return { kind: 'nitro', teeType: 'nitro', version: 1 };
-  if (b.length >= 0x4a0) {
-    const version = (b[0] | (b[1] << 8) | (b[2] << 16)) + b[3] * 0x1000000;
-    const sigAlgo = (b[0x34] | (b[0x35] << 8) | (b[0x36] << 16)) + b[0x37] * 0x1000000;
-    if (version >= 2 && version <= 5 && sigAlgo === 1) return { kind: 'sev-snp', teeType: 'sev-snp', version };
-  }
-  return null;
-}
+const classify = classifyEvidence;
 
 const HEX_RE = /^(?:0x)?((?:[0-9a-fA-F]{2})+)$/;
 const B64_RE = /^[A-Za-z0-9+/_-]+={0,2}$/;
@@ -153,18 +132,13 @@ export async function verifyAttestation(evidence: Uint8Array | string, opts: Ver
   }
   if (ev.kind === 'sev-snp') {
     const snp = await import('./snp/index.ts');
-    // Geode's SNP evidence on the wire (docs/attestation.md#snp-evidence): the 1184-byte report, then the
-    // certificate table the platform returned next to it (configfs-tsm auxblob), if any. The table's VCEK is used
-    // when no collateral is given, its ASK/ARK as the chain; the ARK must still be the pinned AMD root (or the
-    // substitute root the caller trusts), so a table from the host proves nothing on its own.
-    const report = ev.bytes.subarray(0, snp.SNP_REPORT_LEN);
-    const table = ev.bytes.length > snp.SNP_REPORT_LEN ? snp.parseSnpCertTable(ev.bytes.subarray(snp.SNP_REPORT_LEN)) : {};
-    const pem = (der: Uint8Array): string => `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
-    const tableChain = table.ask && table.ark ? pem(table.ask) + pem(table.ark) : undefined;
-    return snp.verifySnpReport(report, {
+    // Geode's SNP evidence on the wire (docs/attestation.md#snp-evidence): the report, then the certificate table
+    // the platform returned next to it, if any (snp/evidence.ts). `collateral` and `roots.amdCertChainPem` replace
+    // the table's VCEK and ASK/ARK; the ARK must still be the pinned AMD root (or `roots.amdArkDer`).
+    return snp.verifySnpEvidence(ev.bytes, {
       now: requireNow(opts.now, 'SEV-SNP reports'),
-      vcekDer: opts.collateral !== undefined ? vcekDer(opts.collateral) : (table.vcek ?? table.vlek),
-      certChainPem: opts.roots?.amdCertChainPem ?? tableChain,
+      vcekDer: opts.collateral !== undefined ? vcekDer(opts.collateral) : undefined,
+      certChainPem: opts.roots?.amdCertChainPem,
       product: opts.snpProduct,
       trustedArkDer: opts.roots?.amdArkDer,
     });

@@ -12,7 +12,7 @@ import {
   HPKE_INFO, backupAad, backupFile, bytes32, canonicalJson, configHash, defineError, handoverAad, handoverRequestKey,
   handoverRequestReportData, hpkeGenerateKeyPair, hpkeOpen, hpkeSeal, type BackupFile, type ConfigJson, type GeodeConfig,
 } from '@geode/protocol';
-import { enclaveIdentityOf, evaluatePolicy, parsePolicy, verifyDcapQuote, type QuoteCollateral } from '@geode/attestation';
+import { parsePolicy, verifyPeerAttestation, type PeerTrustRoots, type QuoteCollateral } from '@geode/attestation';
 import { GeodeCoreAbi } from '@geode/contracts';
 import type { RestoreMessage } from '@geode/host';
 
@@ -70,10 +70,12 @@ export interface RestoreOptions {
   config: ConfigJson;
   /** The deployment's attestation policy JSON (its canonical keccak256 is the config's policyHash). */
   policy: unknown;
-  /** Collateral of the newcomer's DCAP quote (dcap-qvl QuoteCollateralV3). */
-  collateral: QuoteCollateral;
-  /** Root CA (DER) quotes chain to; undefined = Intel's pinned SGX root (the simulator's root for sim deployments). */
+  /** Collateral of the newcomer's DCAP quote (dcap-qvl QuoteCollateralV3); unused for an SEV-SNP newcomer. */
+  collateral?: QuoteCollateral;
+  /** Root CA (DER) DCAP quotes chain to; undefined = Intel's pinned SGX root (the simulator's root for sim deployments). */
   rootCaDer?: Uint8Array;
+  /** ARK (DER) SEV-SNP reports chain to; undefined = AMD's pinned ARK of the report's product (a test PKI's otherwise). */
+  amdArkDer?: Uint8Array;
   backup: BackupFile;
   recoveryKey: { publicKey: Hex; privateKey: Uint8Array };
   /** The newcomer's on-chain handover request id. */
@@ -83,6 +85,35 @@ export interface RestoreOptions {
 }
 
 const lc = (h: string): Hex => h.toLowerCase() as Hex;
+
+/**
+ * Step 6 of {@link restoreMessage} without its chain reads: the newcomer's evidence `quote` (a DCAP quote, or an
+ * SEV-SNP report followed by its certificate table; docs/protocol.md#evidence-encoding) checked as a keyed enclave
+ * checks a handover newcomer (@geode/attestation verifyPeerAttestation, the code the enclave runs): it verifies at
+ * `now` chained to `roots` (absent: the vendors' pinned roots), the policy accepts it, and its enclave identity is one
+ * of `measurements`. Returns the identity (0x bytes32) and the report data (128 lowercase hex digits). Throws
+ * CliBackupError CLI_RESTORE_EVIDENCE (the attestation error as cause, its code as details.code) or
+ * CLI_RESTORE_MEASUREMENT.
+ */
+export function verifyNewcomerEvidence(
+  quote: Uint8Array,
+  o: { policy: unknown; measurements: readonly Hex[]; collateral?: QuoteCollateral; roots?: PeerTrustRoots; now: number },
+): { identity: Hex; reportData: string } {
+  let identity: Hex;
+  let reportData: string;
+  try {
+    const peer = verifyPeerAttestation(quote, { now: o.now, policy: parsePolicy(o.policy), collateral: o.collateral, roots: o.roots });
+    identity = bytesToHex(peer.identity);
+    reportData = peer.reportData;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new CliBackupError('CLI_RESTORE_EVIDENCE', `The newcomer's attestation evidence was refused (${code ?? 'error'}: ${(e as Error).message}); it is not an attested instance this deployment accepts.`, { cause: e, details: { code } });
+  }
+  if (!o.measurements.includes(identity)) {
+    throw new CliBackupError('CLI_RESTORE_MEASUREMENT', `The newcomer's measurement ${identity} is not one the deployment config accepts.`, { details: { identity } });
+  }
+  return { identity, reportData };
+}
 
 /**
  * The recovery-key holder's checks, in this order, then the re-sealed key material:
@@ -95,10 +126,10 @@ const lc = (h: string): Hex => h.toLowerCase() as Hex;
  *     (CLI_RESTORE_SUPERSEDED: a backup of a superseded session must never continue the deployment).
  *  5. Handover request `requestId` is on-chain (CLI_RESTORE_NO_REQUEST), with its quote and handover key from the
  *     HandoverRequested event.
- *  6. The newcomer's quote verifies (DCAP at `now`) under the deployment's policy (CLI_RESTORE_EVIDENCE), its enclave
- *     identity is one of the config's measurements (CLI_RESTORE_MEASUREMENT), and its report data and the on-chain
- *     record both equal handoverRequestReportData(chainId, contract, configHash, identity, handoverPubKey)
- *     (CLI_RESTORE_BINDING).
+ *  6. The newcomer's evidence verifies ({@link verifyNewcomerEvidence}: a DCAP quote or SEV-SNP report at `now`,
+ *     under the deployment's policy, CLI_RESTORE_EVIDENCE), its enclave identity is one of the config's
+ *     measurements (CLI_RESTORE_MEASUREMENT), and its report data and the on-chain record both equal
+ *     handoverRequestReportData(chainId, contract, configHash, identity, handoverPubKey) (CLI_RESTORE_BINDING).
  *  7. HPKE-seal the key material to handoverPubKey with info HPKE_INFO.handover and AAD handoverAad(chainId,
  *     contract, requestId, exporter measurement, newcomer identity, handoverPubKey): the handover message format.
  * Returns the message for handoverRestore. Throws CliBackupError; reads only (no transaction).
@@ -152,20 +183,9 @@ export async function restoreMessage(o: RestoreOptions): Promise<RestoreMessage>
     if (lc(keccak256(toBytes(canonicalJson(o.policy)))) !== config.policyHash) {
       throw new CliBackupError('CLI_RESTORE_EVIDENCE', 'The attestation policy given is not the deployment\'s (its hash is not the config\'s policyHash).');
     }
-    let identity: Hex;
-    let reportData: string;
-    try {
-      const verdict = verifyDcapQuote(hexToBytes(ev.quote), o.collateral, { now: o.now, rootCaDer: o.rootCaDer });
-      evaluatePolicy(verdict, parsePolicy(o.policy), { now: o.now });
-      identity = bytesToHex(enclaveIdentityOf(verdict));
-      reportData = (verdict.measurements.reportData ?? '').toLowerCase();
-    } catch (e) {
-      const code = (e as { code?: string }).code;
-      throw new CliBackupError('CLI_RESTORE_EVIDENCE', `The newcomer's attestation evidence was refused (${code ?? 'error'}: ${(e as Error).message}); it is not an attested instance this deployment accepts.`, { cause: e, details: { code } });
-    }
-    if (!config.measurements.includes(identity)) {
-      throw new CliBackupError('CLI_RESTORE_MEASUREMENT', `The newcomer's measurement ${identity} is not one the deployment config accepts.`, { details: { identity } });
-    }
+    const { identity, reportData } = verifyNewcomerEvidence(hexToBytes(ev.quote), {
+      policy: o.policy, measurements: config.measurements, collateral: o.collateral, roots: { intelRootCaDer: o.rootCaDer, amdArkDer: o.amdArkDer }, now: o.now,
+    });
     const expected = handoverRequestReportData(o.chainId, config.contract, cfgHash, identity, handoverPubKey);
     if (record !== expected || reportData !== expected.slice(2) + '00'.repeat(32)) {
       throw new CliBackupError('CLI_RESTORE_BINDING', `Handover request ${o.requestId}'s quote and record do not bind this deployment, the newcomer's measurement and its handover key.`, { details: { expected, record } });

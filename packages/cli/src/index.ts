@@ -9,4 +9,4 @@
 export { run, buildProgram } from './main.ts';
 export { startDevStack, ensureEnclaveBundle, simPolicy, type DevStack, type DevStackOptions } from './stack.ts';
 export type { GeodeApp } from './apps.ts';
-export { CliBackupError, generateRecoveryKey, parseBackup, parseRecoveryKey, restoreMessage, type RecoveryKeyFile, type RestoreOptions } from './backup.ts';
+export { CliBackupError, generateRecoveryKey, parseBackup, parseRecoveryKey, restoreMessage, verifyNewcomerEvidence, type RecoveryKeyFile, type RestoreOptions } from './backup.ts';

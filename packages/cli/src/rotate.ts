@@ -98,7 +98,7 @@ export async function setRotationSchedule(dataDir: string, everyRequests: bigint
   });
 }
 
-type AdminCall = (functionName: 'requestRotation' | 'setRotationSchedule', args: readonly [] | readonly [bigint]) => Promise<TransactionReceipt>;
+type AdminCall = (functionName: 'requestRotation' | 'setRotationSchedule', args: readonly bigint[]) => Promise<TransactionReceipt>;
 
 /**
  * Run `f` with the chain of the deployment in `dataDir` and `call`: a GeodeCore transaction from its admin (the
@@ -115,12 +115,17 @@ async function withAdmin<T>(dataDir: string, f: (c: { pub: PublicClient; contrac
   const chain = await chainAccessFromUrl(d.rpcUrl, { trustedRpc: d.trustedRpc });
   const pub = chain.publicClient;
   const call: AdminCall = async (functionName, args) => {
+    const base = { address: contract, abi: GeodeCoreAbi, account: admin } as const;
     try {
-      await pub.simulateContract({ address: contract, abi: GeodeCoreAbi, functionName, args: args as never, account: admin });
+      if (functionName === 'requestRotation') await pub.simulateContract({ ...base, functionName, args: [] });
+      else await pub.simulateContract({ ...base, functionName, args: [args[0]!] });
     } catch (e) {
       throw new CliRotateError(revertName(e), e);
     }
-    const hash = await chain.wallet(admin).writeContract({ address: contract, abi: GeodeCoreAbi, functionName, args: args as never });
+    const w = chain.wallet(admin);
+    const hash = functionName === 'requestRotation'
+      ? await w.writeContract({ address: contract, abi: GeodeCoreAbi, functionName, args: [] })
+      : await w.writeContract({ address: contract, abi: GeodeCoreAbi, functionName, args: [args[0]!] });
     const r = await pub.waitForTransactionReceipt({ hash, pollingInterval: 50 });
     if (r.status !== 'success') throw new CliRotateError('transaction reverted');
     return r;

@@ -18,9 +18,10 @@ const ALLOWED_PACKAGES = [
   // Pure parsers (no verification, no I/O) the platforms use to read their own evidence, the identity rule, and the
   // sim quote builder (no X.509 PKI).
   /^@geode\/attestation\/(evidence|sim\/quote)$/,
-  // A key handover peer's evidence is checked as clients check a session quote (handover/evidence.ts): the DCAP
-  // verifier and the policy evaluator, pure (time passed in, collateral passed in; never the PCS fetcher dcap/pcs).
-  /^@geode\/attestation\/dcap-verifier$/,
+  // A key handover peer's evidence is checked as the restore holder checks a newcomer (handover/evidence.ts): the
+  // DCAP and SEV-SNP verifiers and the policy evaluator, pure (time, collateral and roots passed in; never the PCS
+  // fetcher dcap/pcs, AMD KDS or the Nitro verifier).
+  /^@geode\/attestation\/peer-verifier$/,
   /^viem$/, /^viem\/utils$/,
   /^@noble\/curves\/[a-z0-9.-]+$/, /^@noble\/hashes\/[a-z0-9.-]+$/,
   /^@hpke\/core$/, /^@hpke\/dhkem-x25519$/,

@@ -10,7 +10,7 @@ import { bytesToHex, hexToBytes, type Hex } from 'viem';
 import { evaluatePolicy, parsePolicy, parseQuote, quoteMeasurements, verifyAttestation, verifyDcapQuote } from '@geode/attestation';
 import { enclaveIdentityOf, snpEnclaveIdentity, tdxEnclaveIdentity } from '@geode/attestation/evidence';
 import { buildSimQuote, createSimulationPki, type SimulationPki } from '@geode/attestation/sim';
-import { parseSnpCertTable, verifySnpReport } from '@geode/attestation/snp';
+import { SNP_MAX_CERT_TABLE_BYTES, parseSnpCertTable, verifySnpReport } from '@geode/attestation/snp';
 import { sessionCreateReportData } from '@geode/protocol';
 import { EnclaveRuntime, evidenceBytes, openConfigfsTsmPlatform, openGraminePlatform, sealingKeyFor, type TdxPlatform } from '../src/index.ts';
 import { fakeConfigfsTsm, fakeGramine } from '../../../test/harness/tee/devices.ts';
@@ -107,6 +107,13 @@ test('SEV-SNP evidence on the wire (report || certificate table) verifies with n
   await assert.rejects(verifyAttestation(bad, { now: NOW, roots: { amdArkDer: ark } }), { code: 'ATTEST_SNP_SIGNATURE' });
   // A truncated table is malformed, not silently ignored.
   await assert.rejects(verifyAttestation(wire.subarray(0, 0x4a0 + 30), { now: NOW, roots: { amdArkDer: ark } }), { code: 'ATTEST_DECODE' });
+  // A host-provisioned table over the cap is refused at the source: no peer would accept the evidence.
+  const bigRoot = join(tmpDir(), 'tsm');
+  const big = new Uint8Array(SNP_MAX_CERT_TABLE_BYTES + 1);
+  big.set(snpPki.certTable);
+  const p2 = await openConfigfsTsmPlatform({ tee: 'sev-snp', root: bigRoot, files: fakeConfigfsTsm({ root: bigRoot, provider: 'sev_guest', respond: (inblob) => ({ outblob: buildSnpReport(snpPki, m, inblob), auxblob: big }) }) });
+  assert.throws(() => p2.evidence(rd(5)), { code: 'ENCLAVE_ATTESTOR_UNAVAILABLE' });
+  assert.deepEqual(readdirSync(bigRoot), [], 'the report entry is removed');
 });
 
 test('configfs-tsm refusals: another writer (generation race), wrong provider, foreign report data, changed RTMR, no device', async () => {

@@ -57,3 +57,35 @@ test('decoded-node cache: cached decodings stay the stored nodes through puts an
   assert.ok(nodes.stats().cacheHits > 0);
   backend.close();
 });
+
+test('warm: a reopened store reads its upper trie levels breadth-first, up to the share of the cache bound asked, and serves them from memory afterwards', async () => {
+  const { StateStore } = await import('../src/store/index.ts');
+  const file = join(tmpDir(), 'state.db');
+  const open = (cacheBytes: number) => StateStore.open({ backend: new SqliteBackend(file), sealingKey: KEY, storeId: ID, cacheBytes });
+  const a = open(1 << 20);
+  assert.equal(await a.warm(), 0, 'the empty trie has nothing to read');
+  const root = await a.bulkLoad((function* () { for (let i = 0; i < 2000; i++) yield [['w', i], { v: i, pad: 'leaf nodes longer than 32 bytes are stored, not inlined' }] as const; })());
+  a.close();
+
+  // A cache that holds the whole trie: warm reads every node, then every key's path is in memory.
+  const b = open(8 << 20);
+  await b.checkout(root);
+  const read = await b.warm(1);
+  assert.ok(read > 2000, `read ${read} nodes: the 2,000 leaves and the branches above them`);
+  const before = b.cacheStats();
+  const batch = b.begin();
+  for (let i = 0; i < 2000; i += 97) assert.equal((await batch.namespace('w').get<{ v: number }>([i]))?.v, i);
+  assert.equal(b.cacheStats().backendReads, before.backendReads, 'no node read after warm went to SQLite');
+  assert.equal(b.root(), root, 'warm does not move the checked-out root');
+  b.close();
+
+  // A small cache: warm stops at the share asked (one node past it at most) (breadth-first: the top levels).
+  const c = open(256 * 1024);
+  await c.checkout(root);
+  const partial = await c.warm(0.25);
+  const held = c.cacheStats().cachedBytes;
+  assert.ok(partial > 0 && partial < read, `read ${partial} of ${read} nodes`);
+  assert.ok(held >= 0.25 * 0.75 * 256 * 1024 && held < 0.25 * 0.75 * 256 * 1024 + 2048, `holds ${held} bytes against a budget of ${0.25 * 0.75 * 256 * 1024}`);
+  await assert.rejects(c.warm(2), /ENCLAVE_INTERNAL|within \[0, 1\]/);
+  c.close();
+});

@@ -14,8 +14,11 @@ export interface HandoverOptions {
   /** Account that pays for GeodeCore.requestHandover (anyone may; not the admin). */
   payer: Account;
   contract: Address;
-  /** Collateral of the peers' quotes and the deployment's attestation policy JSON (its hash is in the config). */
-  trust: { collateral: Record<string, unknown>; policy: unknown };
+  /**
+   * Collateral of the peers' DCAP quotes (omit for SEV-SNP peers: their certificates travel in their evidence) and
+   * the deployment's attestation policy JSON (its hash is in the config).
+   */
+  trust: { collateral?: Record<string, unknown>; policy: unknown };
 }
 
 /** What a completed handover produced (every artefact, so tests can replay or tamper with them). */

@@ -8,6 +8,7 @@ import type { EnclaveProcess } from './enclave.ts';
 import { ChainError, CommitTooLargeError, EnclaveProtocolError, KeysLostError } from './errors.ts';
 import { Follower } from './follow.ts';
 import { commitGasBound } from './commit-gas.ts';
+import { withWasmKeccak } from './sign-tx.ts';
 
 /** Options of the Host (the untrusted relayer between chain and enclave). */
 export interface HostOptions {
@@ -200,10 +201,14 @@ export class Host extends EventEmitter {
   /** Recent enclave cost and ms of a prepare() that found a batch (exponential averages): when a prefetch starts. */
   private enclaveCost = { fixedMs: 20, perRequestMs: 1 };
   private prepareMs = 50;
+  /** The operator account as the wallet signs with it: a local key hashes its transactions with WebAssembly (sign-tx.ts). */
+  private readonly signer: Account;
+  private walletClient: ReturnType<ChainAccess['wallet']> | undefined;
 
   constructor(private readonly o: HostOptions) {
     super();
     this.log = o.logger ?? pino({ level: 'warn' });
+    this.signer = withWasmKeccak(o.operator);
     this.scannedTo = (o.fromBlock ?? 0n) - 1n;
     if (o.takeover) {
       this.follower = new Follower({
@@ -351,7 +356,9 @@ export class Host extends EventEmitter {
    * receipt is read at once (automining chains have it) and polled only if absent. Any failure resets the nonce.
    */
   private async send<const F extends 'sessionCreate' | 'sessionSetPubKey' | 'commitBatch' | 'commitBatchWithEpoch'>(functionName: F, args: ContractFunctionArgs<typeof GeodeCoreAbi, 'nonpayable', F>, gas = 15_000_000n, timing?: { tx: number; receipt: number }): Promise<{ block: bigint; logs: Log[] }> {
-    const wallet = this.o.chain.wallet(this.o.operator);
+    // One wallet client for the host's life: viem first tries eth_fillTransaction for each transaction and remembers,
+    // per client, a node that does not serve it (the devnet): a client per transaction paid that round trip every time.
+    const wallet = (this.walletClient ??= this.o.chain.wallet(this.signer));
     const t0 = performance.now();
     try {
       if (this.nonce === undefined) this.nonce = await this.pub.getTransactionCount({ address: this.o.operator.address, blockTag: 'pending' });

@@ -88,15 +88,20 @@ export const backupFile = z.object({
 });
 export type BackupFile = z.infer<typeof backupFile>;
 
-/** Largest attestation evidence (quote with its certification data) a handover message carries, in bytes. */
+/**
+ * Largest attestation evidence a message carries as `quote`, in bytes (docs/protocol.md#evidence-encoding): a DCAP
+ * quote with its certification data, or an SEV-SNP report (1184 bytes) with its certificate table (at most
+ * @geode/attestation SNP_MAX_CERT_TABLE_BYTES).
+ */
 export const MAX_EVIDENCE_BYTES = 16 * 1024;
 
 /**
- * What a handover side needs to verify its peer's DCAP quote (docs/protocol.md#handover): the quote's collateral
- * (dcap-qvl QuoteCollateralV3 JSON; signed by the TEE vendor's PKI, so the host cannot forge it) and the attestation
- * policy JSON, which the enclave accepts only if keccak256(canonicalJson(policy)) is the attested config's policyHash.
+ * What a handover side needs to verify its peer's evidence (docs/protocol.md#handover): a DCAP quote's collateral
+ * (dcap-qvl QuoteCollateralV3 JSON; signed by the TEE vendor's PKI, so the host cannot forge it; absent or ignored
+ * for an SEV-SNP peer, whose certificates travel in its evidence) and the attestation policy JSON, which the enclave
+ * accepts only if keccak256(canonicalJson(policy)) is the attested config's policyHash.
  */
-export const handoverTrust = z.object({ collateral: z.record(z.string(), z.unknown()), policy: z.unknown() });
+export const handoverTrust = z.object({ collateral: z.record(z.string(), z.unknown()).optional(), policy: z.unknown() });
 
 export const methods = {
   /** Set the deployment config. Allowed once per enclave process; a different config later is refused. */

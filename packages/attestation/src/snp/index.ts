@@ -7,3 +7,4 @@ export * from './report.ts';
 export * from './roots.ts';
 export * from './verify.ts';
 export * from './certs.ts';
+export * from './evidence.ts';

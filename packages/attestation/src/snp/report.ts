@@ -12,6 +12,13 @@ import type { SnpProduct } from './roots.ts';
 
 /** Length of an SEV-SNP attestation report (bytes). */
 export const SNP_REPORT_LEN = 0x4a0;
+/**
+ * Largest SEV-SNP certificate table Geode carries after a report (docs/attestation.md#snp-evidence), bytes. AMD's
+ * table (VCEK or VLEK, ASK or ASVK, ARK: three DER certificates of 1.3-1.7 KiB, 24-byte entries) is under 5 KiB;
+ * the cap leaves room for a host's extra entries while keeping report + table well within the transport's 16 KiB
+ * evidence cap (@geode/protocol MAX_EVIDENCE_BYTES).
+ */
+export const SNP_MAX_CERT_TABLE_BYTES = 12 * 1024;
 /** End (exclusive) of the signed region, also the signature offset. */
 export const SNP_SIGNED_LEN = 0x2a0;
 /** SIGNATURE_ALGO value for ECDSA P-384 with SHA-384. */

@@ -11,7 +11,8 @@
  *   1. It holds session keys with a session id.
  *   2. The header passes the light client; the proof covers handoverRequests[id] and activeSessionId.
  *   3. The proven activeSessionId is this instance's session (never hand over superseded keys).
- *   4. The newcomer's quote verifies under the attested policy, with an accepted measurement M (evidence.ts).
+ *   4. The newcomer's evidence (DCAP quote or SEV-SNP report) verifies under the attested policy and the platform's
+ *      trust roots, with an accepted measurement M (evidence.ts).
  *   5. The proven handoverRequests[id] equals handoverRequestReportData(..., M, handoverPubKey), and so does the
  *      quote's report data: the contract authorised exactly this key of exactly this attested instance.
  *   6. HPKE-seal (RFC 9180 base mode, X25519/HKDF-SHA256/AES-128-GCM, info "geode.handover.v1") the key material to
@@ -22,7 +23,7 @@
  *   1. It has a pending handover key and no keys.
  *   2. Header and proof: handoverRequests[id], activeSessionId, and that session's encPubKey and signer.
  *   3. The proven handoverRequests[id] is this instance's own request (own measurement, own pending key).
- *   4. The sender's quote verifies under the attested policy with an accepted measurement S, and binds this request,
+ *   4. The sender's evidence verifies under the attested policy with an accepted measurement S, and binds this request,
  *      this exact message and the proven session keys (REPORTDATA, step 7 above).
  *   5. The message opens under the pending private key with AAD(id, S, own measurement, handoverPubKey).
  *   6. The key material derives exactly the proven session keys and records the proven session id.
@@ -43,7 +44,7 @@ import { stateDbName } from '../lineage.ts';
 import type { HeaderGate } from '../lightclient/gate.ts';
 import { verifyStorageProof } from '../lightclient/index.ts';
 import { evidenceBytes, type Platform } from '../platform/platform.ts';
-import { requireReportData, verifyPeerEvidence, type PeerTrust } from './evidence.ts';
+import { peerTrustRoots, requireReportData, verifyPeerEvidence, type PeerTrust } from './evidence.ts';
 
 type SignedHeaderJson = Parameters<HeaderGate['verify']>[0];
 type BeaconJson = Parameters<HeaderGate['verify']>[1];
@@ -91,13 +92,6 @@ export class Handover {
 
   private get measurement(): Hex {
     return bytesToHex(this.h.platform.measurement);
-  }
-
-  private rootCaDer(): Uint8Array | undefined {
-    const p = this.h.platform;
-    if (p.teeType !== 'sgx-sim') return undefined; // hardware: Intel's pinned root (verifyDcapQuote's default)
-    if (!p.simRootCaDer) throw new EnclaveError('ENCLAVE_ATTESTOR_UNAVAILABLE', 'This simulated platform has no simulation PKI to verify a handover peer against.');
-    return p.simRootCaDer();
   }
 
   /** Newcomer steps 1–3. Throws ENCLAVE_HANDOVER_STATE (keys already held) or the platform's evidence errors. */
@@ -245,6 +239,6 @@ export class Handover {
 
   private expectation(timestamp: bigint) {
     const c = this.h.config;
-    return { policyHash: c.policyHash, measurements: c.measurements, rootCaDer: this.rootCaDer(), now: Number(timestamp) };
+    return { policyHash: c.policyHash, measurements: c.measurements, roots: peerTrustRoots(this.h.platform), now: Number(timestamp) };
   }
 }

@@ -13,6 +13,7 @@
  *  6. rmdir the entry (also when a step failed).
  *  7. parse the evidence (TDX quote v4/v5 with @geode/attestation parseQuote; SNP report with parseSnpReport); its
  *     REPORTDATA must be the 64 bytes written and its identity the one measured at open.   ENCLAVE_PLATFORM_MISMATCH
+ *     An SNP certificate table (auxblob) over SNP_MAX_CERT_TABLE_BYTES is refused.          ENCLAVE_ATTESTOR_UNAVAILABLE
  * An I/O failure in 1-4 is ENCLAVE_ATTESTOR_UNAVAILABLE. Parsing never verifies signatures: that is the relying
  * party's job (verifyDcapQuote / verifySnpReport); the enclave only refuses to hand out evidence that is not its own.
  */
@@ -20,7 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseQuote } from '@geode/attestation/evidence';
 import { snpEnclaveIdentity, tdxEnclaveIdentity } from '@geode/attestation/evidence';
-import { parseSnpReport } from '@geode/attestation/evidence';
+import { SNP_MAX_CERT_TABLE_BYTES, parseSnpReport } from '@geode/attestation/evidence';
 import { EnclaveError } from '../errors.ts';
 import { nodePlatformFiles, type PlatformFiles } from './files.ts';
 import type { PlatformEvidence, SnpPlatform, TdxPlatform } from './platform.ts';
@@ -128,6 +129,10 @@ export async function openConfigfsTsmPlatform(opts: ConfigfsTsmOptions): Promise
   const f = snpFields(first.outblob, probe);
   const evidence = (reportData: Uint8Array): PlatformEvidence => {
     const { outblob, auxblob } = tsmReport(files, root, tee, reportData);
+    if (auxblob && auxblob.length > SNP_MAX_CERT_TABLE_BYTES) {
+      // Evidence no peer would accept (docs/protocol.md#evidence-encoding): refuse it here, where the cause is plain.
+      throw new EnclaveError('ENCLAVE_ATTESTOR_UNAVAILABLE', `configfs-tsm auxblob is ${auxblob.length} bytes, more than the ${SNP_MAX_CERT_TABLE_BYTES}-byte SEV-SNP certificate table Geode carries; provision only AMD's VCEK (or VLEK), ASK and ARK as the host's certificate blob.`, { details: { length: auxblob.length, max: SNP_MAX_CERT_TABLE_BYTES } });
+    }
     const g = snpFields(outblob, reportData);
     if (hex(g.identity) !== hex(f.identity)) throw mismatch('another SNP launch measurement', { opened: hex(f.identity), now: hex(g.identity) });
     return { kind: 'snp-report', report: outblob, certificates: auxblob };

@@ -112,6 +112,13 @@ export interface SnpPlatform extends PlatformBase {
   readonly simulated: false;
   /** MEASUREMENT (48 bytes): the launch digest of the guest's initial memory and VMSAs. */
   readonly launchMeasurement: Uint8Array;
+  /**
+   * TEST DOUBLES ONLY: an ARK (DER) this instance trusts in place of AMD's pinned ARKs when it verifies a peer's
+   * SEV-SNP report (key handover, docs/protocol.md#handover). openConfigfsTsmPlatform never sets it, so a bundle built
+   * for hardware trusts AMD's roots only; verdicts under it are `simulated`, which only a policy with
+   * allowSimulation accepts.
+   */
+  readonly testArkDer?: Uint8Array;
 }
 
 /** The TEE an enclave process runs on. */

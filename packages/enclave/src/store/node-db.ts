@@ -88,6 +88,11 @@ export class SealedNodeDb implements TrieDb {
     this.raws = new ByteLru(cacheBytes * RAW_NODE_CACHE_SHARE, NODE_CACHE_ENTRY_OVERHEAD, (e) => e.cost);
   }
 
+  /** Bound of the node-bytes cache (the part of the cache bound not given to decoded nodes), bytes. */
+  get bytesBound(): number {
+    return this.cache.maxBytes;
+  }
+
   /** Record key of the node whose hash is `hashHex` (64 lowercase hex, no 0x). */
   static recordKey(hashHex: string): Uint8Array {
     const k = Buffer.allocUnsafe(33); // one allocation: the hex is decoded in place

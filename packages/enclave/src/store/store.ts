@@ -198,6 +198,20 @@ export class StateStore {
     return out.sort((a, b) => b.n - a.n);
   }
 
+  /**
+   * Fill the node cache with the checked-out trie's upper levels (breadth-first from the root) until it holds
+   * `share` (0..1, default 0.5) of its node-bytes bound or the whole trie; returns the number of nodes read. For
+   * after open and checkout: a batch then finds the levels every key's path crosses in memory from the start. Costs
+   * one backend read per node read (bounded by the cache size, not by the state's). Same errors as a read
+   * (ENCLAVE_SEAL_CORRUPT).
+   */
+  async warm(share = 0.5): Promise<number> {
+    if (!(share >= 0 && share <= 1)) throw new EnclaveError('ENCLAVE_INTERNAL', `warm share must be within [0, 1], not ${share}.`);
+    await keccakReady;
+    const budget = this.nodes.bytesBound * share;
+    return this.trie.warm(() => this.nodes.stats().cachedBytes >= budget);
+  }
+
   /** The node cache's counters (reads it served, reads that went to the backend) and the bytes it holds. */
   cacheStats(): NodeCacheStats {
     return this.nodes.stats();
