@@ -155,3 +155,22 @@ test('rotation: after a retirement the keyed instance holds no retired seed, a h
   assert.ok(refusedAt <= seq.rotation1);
   assert.equal((await c.call('status')).lastSeq, followed.toString(), 'the refused batch changed nothing');
 });
+
+test('rotation schedule: the contract appends the admin\'s rotation after every N requests; the enclave takes it from the proven log like an on-demand one', async () => {
+  assert.ok((await adv.send('setRotationSchedule', [8n])).ok);
+  const [before] = await adv.pub.readContract({ address: adv.contract, abi: GeodeCoreAbi, functionName: 'currentEpoch' });
+  const who: Name[] = ['alice', 'bob', 'carol'];
+  for (let i = 0; i < 8; i++) await submit(adv, who[i % 3]!, { op: 'result', computation: 'pay' });
+  await adv.honest();
+  const [epoch, key] = await adv.pub.readContract({ address: adv.contract, abi: GeodeCoreAbi, functionName: 'currentEpoch' });
+  assert.equal(epoch, before + 1n, 'the eighth request brought the scheduled rotation, committed with its epoch key');
+  assert.equal((await adv.stack.enclave.call('status')).epoch, String(epoch));
+  // Clients follow: the next request is sealed to the new epoch and runs.
+  const seqNext = await submit(adv, 'bob', { op: 'result', computation: 'pay' });
+  await adv.honest();
+  await adv.assertHonestHistory();
+  const out = (await adv.outputs('bob')).find((o) => BigInt(o.seq) === seqNext);
+  assert.equal(out?.ok, true, 'sealed to the scheduled epoch and decrypted');
+  assert.deepEqual(await adv.parties.bob.client.currentEpoch(), { epoch: Number(epoch), encPubKey: key });
+  assert.ok((await adv.send('setRotationSchedule', [0n])).ok);
+});

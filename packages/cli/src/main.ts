@@ -15,10 +15,11 @@ export const COMMANDS: readonly { name: string; summary: string; register: (prog
   { name: 'lightclient', summary: "Run the enclave's Ethereum light client on Beacon API and JSON-RPC data", register: async (p) => (await import('./commands/lightclient.ts')).registerLightClientCommands(p) },
   { name: 'enclave', summary: 'Build enclave bundles for a TEE; start an enclave and host for a deployment', register: async (p) => (await import('./commands/enclave.ts')).registerEnclaveCommands(p) },
   { name: 'init', summary: 'Scaffold a minimal working app: contract, enclave handlers, declaration and errors, commands, a demo scenario and tests', register: async (p) => (await import('./commands/init.ts')).registerInitCommand(p) },
-  // One module registers the three steps; buildProgram skips the entries its first registration already added.
+  // One module registers the steps and rotate; buildProgram skips the entries its first registration already added.
   { name: 'deploy', summary: 'Deploy an app (--app <dir>) to an EVM endpoint: build its contract and enclave bundle, deploy the verifier and the app contract, write <data-dir>/deployment.json', register: async (p) => (await import('./commands/steps.ts')).registerStepCommands(p) },
   { name: 'handshake', summary: 'Run the session handshake through the running `geode enclave start` of --data-dir; the host then relays batches', register: async (p) => (await import('./commands/steps.ts')).registerStepCommands(p) },
   { name: 'status', summary: 'Session (attested measurement and verdict), committedSeq against requestCount, enclave and host health: of --data-dir, else of the running `geode dev`', register: async (p) => (await import('./commands/steps.ts')).registerStepCommands(p) },
+  { name: 'rotate', summary: "Rotate the request key to a new epoch (the admin's GeodeCore.requestRotation) of --data-dir, else of the running `geode dev`; --wait until it is committed, --every <n> for a schedule", register: async (p) => (await import('./commands/steps.ts')).registerStepCommands(p) },
 ];
 
 /** The command `argv` (process.argv shape: node, script, ...args) runs or asks help for (`geode help <name>`), if any. */

@@ -1,12 +1,14 @@
 // `geode enclave recovery-key | backup | restore` (docs/cli.md#backup) against a JSON-RPC endpoint: deploy with a
 // recovery key, back up, lose the instance and its data dir, restore into a new one from the backup and a copy of the
-// state database, and the new instance commits the next request. Also --help and the --json refusal without a key.
+// state database, and the new instance commits the next request. Also --help, the --json refusal without a key, and a
+// malformed backup file refused with nothing changed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hexToBytes, parseEther, type Address, type Hex } from 'viem';
+import { getAbiItem, hexToBytes, parseEther, type Address, type Hex } from 'viem';
+import { GeodeCoreAbi } from '@geode/contracts';
 import { privateKeyToAccount } from 'viem/accounts';
 import pino from 'pino';
 import { devAccounts, serveDevnet, startDevnet } from '@geode/devnet';
@@ -78,6 +80,22 @@ test('backup and restore step by step: the restored instance continues the same 
     for (const f of readdirSync(dbCopy)) cpSync(join(dbCopy, f), join(b, 'enclave', f));
     rmSync(a, { recursive: true, force: true });
     running = await startEnclave({ dataDir: b, logger: quiet });
+    // A malformed backup file (a field missing, another format, a non-hex ciphertext) is refused before anything is
+    // asked of the newcomer or the chain: no handover request filed, the newcomer's files unchanged.
+    const requested = async () => (await chain.publicClient.getLogs({ address: dep.contract as Address, event: getAbiItem({ abi: GeodeCoreAbi, name: 'HandoverRequested' }), fromBlock: 0n, toBlock: 'latest' })).length;
+    const enclaveFiles = () => Object.fromEntries(readdirSync(join(b, 'enclave')).sort().map((f) => [f, readFileSync(join(b, 'enclave', f)).toString('base64')]));
+    const good = JSON.parse(readFileSync(backupFile, 'utf8')) as Record<string, unknown>;
+    const beforeBad = { requested: await requested(), files: enclaveFiles() };
+    const { ciphertext: _c, ...noCiphertext } = good;
+    for (const [i, bad] of [noCiphertext, { ...good, format: 'geode.backup.v0' }, { ...good, ciphertext: 'not hex' }].entries()) {
+      const f = join(root, `bad-${i}.json`);
+      writeFileSync(f, JSON.stringify(bad));
+      await assert.rejects(restoreStep({ dataDir: b, backup: f, recoveryKey: key.file }), (e: unknown) => (e as { code?: string }).code === 'CLI_BACKUP_MALFORMED', `bad backup ${i}`);
+    }
+    const badCli = await geode(['enclave', 'restore', '--backup', join(root, 'bad-0.json'), '--recovery-key', key.file, '--data-dir', b, '--json']);
+    assert.equal(badCli.code, 1);
+    assert.equal((JSON.parse(badCli.stdout.trim().split('\n').at(-1)!) as { error: { code: string } }).error.code, 'CLI_BACKUP_MALFORMED');
+    assert.deepEqual({ requested: await requested(), files: enclaveFiles() }, beforeBad, 'a malformed backup changes nothing');
     const r = await restoreStep({ dataDir: b, backup: backupFile, recoveryKey: key.file });
     assert.equal(r.sessionId, '1');
     assert.equal(r.signer, session.signer.toLowerCase());

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { runFailoverDemo } from '../src/commands/demo-failover.ts';
 import type { Reporter } from '../src/output.ts';
 
-test('geode demo --scenario failover: A processes, B joins by handover, A is killed with its data dir deleted, B continues, an epoch rotation, C joins from B after it; nothing lost or duplicated', { timeout: 240_000 }, async () => {
+test('geode demo --scenario failover: A processes, B joins by handover, A is killed with its data dir deleted, B continues, an epoch rotation, C joins from B after it from a state snapshot; nothing lost or duplicated', { timeout: 240_000 }, async () => {
   const said: string[] = [];
   const rep: Reporter = { json: true, progress() {}, say: (m) => { said.push(m); }, result() {}, logger: pino({ level: 'silent' }) };
   const r = await runFailoverDemo(rep);
@@ -12,5 +12,6 @@ test('geode demo --scenario failover: A processes, B joins by handover, A is kil
   assert.ok(said.some((l) => l.startsWith('instance A: SIGKILL')), 'A was killed mid-round');
   assert.ok(said.some((l) => l.startsWith('instance B took over')));
   assert.ok(said.some((l) => l === 'instance B committed the rotation: the request key is at epoch 1'), said.join('\n'));
+  assert.ok(said.some((l) => /^instance C started from a state snapshot at seq [1-9]/.test(l)), said.join('\n'));
   assert.ok(!said.some((l) => l.includes('mismatch')), said.join('\n'));
 });

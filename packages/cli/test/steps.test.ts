@@ -1,9 +1,10 @@
 // The Quartz-style steps one by one against an EVM endpoint (an embedded devnet served over HTTP): geode deploy,
-// geode enclave start, geode handshake, geode status — each step's files and what status reports at each point.
+// geode enclave start, geode handshake, geode status — each step's files and what status reports at each point —
+// then geode rotate (the admin's rotation, committed by the running host; a non-admin refused).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,8 @@ import { chainAccessFromUrl } from '@geode/host';
 import { defaultApp } from '../src/stack.ts';
 import { deployApp, handshake, startEnclave, status } from '../src/steps.ts';
 import { GEODE_BIN } from './dev-process.ts';
+import { rotate, setRotationSchedule } from '../src/rotate.ts';
+import { GeodeCoreAbi } from '@geode/contracts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const payer = devAccounts(0)[0]!;
@@ -80,6 +83,49 @@ test('deploy, enclave start, handshake, status: step by step against a JSON-RPC 
     assert.equal(cli.code, 0);
     const j = JSON.parse(cli.stdout.trim().split('\n').at(-1)!) as { ok: boolean; committedSeq: string; session: { id: string } };
     assert.deepEqual([j.ok, j.committedSeq, j.session.id], [true, '1', '1']);
+
+    // geode rotate (docs/cli.md#rotate): the admin's rotation, committed by the running host; status shows the epoch.
+    const rot = await rotate(dataDir, { wait: true, timeoutMs: 60_000 });
+    assert.deepEqual([rot.ok, rot.epoch, rot.seq], [true, '1', '2']);
+    assert.match(rot.encPubKey ?? '', /^0x[0-9a-f]{64}$/);
+    assert.notEqual(rot.encPubKey, after.epoch.encPubKey, 'a new request key');
+    assert.deepEqual((await status(dep, dataDir)).epoch, { epoch: '1', encPubKey: rot.encPubKey });
+    // Not the admin (another operator key beside the same deployment.json): refused before any transaction.
+    const other = mkdtempSync(join(tmpdir(), 'geode-steps-other-'));
+    try {
+      copyFileSync(join(dataDir, 'deployment.json'), join(other, 'deployment.json'));
+      writeFileSync(join(other, 'operator-key.json'), JSON.stringify({ privateKey: payer.privateKey }), { mode: 0o600 });
+      const chainState = async () => {
+        const c = await chainAccessFromUrl(srv.url);
+        try {
+          const read = (functionName: 'rotationCount' | 'requestCount') => c.publicClient.readContract({ address: dep.contract as Address, abi: GeodeCoreAbi, functionName });
+          return [await read('rotationCount'), await read('requestCount')];
+        } finally {
+          await c.close();
+        }
+      };
+      const before = await chainState();
+      await assert.rejects(rotate(other), (e: unknown) => (e as { code?: string }).code === 'CLI_ROTATE_REFUSED' && (e as { details?: { revert?: string } }).details?.revert === 'NotAdmin');
+      assert.deepEqual(await chainState(), before, 'a refused rotation changes nothing on-chain');
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+    const cliRot = await geode(['rotate', '--data-dir', dataDir, '--wait', '--json']);
+    assert.equal(cliRot.code, 0);
+    const rj = JSON.parse(cliRot.stdout.trim().split('\n').at(-1)!) as { ok: boolean; epoch: string; encPubKey: string };
+    assert.deepEqual([rj.ok, rj.epoch], [true, '2']);
+    assert.deepEqual((await status(dep, dataDir)).epoch, { epoch: '2', encPubKey: rj.encPubKey });
+    // --every: the schedule (docs/protocol.md#rotation-schedule); too short is refused, 0 turns it off.
+    const tooShort = await geode(['rotate', '--data-dir', dataDir, '--every', '3', '--json']);
+    assert.equal(tooShort.code, 1);
+    assert.equal((JSON.parse(tooShort.stdout.trim().split('\n').at(-1)!) as { error: { code: string } }).error.code, 'CLI_ROTATE_REFUSED');
+    const sched = await geode(['rotate', '--data-dir', dataDir, '--every', '8', '--json']);
+    assert.equal(sched.code, 0);
+    assert.deepEqual(JSON.parse(sched.stdout.trim().split('\n').at(-1)!), { ok: true, everyRequests: '8', fromSeq: '3' });
+    assert.deepEqual(await setRotationSchedule(dataDir, 0n), { ok: true, everyRequests: '0', fromSeq: '3' });
+    const help = await geode(['rotate', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /GeodeCore\.requestRotation[\s\S]*--wait[\s\S]*--every[\s\S]*--json/);
   } finally {
     await running?.stop();
     await srv.close();

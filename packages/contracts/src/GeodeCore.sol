@@ -116,6 +116,15 @@ contract GeodeCore {
     ///         fixed before any key material exists: a client that sees it (or its absence) knows it cannot change.
     bytes32 public recoveryKey; // slot 17
 
+    // ---- rotation schedule (docs/protocol.md#rotation-schedule); not proven: its rotation requests are in the log ----
+
+    /// @notice Automatic rotation: the contract itself appends the admin's rotation request once this many requests
+    ///         were appended since the last rotation request (or since the schedule was set); 0 = on demand only.
+    uint256 public rotateEveryRequests; // slot 18
+    /// @notice The sequence number the schedule counts from: the last rotation request's, or requestCount when the
+    ///         schedule was set or a new key lineage started.
+    uint256 public rotationScheduleFrom; // slot 19
+
     /// @notice Attestation verifier the handshake quotes are checked with.
     IAttestationVerifier public immutable verifier;
     /// @notice Light-client trust anchor: the devnet block-signer address (zero where not applicable).
@@ -168,6 +177,9 @@ contract GeodeCore {
     uint256 public constant MIN_PRIVATE_PAYLOAD_BYTES = 49;
     /// @notice Gas each public-output hook call gets (protocol PUBLIC_OUTPUT_HOOK_GAS).
     uint256 public constant PUBLIC_OUTPUT_HOOK_GAS = 100_000;
+    /// @notice Shortest automatic rotation interval, in requests: each rotation ends a batch, so a shorter one would
+    ///         make batches of a few requests.
+    uint256 public constant MIN_ROTATION_INTERVAL = 8;
     /// @dev Gas kept back for the self-call around a hook (call, calldata copy, event) when checking gasleft().
     uint256 internal constant HOOK_CALL_OVERHEAD_GAS = 20_000;
     /// @notice secp256k1 n / 2: commitment signatures with s above it are rejected (EIP-2).
@@ -199,6 +211,8 @@ contract GeodeCore {
     /// @param epoch The epoch the rotation starts.
     /// @param seq Sequence number of the rotation request.
     event RotationRequested(uint256 indexed epoch, uint256 indexed seq);
+    /// @notice The admin set the automatic rotation schedule (0 = off), counting from request `fromSeq`.
+    event RotationScheduleSet(uint256 everyRequests, uint256 fromSeq);
     /// @notice An epoch's key is on-chain: the batch ending with its rotation request was committed.
     /// @param epoch The new epoch.
     /// @param encPubKey Its X25519 HPKE public key (clients encrypt to it from now on).
@@ -272,6 +286,8 @@ contract GeodeCore {
     error ZeroHandoverKey();
     /// @notice The recovery key can be set only before the first session is created (sessionCount == 0).
     error RecoveryKeyFixed(uint256 sessionCount);
+    /// @notice An automatic rotation schedule must be 0 (off) or at least MIN_ROTATION_INTERVAL requests.
+    error RotationIntervalTooShort(uint256 everyRequests, uint256 min);
     /// @notice The recovery key is zero.
     error ZeroRecoveryKey();
     /// @notice The payload length is outside [min, max].
@@ -435,6 +451,7 @@ contract GeodeCore {
         if (prev == 0 || sessions[prev].encPubKey != encPubKey || sessions[prev].signer != signer) {
             rotationCount = 0;
             startedEpoch = 0;
+            rotationScheduleFrom = requestCount;
         }
         if (prev != 0) {
             sessions[prev].status = STATUS_SUPERSEDED;
@@ -524,8 +541,28 @@ contract GeodeCore {
     function requestRotation() external returns (uint256 epoch, uint256 seq) {
         if (msg.sender != admin) revert NotAdmin(msg.sender, admin);
         if (activeSessionId == 0) revert NoActiveSession();
+        return _rotate();
+    }
+
+    /// @notice Sets the automatic rotation schedule (docs/protocol.md#rotation-schedule); only the admin. From now on,
+    ///         once `everyRequests` requests were appended since the last rotation request (or since this call), the
+    ///         contract appends the admin's rotation request itself, right after the request that reached the count,
+    ///         exactly as requestRotation would. 0 turns it off (rotation on demand only).
+    /// @param everyRequests 0, or at least MIN_ROTATION_INTERVAL.
+    function setRotationSchedule(uint256 everyRequests) external {
+        if (msg.sender != admin) revert NotAdmin(msg.sender, admin);
+        if (everyRequests != 0 && everyRequests < MIN_ROTATION_INTERVAL) revert RotationIntervalTooShort(everyRequests, MIN_ROTATION_INTERVAL);
+        rotateEveryRequests = everyRequests;
+        rotationScheduleFrom = requestCount;
+        emit RotationScheduleSet(everyRequests, requestCount);
+    }
+
+    /// @dev Appends the admin's rotation request for the next epoch (requestRotation, or the schedule) and restarts the
+    ///      schedule's count at it (set before the append, so the append does not trigger the schedule again).
+    function _rotate() private returns (uint256 epoch, uint256 seq) {
         epoch = ++rotationCount;
-        seq = _appendRequest(msg.sender, bytes.concat(PAYLOAD_PUBLIC, abi.encode("geode.rotate-epoch", abi.encode(epoch))));
+        rotationScheduleFrom = requestCount + 1;
+        seq = _appendRequest(admin, bytes.concat(PAYLOAD_PUBLIC, abi.encode("geode.rotate-epoch", abi.encode(epoch))));
         epochs[epoch].requestSeq = seq;
         emit RotationRequested(epoch, seq);
     }
@@ -573,6 +610,9 @@ contract GeodeCore {
         accumulator = acc;
         accAt[seq] = acc;
         emit RequestSubmitted(seq, sender, sid, payload);
+        // The rotation schedule (docs/protocol.md#rotation-schedule): the count reached, the admin's rotation follows.
+        uint256 every = rotateEveryRequests;
+        if (every != 0 && sid != 0 && seq - rotationScheduleFrom >= every) _rotate();
     }
 
     // ------------------------------------------------------------------ commitments

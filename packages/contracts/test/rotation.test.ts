@@ -78,3 +78,43 @@ test('rotation: admin-only request in the log; the batch covering it commits onl
   assert.deepEqual(await read(d, 'currentEpoch'), [0n, s2.encPubKey]);
   assert.equal(await read(d, 'rotationCount'), 0n);
 });
+
+test('rotation schedule: admin-only, at least MIN_ROTATION_INTERVAL; the contract appends the admin\'s rotation request after every N requests; 0 turns it off', async () => {
+  const d = await deployCore(c);
+  await openSession(d);
+  const min = await read<bigint>(d, 'MIN_ROTATION_INTERVAL');
+  assert.equal(min, 8n);
+  await expectRevert(write(d, 'setRotationSchedule', [8n], c.wallets[1]), 'NotAdmin');
+  await expectRevert(write(d, 'setRotationSchedule', [min - 1n]), 'RotationIntervalTooShort');
+  assert.equal(await read(d, 'rotateEveryRequests'), 0n, 'refusals change nothing');
+  await send(c, c.wallets[1], d.core, abi, 'submitRequest', [privatePayload()]); // 1, before the schedule: not counted
+  const set = await send(c, c.wallets[0], d.core, abi, 'setRotationSchedule', [8n]);
+  assert.deepEqual(set.logs.map((l) => decodeEventLog({ abi, ...l })).find((e) => e.eventName === 'RotationScheduleSet')?.args, { everyRequests: 8n, fromSeq: 1n });
+  const submitted: { seq: bigint; sender: string; payload: Hex }[] = [];
+  const rotations: { epoch: bigint; seq: bigint }[] = [];
+  for (let i = 0; i < 17; i++) {
+    const r = await send(c, c.wallets[1], d.core, abi, 'submitRequest', [privatePayload()]);
+    for (const e of r.logs.map((l) => decodeEventLog({ abi, ...l }))) {
+      if (e.eventName === 'RequestSubmitted') submitted.push(e.args as never);
+      if (e.eventName === 'RotationRequested') rotations.push(e.args as never);
+    }
+  }
+  // Requests 2..9 are the first 8 counted: the rotation (seq 10) follows 9 in the same transaction; 11..18 the next 8.
+  assert.deepEqual(rotations, [{ epoch: 1n, seq: 10n }, { epoch: 2n, seq: 19n }]);
+  for (const { epoch, seq } of rotations) {
+    const req = submitted.find((x) => x.seq === seq)!;
+    assert.equal(req.sender, d.admin, 'attributed to the admin, as requestRotation');
+    assert.equal(req.payload, `0x02${encodePublicRequest(EPOCH.rotateKind, encodeAbiParameters([{ type: 'uint256' }], [epoch])).slice(2)}`);
+    assert.equal(((await read<{ requestSeq: bigint }>(d, 'epochAt', [epoch])).requestSeq), seq);
+  }
+  assert.equal(await read(d, 'requestCount'), 20n, '1 + 17 submitted + 2 rotations');
+  assert.equal(await read(d, 'rotationCount'), 2n);
+  // An on-demand rotation restarts the count; turning the schedule off stops it.
+  await send(c, c.wallets[0], d.core, abi, 'requestRotation', []); // 21, epoch 3
+  for (let i = 0; i < 7; i++) await send(c, c.wallets[1], d.core, abi, 'submitRequest', [privatePayload()]); // 22..28
+  assert.equal(await read(d, 'rotationCount'), 3n, '7 requests since the on-demand rotation: none yet');
+  await send(c, c.wallets[0], d.core, abi, 'setRotationSchedule', [0n]);
+  for (let i = 0; i < 9; i++) await send(c, c.wallets[1], d.core, abi, 'submitRequest', [privatePayload()]);
+  assert.equal(await read(d, 'rotationCount'), 3n, 'off: on demand only');
+  assert.equal(await read(d, 'requestCount'), 37n);
+});

@@ -41,6 +41,11 @@ export const ENCLAVE_ERROR_CODES = [
   'ENCLAVE_BACKUP_NO_RECOVERY_KEY',
   'ENCLAVE_RESTORE_SUPERSEDED',
   'ENCLAVE_RESTORE_NO_STATE',
+  // State snapshots (src/snapshot.ts, docs/protocol.md#snapshot):
+  'ENCLAVE_SNAPSHOT_NOT_COMMITTED',
+  'ENCLAVE_SNAPSHOT_STALE',
+  'ENCLAVE_SNAPSHOT_INVALID',
+  'ENCLAVE_SNAPSHOT_TOO_LARGE',
   // Codes carried by error *outputs* (sent to a request's sender; the batch itself succeeds):
   'ENCLAVE_DECRYPT',
   'ENCLAVE_BAD_REQUEST',

@@ -23,6 +23,7 @@ import { keccak256Hex, keccakReady } from './store/keccak.ts';
 import { evidenceBytes, sealingKeyFor, type Platform } from './platform/platform.ts';
 import { Handover, type HandoverHost } from './handover/handover.ts';
 import { exportBackup } from './handover/backup.ts';
+import { exportSnapshot, importSnapshot, type SnapshotHost } from './snapshot.ts';
 
 /** Options of {@link EnclaveRuntime}. */
 export interface RuntimeOptions {
@@ -154,6 +155,8 @@ export class EnclaveRuntime {
       case 'handoverReceive': return this.handover().receive(parsed.data as ParsedParams<'handoverReceive'>);
       case 'handoverRestore': return this.handover().restore(parsed.data as ParsedParams<'handoverRestore'>);
       case 'backupExport': return exportBackup(this.lend(), parsed.data as ParsedParams<'backupExport'>);
+      case 'stateExport': return exportSnapshot(await this.snapshotHost(), parsed.data as ParsedParams<'stateExport'>);
+      case 'stateImport': return this.stateImport(parsed.data as ParsedParams<'stateImport'>);
     }
   }
 
@@ -321,6 +324,26 @@ export class EnclaveRuntime {
       },
     };
     return this.handoverHost;
+  }
+
+  /** What a state snapshot export or import is lent (snapshot.ts). Throws ENCLAVE_NO_SESSION without session keys or a store. */
+  private async snapshotHost(): Promise<SnapshotHost> {
+    const c = this.need();
+    const keys = this.keys;
+    const sessionId = keys?.material.sessionId ?? null;
+    if (!keys || sessionId === null) throw new EnclaveError('ENCLAVE_NO_SESSION', 'The enclave has no active session keys; get them by handover (or the session handshake) first.');
+    if (!this.store) await this.openStore(keys);
+    return { config: c.config, configHash: c.hash, measurement: this.opts.platform.measurement, gate: this.gate!, dataDir: this.opts.dataDir, keys, sessionId, store: this.needStore(), root: this.root, framework: this.fw };
+  }
+
+  /** stateImport (docs/protocol.md#snapshot): adopt a committed state snapshot; its root becomes this instance's. */
+  private async stateImport(p: ParsedParams<'stateImport'>): Promise<Result<'stateImport'>> {
+    const r = await importSnapshot(await this.snapshotHost(), p);
+    this.root = r.root;
+    this.fw = r.framework;
+    this.pending = [];
+    this.log(`adopted the state snapshot at ${r.root} (seq ${r.framework.lastSeq})`);
+    return { root: r.root, lastSeq: r.framework.lastSeq.toString() };
   }
 
   private needStore(): StateStore {

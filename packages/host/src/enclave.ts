@@ -33,6 +33,11 @@ export class EnclaveProcess extends EventEmitter {
     super();
   }
 
+  /** The enclave's data directory (where it writes and reads files the host moves, e.g. state snapshots). */
+  get dataDir(): string {
+    return this.launch.dataDir;
+  }
+
   /** Start the process (no-op if running). */
   start(): void {
     if (this.child && this.child.exitCode === null && !this.child.killed) return;

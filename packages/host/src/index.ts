@@ -7,3 +7,4 @@ export * from './beacon.ts';
 export * from './handover.ts';
 export * from './follow.ts';
 export * from './backup.ts';
+export * from './snapshot.ts';

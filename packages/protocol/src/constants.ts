@@ -60,6 +60,9 @@ export const SLOT = {
   startedEpoch: 16n,
   /** bytes32: the deployment's recovery key (docs/protocol.md#backup), proven by a keyed instance before it exports a backup. */
   recoveryKey: 17n,
+  /** Rotation schedule (docs/protocol.md#rotation-schedule): not proven (its rotation requests are in the accumulator). */
+  rotateEveryRequests: 18n,
+  rotationScheduleFrom: 19n,
 } as const;
 
 /** Offsets of the fields of `struct Session` from its base slot. */

@@ -190,6 +190,23 @@ export const methods = {
     }),
     result: z.object({ sessionId: uint, encPubKey: bytes32, signer: address, stateRoot: bytes32 }),
   },
+  // State snapshots (docs/protocol.md#snapshot): a newcomer with the keys starts from a committed state.
+  /**
+   * Keyed instance: prove the committed stateRoot and write the state at it as `file` (snapshot-<root>.db in its data
+   * directory), sealed for `measurement` (default its own; an accepted measurement). Its own state does not change.
+   */
+  stateExport: {
+    params: z.object({ header: signedHeader, proof: storageProof, beacon: beaconSyncJson.optional(), measurement: bytes32.optional() }),
+    result: z.object({ file: z.string().regex(/^snapshot-[0-9a-f]{64}\.db$/), root: bytes32, lastSeq: uint, block: uint, measurement: bytes32, bytes: uint }),
+  },
+  /**
+   * Newcomer holding the keys: adopt snapshot-<root>.db from its data directory when `root` is the contract's proven
+   * stateRoot at the header's block; the host then follows the batches committed since.
+   */
+  stateImport: {
+    params: z.object({ root: bytes32, header: signedHeader, proof: storageProof, beacon: beaconSyncJson.optional() }),
+    result: z.object({ root: bytes32, lastSeq: uint }),
+  },
 } as const;
 
 export type Method = keyof typeof methods;

@@ -10,8 +10,10 @@
  * 4. Round 3 on B with an epoch rotation of the request key in the middle of it (the admin's
  *    GeodeCore.requestRotation, docs/protocol.md#rotation): requests sealed to epoch 0 before and after the rotation
  *    request, B commits the rotation batch with the new epoch key (EpochStarted).
- * 5. Instance C joins from B by handover after the rotation, follows, and round 4 is processed (by B, followed by C)
- *    with the clients encrypting to epoch 1.
+ * 5. Instance C joins from B after the rotation by handover and a state snapshot (docs/protocol.md#snapshot: B
+ *    exports the committed state, the host moves the file, C adopts it only at the root the chain proves committed),
+ *    so it starts at the committed root instead of replaying the history; it follows, and round 4 is processed (by B,
+ *    followed by C) with the clients encrypting to epoch 1.
  * 6. Every request's output is checked against a plaintext model of the computations app; every seq must be
  *    committed exactly once. `rotations` counts the EpochStarted events on-chain.
  */
@@ -22,7 +24,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { createIdentity, GeodeClient, verifyActiveSession, type Identity, type ReceivedOutput } from '@geode/client';
 import { GeodeCoreAbi } from '@geode/contracts';
 import { devAccounts } from '@geode/devnet';
-import { EnclaveProcess, Host, runHandover, type HandoverOptions } from '@geode/host';
+import { EnclaveProcess, Host, joinByHandover, runHandover, type HandoverOptions } from '@geode/host';
 import { startDevStack, type DevStack } from '../stack.ts';
 import type { Reporter } from '../output.ts';
 import { appClient, type GeodeApp } from '../apps.ts';
@@ -118,15 +120,25 @@ export async function runFailoverDemo(rep: Reporter): Promise<FailoverDemoResult
     };
     const trust: HandoverOptions['trust'] = { collateral: { ...stack.pki.collateral() }, policy: stack.policy };
     const accounts = devAccounts(8);
-    /** A new instance (own process and data dir) that joins by handover from `from` and follows in standby. */
-    const join_ = async (name: string, from: EnclaveProcess, account: number): Promise<Instance> => {
+    /**
+     * A new instance (own process and data dir) that joins by handover from `from` and follows in standby; with
+     * `snapshot` it also starts from `from`'s committed state (joinByHandover) instead of replaying the history.
+     */
+    const join_ = async (name: string, from: EnclaveProcess, account: number, snapshot = false): Promise<Instance> => {
       const dir = join(stack.dataDir, `enclave-${name}`);
       const enclave = new EnclaveProcess({ bundle: stack.app.bundle, dataDir: dir, simPki: join(stack.dataDir, 'sim-pki.json'), onLog: (l) => rep.logger.debug({ enclave: name, l }) });
       enclave.start();
       await enclave.call('init', { config: stack.deployment.config });
       const operator = privateKeyToAccount(accounts[account]!.privateKey);
-      const t = await runHandover({ chain: stack.chain, payer: operator, contract: stack.deployment.contract, trust }, from, enclave);
-      rep.say(`instance ${name} joined by handover (request ${t.requestId}): session ${t.received.sessionId}, signer ${t.received.signer}`);
+      const o: HandoverOptions = { chain: stack.chain, payer: operator, contract: stack.deployment.contract, trust };
+      if (snapshot) {
+        const t = await joinByHandover(o, from, enclave);
+        rep.say(`instance ${name} joined by handover (request ${t.requestId}): session ${t.received.sessionId}, signer ${t.received.signer}`);
+        if (t.snapshot) rep.say(`instance ${name} started from a state snapshot at seq ${t.snapshot.imported.lastSeq} (root ${t.snapshot.imported.root}, ${t.snapshot.exported.bytes} bytes), not from the history`);
+      } else {
+        const t = await runHandover(o, from, enclave);
+        rep.say(`instance ${name} joined by handover (request ${t.requestId}): session ${t.received.sessionId}, signer ${t.received.signer}`);
+      }
       const host = new Host({ chain: stack.chain, operator, contract: stack.deployment.contract, config: stack.deployment.config, enclave, fromBlock: stack.deployment.fromBlock, logger: rep.logger, takeover: { standbyMs: STANDBY_MS } });
       await host.start();
       const inst = { name, enclave, host, dir };
@@ -162,8 +174,8 @@ export async function runFailoverDemo(rep: Reporter): Promise<FailoverDemoResult
     await b.host.waitCommitted(last3);
     const [epoch] = await stack.chain.publicClient.readContract({ address: stack.deployment.contract, abi: GeodeCoreAbi, functionName: 'currentEpoch' });
     rep.say(`instance B committed the rotation: the request key is at epoch ${epoch}`);
-    rep.progress('instance C joins from B after the rotation');
-    const c = await join_('C', b.enclave, 4);
+    rep.progress('instance C joins from B after the rotation, from a state snapshot');
+    const c = await join_('C', b.enclave, 4, true);
     await caughtUp(stack, c);
     rep.progress('round 4 on B (requests sealed to the new epoch), followed by C');
     const last4 = await round(4);

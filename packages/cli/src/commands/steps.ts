@@ -1,6 +1,7 @@
 /**
  * `geode deploy`, `geode handshake`, `geode status`: the Quartz-style steps one by one against any EVM endpoint
- * (docs/cli.md#steps); `geode enclave start` is in ./enclave.ts. The functions are in ../steps.ts.
+ * (docs/cli.md#steps); `geode enclave start` is in ./enclave.ts. The functions are in ../steps.ts. And `geode rotate`
+ * (docs/cli.md#rotate, ../rotate.ts), the admin's rotation of the request key on the same data dir.
  */
 import type { Command } from 'commander';
 import { REPO_ROOT, defaultApp } from '../stack.ts';
@@ -8,6 +9,7 @@ import { loadApp } from '../apps.ts';
 import { deployApp, handshake, readDeployment, status } from '../steps.ts';
 import { homeDir, readDevInfo } from '../home.ts';
 import { CliArgumentError } from '../errors.ts';
+import { rotate, setRotationSchedule } from '../rotate.ts';
 import { fail, reporter } from '../output.ts';
 
 /** --data-dir is required by the steps (it holds the deployment's keys and files). Throws CliArgumentError. */
@@ -83,6 +85,40 @@ export function registerStepCommands(program: Command): void {
         rep.say(r.enclave ? `enclave: ${r.enclave.running ? `running (pid ${r.enclave.pid})` : 'not running'}; host: ${r.host?.relaying ? 'relaying' : 'waiting for `geode handshake`'}${r.host?.lastError ? ` (last error: ${r.host.lastError})` : ''}` : `enclave and host: no control endpoint answers (${o.dataDir ? `no \`geode enclave start --data-dir ${o.dataDir}\` is running` : 'the running `geode dev` does not answer: restart it'})`);
         rep.result(r);
         if (!r.ok) process.exitCode = 1;
+      } catch (e) {
+        fail(rep, e, e instanceof CliArgumentError ? 2 : 1);
+      }
+    });
+
+  program
+    .command('rotate')
+    .description("Rotate the request key to a new epoch (the admin's GeodeCore.requestRotation) of --data-dir, else of the running `geode dev`; --wait until it is committed, --every <n> for a schedule")
+    .option('--data-dir <dir>', 'the data dir of `geode deploy` (its operator-key.json is the admin)')
+    .option('--home <dir>', 'without --data-dir: the CLI home of the running `geode dev` (default ./.geode)')
+    .option('--wait', 'wait until the host committed the rotation and print the new epoch key')
+    .option('--every <requests>', 'instead of rotating now: rotate automatically after every <requests> requests (GeodeCore.setRotationSchedule; 0 = off, else at least 8)')
+    .option('--timeout <seconds>', 'bound of --wait', '120')
+    .option('--json', 'print one JSON line')
+    .action(async (o: { dataDir?: string; home?: string; wait?: boolean; every?: string; timeout: string; json?: boolean }) => {
+      const rep = reporter(o);
+      try {
+        if (o.every !== undefined && !/^(0|[1-9][0-9]{0,18})$/.test(o.every)) throw new CliArgumentError(`--every must be a whole number of requests (0 = off), got "${o.every}"`);
+        if (o.every !== undefined && o.wait) throw new CliArgumentError('--wait waits for a rotation; with --every nothing rotates now');
+        const seconds = Number(o.timeout);
+        if (!Number.isFinite(seconds) || seconds <= 0) throw new CliArgumentError(`--timeout must be a positive number of seconds, got "${o.timeout}"`);
+        const dataDir = o.dataDir ?? readDevInfo(homeDir(o.home)).dataDir;
+        if (!dataDir) throw new CliArgumentError('--data-dir <dir> is required: the running `geode dev` records no data dir');
+        if (o.every !== undefined) {
+          rep.progress('sending GeodeCore.setRotationSchedule as the admin');
+          const r = await setRotationSchedule(dataDir, BigInt(o.every));
+          rep.say(r.everyRequests === '0' ? 'rotation schedule off: the request key rotates on demand only' : `the contract now rotates the request key after every ${r.everyRequests} requests (counting from request ${r.fromSeq})`);
+          rep.result(r);
+          return;
+        }
+        rep.progress('sending GeodeCore.requestRotation as the admin');
+        const r = await rotate(dataDir, { wait: o.wait, timeoutMs: seconds * 1000 });
+        rep.say(`rotation to epoch ${r.epoch} requested (request ${r.seq}, block ${r.block})${r.encPubKey ? `; committed: clients now encrypt to ${r.encPubKey}` : '; the host commits it with the new epoch key (geode status shows it)'}`);
+        rep.result(r);
       } catch (e) {
         fail(rep, e, e instanceof CliArgumentError ? 2 : 1);
       }

@@ -142,6 +142,21 @@ export class StateStore {
    * Same errors as the KvStore set (ENCLAVE_STORE_KEY, ENCLAVE_STORE_VALUE) and commit (ENCLAVE_SEAL_IO).
    */
   async bulkLoad(entries: Iterable<readonly [readonly KeyPart[], unknown]>, chunk = 5000): Promise<Hex> {
+    function* encoded(): Generator<[Uint8Array, Uint8Array]> {
+      for (const [k, v] of entries) yield [encodeKey(k), encodeValue(v)];
+    }
+    return this.bulkLoadRaw(encoded(), { chunk });
+  }
+
+  /**
+   * The bulk loader over raw pairs (encoded key bytes, encoded value bytes; e.g. another store's StateBatch.scan):
+   * the same chunked, crash-safe load as bulkLoad. With `expectRoot` (0x bytes32) the final transaction, the one that
+   * writes the version record, is made only if the loaded root is that one; otherwise nothing is made reachable and
+   * ENCLAVE_STORE_MISSING_ROOT is thrown (a state snapshot that does not give the committed root, snapshot.ts).
+   * Errors of `entries` propagate, with the store left at its old versions.
+   */
+  async bulkLoadRaw(entries: Iterable<readonly [Uint8Array, Uint8Array]> | AsyncIterable<readonly [Uint8Array, Uint8Array]>, opts: { chunk?: number; expectRoot?: Hex } = {}): Promise<Hex> {
+    const chunk = opts.chunk ?? 5000;
     if (!Number.isSafeInteger(chunk) || chunk < 1) throw new EnclaveError('ENCLAVE_INTERNAL', `bulkLoad chunk must be a positive integer, not ${chunk}.`);
     await keccakReady;
     const start = this.trie.root;
@@ -153,12 +168,15 @@ export class StateStore {
       return this.nodes.takeReachable(root);
     };
     try {
-      for (const [k, v] of entries) {
-        buf.push([encodeKey(k), encodeValue(v)]);
+      for await (const [k, v] of entries) {
+        buf.push([k, v]);
         if (buf.length >= chunk) this.opts.backend.write(await applyChunk(), [], { durable: false });
       }
       const puts = await applyChunk();
       const root = this.trie.root;
+      if (opts.expectRoot !== undefined && this.toHex(root) !== opts.expectRoot.toLowerCase()) {
+        throw new EnclaveError('ENCLAVE_STORE_MISSING_ROOT', `The loaded pairs give root ${this.toHex(root)}, not the expected ${opts.expectRoot}; nothing was kept.`, { details: { root: this.toHex(root), expected: opts.expectRoot } });
+      }
       const n = this.lastN + 1;
       this.opts.backend.write([...puts, ...this.versionRecords(root, start, n)]);
       this.lastN = n;
