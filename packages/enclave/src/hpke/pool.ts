@@ -143,13 +143,15 @@ let shared: HpkePool | undefined;
 
 /**
  * The process's pool: workers from the bundle's compiled-in source, GEODE_HPKE_WORKERS of them (0..POOL_MAX;
- * default the number of cores, at most POOL_MAX). Inline when the enclave is not bundled.
+ * default one less than the number of cores, at most POOL_MAX: the main thread keeps a core, and on a 2-core machine
+ * shared with the chain and the host one worker measured best, docs/enclave.md "Batch cost per request"). Inline when the enclave is
+ * not bundled.
  */
 export function sharedHpkePool(): HpkePool {
   if (!shared) {
     const source = typeof GEODE_HPKE_WORKER_SOURCE === 'string' ? GEODE_HPKE_WORKER_SOURCE : undefined;
     const env = process.env.GEODE_HPKE_WORKERS;
-    const size = env !== undefined && /^\d+$/.test(env) ? Number(env) : Math.min(POOL_MAX, availableParallelism());
+    const size = env !== undefined && /^\d+$/.test(env) ? Number(env) : Math.max(0, Math.min(POOL_MAX, availableParallelism() - 1));
     shared = new HpkePool(source, size);
   }
   return shared;
