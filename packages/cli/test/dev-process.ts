@@ -35,6 +35,24 @@ if (!existsSync(CLI_BUNDLE)) throw new Error(`the CLI bundle ${CLI_BUNDLE} is mi
   if (src.mtimeMs > statSync(CLI_BUNDLE).mtimeMs) throw new Error(`the CLI bundle is older than ${src.file}: run \`npm run build\` before the CLI tests`);
 }
 
+/**
+ * Spawn `cmd ...args` in `cwd` with `env`, collecting stdout and stderr; resolves on exit, never rejects.
+ * NODE_TEST_CONTEXT is removed from `env`: a nested `node --test` would otherwise report to this runner instead of
+ * printing its results.
+ */
+export function runChild(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const e: NodeJS.ProcessEnv = { ...env };
+    delete e.NODE_TEST_CONTEXT;
+    const child = spawn(cmd, [...args], { cwd, env: e, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 /** One finished `geode` run: exit code (1 when killed or timed out), stdout, stderr. */
 export interface GeodeRun { code: number; stdout: string; stderr: string }
 

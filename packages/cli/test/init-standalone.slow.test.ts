@@ -9,27 +9,16 @@
 // same Node, where a prebuilt download would go. Slow (minutes: it packs, installs and runs a devnet): one scenario.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runChild } from './dev-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const e: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', ...env };
-    delete e.NODE_TEST_CONTEXT; // else a nested `node --test` reports to this runner instead of printing its results
-    const child = spawn(cmd, args, { cwd, env: e, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) => runChild(cmd, args, cwd, { ...process.env, NODE_OPTIONS: '', ...env });
 const lastJson = (s: string) => JSON.parse(s.trim().split('\n').at(-1)!) as Record<string, unknown>;
 const newest = (dir: string): number => !existsSync(dir) ? 0 : Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs));
 

@@ -3,29 +3,16 @@
 // made), then `geode demo --app <dir> --json` must end with {"ok":true,…} and the app's own tests must pass.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runInit } from '../src/commands/init.ts';
-import { GEODE_BIN } from './dev-process.ts';
+import { GEODE_BIN, runChild } from './dev-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Run node with `args` in the repo root (GEODE_BIN first: the `geode` executable, the prebuilt bundle users run). */
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    // NODE_TEST_CONTEXT would make a nested `node --test` report to this runner instead of printing its results.
-    const env: NodeJS.ProcessEnv = { ...process.env, GEODE_HOME: join(ROOT, '.geode-init-none') };
-    delete env.NODE_TEST_CONTEXT;
-    const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[]) => runChild(process.execPath, args, ROOT, { ...process.env, GEODE_HOME: join(ROOT, '.geode-init-none') });
 const lastJson = (s: string) => JSON.parse(s.trim().split('\n').at(-1)!) as Record<string, unknown>;
 
 test('geode init <name>: geode demo --app <dir> --json ends {"ok":true,…}, the app typechecks and its tests (harness + dev stack) pass', { timeout: 600_000 }, async () => {
