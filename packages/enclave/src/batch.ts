@@ -313,7 +313,7 @@ async function startOpens(requests: readonly BatchRequest[], openJob: (r: BatchR
 
 /**
  * Encrypt output number `index` of the batch to its recipient's key (HPKE on the pool, ephemeral key from
- * SessionKeys.outputEphemeralIkm so the bytes are deterministic); '0x' when the recipient has no key or the key
+ * outputEphemeralIkm under the session's appSecret, derived on the pool's thread, so the bytes are deterministic); '0x' when the recipient has no key or the key
  * cannot be sealed to (e.g. a low-order X25519 point): recorded as undeliverable.
  */
 async function sealOutput(o: PendingOutput, index: number, bc: BatchContext, keys: SessionKeys, pool: HpkePool): Promise<BatchOutput> {
@@ -322,7 +322,7 @@ async function sealOutput(o: PendingOutput, index: number, bc: BatchContext, key
     try {
       const recipientKey = hexToBytes(o.key);
       const aad = hexToBytes(outputAad(bc.chainId, bc.contract, bc.sessionId, o.recipient, o.seq)); // once: HPKE and the ephemeral key
-      const sealed = await pool.seal({ recipientKey, info: HPKE_INFO.output, aad, plaintext: o.plaintext, ephemeralIkm: keys.outputEphemeralIkm(index, aad, recipientKey, o.plaintext) });
+      const sealed = await pool.seal({ recipientKey, info: HPKE_INFO.output, aad, plaintext: o.plaintext, ephemeralIkm: { appSecret: keys.material.appSecret, index } });
       ciphertext = concatHex([bytesToHex(sealed.enc), bytesToHex(sealed.ciphertext)]);
     } catch {
       ciphertext = '0x';

@@ -1,12 +1,11 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { expand as hkdfExpand, extract as hkdfExtract, hkdf } from '@noble/hashes/hkdf.js';
+import { expand as hkdfExpand, extract as hkdfExtract } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, keccak256, numberToBytes, type Address, type Hex } from 'viem';
 import { EPOCH, hpkeDeriveKeyPair, keyIdOf, type HpkeKeyPair } from '@geode/protocol';
-import { keccak256 as keccakBytes } from './store/keccak.ts';
+import { outputEphemeralIkm } from './hpke/output-ekm.ts';
 
-const OUTPUT_EKM_LABEL = Buffer.from('geode.output-ekm.v2', 'ascii');
 const RANDOM_LABEL = Buffer.from('geode.random.v1', 'ascii');
 
 /** uint256 big-endian (32 bytes) of `v` (0..2^256-1; viem numberToBytes throws outside); a direct write below 2^64, the per-request case. */
@@ -226,21 +225,10 @@ export class SessionKeys {
   }
 
   /**
-   * Input keying material (32 bytes) of the ephemeral HPKE key of one output: HKDF-SHA256(appSecret, salt empty,
-   * info = "geode.output-ekm.v2" || index (uint256 BE) || keccak256(aad) || recipient key (32) || keccak256(plaintext)),
-   * where `aad` is the output's HPKE additional data as bytes (protocol outputAad: chain id, contract, committing session id,
-   * recipient, seq). HPKE derives the AES-GCM key and nonce from the ephemeral key, the recipient key and `info`, so
-   * binding everything the AAD and the plaintext carry means no (key, nonce) pair ever meets two different
-   * (AAD, plaintext) pairs (RFC 9180 §9.7.1; NIST SP 800-38D §8), while re-processing a batch in the same session
-   * reproduces the same ciphertexts.
+   * Input keying material (32 bytes) of the ephemeral HPKE key of one output: outputEphemeralIkm (hpke/output-ekm.ts)
+   * under this material's appSecret. The HPKE workers compute the same function from OutputEkmInput (jobs.ts).
    */
   outputEphemeralIkm(index: number, aad: Uint8Array, recipientKey: Uint8Array, plaintext: Uint8Array): Uint8Array {
-    // `aad` as bytes (the caller already holds them for HPKE): keccak over bytes, no hex round trips.
-    const info = Buffer.concat([
-      OUTPUT_EKM_LABEL, uint256Be(BigInt(index)), keccakBytes(aad), recipientKey, keccakBytes(plaintext),
-    ]);
-    // @noble/hashes' HKDF (the same RFC 5869 function as node:crypto's hkdfSync): per output, and hkdfSync's
-    // per-call setup cost about twice its work here.
-    return hkdf(sha256, this.material.appSecret, new Uint8Array(0), info, 32);
+    return outputEphemeralIkm(this.material.appSecret, index, aad, recipientKey, plaintext);
   }
 }

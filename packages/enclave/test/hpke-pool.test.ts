@@ -2,11 +2,13 @@
 // way, and loses nothing when a worker dies (its jobs are computed inline).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, hkdfSync } from 'node:crypto';
+import { hexToBytes, keccak256, numberToBytes } from 'viem';
 import { HPKE_INFO, hpkeDeriveKeyPair, hpkeOpen, hpkeSeal, stockSuite } from '@geode/protocol';
 import { bundleHpkeWorker } from '../src/build.ts';
 import { HpkePool } from '../src/hpke/pool.ts';
-import type { OpenJob, SealJob } from '../src/hpke/jobs.ts';
+import { jobEphemeralIkm, type OpenJob, type SealJob } from '../src/hpke/jobs.ts';
+import { outputEphemeralIkm } from '../src/hpke/output-ekm.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const bytesOf = (label: string, n = 32) => new Uint8Array(createHash('sha256').update(label).digest()).slice(0, n);
@@ -33,14 +35,14 @@ test('pooled seals are byte-identical to inline hpkeSeal and to stock @hpke/core
     assert.equal(pool.size, 2);
     const pooled = await Promise.all(seals.map((j) => pool.seal(j)));
     for (const [i, j] of seals.entries()) {
-      const inline = await hpkeSeal(j.recipientKey, j.info, j.aad, j.plaintext, j.ephemeralIkm);
+      const inline = await hpkeSeal(j.recipientKey, j.info, j.aad, j.plaintext, jobEphemeralIkm(j));
       assert.equal(hex(pooled[i]!.enc), hex(inline.enc), `enc ${i}`);
       assert.equal(hex(pooled[i]!.ciphertext), hex(inline.ciphertext), `ciphertext ${i}`);
     }
     // Independent of hpkeSeal: stock @hpke/core (WebCrypto primitives) with the same DeriveKeyPair input.
     for (const i of [0, 17, 39]) {
       const j = seals[i]!;
-      const stock = await stockSuite.seal({ recipientPublicKey: await stockSuite.kem.deserializePublicKey(j.recipientKey), info: new TextEncoder().encode(j.info), ekm: await stockSuite.kem.deriveKeyPair(j.ephemeralIkm) }, j.plaintext, j.aad);
+      const stock = await stockSuite.seal({ recipientPublicKey: await stockSuite.kem.deserializePublicKey(j.recipientKey), info: new TextEncoder().encode(j.info), ekm: await stockSuite.kem.deriveKeyPair(jobEphemeralIkm(j)) }, j.plaintext, j.aad);
       assert.equal(hex(pooled[i]!.enc), hex(new Uint8Array(stock.enc)));
       assert.equal(hex(pooled[i]!.ciphertext), hex(new Uint8Array(stock.ct)));
     }
@@ -78,7 +80,7 @@ test('a seal to a low-order X25519 key rejects in the pool as inline (the batch 
   const pool = new HpkePool(source, 1);
   try {
     await assert.rejects(pool.seal(job));
-    await assert.rejects(hpkeSeal(job.recipientKey, job.info, job.aad, job.plaintext, job.ephemeralIkm));
+    await assert.rejects(hpkeSeal(job.recipientKey, job.info, job.aad, job.plaintext, jobEphemeralIkm(job)));
   } finally {
     await pool.close();
   }
@@ -92,7 +94,7 @@ test('jobs a dying worker owed are computed inline: same results, nothing lost; 
   try {
     const [sealed, opened] = await Promise.all([Promise.all(seals.map((j) => pool.seal(j))), Promise.all(opens.map((j) => pool.open(j)))]);
     for (const [i, j] of seals.entries()) {
-      const inline = await hpkeSeal(j.recipientKey, j.info, j.aad, j.plaintext, j.ephemeralIkm);
+      const inline = await hpkeSeal(j.recipientKey, j.info, j.aad, j.plaintext, jobEphemeralIkm(j));
       assert.equal(hex(sealed[i]!.ciphertext), hex(inline.ciphertext));
       assert.equal(hex(opened[i]!), hex(j.plaintext));
     }
@@ -109,6 +111,29 @@ test('without a worker source (an unbundled enclave) or with size 0 every job ru
     assert.equal(pool.size, 0);
     assert.equal(hex(await pool.open(opens[1]!)), hex(seals[1]!.plaintext));
     const s = await pool.seal(seals[0]!);
-    assert.equal(hex(s.ciphertext), hex((await hpkeSeal(seals[0]!.recipientKey, seals[0]!.info, seals[0]!.aad, seals[0]!.plaintext, seals[0]!.ephemeralIkm)).ciphertext));
+    assert.equal(hex(s.ciphertext), hex((await hpkeSeal(seals[0]!.recipientKey, seals[0]!.info, seals[0]!.aad, seals[0]!.plaintext, jobEphemeralIkm(seals[0]!))).ciphertext));
+  }
+});
+
+test('seal jobs carrying OutputEkmInput: the worker derives the ephemeral key material as SessionKeys does, and the bytes match an independent HKDF over viem Keccak', async () => {
+  const { seals } = await fixtures(20);
+  const appSecret = bytesOf('app secret');
+  // Every other job carries the derivation inputs, the rest the derived bytes: both kinds in the same chunks.
+  const jobs: SealJob[] = seals.map((j, index) => ({ ...j, ephemeralIkm: index % 2 ? { appSecret, index } : outputEphemeralIkm(appSecret, index, j.aad, j.recipientKey, j.plaintext) }));
+  const pool = new HpkePool(source, 1);
+  try {
+    const pooled = await Promise.all(jobs.map((j) => pool.seal(j)));
+    for (const [index, j] of jobs.entries()) {
+      // RFC 5869 HKDF from node:crypto over the documented info (docs/protocol.md#outputs), Keccak from viem.
+      const info = Buffer.concat([Buffer.from('geode.output-ekm.v2', 'ascii'), Buffer.from(numberToBytes(BigInt(index), { size: 32 })), hexToBytes(keccak256(j.aad)), j.recipientKey, hexToBytes(keccak256(j.plaintext))]);
+      const ikm = new Uint8Array(hkdfSync('sha256', appSecret, new Uint8Array(0), info, 32));
+      assert.equal(hex(jobEphemeralIkm(j)), hex(ikm), `ikm ${index}`);
+      const inline = await hpkeSeal(j.recipientKey, j.info, j.aad, j.plaintext, ikm);
+      assert.equal(hex(pooled[index]!.enc), hex(inline.enc), `enc ${index}`);
+      assert.equal(hex(pooled[index]!.ciphertext), hex(inline.ciphertext), `ciphertext ${index}`);
+    }
+    assert.throws(() => outputEphemeralIkm(appSecret, -1, new Uint8Array(0), new Uint8Array(32), new Uint8Array(0)), RangeError);
+  } finally {
+    await pool.close();
   }
 });

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { HpkeOpenError, hpkeOpen, hpkeSeal } from '@geode/protocol';
-import type { OpenJob, PoolReply, PoolRequest, SealJob, Sealed } from './jobs.ts';
+import { jobEphemeralIkm, type OpenJob, type PoolReply, type PoolRequest, type SealJob, type Sealed } from './jobs.ts';
 
 /**
  * A pool of worker threads inside the enclave process that run HPKE opens and seals (RFC 9180, @geode/protocol's
@@ -9,7 +9,8 @@ import type { OpenJob, PoolReply, PoolRequest, SealJob, Sealed } from './jobs.ts
  * the machine's other cores while the main thread verifies and applies requests in order (docs/enclave.md#hpke-pool).
  *
  * Results are the same bytes as the inline functions give: a job is a pure function of its inputs (an output's
- * ephemeral key comes from SessionKeys.outputEphemeralIkm, computed on the main thread), so which thread ran it,
+ * ephemeral key material is given, or derived from the job's OutputEkmInput by the same pure function on every
+ * thread, output-ekm.ts), so which thread ran it,
  * and in what order, changes nothing a follower recomputes. The workers run source compiled into the measured
  * bundle (build.ts defines GEODE_HPKE_WORKER_SOURCE); nothing is loaded from disk at run time. Without that source
  * (an unbundled enclave, e.g. in-process tests), with GEODE_HPKE_WORKERS=0, or after a worker fails, jobs run inline
@@ -130,7 +131,7 @@ interface PoolWorker {
 }
 
 const openInline = (j: OpenJob): Promise<Uint8Array> => hpkeOpen(j.privateKey, j.enc, j.info, j.aad, j.ciphertext);
-const sealInline = (j: SealJob): Promise<Sealed> => hpkeSeal(j.recipientKey, j.info, j.aad, j.plaintext, j.ephemeralIkm);
+const sealInline = async (j: SealJob): Promise<Sealed> => hpkeSeal(j.recipientKey, j.info, j.aad, j.plaintext, jobEphemeralIkm(j));
 
 function runInline(kind: 'open' | 'seal', entries: Queued<OpenJob, Uint8Array>[] | Queued<SealJob, Sealed>[]): void {
   if (kind === 'open') for (const e of entries as Queued<OpenJob, Uint8Array>[]) openInline(e.job).then(e.resolve, e.reject);

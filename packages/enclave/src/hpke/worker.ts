@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { hpkeOpen, hpkeSeal } from '@geode/protocol';
-import type { OpenJob, PoolReply, PoolRequest, SealJob } from './jobs.ts';
+import { jobEphemeralIkm, type OpenJob, type PoolReply, type PoolRequest, type SealJob } from './jobs.ts';
 
 /**
  * The HPKE worker (pool.ts): runs in a worker thread of the enclave process, from source compiled into the measured
@@ -18,7 +18,7 @@ async function open(j: OpenJob): Promise<Uint8Array | null> {
 
 async function seal(j: SealJob): Promise<{ enc: Uint8Array; ciphertext: Uint8Array } | null> {
   try {
-    return await hpkeSeal(j.recipientKey, j.info, j.aad, j.plaintext, j.ephemeralIkm);
+    return await hpkeSeal(j.recipientKey, j.info, j.aad, j.plaintext, jobEphemeralIkm(j));
   } catch {
     return null;
   }
