@@ -193,7 +193,7 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
         let plain: Uint8Array;
         try {
           // Started early when its inputs could be made then; otherwise made here, meeting the same failure.
-          plain = await (opening[position]?.plaintext ?? pool.open(await openJob(r, sender, env)));
+          plain = await pool.now(opening[position]?.plaintext ?? pool.open(await openJob(r, sender, env)));
         } catch (e) {
           if (isGeodeError(e) && (e.code === 'ENCLAVE_EPOCH_RETIRED' || e.code === 'ENCLAVE_EPOCH_UNKNOWN' || e.code === 'ENCLAVE_EPOCH_KEY_DELETED')) throw e;
           throw new EnclaveError('ENCLAVE_DECRYPT', `Request ${r.seq} could not be decrypted: encrypt it to the active session key with this chain, contract, session and sender as additional data.`, { cause: e });
@@ -242,6 +242,7 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
   batch.write(FRAMEWORK_KEYS.lastSeq, frameworkValue.seq(to));
   batch.write(FRAMEWORK_KEYS.lastAcc, frameworkValue.hex(accTo));
   if (base.lastSeq === 0n) batch.write(FRAMEWORK_KEYS.keyId, frameworkValue.hex(keys.keyId));
+  await pool.drain(); // the main thread seals what the workers have not reached
   return { to, accTo, outputs: await Promise.all(sealing), publicOutputs: publics, ...(started ? { epoch: started } : {}) };
 }
 

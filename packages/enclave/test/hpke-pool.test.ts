@@ -137,3 +137,32 @@ test('seal jobs carrying OutputEkmInput: the worker derives the ephemeral key ma
     await pool.close();
   }
 });
+
+test('now() runs a still-queued job on the calling thread and drain() runs the rest there alongside the worker: the same bytes either way', async () => {
+  const { seals, opens } = await fixtures(96);
+  const pool = new HpkePool(source, 1);
+  try {
+    const opened = opens.map((j) => pool.open(j));
+    // The worker holds at most WINDOW chunks; the last open is still queued here, so now() computes it inline.
+    const last = await pool.now(opened.at(-1)!);
+    assert.equal(pool.counts.inline, 1);
+    assert.equal(new TextDecoder().decode(last), new TextDecoder().decode(seals.at(-1)!.plaintext));
+    for (const [i, p] of opened.entries()) assert.equal(new TextDecoder().decode(await pool.now(p)), new TextDecoder().decode(seals[i]!.plaintext), `open ${i}`);
+    const before = pool.counts;
+    const sealed = seals.map((j) => pool.seal(j));
+    await pool.drain();
+    const after = pool.counts;
+    assert.ok(after.inline > before.inline, 'drain ran some seals inline');
+    assert.ok(after.worker > before.worker, 'the worker ran some seals');
+    assert.equal(after.inline + after.worker, opens.length + seals.length, 'every job ran exactly once');
+    for (const [i, p] of sealed.entries()) {
+      const j = seals[i]!;
+      const inline = await hpkeSeal(j.recipientKey, j.info, j.aad, j.plaintext, jobEphemeralIkm(j));
+      const s = await p;
+      assert.equal(hex(s.enc), hex(inline.enc), `enc ${i}`);
+      assert.equal(hex(s.ciphertext), hex(inline.ciphertext), `ciphertext ${i}`);
+    }
+  } finally {
+    await pool.close();
+  }
+});

@@ -16,13 +16,18 @@ import { jobEphemeralIkm, type OpenJob, type PoolReply, type PoolRequest, type S
  * (an unbundled enclave, e.g. in-process tests), with GEODE_HPKE_WORKERS=0, or after a worker fails, jobs run inline
  * on the main thread: slower, never different. The worker count is a host choice that only changes speed.
  *
- * Jobs are queued and sent in chunks of up to CHUNK (or when the main thread yields) to the least loaded worker.
+ * Jobs are queued here and sent in chunks of up to CHUNK, when the main thread yields, to a worker holding fewer
+ * than WINDOW unanswered chunks; the rest wait here, where the main thread takes what it needs before the workers
+ * reach it (now) and, at the end of a batch, the newest jobs while the workers take the oldest (drain). Which thread
+ * runs a job changes only when its result is ready.
  */
 export class HpkePool {
   private readonly workers: PoolWorker[] = [];
   private opens: Queued<OpenJob, Uint8Array>[] = [];
   private seals: Queued<SealJob, Sealed>[] = [];
-  private flushScheduled = false;
+  /** The queue entry of each promise open/seal returned while its job is queued here (not sent, not run). */
+  private readonly entries = new WeakMap<Promise<unknown>, Entry>();
+  private pumpScheduled = false;
   private nextId = 1;
 
   /**
@@ -39,16 +44,59 @@ export class HpkePool {
     return this.workers.length;
   }
 
+  /** Jobs sent to workers and jobs run on the calling thread so far (diagnostics and tests). */
+  get counts(): { worker: number; inline: number } {
+    return { ...this.ran };
+  }
+  private readonly ran = { worker: 0, inline: 0 };
+
   /** hpkeOpen(job...): the plaintext; rejects with HpkeOpenError when it does not open. */
   open(job: OpenJob): Promise<Uint8Array> {
     if (this.workers.length === 0) return openInline(job);
-    return new Promise((resolve, reject) => this.enqueue(this.opens, { job, resolve, reject }));
+    const { entry, promise } = queued<OpenJob, Uint8Array>('open', job);
+    this.opens.push(entry);
+    return this.enqueued(promise, entry);
   }
 
   /** hpkeSeal(job...) with the job's ephemeral key material: { enc, ciphertext }; rejects when it cannot seal. */
   seal(job: SealJob): Promise<Sealed> {
     if (this.workers.length === 0) return sealInline(job);
-    return new Promise((resolve, reject) => this.enqueue(this.seals, { job, resolve, reject }));
+    const { entry, promise } = queued<SealJob, Sealed>('seal', job);
+    this.seals.push(entry);
+    return this.enqueued(promise, entry);
+  }
+
+  /**
+   * `p` (a promise open or seal returned), computed now on the calling thread if its job is still queued here, so
+   * a main thread that needs a result the workers have not reached yet works instead of waiting; otherwise `p`.
+   */
+  now<T>(p: Promise<T>): Promise<T> {
+    const e = this.entries.get(p);
+    if (e && !e.taken) {
+      this.ran.inline++;
+      runInline([e]);
+    }
+    return p;
+  }
+
+  /**
+   * Compute every job still queued here on the calling thread, the newest first (the workers take the oldest), and
+   * resolve when those are done: at the end of a batch the main thread seals alongside the workers.
+   */
+  async drain(): Promise<void> {
+    this.pump();
+    const queuedNow: Entry[] = [...this.opens, ...this.seals];
+    for (let i = queuedNow.length - 1; i >= 0; i--) {
+      const e = queuedNow[i]!;
+      if (e.taken) continue;
+      this.ran.inline++;
+      runInline([e]);
+      // One job at a time, and a turn of the event loop after each: a worker's answer in between frees it for the
+      // oldest queued ones (pump on its message).
+      await e.done;
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    await Promise.allSettled(queuedNow.map((e) => e.done ?? e.promise));
   }
 
   /** Stop the workers; later jobs run inline. */
@@ -57,25 +105,42 @@ export class HpkePool {
     await Promise.all(ws.map((w) => w.worker.terminate()));
   }
 
-  private enqueue<J, R>(q: Queued<J, R>[], e: Queued<J, R>): void {
-    q.push(e);
-    if (q.length >= CHUNK) this.flush();
-    else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
+  private enqueued<R>(promise: Promise<R>, entry: Entry): Promise<R> {
+    this.entries.set(promise, entry);
+    // A full chunk goes out at once (a loop that never yields still feeds the workers); the rest when it yields.
+    if (this.opens.length + this.seals.length >= CHUNK) this.pump();
+    else if (!this.pumpScheduled) {
+      this.pumpScheduled = true;
+      setImmediate(() => {
+        this.pumpScheduled = false;
+        this.pump();
+      });
+    }
+    return promise;
+  }
+
+  /**
+   * Send queued jobs, opens first, in chunks of up to CHUNK to workers holding fewer than WINDOW unanswered chunks.
+   * Jobs beyond the window stay queued here, where now() and drain() can run them on the calling thread.
+   */
+  private pump(): void {
+    for (;;) {
+      const w = this.workers.reduce<PoolWorker | undefined>((best, x) => (x.inFlight.size < WINDOW && (!best || x.load < best.load) ? x : best), undefined);
+      if (!w) return;
+      const opens = takeQueued(this.opens);
+      if (opens.length > 0) {
+        this.send(w, 'open', opens);
+        continue;
+      }
+      const seals = takeQueued(this.seals);
+      if (seals.length === 0) return;
+      this.send(w, 'seal', seals);
     }
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
-    while (this.opens.length > 0) this.send('open', this.opens.splice(0, CHUNK));
-    while (this.seals.length > 0) this.send('seal', this.seals.splice(0, CHUNK));
-  }
-
-  private send(kind: 'open' | 'seal', entries: Queued<OpenJob, Uint8Array>[] | Queued<SealJob, Sealed>[]): void {
-    const w = this.workers.reduce<PoolWorker | undefined>((best, x) => (!best || x.load < best.load ? x : best), undefined);
-    if (!w) return runInline(kind, entries);
+  private send(w: PoolWorker, kind: 'open' | 'seal', entries: Queued<OpenJob, Uint8Array>[] | Queued<SealJob, Sealed>[]): void {
     const id = this.nextId++;
+    this.ran.worker += entries.length;
     w.inFlight.set(id, { kind, entries });
     w.load += entries.length;
     if (w.inFlight.size === 1) w.worker.ref(); // keep the process alive while a worker owes results
@@ -102,14 +167,19 @@ export class HpkePool {
         if (r === null || r === undefined) e.reject(chunk.kind === 'open' ? new HpkeOpenError() : new Error('HPKE seal failed'));
         else (e.resolve as (v: unknown) => void)(r);
       });
+      this.pump();
     });
     // A worker that fails (error, exit) is dropped; what it owed is computed inline, so no job is lost or different.
     const drop = () => {
       const i = this.workers.indexOf(pw);
       if (i < 0) return;
       this.workers.splice(i, 1);
-      for (const c of pw.inFlight.values()) runInline(c.kind, c.entries);
+      for (const c of pw.inFlight.values()) runInline(c.entries);
       pw.inFlight.clear();
+      if (this.workers.length === 0) {
+        runInline(takeQueued(this.opens, Infinity));
+        runInline(takeQueued(this.seals, Infinity));
+      } else this.pump();
     };
     worker.on('error', drop);
     worker.on('exit', drop);
@@ -121,8 +191,26 @@ export class HpkePool {
 export const POOL_MAX = 4;
 /** Most jobs in one message to a worker. */
 export const CHUNK = 16;
+/** Most unanswered chunks a worker holds: enough that it never waits for the main thread, few enough that now() and drain() find work. */
+export const WINDOW = 2;
 
-interface Queued<J, R> { job: J; resolve(v: R): void; reject(e: unknown): void }
+/**
+ * A job, its promise and the promise's ends. `taken`: sent to a worker or run inline (each job runs once); `done`
+ * settles when an inline run has (never rejects).
+ */
+interface Queued<J, R> { kind: 'open' | 'seal'; job: J; promise: Promise<R>; resolve(v: R): void; reject(e: unknown): void; taken: boolean; done?: Promise<void> }
+type Entry = Queued<OpenJob, Uint8Array> | Queued<SealJob, Sealed>;
+
+/** A new queue entry for `job` and the promise it settles. */
+function queued<J, R>(kind: 'open' | 'seal', job: J): { entry: Queued<J, R>; promise: Promise<R> } {
+  let resolve!: (v: R) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<R>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { entry: { kind, job, promise, resolve, reject, taken: false }, promise };
+}
 interface PoolWorker {
   worker: Worker;
   inFlight: Map<number, { kind: 'open' | 'seal'; entries: Queued<OpenJob, Uint8Array>[] | Queued<SealJob, Sealed>[] }>;
@@ -133,10 +221,29 @@ interface PoolWorker {
 const openInline = (j: OpenJob): Promise<Uint8Array> => hpkeOpen(j.privateKey, j.enc, j.info, j.aad, j.ciphertext);
 const sealInline = async (j: SealJob): Promise<Sealed> => hpkeSeal(j.recipientKey, j.info, j.aad, j.plaintext, jobEphemeralIkm(j));
 
-function runInline(kind: 'open' | 'seal', entries: Queued<OpenJob, Uint8Array>[] | Queued<SealJob, Sealed>[]): void {
-  if (kind === 'open') for (const e of entries as Queued<OpenJob, Uint8Array>[]) openInline(e.job).then(e.resolve, e.reject);
-  else for (const e of entries as Queued<SealJob, Sealed>[]) sealInline(e.job).then(e.resolve, e.reject);
+/** Up to `n` queued jobs not yet taken, oldest first, marked taken; the queue keeps only what is left. */
+function takeQueued<E extends { taken: boolean }>(q: E[], n = CHUNK): E[] {
+  const out: E[] = [];
+  let i = 0;
+  for (; i < q.length && out.length < n; i++) {
+    const e = q[i]!;
+    if (e.taken) continue;
+    e.taken = true;
+    out.push(e);
+  }
+  q.splice(0, i);
+  return out;
 }
+
+/** Run `entries` on this thread (marked taken), each settling its promise; `done` resolves when it has. */
+function runInline(entries: readonly Entry[]): void {
+  for (const e of entries) {
+    e.taken = true;
+    e.done = isOpen(e) ? openInline(e.job).then(e.resolve, e.reject) : sealInline(e.job).then(e.resolve, e.reject);
+  }
+}
+
+const isOpen = (e: Entry): e is Queued<OpenJob, Uint8Array> => e.kind === 'open';
 
 declare const GEODE_HPKE_WORKER_SOURCE: string | undefined;
 
