@@ -80,12 +80,13 @@ export class HpkePool {
   }
 
   /**
-   * Compute every job still queued here on the calling thread, the newest first (the workers take the oldest), and
-   * resolve when those are done: at the end of a batch the main thread seals alongside the workers.
+   * Compute every seal still queued here on the calling thread, the newest first (the workers take the oldest), and
+   * resolve when those are done: at the end of a batch the main thread seals alongside the workers. Opens are left
+   * to the workers: one still queued at the end of a batch belongs to a request the batch did not reach.
    */
   async drain(): Promise<void> {
     this.pump();
-    const queuedNow: Entry[] = [...this.opens, ...this.seals];
+    const queuedNow: Entry[] = [...this.seals];
     for (let i = queuedNow.length - 1; i >= 0; i--) {
       const e = queuedNow[i]!;
       if (e.taken) continue;
