@@ -23,9 +23,9 @@ const CACHE_MIB = Number(process.env.BENCH_STATE_CACHE_MIB ?? 16);
 const CHUNK = Number(process.env.BENCH_STATE_CHUNK ?? 2000);
 const REUSE = process.env.BENCH_STATE_REUSE;
 
-/** Figures of one batch: wall and CPU ms, ms in the 100 requests (reads, overlay writes) and in store.commit, node reads served by the cache and by SQLite. */
+/** Figures of one batch: wall and CPU ms, ms in the 100 requests (reads, overlay writes) and in store.commit, node reads served by the cache and by SQLite, distinct new trie nodes the commit wrote. */
 export interface BatchFigures {
-  batch: number; wallMs: number; cpuMs: number; readMs: number; commitMs: number; cacheHits: number; backendReads: number;
+  batch: number; wallMs: number; cpuMs: number; readMs: number; commitMs: number; cacheHits: number; backendReads: number; nodesWritten: number;
 }
 
 const open = (file: string): StateStore => StateStore.open({
@@ -84,7 +84,7 @@ async function batch(store: StateStore, keys: number, b: number): Promise<BatchF
   const s1 = store.cacheStats();
   return {
     batch: b, wallMs: t2 - t0, cpuMs: (cpu.user + cpu.system) / 1000, readMs: t1 - t0, commitMs: t2 - t1,
-    cacheHits: s1.cacheHits - s0.cacheHits, backendReads: s1.backendReads - s0.backendReads,
+    cacheHits: s1.cacheHits - s0.cacheHits, backendReads: s1.backendReads - s0.backendReads, nodesWritten: s1.nodesWritten - s0.nodesWritten,
   };
 }
 

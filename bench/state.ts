@@ -113,7 +113,7 @@ const r1 = (x: number): number => Math.round(x * 10) / 10;
     const wall = f.map((x) => x.wallMs);
     console.log(`${String(c.keys).padStart(9)} keys: batch of ${REQUESTS} requests median ${r1(median(wall))} ms (min ${r1(Math.min(...wall))}, max ${r1(Math.max(...wall))}), CPU time median ${r1(median(f.map((x) => x.cpuMs)))} ms; peak RSS ${r1(c.end.peakRssMiB)} MiB (at end ${r1(c.end.rssEndMiB)}; node cache bound ${c.ready.cacheMiB} MiB)`);
     const reads = median(f.map((x) => x.backendReads));
-    console.log(`${' '.repeat(15)}where a batch goes: requests (reads + overlay) ${r1(median(f.map((x) => x.readMs)))} ms, commit (trie update, sealing, one SQLite transaction) ${r1(median(f.map((x) => x.commitMs)))} ms; trie node reads ${median(f.map((x) => x.cacheHits)) + reads}, of them from SQLite (unseal + re-hash) ${reads}`);
+    console.log(`${' '.repeat(15)}where a batch goes: requests (reads + overlay) ${r1(median(f.map((x) => x.readMs)))} ms, commit (trie update, sealing, one SQLite transaction) ${r1(median(f.map((x) => x.commitMs)))} ms; trie node reads ${median(f.map((x) => x.cacheHits)) + reads}, of them from SQLite (unseal + re-hash) ${reads}; new trie nodes written ${median(f.map((x) => x.nodesWritten))}`);
   }
   const batchMs = children.map((c) => r1(median(c.batches.map((x) => x.wallMs))));
   const cpuMs = children.map((c) => median(c.batches.map((x) => x.cpuMs)));

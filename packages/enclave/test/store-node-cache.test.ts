@@ -36,7 +36,11 @@ test('decoded-node cache: cached decodings stay the stored nodes through puts an
     }
     const sorted = [...changes.values()].sort((a, b) => Buffer.compare(a[0], b[0]));
     const root = await trie.apply(sorted);
-    backend.write(nodes.takeReachable(root));
+    const written = nodes.stats().nodesWritten;
+    const puts = nodes.takeReachable(root);
+    assert.equal(nodes.stats().nodesWritten - written, puts.length, 'nodesWritten counts the records takeReachable returns');
+    assert.ok(puts.every(([k]) => k[0] === 0x6e && k.length === 33), 'each is a node record');
+    backend.write(puts);
     for (const [k, v] of sorted) {
       if (v === null) { model.delete(Buffer.from(k).toString('hex')); await reference.del(k); } else { model.set(Buffer.from(k).toString('hex'), v); await reference.put(k, v); }
     }

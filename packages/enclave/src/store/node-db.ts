@@ -59,6 +59,8 @@ const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.b
 export interface NodeCacheStats {
   cacheHits: number;
   backendReads: number;
+  /** Nodes sealed and handed to the backend by takeReachable (the distinct new nodes of each commit), in total. */
+  nodesWritten: number;
   /** Cost of the cached nodes, bytes (ByteLru size: node bytes plus NODE_CACHE_ENTRY_OVERHEAD each). */
   cachedBytes: number;
 }
@@ -80,7 +82,7 @@ export class SealedNodeDb implements TrieDb {
   private readonly cache: ByteLru;
   private readonly raws: ByteLru<{ raw: RawNode; cost: number }>;
   private pending = new Map<string, Uint8Array>();
-  private readonly counters: NodeCacheStats = { cacheHits: 0, backendReads: 0, cachedBytes: 0 };
+  private readonly counters: NodeCacheStats = { cacheHits: 0, backendReads: 0, nodesWritten: 0, cachedBytes: 0 };
 
   /** `sealingKey` and `storeId` 32 bytes each; `cacheBytes` the cache bound (NODE_CACHE_ENTRY_OVERHEAD counted per node). */
   constructor(private readonly backend: RecordBackend, private readonly sealingKey: Uint8Array, private readonly storeId: Uint8Array, cacheBytes: number) {
@@ -186,6 +188,7 @@ export class SealedNodeDb implements TrieDb {
       for (const c of refs) if (c instanceof Uint8Array && c.length === 32) todo.push(hexOf(c));
     }
     this.pending = new Map();
+    this.counters.nodesWritten += out.length;
     return out;
   }
 
