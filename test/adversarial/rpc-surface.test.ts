@@ -8,13 +8,14 @@ import assert from 'node:assert/strict';
 import { pad, toHex, type Address, type Hex } from 'viem';
 import { WebSocket } from 'ws';
 import { SLOT, slotKey } from '@geode/protocol';
+import { GeodeCoreAbi } from '@geode/contracts';
 import { devAccounts } from '@geode/devnet';
 import { startDevStack, type DevStack } from '@geode/cli';
 import { quiet } from '../harness/adversary.ts';
 
 let stack: DevStack;
 let contract: Address;
-const WATCHED = { requestCount: SLOT.requestCount, accumulator: SLOT.accumulator, committedSeq: SLOT.committedSeq, stateRoot: SLOT.stateRoot };
+const WATCHED = { requestCount: SLOT.requestCount, committedSeq: SLOT.committedSeq, stateRoot: SLOT.stateRoot };
 
 before(async () => {
   stack = await startDevStack({ logger: quiet, servePort: 0 });
@@ -54,6 +55,7 @@ async function observed(victim: Address): Promise<Record<string, unknown>> {
   const pub = stack.chain.publicClient;
   const out: Record<string, unknown> = {};
   for (const [name, slot] of Object.entries(WATCHED)) out[name] = await pub.getStorageAt({ address: contract, slot: slotKey(slot) });
+  out.accumulator = await pub.readContract({ address: contract, abi: GeodeCoreAbi, functionName: 'accumulator' });
   out.blockNumber = await pub.getBlockNumber();
   out.code = await pub.getCode({ address: contract });
   out.balance = await pub.getBalance({ address: victim });

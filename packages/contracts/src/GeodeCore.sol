@@ -59,28 +59,28 @@ contract GeodeCore {
         bytes data;
     }
 
-    // ---- proven layout (slots 0..8; see SLOT in packages/protocol/src/constants.ts) ----
+    // ---- proven layout (slots 0..7; see SLOT in packages/protocol/src/constants.ts) ----
 
     /// @notice Hash of the deployment configuration; the enclave attests to it at SessionCreate.
     bytes32 public configHash; // slot 0
     /// @notice Number of requests appended so far (the last sequence number; sequence numbers start at 1).
     uint256 public requestCount; // slot 1
-    /// @notice acc(requestCount); acc(0) = 0,
-    ///         acc(n) = keccak256(abi.encode(acc(n-1), n, sender, sessionId, keccak256(payload))) where sessionId is
+    /// @notice acc(seq) for every seq in 1..requestCount (accAt[0] is never written: acc(0) = 0), where
+    ///         acc(n) = keccak256(abi.encode(acc(n-1), n, sender, sessionId, keccak256(payload))) and sessionId is
     ///         activeSessionId when request n was appended (0 if none): the session the request was encrypted to.
-    bytes32 public accumulator; // slot 2
-    /// @notice acc(seq) for every seq in 1..requestCount.
-    mapping(uint256 seq => bytes32 acc) public accAt; // slot 3
+    ///         The latest one, acc(requestCount), is `accumulator()`; it has no slot of its own (one storage write
+    ///         less per request, docs/protocol.md#pipeline-cost).
+    mapping(uint256 seq => bytes32 acc) public accAt; // slot 2
     /// @notice Last sequence number covered by a committed batch (0 before the first commitment).
-    uint256 public committedSeq; // slot 4
+    uint256 public committedSeq; // slot 3
     /// @notice Root of the application state after `committedSeq` (0 = empty state).
-    bytes32 public stateRoot; // slot 5
+    bytes32 public stateRoot; // slot 4
     /// @notice Id of the active session (0 = none yet).
-    uint256 public activeSessionId; // slot 6
+    uint256 public activeSessionId; // slot 5
     /// @notice Number of sessions created (the last session id; ids start at 1).
-    uint256 public sessionCount; // slot 7
+    uint256 public sessionCount; // slot 6
     /// @dev Sessions by id; read with `session(id)`.
-    mapping(uint256 id => Session) internal sessions; // slot 8
+    mapping(uint256 id => Session) internal sessions; // slot 7
 
     // ---- end of proven layout ----
 
@@ -96,34 +96,34 @@ contract GeodeCore {
     /// @notice handoverRequests[id]: the report data handover request `id` was attested with
     ///         (handoverRequestReportData; zero = no such request). A keyed enclave proves this slot before it seals its
     ///         keys to the request's handover key.
-    mapping(uint256 id => bytes32 reportData) public handoverRequests; // slot 12
+    mapping(uint256 id => bytes32 reportData) public handoverRequests; // slot 11
     /// @notice Number of handover requests (the last id; ids start at 1).
-    uint256 public handoverCount; // slot 13
+    uint256 public handoverCount; // slot 12
 
     // ---- rotation epochs (docs/protocol.md#rotation); not proven: the rotation requests are in the accumulator ----
 
     /// @dev epochs[e] for e in 1..rotationCount of the current key lineage; read with `epoch(e)` / `currentEpoch()`.
-    mapping(uint256 epoch => Epoch) internal epochs; // slot 14
+    mapping(uint256 epoch => Epoch) internal epochs; // slot 13
     /// @notice Number of rotations requested in the current key lineage (the last requested epoch).
-    uint256 public rotationCount; // slot 15
+    uint256 public rotationCount; // slot 14
     /// @notice The last epoch whose key is on-chain (0 = the session's own encPubKey).
-    uint256 public startedEpoch; // slot 16
+    uint256 public startedEpoch; // slot 15
 
     // ---- backup (docs/protocol.md#backup); recoveryKey is proven by the exporting enclave (SLOT.recoveryKey) ----
 
     /// @notice X25519 public key (RFC 7748) a keyed enclave seals its key material to in a backup (zero = this
     ///         deployment has no recovery key and no backup). Set by the admin before the first session only, so it is
     ///         fixed before any key material exists: a client that sees it (or its absence) knows it cannot change.
-    bytes32 public recoveryKey; // slot 17
+    bytes32 public recoveryKey; // slot 16
 
     // ---- rotation schedule (docs/protocol.md#rotation-schedule); not proven: its rotation requests are in the log ----
 
     /// @notice Automatic rotation: the contract itself appends the admin's rotation request once this many requests
     ///         were appended since the last rotation request (or since the schedule was set); 0 = on demand only.
-    uint256 public rotateEveryRequests; // slot 18
+    uint256 public rotateEveryRequests; // slot 17
     /// @notice The sequence number the schedule counts from: the last rotation request's, or requestCount when the
     ///         schedule was set or a new key lineage started.
-    uint256 public rotationScheduleFrom; // slot 19
+    uint256 public rotationScheduleFrom; // slot 18
 
     /// @notice Attestation verifier the handshake quotes are checked with.
     IAttestationVerifier public immutable verifier;
@@ -606,8 +606,7 @@ contract GeodeCore {
     function _appendRequest(address sender, bytes memory payload) internal returns (uint256 seq) {
         seq = ++requestCount;
         uint256 sid = activeSessionId;
-        bytes32 acc = keccak256(abi.encode(accumulator, seq, sender, sid, keccak256(payload)));
-        accumulator = acc;
+        bytes32 acc = keccak256(abi.encode(accAt[seq - 1], seq, sender, sid, keccak256(payload)));
         accAt[seq] = acc;
         emit RequestSubmitted(seq, sender, sid, payload);
         // The rotation schedule (docs/protocol.md#rotation-schedule): the count reached, the admin's rotation follows.
@@ -820,6 +819,11 @@ contract GeodeCore {
     /// @notice The accepted measurements, in deployment order.
     function measurements() external view returns (bytes32[] memory) {
         return acceptedMeasurements;
+    }
+
+    /// @notice acc(requestCount): the accumulator over the whole log (0 before the first request), see accAt.
+    function accumulator() external view returns (bytes32) {
+        return accAt[requestCount];
     }
 
     /// @notice Whether `mrEnclave` is an accepted measurement.

@@ -90,11 +90,11 @@ export class FakeChain {
   }
   submit(sender: Address, payload: Hex) {
     const seq = this.get(SLOT.requestCount) + 1n;
-    const prev = b32(this.get(SLOT.accumulator));
+    // As GeodeCore._appendRequest: acc(seq) from accAt[seq - 1] (acc(0) = 0, never written).
+    const prev = b32(this.get(mappingSlot(seq - 1n, SLOT.accAt)));
     const sessionId = this.get(SLOT.activeSessionId);
     const acc = accumulatorStep(seq === 1n ? ACC_ZERO : prev, seq, sender, sessionId, keccak256(payload));
     this.set(SLOT.requestCount, seq);
-    this.set(SLOT.accumulator, BigInt(acc));
     this.set(mappingSlot(seq, SLOT.accAt), BigInt(acc));
     this.log.push({ seq: seq.toString(), sender, payload, sessionId: sessionId.toString() });
   }

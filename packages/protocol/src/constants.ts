@@ -36,33 +36,35 @@ export const DOMAIN = {
 export const SLOT = {
   configHash: 0n,
   requestCount: 1n,
-  accumulator: 2n,
-  /** mapping(uint256 seq => bytes32 acc): acc(seq) for every seq >= 1. */
-  accAt: 3n,
-  committedSeq: 4n,
-  stateRoot: 5n,
-  activeSessionId: 6n,
-  sessionCount: 7n,
-  /** mapping(uint256 id => Session). Session fields are consecutive slots from keccak(id . 8). */
-  sessions: 8n,
+  /**
+   * mapping(uint256 seq => bytes32 acc): acc(seq) for every seq >= 1 (accAt[0] unwritten, acc(0) = 0). The latest,
+   * acc(requestCount), has no slot of its own: the contract's accumulator() reads accAt[requestCount].
+   */
+  accAt: 2n,
+  committedSeq: 3n,
+  stateRoot: 4n,
+  activeSessionId: 5n,
+  sessionCount: 6n,
+  /** mapping(uint256 id => Session). Session fields are consecutive slots from keccak(id . 7). */
+  sessions: 7n,
   /**
    * mapping(uint256 id => bytes32 reportData): the report data of handover request `id` (docs/protocol.md#handover);
-   * not part of the batch layout (slots 0..8) but proven by a keyed instance before it hands its keys over.
+   * not part of the batch layout (slots 0..7) but proven by a keyed instance before it hands its keys over.
    */
-  handoverRequests: 12n,
+  handoverRequests: 11n,
   /**
    * Rotation epochs (docs/protocol.md#rotation): mapping(uint256 epoch => Epoch {requestSeq, encPubKey, fromSeq}),
    * rotationCount and startedEpoch. Not proven by the enclave (the rotation requests are in the accumulator); pinned
    * here so that the layout test keeps them where the docs say.
    */
-  epochs: 14n,
-  rotationCount: 15n,
-  startedEpoch: 16n,
+  epochs: 13n,
+  rotationCount: 14n,
+  startedEpoch: 15n,
   /** bytes32: the deployment's recovery key (docs/protocol.md#backup), proven by a keyed instance before it exports a backup. */
-  recoveryKey: 17n,
+  recoveryKey: 16n,
   /** Rotation schedule (docs/protocol.md#rotation-schedule): not proven (its rotation requests are in the accumulator). */
-  rotateEveryRequests: 18n,
-  rotationScheduleFrom: 19n,
+  rotateEveryRequests: 17n,
+  rotationScheduleFrom: 18n,
 } as const;
 
 /** Offsets of the fields of `struct Session` from its base slot. */
