@@ -1,8 +1,8 @@
 // The store's findPath (trie.ts DecodedNodeTrie: a plain loop in place of @ethereumjs/mpt's WalkController) gives
 // exactly what the library's own findPath gives: the same node, the same remaining nibbles and the same stack, on
 // tries shaped to have every node kind (branches with values, extensions, inline children), for keys that are
-// present, absent, prefixes of present keys and extensions of them; the same answer (or the same error) for a root
-// whose nodes are missing.
+// present, absent, prefixes of present keys and extensions of them. A missing node is ENCLAVE_SEAL_CORRUPT, not an
+// absent key.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -61,12 +61,16 @@ test('findPath equals the library findPath: present, absent, prefix and extended
   }), { numRuns: 60 });
 });
 
-test('findPath with missing nodes: the same empty answer, or the same error with throwIfMissing', async () => {
+test('findPath with a missing node: ENCLAVE_SEAL_CORRUPT (where the library answers "no such key"); the empty trie answers no key', async () => {
   const t = await trieWith([[Uint8Array.of(1, 2), Uint8Array.of(3)], [Uint8Array.of(1, 3), new Uint8Array(40).fill(7)]], tmpDir(), 'm');
   t.root(toBytes(keccak256(toBytes('a root nobody stored'))));
   const k = Uint8Array.of(1, 2);
-  assert.deepEqual(shape(await t.findPath(k)), shape(await MerklePatriciaTrie.prototype.findPath.call(t, k)));
-  assert.deepEqual(shape(await t.findPath(k)), { node: null, remaining: [], stack: [] });
-  await assert.rejects(t.findPath(k, true), /Missing node in DB/);
+  // The library's own walk turns the missing node into an absent key: the wrong answer the override refuses.
+  assert.deepEqual(shape(await MerklePatriciaTrie.prototype.findPath.call(t, k)), { node: null, remaining: [], stack: [] });
+  for (const miss of [false, true]) await assert.rejects(t.findPath(k, miss), (e: { code?: string }) => e.code === 'ENCLAVE_SEAL_CORRUPT');
+  await assert.rejects(t.get(k), (e: { code?: string }) => e.code === 'ENCLAVE_SEAL_CORRUPT');
   await assert.rejects(MerklePatriciaTrie.prototype.findPath.call(t, k, true), /Missing node in DB/);
+  const empty = await trieWith([], tmpDir(), 'e');
+  assert.deepEqual(shape(await empty.findPath(k)), { node: null, remaining: [], stack: [] });
+  assert.equal(await empty.get(k), null);
 });

@@ -1,4 +1,5 @@
 import { BranchMPTNode, ExtensionMPTNode, LeafMPTNode, MerklePatriciaTrie, decodeRawMPTNode, type MPTNode, type MPTOpts, type Path } from '@ethereumjs/mpt';
+import { EnclaveError } from '../errors.ts';
 import { keccak256 } from './keccak.ts';
 import type { SealedNodeDb } from './node-db.ts';
 
@@ -155,18 +156,25 @@ export class DecodedNodeTrie extends MerklePatriciaTrie {
 
   /**
    * The library's findPath (the path from the root to `key`'s node: what get, put and del start from) as a plain
-   * loop: the same result ({node, remaining, stack}, the same nodes in the same order, the same 'Missing node in DB'
-   * handling) without the library's WalkController, which schedules every step of a single-key walk as a queued
-   * task and a promise (about a fifth of a batch's time on the enclave's main thread). Only the nodes' own accessors
-   * are used; no node is built, encoded or hashed here. A resumed walk (partialPath) goes to the library.
-   * trie.test.ts checks it against super.findPath on random tries.
+   * loop: the same result ({node, remaining, stack}, the same nodes in the same order) without the library's
+   * WalkController, which schedules every step of a single-key walk as a queued task and a promise (about a fifth
+   * of a batch's time on the enclave's main thread). Only the nodes' own accessors are used; no node is built,
+   * encoded or hashed here. A resumed walk (partialPath) goes to the library. trie-findpath.test.ts checks it
+   * against super.findPath on random tries.
+   *
+   * One deliberate difference: a node missing from the database throws ENCLAVE_SEAL_CORRUPT, whatever
+   * `throwIfMissing` says. The library answers "no such key" there (it serves partial tries such as proofs), but a
+   * version of this store is written whole in one transaction, so every node a checked-out root reaches is stored:
+   * a missing one was removed by whoever holds the database, and reading on would turn a present key into an
+   * absent one (a wrong answer, docs/security.md#host-inputs). The empty trie has no root node: no key, no error.
    */
   override async findPath(key: Uint8Array, throwIfMissing = false, partialPath: { stack: MPTNode[] } = { stack: [] }): Promise<Path> {
     if (partialPath.stack.length > 0) return super.findPath(key, throwIfMissing, partialPath);
-    const target = toNibbles(key);
     const stack: MPTNode[] = [];
-    let at = 0; // nibbles of target matched so far
     let ref: Uint8Array | Uint8Array[] = this.root();
+    if (ref instanceof Uint8Array && Buffer.from(ref).equals(Buffer.from(this.EMPTY_TRIE_ROOT))) return { node: null, remaining: [], stack };
+    const target = toNibbles(key);
+    let at = 0; // nibbles of target matched so far
     try {
       for (;;) {
         const node = await this.lookupNode(ref);
@@ -190,8 +198,9 @@ export class DecodedNodeTrie extends MerklePatriciaTrie {
         }
       }
     } catch (e) {
-      if ((e as Error).message !== 'Missing node in DB' || throwIfMissing) throw e;
-      return { node: null, remaining: [], stack };
+      if ((e as Error).message !== 'Missing node in DB') throw e;
+      const node = ref instanceof Uint8Array ? Buffer.from(ref).toString('hex') : 'inline';
+      throw new EnclaveError('ENCLAVE_SEAL_CORRUPT', `Trie node ${node} is missing from the state database although the checked-out root needs it: a record was removed. Restore this enclave's data directory, or start from an empty one.`, { details: { node }, cause: e });
     }
   }
 }
