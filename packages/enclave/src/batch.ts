@@ -313,9 +313,10 @@ async function startOpens(requests: readonly BatchRequest[], openJob: (r: BatchR
 }
 
 /**
- * Encrypt output number `index` of the batch to its recipient's key (HPKE on the pool, ephemeral key from
- * outputEphemeralIkm under the session's appSecret, derived on the pool's thread, so the bytes are deterministic); '0x' when the recipient has no key or the key
- * cannot be sealed to (e.g. a low-order X25519 point): recorded as undeliverable.
+ * Encrypt output number `index` of the batch to its recipient's key: HPKE on the pool, with the ephemeral key
+ * material derived (outputEphemeralIkm under the session's appSecret, on whichever thread runs the job) so that the
+ * bytes are deterministic. '0x' when the recipient has no key or the key cannot be sealed to (e.g. a low-order X25519
+ * point): recorded as undeliverable.
  */
 async function sealOutput(o: PendingOutput, index: number, bc: BatchContext, keys: SessionKeys, pool: HpkePool): Promise<BatchOutput> {
   let ciphertext: Hex = '0x';

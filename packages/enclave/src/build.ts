@@ -164,7 +164,8 @@ export async function buildEnclave(opts: { entry: string; outfile: string; tee?:
 
 /**
  * The worker needs only @geode/protocol's HPKE module (hpkeOpen, hpkeSeal; it imports @hpke/*, @noble/hashes and
- * node:crypto): resolving the package to that module keeps zod and viem out of every worker's start-up.
+ * node:crypto) and the enclave's output key derivation (hpke/output-ekm.ts: @noble/hashes, hash-wasm's Keccak):
+ * resolving the package to that module keeps zod and viem out of every worker's start-up.
  */
 const protocolHpkeOnly = {
   name: 'geode-protocol-hpke-only',

@@ -25,7 +25,7 @@ export class HpkePool {
   private readonly workers: PoolWorker[] = [];
   private opens: Queued<OpenJob, Uint8Array>[] = [];
   private seals: Queued<SealJob, Sealed>[] = [];
-  /** The queue entry of each promise open/seal returned while its job is queued here (not sent, not run). */
+  /** The queue entry of each promise open/seal returned (now() runs it here if no thread has taken it yet). */
   private readonly entries = new WeakMap<Promise<unknown>, Entry>();
   private pumpScheduled = false;
   private nextId = 1;
