@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { keccak256, toBytes } from 'viem';
 import { SqliteBackend, StateStore } from '../packages/enclave/src/store/index.ts';
+import { PROGRESS_EVERY, progress } from './state-progress.ts';
 
 const REQUESTS = Number(process.env.BENCH_STATE_REQUESTS ?? 100);
 /** Bound of the store's decrypted-node cache, and bulk-loader keys per transaction. */
@@ -46,7 +47,10 @@ async function load(keys: number, file: string): Promise<{ loadMs: number | null
   const c0 = process.cpuUsage();
   function* initial(): Generator<readonly [readonly (string | number)[], unknown]> {
     // Distinct values: equal leaves would share trie nodes (content addressing) and make the stored trie tiny.
-    for (let i = 0; i < keys; i++) yield [['bank', 'bal', i], { balance: 1_000_000 + i, nonce: 0 }];
+    for (let i = 0; i < keys; i++) {
+      if (i > 0 && i % PROGRESS_EVERY === 0) progress(i, keys, t0);
+      yield [['bank', 'bal', i], { balance: 1_000_000 + i, nonce: 0 }];
+    }
   }
   await store.bulkLoad(initial(), CHUNK);
   const loadMs = performance.now() - t0;

@@ -34,6 +34,7 @@ import { transfersApp } from '../apps/transfers/src/enclave/app.ts';
 import { EnclaveRuntime, KEYS_FILE, SealedStore, SessionKeys, sealingKeyFor } from '../packages/enclave/src/index.ts';
 import { deserializeKeyMaterial } from '../packages/enclave/src/keys.ts';
 import { openLineageStore } from '../packages/enclave/src/lineage.ts';
+import { PROGRESS_EVERY, progress } from './state-progress.ts';
 import { FakeChain, User, batchParams, fakePlatform, setup, testConfig } from '../packages/enclave/test/helpers.ts';
 
 /** Requests per batch = senders (one transfer each). */
@@ -86,7 +87,10 @@ async function build(keys: number, dataDir: string, users: User[]): Promise<{ ch
   function* balances(): Generator<readonly [readonly string[], unknown]> {
     for (const u of users) yield [['transfers', 'balance', u.address], SENDER_BALANCE.toString()];
     // Distinct values: equal leaves would share trie nodes (content addressing) and make the stored trie tiny.
-    for (let i = 0; i < others; i++) yield [['transfers', 'balance', account(i)], (1_000_000 + i).toString()];
+    for (let i = 0; i < others; i++) {
+      if (i > 0 && i % PROGRESS_EVERY === 0) progress(i, others, t0);
+      yield [['transfers', 'balance', account(i)], (1_000_000 + i).toString()];
+    }
   }
   const root = await store.bulkLoad(balances(), 2000);
   const c = process.cpuUsage(c0);
