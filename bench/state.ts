@@ -25,7 +25,7 @@
  * JSON line. Figures and analysis: docs/enclave.md#store-performance.
  *
  * Environment: BENCH_STATE_SIZES (comma list), BENCH_STATE_REQUESTS (100), BENCH_STATE_BATCHES (measured rounds,
- * 9), BENCH_STATE_WARMUP (rounds not measured, 2), BENCH_STATE_NODE_FLAGS, BENCH_STATE_CACHE_MIB and
+ * 15), BENCH_STATE_WARMUP (rounds not measured, 3), BENCH_STATE_NODE_FLAGS, BENCH_STATE_CACHE_MIB and
  * BENCH_STATE_CHUNK (state-child.ts), BENCH_STATE_REUSE=<dir> (keep the loaded states there and reuse them on the
  * next run: each million-key load takes about 5 CPU-minutes).
  */
@@ -42,8 +42,8 @@ import type { EnclaveBatchFigures } from './state-enclave-child.ts';
 
 const SIZES = (process.env.BENCH_STATE_SIZES ?? '1000,100000,1000000').split(',').map(Number);
 const REQUESTS = Number(process.env.BENCH_STATE_REQUESTS ?? 100);
-const BATCHES = Number(process.env.BENCH_STATE_BATCHES ?? 9);
-const WARMUP = Number(process.env.BENCH_STATE_WARMUP ?? 2);
+const BATCHES = Number(process.env.BENCH_STATE_BATCHES ?? 15);
+const WARMUP = Number(process.env.BENCH_STATE_WARMUP ?? 3);
 /**
  * Node flags of the store-holding process. An SGX enclave has a fixed heap; bounding V8's old space the same way
  * makes it collect instead of growing, which is what peak RSS measures.
