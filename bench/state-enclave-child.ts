@@ -29,7 +29,6 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { hexToBytes, keccak256, toBytes, toHex, type Address, type Hex } from 'viem';
-import { configHash } from '@geode/protocol';
 import { transfersApp } from '../apps/transfers/src/enclave/app.ts';
 import { EnclaveRuntime, KEYS_FILE, SealedStore, SessionKeys, sealingKeyFor } from '../packages/enclave/src/index.ts';
 import { deserializeKeyMaterial } from '../packages/enclave/src/keys.ts';
@@ -57,15 +56,12 @@ interface Position { number: string; head: Hex; root: Hex; loadMs: number; loadC
 
 const say = (o: object): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
 
-/** The runtime's lineage store, opened the way the runtime opens it (sealed keys in `dataDir`, the test config). */
-async function lineageStore(dataDir: string) {
-  const c = testConfig();
-  // The GeodeConfig the runtime's init makes of this config JSON (runtime.ts), whose configHash binds the sealing keys.
-  const hash = hexToBytes(configHash({
-    chainId: BigInt(c.chainId), contract: c.contract.toLowerCase() as Address, measurements: c.measurements.map((m) => m.toLowerCase() as Hex),
-    attestationVerifier: c.attestationVerifier.toLowerCase() as Address, lcSigner: c.lcSigner.toLowerCase() as Address,
-    lcGenesisHash: c.lcGenesisHash.toLowerCase() as Hex, policyHash: c.policyHash.toLowerCase() as Hex, admin: c.admin.toLowerCase() as Address,
-  }));
+/**
+ * The runtime's lineage store, opened the way the runtime opens it: its keys unsealed from `dataDir` under the
+ * platform sealing key of `configHash` (0x bytes32, as the runtime's init returned it).
+ */
+async function lineageStore(dataDir: string, configHash: Hex) {
+  const hash = hexToBytes(configHash);
   const raw = new SealedStore(dataDir, sealingKeyFor(fakePlatform, hash)).read(KEYS_FILE);
   if (!raw) throw new Error(`no ${KEYS_FILE} in ${dataDir}`);
   const keys = await SessionKeys.fromMaterial(deserializeKeyMaterial(raw));
@@ -78,8 +74,10 @@ async function build(keys: number, dataDir: string, users: User[]): Promise<{ ch
   for (const u of users) chain.submit(u.address, u.registerPayload());
   const { params } = await batchParams(chain, 1, users.length);
   const r = (await rt.handle('processBatch', params)) as { newRoot: Hex };
+  // init again with the same config only returns what the first one did: the runtime's own config hash.
+  const { configHash } = (await rt.handle('init', { config: testConfig() })) as { configHash: Hex };
   rt.close();
-  const store = await lineageStore(dataDir);
+  const store = await lineageStore(dataDir, configHash);
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   await store.checkout(r.newRoot);

@@ -45,8 +45,8 @@ const REQUESTS = Number(process.env.BENCH_STATE_REQUESTS ?? 100);
 const BATCHES = Number(process.env.BENCH_STATE_BATCHES ?? 15);
 const WARMUP = Number(process.env.BENCH_STATE_WARMUP ?? 3);
 /**
- * Node flags of the store-holding process. An SGX enclave has a fixed heap; bounding V8's old space the same way
- * makes it collect instead of growing, which is what peak RSS measures.
+ * Node flags of every child process (loaders, enclave and store processes). An SGX enclave has a fixed heap;
+ * bounding V8's old space the same way makes it collect instead of growing, which is what peak RSS measures.
  */
 const NODE_FLAGS = (process.env.BENCH_STATE_NODE_FLAGS ?? '--max-old-space-size=128').split(' ').filter(Boolean);
 const REUSE = process.env.BENCH_STATE_REUSE;
@@ -55,9 +55,11 @@ interface Ready { keys: number; root: string; loadMs: number | null; loadCpuMs: 
 interface End { peakRssMiB: number; rssEndMiB: number }
 /** The two batches measured (see the header): the enclave's processBatch, and the store's own batch. */
 type Kind = 'enclave' | 'store';
+/** What every batch figures line carries (BatchFigures, EnclaveBatchFigures). */
+interface Figures { wallMs: number; cpuMs: number }
 
 /** One child process: its stdout as a queue of JSON lines. */
-class Child<F extends { wallMs: number; cpuMs: number }> {
+class Child<F extends Figures> {
   private readonly lines: AsyncIterator<string>;
   private readonly rl: Interface;
   readonly batches: F[] = [];
@@ -95,9 +97,9 @@ const pad = (keys: number): string => String(keys).padStart(9);
   const enclave: Child<EnclaveBatchFigures>[] = [];
   const store: Child<BatchFigures>[] = [];
   console.log(`processes: node ${NODE_FLAGS.join(' ')}; ${REQUESTS} requests per batch; ${WARMUP} warm-up + ${BATCHES} measured rounds, interleaved over the sizes and both batches`);
-  const spawnChild = async <F extends { wallMs: number; cpuMs: number }>(kind: Kind, keys: number): Promise<Child<F>> => {
+  const spawnChild = async <F extends Figures>(kind: Kind, keys: number): Promise<Child<F>> => {
     const dir = mkdtempSync(join(tmpdir(), 'geode-bench-state-'));
-    console.log(`… ${pad(keys)} keys, ${kind} batch: ${REUSE ? 'loading (or reusing, BENCH_STATE_REUSE)' : 'bulk loading'} the state${keys >= 1_000_000 && !REUSE ? ' (about 5 CPU-minutes at a million keys)' : ''}`);
+    console.log(`… ${pad(keys)} keys, ${kind} batch: ${REUSE ? 'loading (or reusing, BENCH_STATE_REUSE)' : 'bulk loading'} the state${keys >= 1_000_000 && !REUSE ? ' (5 to 10 CPU-minutes at a million keys)' : ''}`);
     let args = [String(keys), dir];
     let env = process.env;
     if (kind === 'enclave') {
@@ -125,7 +127,7 @@ const pad = (keys: number): string => String(keys).padStart(9);
     console.log(`${pad(keys)} keys, ${kind} batch: ${load}, root ${c.ready.root}${warm}, RSS ${r1(c.ready.rssAfterLoadMiB)} MiB`);
     return c;
   };
-  const all = (): Child<{ wallMs: number; cpuMs: number }>[] => [...enclave, ...store];
+  const all = (): Child<Figures>[] => [...enclave, ...store];
   try {
     // Load one state at a time (each load is CPU-bound; running them together would only share the same cores).
     for (const keys of SIZES) enclave.push(await spawnChild<EnclaveBatchFigures>('enclave', keys));
@@ -135,7 +137,7 @@ const pad = (keys: number): string => String(keys).padStart(9);
       for (let i = 0; i < children.length; i++) {
         const c = children[(b + i) % children.length]!;
         c.send(`batch ${b}`);
-        const f = await c.next<{ wallMs: number; cpuMs: number }>();
+        const f = await c.next<Figures>();
         if (b >= WARMUP) c.batches.push(f);
       }
     }
@@ -151,7 +153,7 @@ const pad = (keys: number): string => String(keys).padStart(9);
     }
     rmSync(bundleDir, { recursive: true, force: true });
   }
-  const summary = (c: Child<{ wallMs: number; cpuMs: number }>, what: string): void => {
+  const summary = (c: Child<Figures>, what: string): void => {
     const wall = c.batches.map((x) => x.wallMs);
     console.log(`${pad(c.keys)} keys, ${what}: median ${r1(median(wall))} ms (min ${r1(Math.min(...wall))}, max ${r1(Math.max(...wall))}), CPU time median ${r1(median(c.batches.map((x) => x.cpuMs)))} ms; peak RSS ${r1(c.end.peakRssMiB)} MiB (at end ${r1(c.end.rssEndMiB)}${c.ready.cacheMiB !== undefined ? `; node cache bound ${c.ready.cacheMiB} MiB` : ''})`);
   };
@@ -164,17 +166,18 @@ const pad = (keys: number): string => String(keys).padStart(9);
     const reads = median(f.map((x) => x.backendReads));
     console.log(`${' '.repeat(15)}where a store batch goes: requests (reads + overlay) ${r1(median(f.map((x) => x.readMs)))} ms, commit (trie update, sealing, one SQLite transaction) ${r1(median(f.map((x) => x.commitMs)))} ms; trie node reads ${median(f.map((x) => x.cacheHits)) + reads}, of them from SQLite (unseal + re-hash) ${reads}; new trie nodes written ${median(f.map((x) => x.nodesWritten))}`);
   }
-  const wallOf = (cs: Child<{ wallMs: number; cpuMs: number }>[]): number[] => cs.map((c) => r1(median(c.batches.map((x) => x.wallMs))));
-  const cpuOf = (cs: Child<{ wallMs: number; cpuMs: number }>[]): number[] => cs.map((c) => median(c.batches.map((x) => x.cpuMs)));
+  const wallOf = (cs: Child<Figures>[]): number[] => cs.map((c) => r1(median(c.batches.map((x) => x.wallMs))));
+  const cpuOf = (cs: Child<Figures>[]): number[] => cs.map((c) => median(c.batches.map((x) => x.cpuMs)));
   const batchMs = wallOf(enclave);
   const storeBatchMs = wallOf(store);
   const ratio = ratioOf(batchMs);
   const storeRatio = ratioOf(storeBatchMs);
   const peakRssMiB = Math.round(Math.max(...enclave.map((c) => c.end.peakRssMiB)));
-  const reused = all().filter((c) => c.ready.reused).length;
-  const rssNote = reused ? ` (${reused} of the ${all().length} states reused: those processes' peaks do not include a bulk load)` : '';
-  console.log(`ratio largest/smallest, enclave batch: ${ratio} (CPU-time ratio ${ratioOf(cpuOf(enclave))}) (target <= 2.0); peak RSS of the enclave processes ${peakRssMiB} MiB (target <= 256)${rssNote}`);
-  console.log(`ratio largest/smallest, store batch alone: ${storeRatio} (CPU-time ratio ${ratioOf(cpuOf(store))}); peak RSS ${Math.round(Math.max(...store.map((c) => c.end.peakRssMiB)))} MiB`);
+  // Enclave processes never load (a loader process does); a store process includes its load unless it was reused.
+  const reused = store.filter((c) => c.ready.reused).map((c) => c.keys);
+  const rssNote = reused.length ? ` (store states of ${reused.join(', ')} keys reused: those processes' peaks do not include a bulk load)` : '';
+  console.log(`ratio largest/smallest, enclave batch: ${ratio} (CPU-time ratio ${ratioOf(cpuOf(enclave))}) (target <= 2.0); peak RSS of the enclave processes ${peakRssMiB} MiB (target <= 256)`);
+  console.log(`ratio largest/smallest, store batch alone: ${storeRatio} (CPU-time ratio ${ratioOf(cpuOf(store))}); peak RSS ${Math.round(Math.max(...store.map((c) => c.end.peakRssMiB)))} MiB${rssNote}`);
   const loads = all().filter((c) => !c.ready.reused);
   console.log(`whole benchmark ${r1((performance.now() - began) / 1000)} s wall${loads.length ? `, bulk loads ${r1(loads.reduce((a, c) => a + c.ready.loadCpuMs!, 0) / 1000)} s CPU` : ''}`);
   console.log(JSON.stringify({ keys: SIZES, batchMs, ratio, peakRssMiB, storeBatchMs, storeRatio }));
