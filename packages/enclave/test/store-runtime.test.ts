@@ -37,9 +37,11 @@ const sneakyApp: EnclaveApp = {
     else ctx.store.set(['block', ctx.seq], { number: ctx.block.number.toString(), timestamp: ctx.block.timestamp.toString() });
     ctx.emit(ctx.sender, { ok: bytesToHex(body) });
   },
-  async onPrivate(_request, ctx) {
+  async onPrivate(request, ctx) {
     try {
-      await ctx.store.get(['x']);
+      // {op: "iterate"} reads ["x"] through an ordered iteration, any other op through get.
+      if ((JSON.parse(new TextDecoder().decode(request)) as { op?: string }).op === 'iterate') for await (const _ of ctx.store.entries([])) void _;
+      else await ctx.store.get(['x']);
       ctx.emit(ctx.sender, 'read');
     } catch {
       ctx.emit(ctx.sender, 'swallowed'); // must never become an outcome
@@ -187,23 +189,51 @@ test('sealed-record tampering and swapping at the runtime: the batch is refused 
   rt.close();
 });
 
-test('a store fault that a handler swallows still refuses the whole batch: tampered storage never becomes an outcome', async () => {
-  const c = await committedThenClosed(sneakyApp, async () => [publicPayload('seed', '0x01')]);
-  // The nodes on the path of ["sneaky", "x"] that no framework key needs: tampering them breaks only that read.
+/**
+ * Hashes (hex) of the trie nodes on the path of ["sneaky", "x"] that no framework key's path needs (the state `pairs`
+ * after sneakyApp's seed, with `user`'s output key): removing or altering them breaks only the reads of ["x"].
+ */
+async function onlyXPath(pairs: [Uint8Array, Uint8Array][], user: Hex): Promise<Set<string>> {
   const trie = await createMPT({});
-  for (const [k, v] of c.pairs) await trie.put(k, v);
+  for (const [k, v] of pairs) await trie.put(k, v);
   const hashes = async (key: Uint8Array) => new Set((await createMerkleProof(trie, key)).map((n) => Buffer.from(keccak_256(n)).toString('hex')));
   const xPath = await hashes(encodeKey(['sneaky', 'x']));
-  for (const k of [FRAMEWORK_KEYS.lastSeq, FRAMEWORK_KEYS.lastAcc, FRAMEWORK_KEYS.keyId, FRAMEWORK_KEYS.outputKey(c.alice.address)]) for (const h of await hashes(k)) xPath.delete(h);
+  for (const k of [FRAMEWORK_KEYS.lastSeq, FRAMEWORK_KEYS.lastAcc, FRAMEWORK_KEYS.keyId, FRAMEWORK_KEYS.outputKey(user)]) for (const h of await hashes(k)) xPath.delete(h);
   assert.ok(xPath.size > 0, 'the leaf of ["sneaky", "x"] is a node of its own');
-  const recs = nodeRecords(c.db);
-  hostWrite(c.db, [...xPath].map((h) => { const b = Uint8Array.from(recs.get(h)!); b[b.length - 1]! ^= 1; return [nodeKey(h), b] as [Uint8Array, Uint8Array]; }));
+  return xPath;
+}
+
+/**
+ * A committed sneakyApp state whose nodes on the path of ["sneaky", "x"] (and no framework key's) the host harms
+ * while the enclave is down; the restarted enclave opens the version, and a batch of one private request `op`
+ * (which reads ["x"] and swallows any error) must be refused with ENCLAVE_SEAL_CORRUPT, changing nothing.
+ */
+async function expectSwallowedFaultRefused(harm: (db: string, xPath: Set<string>) => void, op: 'read' | 'iterate'): Promise<void> {
+  const c = await committedThenClosed(sneakyApp, async () => [publicPayload('seed', '0x01')]);
+  harm(c.db, await onlyXPath(c.pairs, c.alice.address));
   const rt = await restarted(c.dataDir, sneakyApp);
   assert.equal(rt.stateRoot, c.r.newRoot, 'the version itself opens (root and framework records are intact)');
-  c.chain.submit(c.alice.address, await c.alice.privatePayload(c.keys.encPubKey, 1n, { op: 'read' }));
+  c.chain.submit(c.alice.address, await c.alice.privatePayload(c.keys.encPubKey, 1n, { op }));
   const { params } = await batchParams(c.chain, 3, 3);
   await expectBatchRefused(rt, c.dataDir, params, 'ENCLAVE_SEAL_CORRUPT');
   rt.close();
+}
+
+test('a store fault that a handler swallows still refuses the whole batch: tampered storage never becomes an outcome', async () => {
+  await expectSwallowedFaultRefused((db, xPath) => {
+    const recs = nodeRecords(db);
+    hostWrite(db, [...xPath].map((h) => { const b = Uint8Array.from(recs.get(h)!); b[b.length - 1]! ^= 1; return [nodeKey(h), b] as [Uint8Array, Uint8Array]; }));
+  }, 'read');
+});
+
+test('a node record the host removed: an iteration that meets the gap refuses the whole batch (ENCLAVE_SEAL_CORRUPT), even when the handler swallows the error', async () => {
+  // Removed, not altered: the trie library alone reports a missing node with a plain Error, which the handler
+  // would catch and turn into its own outcome ("swallowed") if the store passed it on.
+  await expectSwallowedFaultRefused((db, xPath) => {
+    const host = new SqliteBackend(db);
+    host.write([], [...xPath].map(nodeKey));
+    host.close();
+  }, 'iterate');
 });
 
 test('versions: the proven root survives any number of uncommitted siblings; old siblings are pruned, recent ones kept', async () => {

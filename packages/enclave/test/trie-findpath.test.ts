@@ -1,8 +1,8 @@
 // The store's findPath (trie.ts DecodedNodeTrie: a plain loop in place of @ethereumjs/mpt's WalkController) gives
 // exactly what the library's own findPath gives: the same node, the same remaining nibbles and the same stack, on
 // tries shaped to have every node kind (branches with values, extensions, inline children), for keys that are
-// present, absent, prefixes of present keys and extensions of them. A missing node is ENCLAVE_SEAL_CORRUPT, not an
-// absent key.
+// present, absent, prefixes of present keys and extensions of them. A missing node is ENCLAVE_SEAL_CORRUPT (lookupNode),
+// not an absent key.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -65,11 +65,17 @@ test('findPath with a missing node: ENCLAVE_SEAL_CORRUPT (where the library answ
   const t = await trieWith([[Uint8Array.of(1, 2), Uint8Array.of(3)], [Uint8Array.of(1, 3), new Uint8Array(40).fill(7)]], tmpDir(), 'm');
   t.root(toBytes(keccak256(toBytes('a root nobody stored'))));
   const k = Uint8Array.of(1, 2);
-  // The library's own walk turns the missing node into an absent key: the wrong answer the override refuses.
-  assert.deepEqual(shape(await MerklePatriciaTrie.prototype.findPath.call(t, k)), { node: null, remaining: [], stack: [] });
-  for (const miss of [false, true]) await assert.rejects(t.findPath(k, miss), (e: { code?: string }) => e.code === 'ENCLAVE_SEAL_CORRUPT');
-  await assert.rejects(t.get(k), (e: { code?: string }) => e.code === 'ENCLAVE_SEAL_CORRUPT');
-  await assert.rejects(MerklePatriciaTrie.prototype.findPath.call(t, k, true), /Missing node in DB/);
+  // The stock library over the same node database turns the missing node into an absent key (the wrong answer
+  // the store refuses), or into a plain Error with throwIfMissing.
+  const stock = new MerklePatriciaTrie({ db: t.database().db, valueEncoding: 'view', useKeyHashingFunction: keccakBytes, root: t.root() });
+  assert.deepEqual(shape(await stock.findPath(k)), { node: null, remaining: [], stack: [] });
+  await assert.rejects(stock.findPath(k, true), /Missing node in DB/);
+  const corrupt = (e: { code?: string }) => e.code === 'ENCLAVE_SEAL_CORRUPT';
+  for (const miss of [false, true]) await assert.rejects(t.findPath(k, miss), corrupt);
+  await assert.rejects(t.get(k), corrupt);
+  // Every other way into the missing node refuses as well: the library's own walk over our lookupNode, a direct lookup.
+  for (const miss of [false, true]) await assert.rejects(MerklePatriciaTrie.prototype.findPath.call(t, k, miss), corrupt);
+  await assert.rejects(t.lookupNode(t.root()), corrupt);
   const empty = await trieWith([], tmpDir(), 'e');
   assert.deepEqual(shape(await empty.findPath(k)), { node: null, remaining: [], stack: [] });
   assert.equal(await empty.get(k), null);

@@ -10,11 +10,15 @@ import type { SealedNodeDb } from './node-db.ts';
  * Updating k keys costs O(k x depth) node hashes and reads; depth is bounded by KEY_MAX_BYTES.
  */
 export class StateTrie {
-  private readonly trie: MerklePatriciaTrie;
+  private trie: DecodedNodeTrie;
 
   /** `root` 32 bytes, or undefined for the empty trie. */
-  constructor(nodes: SealedNodeDb, root?: Uint8Array) {
-    this.trie = new DecodedNodeTrie(nodes, { db: nodes, valueEncoding: 'view', useKeyHashingFunction: keccak256, ...(root ? { root } : {}) });
+  constructor(private readonly nodes: SealedNodeDb, root?: Uint8Array) {
+    this.trie = StateTrie.library(nodes, root);
+  }
+
+  private static library(nodes: SealedNodeDb, root?: Uint8Array): DecodedNodeTrie {
+    return new DecodedNodeTrie(nodes, { db: nodes, valueEncoding: 'view', useKeyHashingFunction: keccak256, ...(root ? { root } : {}) });
   }
 
   /** keccak256(rlp("")), the root of the empty trie. */
@@ -32,9 +36,17 @@ export class StateTrie {
     this.trie.root(root);
   }
 
-  /** Whether the root node of `root` is stored (its subtree was written in the same transaction). */
-  has(root: Uint8Array): Promise<boolean> {
-    return this.trie.checkRoot(root);
+  /**
+   * Whether the root node of `root` (32 bytes) is stored (its subtree was written in the same transaction); the empty
+   * trie's root always is. Not the library's checkRoot, which tells "missing" from the library's error message, and
+   * lookupNode here refuses a missing node instead. Throws ENCLAVE_SEAL_CORRUPT for a stored root node that does not
+   * authenticate.
+   */
+  async has(root: Uint8Array): Promise<boolean> {
+    if (Buffer.from(root).equals(Buffer.from(this.trie.EMPTY_TRIE_ROOT))) return true;
+    if ((await this.nodes.get(Buffer.from(root).toString('hex'))) === undefined) return false;
+    await this.trie.lookupNode(root); // a stored record that is not a node is refused here, as checkRoot would
+    return true;
   }
 
   /** The value stored under `key`, or undefined. */
@@ -50,9 +62,17 @@ export class StateTrie {
     // No trie checkpoint: every node the trie writes is only pending in the node database, so a failure is undone
     // by the caller dropping the pending nodes and setting the root back (StateStore). A checkpoint would also copy
     // every node read into its diff map and re-put all of them, converted bytes -> hex -> bytes, at commit.
-    for (const [k, v] of changes) {
-      if (v === null) await this.trie.del(k);
-      else await this.trie.put(k, v);
+    try {
+      for (const [k, v] of changes) {
+        if (v === null) await this.trie.del(k);
+        else await this.trie.put(k, v);
+      }
+    } catch (e) {
+      // The library's put and del release their lock only when they return: after a throw (a refused node) every
+      // later put would wait on it forever. A fresh library trie at the same root has a free lock; the caller sets
+      // the root back.
+      this.trie = StateTrie.library(this.nodes, this.trie.root());
+      throw e;
     }
     return this.trie.root();
   }
@@ -146,10 +166,19 @@ export class DecodedNodeTrie extends MerklePatriciaTrie {
     super(opts);
   }
 
+  /**
+   * The node `node` refers to (a 32-byte hash, or an inline node). A hash whose node is not stored throws
+   * ENCLAVE_SEAL_CORRUPT: the library throws a plain "Missing node in DB" there, which its callers (findPath, the
+   * sibling lookup of a delete) and ours (StateTrie.walk, warm) would otherwise pass on as an ordinary error, and a
+   * handler that met it in an iteration would turn the host's removal of a record into an error output. Every node
+   * a checked-out root reaches was written in one transaction with it, so a missing one was removed by the host.
+   */
   override async lookupNode(node: Uint8Array | Uint8Array[]): Promise<MPTNode> {
     if (node instanceof Uint8Array && node.length === 32) {
-      const raw = this.nodes.getRaw(Buffer.from(node.buffer, node.byteOffset, node.byteLength).toString('hex'));
+      const key = Buffer.from(node.buffer, node.byteOffset, node.byteLength).toString('hex');
+      const raw = this.nodes.getRaw(key);
       if (raw !== undefined) return decodeRawMPTNode(raw);
+      if ((await this.nodes.get(key)) === undefined) throw missingNode(key);
     }
     return super.lookupNode(node);
   }
@@ -199,8 +228,12 @@ export class DecodedNodeTrie extends MerklePatriciaTrie {
       }
     } catch (e) {
       if ((e as Error).message !== 'Missing node in DB') throw e;
-      const node = ref instanceof Uint8Array ? Buffer.from(ref).toString('hex') : 'inline';
-      throw new EnclaveError('ENCLAVE_SEAL_CORRUPT', `Trie node ${node} is missing from the state database although the checked-out root needs it: a record was removed. Restore this enclave's data directory, or start from an empty one.`, { details: { node }, cause: e });
+      throw missingNode(ref instanceof Uint8Array ? Buffer.from(ref).toString('hex') : 'inline', e);
     }
   }
+}
+
+/** ENCLAVE_SEAL_CORRUPT for trie node `node` (64 hex, or "inline") missing from the state database. */
+function missingNode(node: string, cause?: unknown): EnclaveError {
+  return new EnclaveError('ENCLAVE_SEAL_CORRUPT', `Trie node ${node} is missing from the state database although the checked-out root needs it: a record was removed. Restore this enclave's data directory, or start from an empty one.`, { details: { node }, ...(cause === undefined ? {} : { cause }) });
 }
