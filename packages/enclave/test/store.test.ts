@@ -2,6 +2,7 @@
 // recomputation), versions, sealed-record tampering and swapping. The crash test is in store-crash.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createMPT } from '@ethereumjs/mpt';
 import { bytesToHex, keccak256, toBytes } from 'viem';
@@ -278,6 +279,40 @@ test('a node record removed by the host: reads refuse with ENCLAVE_SEAL_CORRUPT,
   assert.ok(refusedDeletes > 0, 'some delete crossed the removed node');
   assert.equal(refusedDeletes, refused, 'exactly the keys whose reads refused');
   s2.close();
+});
+
+test('a page of the database file damaged by the host: every read returns its value or refuses with ENCLAVE_SEAL_CORRUPT, never SQLite\'s own error', async () => {
+  const file = join(tmpDir(), 'state.db');
+  const st = openStore(file);
+  const value = (i: number) => ({ v: i, pad: 'p'.repeat(40) });
+  const root = await st.bulkLoad(Array.from({ length: 3000 }, (_, i) => [['app', i], value(i)] as [KeyPart[], unknown]));
+  st.close();
+  // One 4 KiB B-tree page in the middle of the file overwritten behind SQLite's back (the enclave not running).
+  const page = 4096;
+  const at = Math.floor(statSync(file).size / page / 2) * page;
+  const fd = openSync(file, 'r+');
+  writeSync(fd, Buffer.alloc(page, 0x5a), 0, page, at);
+  closeSync(fd);
+  const s2 = StateStore.open({ backend: new SqliteBackend(file), sealingKey: KEY, storeId: ID_A, cacheBytes: 1 << 16 });
+  await s2.checkout(root);
+  const kv = s2.begin().namespace('app');
+  let refused = 0;
+  for (let i = 0; i < 3000; i++) {
+    try {
+      assert.deepEqual(await kv.get([i]), value(i));
+    } catch (e) {
+      // SQLite's SqliteError (code SQLITE_CORRUPT) is no store fault: a handler could catch it and make it an outcome.
+      assert.equal(codeOf(e), 'ENCLAVE_SEAL_CORRUPT', `key ${i}: ${String(e)}`);
+      refused++;
+    }
+  }
+  assert.ok(refused > 0, 'the damaged page held records some reads need');
+  await assert.rejects(all(s2, 'app'), (e) => codeOf(e) === 'ENCLAVE_SEAL_CORRUPT');
+  s2.close();
+  // The backend's own scan, which crosses the page, raises the same code while iterating.
+  const host = new SqliteBackend(file);
+  assert.throws(() => Array.from(host.scan(new Uint8Array([0x6e]))), (e) => codeOf(e) === 'ENCLAVE_SEAL_CORRUPT');
+  host.close();
 });
 
 test('TypedStore: a collection with a parser', async () => {

@@ -5,7 +5,11 @@
  * lets an oblivious (ORAM) or padded backend replace it without touching apps.
  */
 export interface RecordBackend {
-  /** The sealed bytes stored under `key`, or undefined. */
+  /**
+   * The sealed bytes stored under `key`, or undefined. A read the backend cannot make throws ENCLAVE_SEAL_CORRUPT
+   * (the storage is damaged) or ENCLAVE_SEAL_IO (it cannot be read), never the database's own error: only those
+   * codes tell the batch that the host's storage failed (batch.ts STORE_FAULTS), whatever a handler does with them.
+   */
   get(key: Uint8Array): Uint8Array | undefined;
   /**
    * Store every record in `puts` (and delete every key in `dels`) in ONE atomic, durable transaction: after a crash
@@ -15,7 +19,7 @@ export interface RecordBackend {
    * for its intermediate chunks, which no version record points at until the final, durable write.
    */
   write(puts: readonly (readonly [Uint8Array, Uint8Array])[], dels?: readonly Uint8Array[], opts?: WriteOptions): void;
-  /** Every record whose key starts with `prefix`, in ascending key byte order. */
+  /** Every record whose key starts with `prefix`, in ascending key byte order; the same errors as get. */
   scan(prefix: Uint8Array): Iterable<[Uint8Array, Uint8Array]>;
   /** Release the database; further calls throw. */
   close(): void;

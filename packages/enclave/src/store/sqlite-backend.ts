@@ -55,8 +55,18 @@ export class SqliteBackend implements RecordBackend {
     });
   }
 
+  /**
+   * The sealed bytes under `key`, or undefined. Throws ENCLAVE_SEAL_CORRUPT if SQLite finds the file damaged and
+   * ENCLAVE_SEAL_IO if it cannot read it (readFault): never SQLite's own error, which is no store fault to the
+   * layers above, so a handler could catch it and turn the host's damage into an outcome.
+   */
   get(key: Uint8Array): Uint8Array | undefined {
-    const v = this.sel.get(key);
+    let v: Buffer | undefined;
+    try {
+      v = this.sel.get(key);
+    } catch (e) {
+      throw this.readFault(e);
+    }
     return v === undefined ? undefined : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   }
 
@@ -73,10 +83,32 @@ export class SqliteBackend implements RecordBackend {
     }
   }
 
+  /** Every record whose key starts with `prefix`, in key order. Same errors as get, raised while iterating. */
   *scan(prefix: Uint8Array): Iterable<[Uint8Array, Uint8Array]> {
     const end = prefixEnd(prefix);
-    const rows = (end ? this.range.iterate(prefix, end) : this.from.iterate(prefix)) as Iterable<[Buffer, Buffer]>;
-    for (const [k, v] of rows) yield [new Uint8Array(k), new Uint8Array(v)];
+    const rows = (end ? this.range.iterate(prefix, end) : this.from.iterate(prefix)) as IterableIterator<[Buffer, Buffer]>;
+    for (;;) {
+      let r: IteratorResult<[Buffer, Buffer]>;
+      try {
+        r = rows.next();
+      } catch (e) {
+        throw this.readFault(e);
+      }
+      if (r.done) return;
+      yield [new Uint8Array(r.value[0]), new Uint8Array(r.value[1])];
+    }
+  }
+
+  /**
+   * A read that SQLite refused, as a store fault: ENCLAVE_SEAL_CORRUPT when the file is damaged (SQLITE_CORRUPT*,
+   * SQLITE_NOTADB: pages altered or truncated behind SQLite's back), ENCLAVE_SEAL_IO for anything else.
+   */
+  private readFault(e: unknown): EnclaveError {
+    const code = String((e as { code?: unknown }).code ?? '');
+    if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
+      return new EnclaveError('ENCLAVE_SEAL_CORRUPT', `The state database ${this.file} is damaged (${(e as Error).message}). Restore this enclave's data directory from a backup, or start from an empty one and the chain's committed state.`, { cause: e, details: { sqlite: code } });
+    }
+    return new EnclaveError('ENCLAVE_SEAL_IO', `Reading the state database ${this.file} failed: ${(e as Error).message}. Check the data directory's disk and permissions.`, { cause: e, ...(code ? { details: { sqlite: code } } : {}) });
   }
 
   close(): void {
