@@ -49,6 +49,24 @@ test('key encoding: order-preserving, prefix-preserving, round-trips, refuses ba
   assert.equal(Buffer.from(encodeValue({ b: [1, 'x'], a: null })).toString(), '{"a":null,"b":[1,"x"]}');
 });
 
+test('a key names a record: [] (the bare namespace, only a prefix) is refused by get, has, set and delete; entries([]) lists the namespace with full keys', async () => {
+  const s = openStore(join(tmpDir(), 'state.db'));
+  const b = s.begin();
+  const kv = b.namespace('app');
+  b.beginRequest();
+  assert.throws(() => kv.set([], 1), (e) => codeOf(e) === 'ENCLAVE_STORE_KEY');
+  assert.throws(() => kv.delete([]), (e) => codeOf(e) === 'ENCLAVE_STORE_KEY');
+  await assert.rejects(kv.get([]), (e) => codeOf(e) === 'ENCLAVE_STORE_KEY');
+  await assert.rejects(kv.has([]), (e) => codeOf(e) === 'ENCLAVE_STORE_KEY');
+  kv.set(['a', 2], 'x');
+  kv.set(['a'], 'prefix itself');
+  b.commitRequest();
+  const got: [unknown[], unknown][] = [];
+  for await (const e of kv.entries([])) got.push(e);
+  assert.deepEqual(got, [[['a'], 'prefix itself'], [['a', 2n], 'x']], 'full keys relative to the namespace, the prefix key included, integers as bigint');
+  s.close();
+});
+
 test('overlay: a refused request drops its writes, a successful one joins the batch; reads see the layers in order', async () => {
   const s = openStore(join(tmpDir(), 'state.db'));
   await s.bulkLoad([[['app', 'k1'], 1], [['app', 'k2'], 2]]);

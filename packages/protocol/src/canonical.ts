@@ -49,6 +49,6 @@ export function assertPlainJson(v: unknown, path = '$'): void {
       return;
     }
     default:
-      throw new TypeError(`${path} is a ${typeof v}, not JSON data`);
+      throw new TypeError(`${path} is ${typeof v === 'undefined' ? 'undefined' : `a ${typeof v}`}, not JSON data`);
   }
 }

@@ -16,7 +16,7 @@ import { decodeValue, encodeValue } from './value.ts';
  * host's storage does not authenticate (the batch is refused).
  */
 export interface KvStore {
-  /** The value under `key`, or undefined. */
+  /** The value under `key` (at least one part, else ENCLAVE_STORE_KEY), or undefined. */
   get<V = unknown>(key: readonly KeyPart[]): Promise<V | undefined>;
   /** Whether `key` holds a value. */
   has(key: readonly KeyPart[]): Promise<boolean>;
@@ -25,9 +25,11 @@ export interface KvStore {
   /** Remove `key` (no-op if absent). */
   delete(key: readonly KeyPart[]): void;
   /**
-   * The [key, value] pairs whose key starts with the parts `prefix`, in ascending key order (bytes compare
-   * lexicographically, integers numerically; see key.ts), keys relative to the namespace, integers as bigint.
-   * Stops after `limit` pairs if given. Writes made while iterating are not seen by that iteration.
+   * The [key, value] pairs whose key starts with the parts `prefix` ([] = the whole namespace), in ascending key
+   * order (bytes compare lexicographically, integers numerically; see key.ts): each key is the full tuple of parts
+   * relative to the namespace (prefix included; integers as bigint, bytes as Uint8Array), each value a fresh copy.
+   * A key equal to `prefix` itself is included. Stops after `limit` pairs if given. Writes made while iterating
+   * are not seen by that iteration.
    */
   entries<V = unknown>(prefix: readonly KeyPart[], opts?: { limit?: number }): AsyncGenerator<[DecodedKeyPart[], V]>;
 }
@@ -80,7 +82,12 @@ export class StateBatch {
 
   /** The store view of namespace `ns` (the first key part of every key it touches). */
   namespace(ns: string): KvStore {
-    const full = (key: readonly KeyPart[]): Uint8Array => encodeKey([ns, ...key]);
+    const prefixOf = (parts: readonly KeyPart[]): Uint8Array => encodeKey([ns, ...parts]);
+    // A key names one record inside the namespace: at least one part (the bare namespace is every key's prefix).
+    const full = (key: readonly KeyPart[]): Uint8Array => {
+      if (!Array.isArray(key) || key.length === 0) throw new EnclaveError('ENCLAVE_STORE_KEY', 'A store key needs at least one part (e.g. [\'config\'] or [\'balance\', address]); [] is only a prefix, for entries(). Build keys from strings, byte strings and unsigned integers.');
+      return prefixOf(key);
+    };
     const self = this;
     return {
       async get<V>(key: readonly KeyPart[]) {
@@ -99,7 +106,7 @@ export class StateBatch {
       async *entries<V>(prefix: readonly KeyPart[], opts: { limit?: number } = {}) {
         let left = opts.limit ?? Infinity;
         if (left <= 0) return;
-        for await (const [k, v] of self.scan(full(prefix))) {
+        for await (const [k, v] of self.scan(prefixOf(prefix))) {
           yield [decodeKey(k).slice(1), decodeValue(v) as V] as [DecodedKeyPart[], V];
           if (--left <= 0) return;
         }
