@@ -17,12 +17,12 @@ import { deriveSimSealingKey } from '../src/platform/sim.ts';
 
 /**
  * The state root of raw store pairs computed from scratch: a fresh @ethereumjs/mpt trie (no key hashing) with every
- * [key, value] put, 0x00..00 for none (docs/protocol.md#state-root). Independent of the store's incremental trie.
+ * [key || 0x00, value] put, 0x00..00 for none (docs/protocol.md#state-root). Independent of the store's incremental trie.
  */
 export async function rootOfPairs(pairs: Iterable<readonly [Uint8Array, Uint8Array]>): Promise<Hex> {
   const trie = await createMPT({});
   let any = false;
-  for (const [k, v] of pairs) { await trie.put(k, v); any = true; }
+  for (const [k, v] of pairs) { await trie.put(Uint8Array.from([...k, 0]), v); any = true; }
   return any ? bytesToHex(trie.root()) : ROOT_ZERO;
 }
 

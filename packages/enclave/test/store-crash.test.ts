@@ -49,7 +49,7 @@ async function reopen(file: string): Promise<{ newest: string; recomputed: strin
   const t = await createMPT();
   let keys = 0;
   for await (const [k, v] of store.begin().scan(new Uint8Array())) {
-    await t.put(k, v);
+    await t.put(Uint8Array.from([...k, 0]), v); // trie key = key || 0x00 (docs/protocol.md#state-root)
     keys++;
   }
   store.close();

@@ -42,7 +42,8 @@ test('decoded-node cache: cached decodings stay the stored nodes through puts an
     assert.ok(puts.every(([k]) => k[0] === 0x6e && k.length === 33), 'each is a node record');
     backend.write(puts);
     for (const [k, v] of sorted) {
-      if (v === null) { model.delete(Buffer.from(k).toString('hex')); await reference.del(k); } else { model.set(Buffer.from(k).toString('hex'), v); await reference.put(k, v); }
+      const tk = Uint8Array.from([...k, 0]); // the trie key (trie.ts trieKey)
+      if (v === null) { model.delete(Buffer.from(k).toString('hex')); await reference.del(tk); } else { model.set(Buffer.from(k).toString('hex'), v); await reference.put(tk, v); }
     }
     assert.equal(Buffer.from(root).toString('hex'), Buffer.from(reference.root()).toString('hex'), `batch ${batch}: root == uncached MPT`);
     let decoded = 0;

@@ -195,8 +195,9 @@ test('sealed-record tampering and swapping at the runtime: the batch is refused 
  */
 async function onlyXPath(pairs: [Uint8Array, Uint8Array][], user: Hex): Promise<Set<string>> {
   const trie = await createMPT({});
-  for (const [k, v] of pairs) await trie.put(k, v);
-  const hashes = async (key: Uint8Array) => new Set((await createMerkleProof(trie, key)).map((n) => Buffer.from(keccak_256(n)).toString('hex')));
+  const tk = (k: Uint8Array) => Uint8Array.from([...k, 0]); // the trie key (docs/protocol.md#state-root)
+  for (const [k, v] of pairs) await trie.put(tk(k), v);
+  const hashes = async (key: Uint8Array) => new Set((await createMerkleProof(trie, tk(key))).map((n) => Buffer.from(keccak_256(n)).toString('hex')));
   const xPath = await hashes(encodeKey(['sneaky', 'x']));
   for (const k of [FRAMEWORK_KEYS.lastSeq, FRAMEWORK_KEYS.lastAcc, FRAMEWORK_KEYS.keyId, FRAMEWORK_KEYS.outputKey(user)]) for (const h of await hashes(k)) xPath.delete(h);
   assert.ok(xPath.size > 0, 'the leaf of ["sneaky", "x"] is a node of its own');
@@ -234,6 +235,46 @@ test('a node record the host removed: an iteration that meets the gap refuses th
     host.write([], [...xPath].map(nodeKey));
     host.close();
   }, 'iterate');
+});
+
+/** Keys that prefix one another (["x"], ["x","a"], ["x",1]): "seed" writes them, "del" deletes ["x","a"]; every request answers ["x"]. */
+const prefixApp: EnclaveApp = {
+  name: 'p',
+  async onPublic(kind, _body, ctx) {
+    if (kind === 'seed') { ctx.store.set(['x'], 'the parent record'); ctx.store.set(['x', 'a'], 'child a'); ctx.store.set(['x', 1], 'child 1'); }
+    else if (kind === 'del') ctx.store.delete(['x', 'a']);
+    ctx.emit(ctx.sender, { x: (await ctx.store.get(['x'])) ?? null });
+  },
+  async onPrivate() {},
+};
+
+test('the host\'s batch cut changes no outcome: a delete next to a key that prefixes it, then a read, in one batch or two (found by a red-team fuzz)', async () => {
+  const lastAnswer = async (split: boolean) => {
+    const { chain, rt } = await setup(prefixApp);
+    const alice = await User.make('alice');
+    chain.submit(alice.address, alice.registerPayload());
+    chain.submit(alice.address, publicPayload('seed', '0x'));
+    let r = (await rt.handle('processBatch', (await batchParams(chain, 1, 2)).params)) as BatchResult;
+    chain.commit(2n, r.newRoot);
+    chain.submit(alice.address, publicPayload('del', '0x'));
+    chain.submit(alice.address, publicPayload('read', '0x'));
+    if (split) {
+      r = (await rt.handle('processBatch', (await batchParams(chain, 3, 3)).params)) as BatchResult;
+      chain.commit(3n, r.newRoot);
+      r = (await rt.handle('processBatch', (await batchParams(chain, 4, 4)).params)) as BatchResult;
+    } else r = (await rt.handle('processBatch', (await batchParams(chain, 3, 4)).params)) as BatchResult;
+    const answer = ((await alice.read(r.outputs, 1n)).at(-1) as { message: unknown }).message;
+    const pairs = await pairsOf(rt);
+    assert.equal(await rootOfPairs(pairs), r.newRoot, 'root == recomputed from its pairs');
+    rt.close();
+    // The app's pairs (each run has its own session key, so keyId, and with it the root, differs between runs).
+    const app = pairs.filter(([k]) => decodeKey(k)[0] === 'p').map(([k, v]) => [bytesToHex(k), bytesToHex(v)]);
+    return { answer, app };
+  };
+  const one = await lastAnswer(false);
+  assert.deepEqual(one.answer, { x: 'the parent record' }, 'nothing deleted ["x"]');
+  assert.equal(one.app.length, 2, '["x"] and ["x", 1] remain');
+  assert.deepEqual(await lastAnswer(true), one, 'the same answer and the same app state however the host cuts the batches');
 });
 
 test('versions: the proven root survives any number of uncommitted siblings; old siblings are pruned, recent ones kept', async () => {

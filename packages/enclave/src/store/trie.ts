@@ -5,9 +5,18 @@ import type { SealedNodeDb } from './node-db.ts';
 
 /**
  * The authenticated structure over the store's key/value pairs (docs/protocol.md#state-root): Ethereum's Merkle
- * Patricia Trie (Yellow Paper appendix D, @ethereumjs/mpt) keyed by the raw encoded key bytes (no key hashing, so
- * the trie is in key order and prefix iteration walks one subtree) with the encoded value bytes as leaf values.
- * Updating k keys costs O(k x depth) node hashes and reads; depth is bounded by KEY_MAX_BYTES.
+ * Patricia Trie (Yellow Paper appendix D, @ethereumjs/mpt) keyed by the encoded key bytes followed by one 0x00 byte
+ * (trieKey; no key hashing, so the trie is in key order and prefix iteration walks one subtree) with the encoded
+ * value bytes as leaf values. Updating k keys costs O(k x depth) node hashes and reads; depth is bounded by
+ * KEY_MAX_BYTES + 1.
+ *
+ * Why the 0x00: encoded keys are prefixes of one another (a tuple's encoding is a prefix of every longer tuple
+ * starting with it), and a key that ends where others continue is a value held in a branch node. @ethereumjs/mpt
+ * 10.1.3 loses such a value when a delete leaves its branch with one child (_deleteNode merges the branch into that
+ * child without keeping the branch's value): put aa00, aa0011, aa0022, delete aa0011, and aa00 is gone. Ethereum's
+ * own tries never meet this (their keys are hashes, all 32 bytes). After a complete tuple encoding the next byte is
+ * a part's type code, never 0x00, so no trie key is a prefix of another: every value sits in a leaf, the library's
+ * well-trodden case, and order is unchanged (a key still sorts before its extensions).
  */
 export class StateTrie {
   private trie: DecodedNodeTrie;
@@ -49,9 +58,9 @@ export class StateTrie {
     return true;
   }
 
-  /** The value stored under `key`, or undefined. */
+  /** The value stored under `key` (an encoded key), or undefined. */
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    return (await this.trie.get(key)) ?? undefined;
+    return (await this.trie.get(trieKey(key))) ?? undefined;
   }
 
   /**
@@ -64,8 +73,8 @@ export class StateTrie {
     // every node read into its diff map and re-put all of them, converted bytes -> hex -> bytes, at commit.
     try {
       for (const [k, v] of changes) {
-        if (v === null) await this.trie.del(k);
-        else await this.trie.put(k, v);
+        if (v === null) await this.trie.del(trieKey(k));
+        else await this.trie.put(trieKey(k), v);
       }
     } catch (e) {
       // The library's put and del release their lock only when they return: after a throw (a refused node) every
@@ -104,11 +113,17 @@ export class StateTrie {
     return read;
   }
 
-  /** Every [key, value] whose key starts with `prefix`, in ascending key byte order. */
+  /**
+   * Every [key, value] whose (encoded) key starts with `prefix`, in ascending key byte order; keys without trieKey's
+   * 0x00. Throws ENCLAVE_SEAL_CORRUPT for a stored trie key that does not end in 0x00 (a store of another format).
+   */
   async *entries(prefix: Uint8Array): AsyncGenerator<[Uint8Array, Uint8Array]> {
     const root = this.trie.root();
     if (Buffer.from(root).equals(Buffer.from(this.trie.EMPTY_TRIE_ROOT))) return;
-    yield* this.walk(await this.trie.lookupNode(root), [], toNibbles(prefix));
+    for await (const [k, v] of this.walk(await this.trie.lookupNode(root), [], toNibbles(prefix))) {
+      if (k.length === 0 || k[k.length - 1] !== 0) throw new EnclaveError('ENCLAVE_SEAL_CORRUPT', 'A stored trie key does not end in the 0x00 terminator: the store was written by an incompatible build. Start from an empty data directory.', { details: { key: Buffer.from(k).toString('hex') } });
+      yield [k.subarray(0, k.length - 1), v];
+    }
   }
 
   /**
@@ -141,6 +156,16 @@ export class StateTrie {
       yield* this.walk(await this.trie.lookupNode(node.value()), full, rest);
     }
   }
+}
+
+/**
+ * The trie key of encoded key `key`: `key || 0x00` (docs/protocol.md#state-root), so that no trie key is a prefix of
+ * another (see StateTrie).
+ */
+export function trieKey(key: Uint8Array): Uint8Array {
+  const out = new Uint8Array(key.length + 1);
+  out.set(key);
+  return out;
 }
 
 function toNibbles(b: Uint8Array): number[] {
