@@ -486,6 +486,10 @@ export class EnclaveRuntime {
     let poh: Hex;
     let signature: Hex;
     try {
+      // The store must be at the root the commitment will name as prevRoot. A rollback that failed earlier (a read
+      // the host made fail, below and in checkout or a snapshot import) can have left it elsewhere, and a batch begun
+      // there would run on another state than the one it signs as its base: check that root out again, or refuse.
+      if (store.root() !== baseRoot) await store.checkout(baseRoot);
       this.assertOwnState(base);
       const lastSeq = base.lastSeq;
       if (ahead.kind === 'proven' && committedSeq !== lastSeq) {
@@ -532,6 +536,7 @@ export class EnclaveRuntime {
       signature = keys.sign(digest);
     } catch (e) {
       // A version written for a batch that then failed is harmless: nothing was replied, the chain never proves it.
+      // If this checkout fails too, the next batch's first step checks the store out at its base again (above).
       await store.checkout(prevRoot).catch(() => {});
       this.root = prevRoot;
       this.fw = prevFw;

@@ -12,6 +12,7 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex, type Hex } from 'viem';
 import { GeodeError, ROOT_ZERO, keyIdOf } from '@geode/protocol';
 import type { EnclaveApp } from '../src/app.ts';
+import { EnclaveError } from '../src/errors.ts';
 import { EnclaveRuntime } from '../src/runtime.ts';
 import { FRAMEWORK_KEYS } from '../src/state.ts';
 import { stateDbName } from '../src/lineage.ts';
@@ -275,6 +276,47 @@ test('the host\'s batch cut changes no outcome: a delete next to a key that pref
   assert.deepEqual(one.answer, { x: 'the parent record' }, 'nothing deleted ["x"]');
   assert.equal(one.app.length, 2, '["x"] and ["x", 1] remain');
   assert.deepEqual(await lastAnswer(true), one, 'the same answer and the same app state however the host cuts the batches');
+});
+
+test('a rollback that fails (the host fails one read) never lets the next batch run on another state than the base it signs', async () => {
+  const run = async (attack: boolean) => {
+    const c = await setup(counterApp);
+    const alice = await User.make('alice');
+    c.chain.submit(alice.address, alice.registerPayload());
+    const r1 = (await c.rt.handle('processBatch', (await batchParams(c.chain, 1, 1)).params)) as BatchResult;
+    c.chain.commit(1n, r1.newRoot);
+    c.chain.submit(alice.address, await alice.privatePayload(c.keys.encPubKey, 1n, { op: 'inc' }));
+    const { params } = await batchParams(c.chain, 2, 2);
+    if (attack) {
+      // A follow-mode batch refused after its commit (wrong expectNewRoot); its rollback to R1 reads R1's version
+      // record, and the host makes exactly that read fail, so the store stays at the refused batch's root.
+      const versionOfR1 = Uint8Array.from([0x76, ...Buffer.from(r1.newRoot.slice(2), 'hex')]);
+      const get = SqliteBackend.prototype.get;
+      let armed = true;
+      SqliteBackend.prototype.get = function (this: SqliteBackend, key: Uint8Array) {
+        if (armed && Buffer.from(key).equals(versionOfR1)) {
+          armed = false;
+          throw new EnclaveError('ENCLAVE_SEAL_IO', 'EIO (the host\'s file system)');
+        }
+        return get.call(this, key);
+      };
+      try {
+        await assert.rejects(c.rt.handle('processBatch', { ...params, expectNewRoot: `0x${'11'.repeat(32)}` }), (e: { code?: string }) => e.code === 'ENCLAVE_FOLLOW_MISMATCH');
+        assert.equal(armed, false, 'the rollback read R1\'s version record, and that read failed');
+      } finally {
+        SqliteBackend.prototype.get = get;
+      }
+    }
+    const r2 = (await c.rt.handle('processBatch', params)) as BatchResult & { prevRoot: Hex };
+    const answer = ((await alice.read(r2.outputs, 1n))[0] as { message: { count: number } }).message;
+    assert.equal(await rootOfPairs(await pairsOf(c.rt)), r2.newRoot, 'the signed root is the root of the state it left');
+    c.rt.close();
+    // The count only: the answer's random part and the roots depend on each run's session keys.
+    return { count: answer.count, signsR1: r2.prevRoot === r1.newRoot };
+  };
+  const honest = await run(false);
+  assert.deepEqual(honest, { count: 1, signsR1: true });
+  assert.deepEqual(await run(true), honest, 'request 2 applied once, on R1, as the commitment says');
 });
 
 test('versions: the proven root survives any number of uncommitted siblings; old siblings are pruned, recent ones kept', async () => {
