@@ -4,7 +4,7 @@
 // unchanged).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesToHex, hexToBytes, keccak256, toBytes, type Address, type Hex } from 'viem';
@@ -20,6 +20,7 @@ import {
 } from '@geode/host';
 import { generateRecoveryKey, parseRecoveryKey, restoreMessage, type RestoreOptions } from '@geode/cli';
 import { ComputationsAbi, ComputationsBytecode } from '@geode/app-computations/artifacts';
+import { SqliteBackend } from '@geode/enclave';
 import { Adversary, createAverage, dirDigest, enclaveDir, expectRefused, quiet, startAdversary, submit } from '../harness/adversary.ts';
 
 let adv: Adversary;
@@ -186,6 +187,15 @@ test('restore refusals by the newcomer itself: a foreign deployment\'s keys, an 
   await expectRefused(deliverRestore(adv.stack.chain, adv.contract, n.enclave, { ...m, ciphertext: `${m.ciphertext.slice(0, -2)}${m.ciphertext.endsWith('00') ? '01' : '00'}` as Hex }), 'ENCLAVE_HANDOVER_OPEN');
   // The right message but no copy of the state database while the chain has committed state.
   await expectRefused(deliverRestore(adv.stack.chain, adv.contract, n.enclave, m), 'ENCLAVE_RESTORE_NO_STATE');
+  // Nor is an empty file in its place, or a database with no version in it (found by a red-team test): restoring
+  // onto either would replay the whole history from nothing.
+  const dbName = readdirSync(dbCopy).find((f) => f.endsWith('.db'))!;
+  writeFileSync(join(n.dir, dbName), '');
+  await expectRefused(deliverRestore(adv.stack.chain, adv.contract, n.enclave, m), 'ENCLAVE_RESTORE_NO_STATE');
+  rmSync(join(n.dir, dbName));
+  new SqliteBackend(join(n.dir, dbName)).close();
+  await expectRefused(deliverRestore(adv.stack.chain, adv.contract, n.enclave, m), 'ENCLAVE_RESTORE_NO_STATE');
+  for (const f of readdirSync(n.dir)) if (f.startsWith(dbName)) rmSync(join(n.dir, f));
   assert.equal((await n.enclave.call('status')).sessionId, null, 'nothing adopted');
   assert.deepEqual(dirDigest(n.dir), before, 'no file written');
 });

@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, openSync, readdirSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, openSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { hexToBytes, type Hex } from 'viem';
 import { EnclaveError } from './errors.ts';
@@ -49,6 +49,10 @@ export function openLineageStore(dataDir: string, keys: SessionKeys, measurement
  * in a private directory). SQLite gives its -wal file the database file's mode. Throws ENCLAVE_SEAL_IO.
  */
 function privateFile(file: string): void {
+  // Only a regular file: opening a FIFO the host planted would block the whole process, a device or a symlink is
+  // not the enclave's database.
+  const st = lstatSync(file, { throwIfNoEntry: false });
+  if (st && !st.isFile()) throw new EnclaveError('ENCLAVE_SEAL_IO', `The state database ${file} is not a regular file (a directory, FIFO, device or symlink); the enclave will not open it. Remove it (the state is then restored from a backup or the chain) and restart.`);
   try {
     closeSync(openSync(file, 'a', 0o600));
     chmodSync(file, 0o600);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesToHex, hexToBytes, numberToHex, type Address, type Hex } from 'viem';
 import {
@@ -318,9 +318,16 @@ export class EnclaveRuntime {
         this.keysError = null;
       },
       hasState: (keys) => {
-        if (!existsSync(join(this.opts.dataDir, stateDbName(keys.keyId)))) return false;
-        openLineageStore(this.opts.dataDir, keys, this.opts.platform.measurement, hexToBytes(c.hash)).close();
-        return true;
+        // A state copy is a store holding at least one version: an empty file, or a store with no version, is no
+        // state (restoring onto it would replay the history from nothing, docs/protocol.md#backup).
+        const file = join(this.opts.dataDir, stateDbName(keys.keyId));
+        if (!existsSync(file) || statSync(file).size === 0) return false;
+        const store = openLineageStore(this.opts.dataDir, keys, this.opts.platform.measurement, hexToBytes(c.hash));
+        try {
+          return store.versions().length > 0;
+        } finally {
+          store.close();
+        }
       },
     };
     return this.handoverHost;
@@ -518,7 +525,10 @@ export class EnclaveRuntime {
       // The batch's writes, its new trie nodes and its version record in ONE transaction, before anything is
       // replied (docs/enclave.md#store-versions). Versions beyond the kept ones are dropped in the same transaction.
       // Never the root to fall back to, nor the proven one, nor a pending commitment's result.
-      const drop = versionsToDrop(store.versions(), prevRoot, provenRoot).filter((r) => !stillPending.some((c) => c.newRoot === r));
+      // Every pending commitment's roots are kept, not only those this batch builds on: a batch from the proven
+      // position (a follow-mode check, a re-run) can be refused after this write, and the pending ones stay pending.
+      const pendingRoots = new Set(this.pending.flatMap((c) => [c.prevRoot, c.newRoot]));
+      const drop = versionsToDrop(store.versions(), prevRoot, provenRoot).filter((r) => !pendingRoots.has(r));
       newRoot = await store.commit(batch, drop);
       if (p.expectNewRoot !== undefined && newRoot !== p.expectNewRoot.toLowerCase()) {
         // Follow mode (docs/protocol.md#takeover): not the committed batch; refused like any failed batch (below).

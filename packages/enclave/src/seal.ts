@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensurePrivateDir, writeFileAtomic } from '@geode/protocol/files';
 import { EnclaveError } from './errors.ts';
@@ -99,6 +99,10 @@ export class SealedStore {
   read(name: string): Uint8Array | null {
     let b: Buffer;
     try {
+      // Only a regular file: reading a FIFO the host planted would block the whole process.
+      const st = lstatSync(join(this.dir, name), { throwIfNoEntry: false });
+      if (st === undefined) return null;
+      if (!st.isFile()) throw new Error('not a regular file (a directory, FIFO, device or symlink)');
       b = readFileSync(join(this.dir, name));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;

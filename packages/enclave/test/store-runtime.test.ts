@@ -319,6 +319,28 @@ test('a rollback that fails (the host fails one read) never lets the next batch 
   assert.deepEqual(await run(true), honest, 'request 2 applied once, on R1, as the commitment says');
 });
 
+test('refused batches from the proven position keep every pending commitment\'s base: a pending batch re-run after its predecessor lands still finds it (found by a red-team test)', async () => {
+  const rerunAfter = async (refusedFollowBatches: number) => {
+    const c = await setup(counterApp);
+    const alice = await User.make('alice');
+    c.chain.submit(alice.address, alice.registerPayload());
+    for (let i = 0; i < 6; i++) c.chain.submit(alice.address, await alice.privatePayload(c.keys.encPubKey, 1n, { op: 'inc' }));
+    const c1 = (await c.rt.handle('processBatch', (await batchParams(c.chain, 1, 2)).params)) as BatchResult; // pending
+    await c.rt.handle('processBatch', (await batchParams(c.chain, 3, 3)).params); // ahead of the chain, on c1's root
+    // Batches from the committed position with a false expectNewRoot: each commits a version (and prunes), then is refused.
+    for (const to of [1, 4, 5, 6].slice(0, refusedFollowBatches)) {
+      await assert.rejects(c.rt.handle('processBatch', { ...(await batchParams(c.chain, 1, to)).params, expectNewRoot: `0x${'11'.repeat(32)}` }), (e: { code?: string }) => e.code === 'ENCLAVE_FOLLOW_MISMATCH');
+    }
+    // c1 lands, the ahead commitment does not: the host re-runs batch 3 from c1's root.
+    c.chain.commit(2n, c1.newRoot);
+    const r = (await c.rt.handle('processBatch', (await batchParams(c.chain, 3, 3)).params)) as BatchResult & { prevRoot: Hex };
+    c.rt.close();
+    return r.prevRoot === c1.newRoot;
+  };
+  assert.equal(await rerunAfter(0), true);
+  assert.equal(await rerunAfter(4), true, 'four refused batches pruned nothing a pending commitment needs');
+});
+
 test('versions: the proven root survives any number of uncommitted siblings; old siblings are pruned, recent ones kept', async () => {
   const { chain, rt, keys } = await setup(counterApp);
   const alice = await User.make('alice');
