@@ -117,10 +117,16 @@ test('the app name "geode" is the framework namespace: refused (ENCLAVE_BAD_APP)
 });
 
 /** A committed state of `app` (alice's key registration, then `payloads`), the runtime closed (the process gone). */
-async function committedThenClosed(app: EnclaveApp, payloads: (alice: User, encPubKey: Hex) => Promise<Hex[]>) {
+/** A runtime of `app` (setup) with alice's output-key registration submitted as request 1. */
+async function withAlice(app: EnclaveApp) {
   const ctx = await setup(app);
   const alice = await User.make('alice');
   ctx.chain.submit(alice.address, alice.registerPayload());
+  return { ...ctx, alice };
+}
+
+async function committedThenClosed(app: EnclaveApp, payloads: (alice: User, encPubKey: Hex) => Promise<Hex[]>) {
+  const { alice, ...ctx } = await withAlice(app);
   for (const p of await payloads(alice, ctx.keys.encPubKey)) ctx.chain.submit(alice.address, p);
   const { params } = await batchParams(ctx.chain, 1, ctx.chain.log.length);
   const r = (await ctx.rt.handle('processBatch', params)) as BatchResult;
@@ -280,9 +286,7 @@ test('the host\'s batch cut changes no outcome: a delete next to a key that pref
 
 test('a rollback that fails (the host fails one read) never lets the next batch run on another state than the base it signs', async () => {
   const run = async (attack: boolean) => {
-    const c = await setup(counterApp);
-    const alice = await User.make('alice');
-    c.chain.submit(alice.address, alice.registerPayload());
+    const { alice, ...c } = await withAlice(counterApp);
     const r1 = (await c.rt.handle('processBatch', (await batchParams(c.chain, 1, 1)).params)) as BatchResult;
     c.chain.commit(1n, r1.newRoot);
     c.chain.submit(alice.address, await alice.privatePayload(c.keys.encPubKey, 1n, { op: 'inc' }));
@@ -321,9 +325,7 @@ test('a rollback that fails (the host fails one read) never lets the next batch 
 
 test('refused batches from the proven position keep every pending commitment\'s base: a pending batch re-run after its predecessor lands still finds it (found by a red-team test)', async () => {
   const rerunAfter = async (refusedFollowBatches: number) => {
-    const c = await setup(counterApp);
-    const alice = await User.make('alice');
-    c.chain.submit(alice.address, alice.registerPayload());
+    const { alice, ...c } = await withAlice(counterApp);
     for (let i = 0; i < 6; i++) c.chain.submit(alice.address, await alice.privatePayload(c.keys.encPubKey, 1n, { op: 'inc' }));
     const c1 = (await c.rt.handle('processBatch', (await batchParams(c.chain, 1, 2)).params)) as BatchResult; // pending
     await c.rt.handle('processBatch', (await batchParams(c.chain, 3, 3)).params); // ahead of the chain, on c1's root
