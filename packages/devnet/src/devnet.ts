@@ -24,6 +24,12 @@ export interface DevnetOptions {
    * beacon chain, beacon.ts: its finality needs blocks after a request's). Default: none.
    */
   blockIntervalMs?: number;
+  /**
+   * How often, in milliseconds, the devnet polls its subscriptions (its own new-heads one and every WebSocket
+   * client's) so that EDR keeps them: like Hardhat, EDR drops a filter nobody polled for five minutes, and a
+   * subscription is a filter (NomicFoundation/hardhat#2053). Default 60,000; tests shorten it.
+   */
+  keepAliveMs?: number;
 }
 
 /** A header the devnet signed: RLP, hash, number and the 65-byte r||s||v signature over blockSigningDigest. */
@@ -102,9 +108,13 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
 
   // Headers are recorded as blocks arrive (push); each is signed when first asked for, then cached. Signing is a
   // pure-JS secp256k1 operation (~2 ms here) and the light client needs one signed header per batch, not per block.
+  // lastHead: the highest block announced to onNewHead listeners (each once, in order).
+  let lastHead = -1n;
   const record = (h: RpcBlockHeader & { hash: Hex }) => {
     const number = BigInt(h.number);
     headers.set(number, h);
+    if (number <= lastHead) return;
+    lastHead = number;
     emitter.emit('head', { number, hash: h.hash });
   };
   const sign = (number: bigint): { hash: Hex; signature: Hex } | undefined => {
@@ -179,8 +189,26 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
   const genesis = (await raw('eth_getBlockByNumber', ['0x0', false])) as RpcBlockHeader & { hash: Hex };
   record(genesis);
 
+  /** Block `number`'s header from EDR (a mined block the subscription did not deliver), recorded; or undefined. */
+  const fetchHeader = async (number: bigint): Promise<(RpcBlockHeader & { hash: Hex }) | undefined> => {
+    const b = (await raw('eth_getBlockByNumber', [numberToHex(number), false])) as (RpcBlockHeader & { hash: Hex }) | null;
+    if (!b) return undefined;
+    headers.set(number, b); // not announced here: onNewHead listeners get heads in order, from catchUp
+    return b;
+  };
+  /** Announce, in order, every mined block after the last one announced (after a subscription was lost). */
+  const catchUp = async (): Promise<void> => {
+    const latest = BigInt((await raw('eth_blockNumber')) as Hex);
+    for (let n = lastHead + 1n; n <= latest; n++) {
+      const h = headers.get(n) ?? (await fetchHeader(n));
+      if (h?.hash) record(h as RpcBlockHeader & { hash: Hex });
+    }
+  };
+
   const getSignedHeader = async (n: bigint | 'latest'): Promise<SignedHeader> => {
     const number = n === 'latest' ? BigInt((await raw('eth_blockNumber')) as Hex) : n;
+    // A block the subscription did not deliver (lost, or not delivered yet) is read from EDR: never "unknown" once mined.
+    if (!headers.has(number)) await fetchHeader(number);
     const s = sign(number);
     const h = headers.get(number);
     if (!s || !h) throw new UnknownBlockError(n === 'latest' ? 'latest' : number.toString());
@@ -200,6 +228,24 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     return raw(method, params ?? []);
   };
 
+  // Keep the subscriptions alive (DevnetOptions.keepAliveMs). Polling drains what EDR also queued on the filter (its
+  // notifications went to subscriptionCallback already). A new-heads subscription found gone is made again, and the
+  // heads it missed are announced, so onNewHead and getSignedHeader never stall.
+  const keepAlive = async (): Promise<void> => {
+    if (closed) return;
+    for (const id of wsRoutes.keys()) await raw('eth_getFilterChanges', [numberToHex(id)]).catch(() => undefined);
+    // EDR answers null for a filter it does not hold (expired or removed).
+    const alive = headsFilter !== undefined && (await raw('eth_getFilterChanges', [numberToHex(headsFilter)]).then((c) => c !== null, () => false));
+    if (alive || closed) return;
+    headsFilter = BigInt((await raw('eth_subscribe', ['newHeads'])) as Hex);
+    await catchUp();
+  };
+  let keepAliveRun: Promise<void> = Promise.resolve();
+  const keepAliveTimer = setInterval(() => {
+    keepAliveRun = keepAliveRun.then(keepAlive).catch(() => undefined);
+  }, opts.keepAliveMs ?? 60_000);
+  keepAliveTimer.unref();
+
   const devnet: Devnet & { _subscribe(params: unknown[], route: (r: unknown) => void): Promise<Hex>; _unsubscribe(id: Hex): Promise<void> } = {
     chainId,
     genesisHash: genesis.hash,
@@ -212,6 +258,7 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     getSignedHeader,
     async close() {
       closed = true;
+      clearInterval(keepAliveTimer);
       // Interval mining runs inside EDR: stop it so a closed devnet mines no more.
       if (opts.blockIntervalMs) await raw('evm_setIntervalMining', [0]).catch(() => undefined);
       emitter.removeAllListeners();

@@ -60,3 +60,29 @@ test('devnet: HTTP and WebSocket JSON-RPC with push subscriptions', async () => 
     await d.close();
   }
 });
+
+test('devnet: a lost new-heads subscription stalls neither signed headers nor onNewHead (EDR drops unpolled filters after 5 min)', async () => {
+  const d = await startDevnet({ keepAliveMs: 30 });
+  const heads: bigint[] = [];
+  d.onNewHead((h) => heads.push(h.number));
+  const r = (method: string, params: unknown[] = []) => d.request({ method, params });
+  // The devnet's own subscription is the filter just below the next one made: drop it, as EDR's filter deadline does.
+  const next = BigInt((await r('eth_subscribe', ['newHeads'])) as Hex);
+  assert.equal(await r('eth_unsubscribe', [`0x${(next - 1n).toString(16)}`]), true);
+  await r('evm_mine');
+  await r('evm_mine');
+  // Before the fix: DEVNET_UNKNOWN_BLOCK for every block mined after the subscription was gone.
+  const latest = await d.getSignedHeader('latest');
+  assert.equal(latest.number, 2n);
+  const block = (await r('eth_getBlockByNumber', ['0x2', false])) as { hash: Hex };
+  assert.equal(latest.hash, block.hash);
+  assert.equal(await recoverAddress({ hash: blockSigningDigest(d.chainId, 2n, block.hash), signature: latest.signature }), d.blockSigner);
+  assert.equal(decodeHeader(latest.rlp).number, 2n);
+  // The keep-alive finds the subscription gone, makes it again and announces the missed heads in order, once each.
+  for (let i = 0; i < 100 && heads.length < 2; i++) await new Promise((res) => setTimeout(res, 20));
+  assert.deepEqual(heads, [1n, 2n]);
+  await r('evm_mine');
+  for (let i = 0; i < 100 && heads.length < 3; i++) await new Promise((res) => setTimeout(res, 20));
+  assert.deepEqual(heads, [1n, 2n, 3n], 'heads after the new subscription arrive by push again');
+  await d.close();
+});

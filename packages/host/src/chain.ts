@@ -88,7 +88,10 @@ export function chainAccessFromTransport(opts: {
     try {
       r = await geode.request({ method: 'geode_getSignedHeader', params: [n === 'latest' ? 'latest' : `0x${n.toString(16)}`] });
     } catch (e) {
-      throw new ChainError('The RPC endpoint does not serve geode_getSignedHeader (is it a Geode devnet? other networks need a real light client or --insecure-trusted-rpc)', { cause: e });
+      // Only a missing method means "not a Geode devnet"; any other failure (an unknown block, a dropped connection)
+      // is reported as what it is, so that nobody is sent looking for the wrong cause.
+      if (rpcErrorCode(e) === -32601) throw new ChainError('The RPC endpoint does not serve geode_getSignedHeader (is it a Geode devnet? other networks need a real light client or --insecure-trusted-rpc)', { cause: e });
+      throw new ChainError(`geode_getSignedHeader(${n}) failed: ${(e as { details?: string }).details || (e as { shortMessage?: string }).shortMessage || (e instanceof Error ? e.message : String(e))}`, { cause: e });
     }
     return { number: BigInt(r.number), hash: r.hash, rlp: r.rlp, signature: r.signature } as Awaited<ReturnType<ChainAccess['getSignedHeader']>>;
   };
@@ -130,4 +133,13 @@ export async function chainAccessFromUrl(url: string, opts: { trustedRpc?: boole
     throw new ChainError(`Cannot reach ${url}`, { cause: e });
   }
   return chainAccessFromTransport({ chainId: BigInt(chainId), transport, trustedRpc: opts.trustedRpc, ethereum: opts.ethereum });
+}
+
+/** The JSON-RPC error code (EIP-1474) of `e` or of an error in its cause chain (viem wraps them), or undefined. */
+function rpcErrorCode(e: unknown): number | undefined {
+  for (let x: unknown = e, i = 0; x && typeof x === 'object' && i < 8; x = (x as { cause?: unknown }).cause, i++) {
+    const code = (x as { code?: unknown }).code;
+    if (typeof code === 'number') return code;
+  }
+  return undefined;
 }
