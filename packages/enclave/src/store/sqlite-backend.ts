@@ -30,20 +30,29 @@ export class SqliteBackend implements RecordBackend {
    * cannot open it.
    */
   constructor(readonly file: string, opts: { exclusive?: boolean } = {}) {
+    let db: Database.Database | undefined;
     try {
       mkdirSync(dirname(file), { recursive: true });
       // better-sqlite3 accepts a loaded addon object as nativeBinding (lib/database.js); @types/better-sqlite3 only lists a path.
-      this.db = new Database(file, { nativeBinding: nativeAddon().exports as unknown as string });
+      db = new Database(file, { nativeBinding: nativeAddon().exports as unknown as string });
       // Exclusive locking (the runtime's databases): one enclave process owns its database, and the WAL index lives
       // in heap memory instead of a -shm file, so reads leave every file byte-identical (a refused batch changes no file).
-      if (opts.exclusive) this.db.pragma('locking_mode = EXCLUSIVE');
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
-      this.db.exec('CREATE TABLE IF NOT EXISTS records (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID');
+      if (opts.exclusive) db.pragma('locking_mode = EXCLUSIVE');
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.exec('CREATE TABLE IF NOT EXISTS records (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID');
     } catch (e) {
+      // A connection that opened and then failed must be closed: in exclusive mode it holds the file's lock, and
+      // every later open in this process (the runtime's retry) would meet "database is locked" (red-team round 3).
+      try {
+        db?.close();
+      } catch {
+        // already unusable; the error below is the one to report
+      }
       if (e instanceof EnclaveError) throw e;
-      throw new EnclaveError('ENCLAVE_SEAL_IO', `The state database ${file} could not be opened: ${(e as Error).message}. Check the data directory's permissions and free space.`, { cause: e });
+      throw sqliteFault(e, file, `The state database ${file} could not be opened`, 'Check the data directory\'s permissions and free space.');
     }
+    this.db = db;
     this.sel = this.db.prepare<[Uint8Array], Buffer>('SELECT v FROM records WHERE k = ?').pluck();
     this.put = this.db.prepare('INSERT OR REPLACE INTO records (k, v) VALUES (?, ?)');
     this.del = this.db.prepare('DELETE FROM records WHERE k = ?');
@@ -79,7 +88,7 @@ export class SqliteBackend implements RecordBackend {
       }
       this.tx(puts.length > 1 ? [...puts].sort((a, b) => Buffer.compare(a[0], b[0])) : puts, dels);
     } catch (e) {
-      throw new EnclaveError('ENCLAVE_SEAL_IO', `Writing ${puts.length} records to ${this.file} failed: ${(e as Error).message}. Nothing was written; check free space and permissions.`, { cause: e });
+      throw sqliteFault(e, this.file, `Writing ${puts.length} records to ${this.file} failed`, 'Nothing was written; check free space and permissions.');
     }
   }
 
@@ -104,16 +113,26 @@ export class SqliteBackend implements RecordBackend {
    * SQLITE_NOTADB: pages altered or truncated behind SQLite's back), ENCLAVE_SEAL_IO for anything else.
    */
   private readFault(e: unknown): EnclaveError {
-    const code = String((e as { code?: unknown }).code ?? '');
-    if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
-      return new EnclaveError('ENCLAVE_SEAL_CORRUPT', `The state database ${this.file} is damaged (${(e as Error).message}). Restore this enclave's data directory from a backup, or start from an empty one and the chain's committed state.`, { cause: e, details: { sqlite: code } });
-    }
-    return new EnclaveError('ENCLAVE_SEAL_IO', `Reading the state database ${this.file} failed: ${(e as Error).message}. Check the data directory's disk and permissions.`, { cause: e, ...(code ? { details: { sqlite: code } } : {}) });
+    return sqliteFault(e, this.file, `Reading the state database ${this.file} failed`, 'Check the data directory\'s disk and permissions.');
   }
 
   close(): void {
     this.db.close();
   }
+}
+
+/**
+ * An error SQLite raised on `file`, as a store fault: ENCLAVE_SEAL_CORRUPT when the file is damaged (SQLITE_CORRUPT*,
+ * SQLITE_NOTADB: pages altered, truncated, or a main file and a -wal that do not belong together), on a read, a write
+ * or an open alike; ENCLAVE_SEAL_IO ("<what>: <SQLite's message>. <remedy>") for anything else (permissions, a full
+ * disk, a lock held by another process).
+ */
+function sqliteFault(e: unknown, file: string, what: string, remedy: string): EnclaveError {
+  const code = String((e as { code?: unknown }).code ?? '');
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
+    return new EnclaveError('ENCLAVE_SEAL_CORRUPT', `The state database ${file} is damaged (${(e as Error).message}). Restore this enclave's data directory from a backup, or start from an empty one and the chain's committed state.`, { cause: e, details: { sqlite: code } });
+  }
+  return new EnclaveError('ENCLAVE_SEAL_IO', `${what}: ${(e as Error).message}. ${remedy}`, { cause: e, ...(code ? { details: { sqlite: code } } : {}) });
 }
 
 /** Smallest byte string greater than every string starting with `p`, or null if there is none (p all 0xff). */
