@@ -88,8 +88,13 @@ export interface BatchExecution {
  * error output and its writes are dropped; the batch ends before a request whose outputs would overflow the
  * per-batch cap (its writes dropped too), so the result may cover a prefix requests[0..k] (k >= 0): read `to`.
  * Throws the store fault (ENCLAVE_SEAL_CORRUPT, ...) when the store did not authenticate; `batch` is then unusable.
+ *
+ * `whileSealing` (the runtime's store commit) runs once every write of the batch is in `batch` and before the
+ * outputs are collected, while the HPKE pool is still sealing them: the commit and the seals are independent, and
+ * run one after the other the worker would wait for the commit or the commit for the seals. Its error is thrown
+ * after every seal has settled.
  */
-export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: FrameworkState, requests: readonly BatchRequest[], keys: SessionKeys, bc: BatchContext): Promise<BatchExecution> {
+export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: FrameworkState, requests: readonly BatchRequest[], keys: SessionKeys, bc: BatchContext, whileSealing?: () => Promise<void>): Promise<BatchExecution> {
   let fault: unknown = null;
   const store = guarded(batch.namespace(app.name), (e) => { fault ??= e; });
   const read = (k: Uint8Array) => batch.read(k);
@@ -141,6 +146,9 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
   const seal = (o: PendingOutput) => sealing.push(sealOutput(o, sealing.length, bc, keys, pool));
 
   for (const [position, r] of requests.entries()) {
+    // A worker's answer is an event: a loop that never gives the event loop a turn (awaits of settled promises do
+    // not) leaves the worker idle once its WINDOW chunks are answered, and the outputs pile up for the drain.
+    if (pool.size > 0 && position > 0 && position % YIELD_EVERY === 0) await eventLoopTurn();
     const sender = r.sender.toLowerCase() as Address;
     const emits: { recipient: Address; plaintext: Uint8Array }[] = [];
     const pubs: { data: Uint8Array }[] = [];
@@ -242,9 +250,23 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
   batch.write(FRAMEWORK_KEYS.lastSeq, frameworkValue.seq(to));
   batch.write(FRAMEWORK_KEYS.lastAcc, frameworkValue.hex(accTo));
   if (base.lastSeq === 0n) batch.write(FRAMEWORK_KEYS.keyId, frameworkValue.hex(keys.keyId));
+  if (whileSealing) {
+    try {
+      await whileSealing();
+    } catch (e) {
+      await Promise.allSettled(sealing); // sealOutput never rejects; nothing is left running for the next batch
+      throw e;
+    }
+  }
   await pool.drain(); // the main thread seals what the workers have not reached
   return { to, accTo, outputs: await Promise.all(sealing), publicOutputs: publics, ...(started ? { epoch: started } : {}) };
 }
+
+/** Requests the in-order loop runs between two turns of the event loop (when the pool has workers to feed). */
+const YIELD_EVERY = 16;
+
+/** Resolves after one turn of the event loop (its I/O callbacks, such as a worker's answers, run first). */
+const eventLoopTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * `kv` with every store fault (STORE_FAULTS) reported to `onFault` before it is rethrown, so that executeBatch can

@@ -521,15 +521,20 @@ export class EnclaveRuntime {
       }
 
       const batch = store.begin();
-      exec = await executeBatch(this.app, batch, base, verified, keys, { chainId: c.config.chainId, contract: c.config.contract, sessionId, block: { number: h.number, timestamp: h.timestamp }, admin: c.config.admin });
-      // The batch's writes, its new trie nodes and its version record in ONE transaction, before anything is
-      // replied (docs/enclave.md#store-versions). Versions beyond the kept ones are dropped in the same transaction.
-      // Never the root to fall back to, nor the proven one, nor a pending commitment's result.
-      // Every pending commitment's roots are kept, not only those this batch builds on: a batch from the proven
-      // position (a follow-mode check, a re-run) can be refused after this write, and the pending ones stay pending.
-      const pendingRoots = new Set(this.pending.flatMap((c) => [c.prevRoot, c.newRoot]));
-      const drop = versionsToDrop(store.versions(), prevRoot, provenRoot).filter((r) => !pendingRoots.has(r));
-      newRoot = await store.commit(batch, drop);
+      let committed: Hex | undefined;
+      const commit = async () => {
+        // The batch's writes, its new trie nodes and its version record in ONE transaction, before anything is
+        // replied (docs/enclave.md#store-versions). Versions beyond the kept ones are dropped in the same transaction.
+        // Never the root to fall back to, nor the proven one, nor a pending commitment's result.
+        // Every pending commitment's roots are kept, not only those this batch builds on: a batch from the proven
+        // position (a follow-mode check, a re-run) can be refused after this write, and the pending ones stay pending.
+        const pendingRoots = new Set(this.pending.flatMap((c) => [c.prevRoot, c.newRoot]));
+        const drop = versionsToDrop(store.versions(), prevRoot, provenRoot).filter((r) => !pendingRoots.has(r));
+        committed = await store.commit(batch, drop);
+      };
+      // The commit runs while the HPKE pool seals the outputs (executeBatch's whileSealing), after the last request.
+      exec = await executeBatch(this.app, batch, base, verified, keys, { chainId: c.config.chainId, contract: c.config.contract, sessionId, block: { number: h.number, timestamp: h.timestamp }, admin: c.config.admin }, commit);
+      newRoot = committed!;
       if (p.expectNewRoot !== undefined && newRoot !== p.expectNewRoot.toLowerCase()) {
         // Follow mode (docs/protocol.md#takeover): not the committed batch; refused like any failed batch (below).
         throw new EnclaveError('ENCLAVE_FOLLOW_MISMATCH', `Processing ${from}..${exec.to} at block ${h.number} gives root ${newRoot}, not the committed ${p.expectNewRoot}; follow it at the block the committing instance used.`, { details: { newRoot, expected: p.expectNewRoot, block: h.number.toString(), to: exec.to.toString() } });

@@ -72,9 +72,14 @@ export class StateTrie {
     // by the caller dropping the pending nodes and setting the root back (StateStore). A checkpoint would also copy
     // every node read into its diff map and re-put all of them, converted bytes -> hex -> bytes, at commit.
     try {
+      let n = 0;
       for (const [k, v] of changes) {
         if (v === null) await this.trie.del(trieKey(k));
         else await this.trie.put(trieKey(k), v);
+        // A turn of the event loop now and then: the batch's commit runs while the HPKE worker seals its outputs, and
+        // the worker's answers (and its next jobs) wait for one. Nothing else touches the store meanwhile: the
+        // enclave serves one request at a time (server.ts).
+        if (++n % APPLY_YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } catch (e) {
       // The library's put and del release their lock only when they return: after a throw (a refused node) every
@@ -157,6 +162,9 @@ export class StateTrie {
     }
   }
 }
+
+/** Changes StateTrie.apply applies between two turns of the event loop. */
+const APPLY_YIELD_EVERY = 32;
 
 /**
  * The trie key of encoded key `key`: `key || 0x00` (docs/protocol.md#state-root), so that no trie key is a prefix of
