@@ -108,14 +108,20 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
 
   // Headers are recorded as blocks arrive (push); each is signed when first asked for, then cached. Signing is a
   // pure-JS secp256k1 operation (~2 ms here) and the light client needs one signed header per batch, not per block.
-  // lastHead: the highest block announced to onNewHead listeners (each once, in order).
+  // lastHead: the highest block announced to onNewHead listeners, each once and in order. A head that arrives with a
+  // gap before it (a lost subscription, or heads arriving while a catch-up runs) is announced by catchUp, which reads
+  // the missing ones from the chain first.
   let lastHead = -1n;
+  let catching: Promise<void> | undefined;
+  const announce = (number: bigint, hash: Hex) => {
+    lastHead = number;
+    emitter.emit('head', { number, hash });
+  };
   const record = (h: RpcBlockHeader & { hash: Hex }) => {
     const number = BigInt(h.number);
     headers.set(number, h);
-    if (number <= lastHead) return;
-    lastHead = number;
-    emitter.emit('head', { number, hash: h.hash });
+    if (number === lastHead + 1n && !catching) announce(number, h.hash);
+    else if (number > lastHead + 1n || catching) void catchUp().catch(() => undefined);
   };
   const sign = (number: bigint): { hash: Hex; signature: Hex } | undefined => {
     const cached = signatures.get(number);
@@ -185,10 +191,6 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     return data.result;
   };
 
-  headsFilter = BigInt((await raw('eth_subscribe', ['newHeads'])) as Hex);
-  const genesis = (await raw('eth_getBlockByNumber', ['0x0', false])) as RpcBlockHeader & { hash: Hex };
-  record(genesis);
-
   /** Block `number`'s header from EDR (a mined block the subscription did not deliver), recorded; or undefined. */
   const fetchHeader = async (number: bigint): Promise<(RpcBlockHeader & { hash: Hex }) | undefined> => {
     const b = (await raw('eth_getBlockByNumber', [numberToHex(number), false])) as (RpcBlockHeader & { hash: Hex }) | null;
@@ -196,14 +198,31 @@ export async function startDevnet(opts: DevnetOptions = {}): Promise<Devnet> {
     headers.set(number, b); // not announced here: onNewHead listeners get heads in order, from catchUp
     return b;
   };
-  /** Announce, in order, every mined block after the last one announced (after a subscription was lost). */
-  const catchUp = async (): Promise<void> => {
-    const latest = BigInt((await raw('eth_blockNumber')) as Hex);
-    for (let n = lastHead + 1n; n <= latest; n++) {
-      const h = headers.get(n) ?? (await fetchHeader(n));
-      if (h?.hash) record(h as RpcBlockHeader & { hash: Hex });
-    }
-  };
+  /**
+   * Announce, in order, every mined block after the last one announced (after a subscription was lost, or a head that
+   * came with a gap); one run at a time, and it looks again at the chain's height until nothing is left.
+   */
+  const catchUp = (): Promise<void> =>
+    (catching ??= (async () => {
+      try {
+        for (;;) {
+          const latest = BigInt((await raw('eth_blockNumber')) as Hex);
+          if (lastHead >= latest) return;
+          for (let n = lastHead + 1n; n <= latest; n++) {
+            const h = headers.get(n) ?? (await fetchHeader(n));
+            if (!h?.hash) return;
+            announce(n, h.hash);
+          }
+        }
+      } finally {
+        catching = undefined;
+      }
+    })());
+
+  // Subscribed only now: record() may call catchUp for a head that comes with a gap.
+  headsFilter = BigInt((await raw('eth_subscribe', ['newHeads'])) as Hex);
+  const genesis = (await raw('eth_getBlockByNumber', ['0x0', false])) as RpcBlockHeader & { hash: Hex };
+  record(genesis);
 
   const getSignedHeader = async (n: bigint | 'latest'): Promise<SignedHeader> => {
     const number = n === 'latest' ? BigInt((await raw('eth_blockNumber')) as Hex) : n;
