@@ -7,6 +7,7 @@ import { epochOfEnvelope, rotationOf, type EpochStart } from './epochs.ts';
 import type { EnclaveApp, HandlerContext } from './app.ts';
 import { BatchOutputBudget, outputLimitRefusal, outputsBytes, publicOutputsBytes, requestCapExceeded } from './caps.ts';
 import { EnclaveError } from './errors.ts';
+import { eventLoopTurn } from './event-loop.ts';
 import { sharedHpkePool, type HpkePool } from './hpke/pool.ts';
 import type { OpenJob } from './hpke/jobs.ts';
 import type { SessionKeys } from './keys.ts';
@@ -264,9 +265,6 @@ export async function executeBatch(app: EnclaveApp, batch: StateBatch, base: Fra
 
 /** Requests the in-order loop runs between two turns of the event loop (when the pool has workers to feed). */
 const YIELD_EVERY = 16;
-
-/** Resolves after one turn of the event loop (its I/O callbacks, such as a worker's answers, run first). */
-const eventLoopTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * `kv` with every store fault (STORE_FAULTS) reported to `onFault` before it is rethrown, so that executeBatch can

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { HpkeOpenError, hpkeOpen, hpkeSeal } from '@geode/protocol';
+import { eventLoopTurn } from '../event-loop.ts';
 import { jobEphemeralIkm, type OpenJob, type PoolReply, type PoolRequest, type SealJob, type Sealed } from './jobs.ts';
 
 /**
@@ -95,7 +96,7 @@ export class HpkePool {
       // One job at a time, and a turn of the event loop after each: a worker's answer in between frees it for the
       // oldest queued ones (pump on its message).
       await e.done;
-      await new Promise<void>((r) => setImmediate(r));
+      await eventLoopTurn();
     }
     await Promise.allSettled(queuedNow.map((e) => e.done ?? e.promise));
   }

@@ -1,5 +1,6 @@
 import { BranchMPTNode, ExtensionMPTNode, LeafMPTNode, MerklePatriciaTrie, decodeRawMPTNode, type MPTNode, type MPTOpts, type Path } from '@ethereumjs/mpt';
 import { EnclaveError } from '../errors.ts';
+import { eventLoopTurn } from '../event-loop.ts';
 import { keccak256 } from './keccak.ts';
 import type { SealedNodeDb } from './node-db.ts';
 
@@ -79,7 +80,7 @@ export class StateTrie {
         // A turn of the event loop now and then: the batch's commit runs while the HPKE worker seals its outputs, and
         // the worker's answers (and its next jobs) wait for one. Nothing else touches the store meanwhile: the
         // enclave serves one request at a time (server.ts).
-        if (++n % APPLY_YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (++n % APPLY_YIELD_EVERY === 0) await eventLoopTurn();
       }
     } catch (e) {
       // The library's put and del release their lock only when they return: after a throw (a refused node) every
